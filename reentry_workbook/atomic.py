@@ -1,0 +1,60 @@
+"""Atomic output: write beside the target, flush to disk, then rename over it in one step.
+
+A crash or an error half-way leaves either the old file or nothing, never a partial workbook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import OutputError
+
+
+def check_output(out: Path, *, force: bool = False, inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse an output that would overwrite an input, or an existing file without ``force``."""
+    for src in inputs:
+        if out.exists() and src.exists() and os.path.samefile(out, src):
+            raise OutputError(f"the output {out} is the input file; choose another output path with -o")
+        if out.resolve() == src.resolve():
+            raise OutputError(f"the output {out} is the input file; choose another output path with -o")
+    if out.exists() and not force:
+        raise OutputError(f"{out} already exists; pass --force to overwrite it or choose another name")
+    if out.exists() and out.is_dir():
+        raise OutputError(f"{out} is a folder; give a file name for the output")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"the folder {folder} does not exist; create it first or choose another output path")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"cannot write in the folder {folder}; choose another output path")
+
+
+@contextlib.contextmanager
+def atomic_path(out: Path) -> Iterator[Path]:
+    """Yield a temporary path in ``out``'s folder; on success it replaces ``out`` atomically."""
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"cannot write in the folder {folder} ({exc.strerror}); choose another output path") from exc
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
