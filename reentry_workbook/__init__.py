@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+def __getattr__(name: str) -> str:
+    # The version is looked up on first use only: importlib.metadata is slow to import, and the CLI's
+    # start-up path must stay lean.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        return version("reentry-workbook")
-    except PackageNotFoundError:  # running from a source tree that is not installed
-        return "0+unknown"
-
-
-__version__ = _version()
+        try:
+            return version("reentry-workbook")
+        except PackageNotFoundError:  # a source tree that is not installed
+            return "0+unknown"
+    raise AttributeError(name)

@@ -106,6 +106,294 @@ def new(
     click.echo(f"Wrote {path}")
 
 
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Where to write the audited copy (default: NAME.audited.xlsx beside the input); "
+    "with several files, the folder for the copies and the roll-up.",
+)
+@click.option("--in-place", is_flag=True, help="Write the summary into FILE itself, after keeping a backup.")
+@click.option("--as-of", callback=_date, metavar="DATE", help="Date the date rules use (default: today).")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON on stdout.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding of this severity or worse is found.",
+)
+@click.option("--no-copy", is_flag=True, help="Only report; write no audited copy.")
+@click.option("--force", is_flag=True, help="Overwrite existing audited copies (and roll-up).")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Workbooks audited at once with several files (default: one per core).",
+)
+def audit(
+    files: tuple[Path, ...],
+    output: Path | None,
+    in_place: bool,
+    as_of: dt.date | None,
+    as_json: bool,
+    fail_on: str,
+    no_copy: bool,
+    force: bool,
+    jobs: int | None,
+) -> None:
+    """Audit returned plan workbooks and write each one's Alignment Summary into a copy.
+
+    FILES are workbooks or folders of them. The inputs are never changed (unless --in-place); each copy
+    can be emailed straight back. With several workbooks, a roll-up (one row per file) is printed and
+    written to rollup.xlsx, and a broken file becomes a row with its reason instead of stopping the rest.
+
+    \b
+    Examples:
+      reentry-workbook audit "Plan v3 FINAL (Maria).xlsx"
+      reentry-workbook audit plan.xlsx --as-of 2027-03-01 --json
+      reentry-workbook audit returns/ -o audited/
+    """
+    from .batch import expand_inputs
+
+    inputs = expand_inputs(files)
+    if len(inputs) == 1 and not files[0].is_dir():
+        _audit_one(inputs[0], output, in_place, as_of, as_json, fail_on, no_copy, force)
+    else:
+        _audit_many(inputs, output, in_place, as_of, as_json, fail_on, no_copy, force, jobs)
+
+
+def _audit_one(
+    file: Path,
+    output: Path | None,
+    in_place: bool,
+    as_of: dt.date | None,
+    as_json: bool,
+    fail_on: str,
+    no_copy: bool,
+    force: bool,
+) -> None:
+    from .audit import audit_file
+
+    result = audit_file(file, as_of=as_of, out=output, in_place=in_place, force=force, write=not no_copy)
+    report = result.report
+    if as_json:
+        import json
+
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from .terminal import render
+
+        click.echo(render(report, color=sys.stdout.isatty(), limit=30))
+        if result.backup:
+            click.echo(f"Kept the original as {result.backup}")
+        if result.output:
+            click.echo(f"Wrote {result.output}")
+    if fail_on != "never" and report.count_at_or_above(fail_on):
+        sys.exit(EXIT_FINDINGS)
+
+
+def _audit_many(
+    inputs: list[Path],
+    output: Path | None,
+    in_place: bool,
+    as_of: dt.date | None,
+    as_json: bool,
+    fail_on: str,
+    no_copy: bool,
+    force: bool,
+    jobs: int | None,
+) -> None:
+    from .batch import audit_many, render_rollup
+
+    show_progress = sys.stderr.isatty() and not as_json
+    with click.progressbar(length=len(inputs), label="Auditing", file=sys.stderr) if show_progress else _NoBar() as bar:
+        batch = audit_many(
+            inputs,
+            out_dir=output,
+            in_place=in_place,
+            as_of=as_of,
+            force=force,
+            write=not no_copy,
+            jobs=jobs,
+            progress=bar.update,
+        )
+    if as_json:
+        import json
+
+        click.echo(json.dumps(batch.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_rollup(batch, color=sys.stdout.isatty()))
+        if batch.rollup:
+            click.echo(f"Wrote {batch.rollup}")
+    if batch.unusable:
+        sys.exit(EXIT_UNUSABLE)
+    if fail_on != "never" and batch.count_at_or_above(fail_on):
+        sys.exit(EXIT_FINDINGS)
+
+
+class _NoBar:
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+@cli.command()
+@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--by",
+    type=click.Choice(["responsible"]),
+    default="responsible",
+    show_default=True,
+    help="How the plan is split: one packet per member named in Responsible.",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the packets (made if missing).",
+)
+@click.option("--force", is_flag=True, help="Overwrite packets already in the folder.")
+def packets(plan: Path, by: str, out_dir: Path, force: bool) -> None:
+    """Write one packet per member with their steps.
+
+    Each packet is a plan workbook holding the member's action steps to update and, greyed as context,
+    the improvements, goals and priorities those steps serve and the measures of those improvements.
+    Steps with no one responsible get a packet of their own. Send each packet out, then fold the
+    returned ones back with `merge`.
+
+    \b
+    Examples:
+      reentry-workbook packets plan.xlsx --by responsible -o packets/
+    """
+    from .packets import make_packets
+
+    paths = make_packets(plan, out_dir, by=by, force=force)
+    click.echo(f"Wrote {len(paths)} packet{'' if len(paths) == 1 else 's'} to {out_dir}:")
+    for path in paths:
+        click.echo(f"  {path.name}")
+
+
+@cli.command()
+@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("returned", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The merged workbook."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was merged, and every conflict, as JSON.")
+@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
+def merge(master: Path, returned: tuple[Path, ...], output: Path, as_json: bool, force: bool) -> None:
+    """Fold returned copies back into the master plan, by row ID.
+
+    MASTER is the version that was sent out; RETURNED are the packets or full copies that came back. An edit made in one
+    copy is applied; the same cell changed differently in two copies is a conflict (the master value
+    stays); rows members added get fresh IDs; rows deleted in a copy are flagged, not deleted. The
+    conflicts and a log of what came from which file are written as two sheets of the output. MASTER
+    and the returned copies are never changed.
+
+    \b
+    Examples:
+      reentry-workbook merge plan.xlsx returns/*.xlsx -o plan-merged.xlsx
+    """
+    from .merge import merge as merge_copies
+
+    result = merge_copies(master, returned, output, force=force)
+    if as_json:
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from .merge_sheets import render_merge
+
+        click.echo(render_merge(result))
+
+
+@cli.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON on stdout.")
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write the differences to a workbook."
+)
+@click.option("--as-of", callback=_date, metavar="DATE", help="Date the audit figures use (default: today).")
+@click.option("--force", is_flag=True, help="Overwrite the output workbook if it exists.")
+def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.date | None, force: bool) -> None:
+    """Show what changed between two versions of a plan.
+
+    Lists the rows added, removed and changed (field by field) from OLD to NEW.
+    Rows are matched by their ID (stakeholders by name), not by position. Alignment and completeness
+    are shown before and after. With -o, the same is written to a workbook for the review meeting.
+
+    \b
+    Examples:
+      reentry-workbook diff plan-march.xlsx plan-june.xlsx
+      reentry-workbook diff plan-march.xlsx plan-june.xlsx -o changes.xlsx
+    """
+    from .diff import diff_plans
+    from .diff_sheets import render_diff, write_diff_workbook
+
+    if output is not None:
+        from .atomic import check_output
+
+        check_output(output, force=force, inputs=(old, new))
+    result = diff_plans(old, new, as_of=as_of)
+    if output is not None:
+        write_diff_workbook(result, output, force=force, inputs=(old, new))
+    if as_json:
+        import json
+
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_diff(result))
+        if output is not None:
+            click.echo(f"Wrote {output}")
+
+
+@cli.command()
+@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The upgraded workbook."
+)
+@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
+def upgrade(old: Path, output: Path, force: bool) -> None:
+    """Carry an older workbook into today's template.
+
+    OLD was made by an earlier template version. Every entry is kept: what has no place in the current
+    layout is listed, as text, on a notes sheet of the output. OLD is never changed.
+
+    \b
+    Examples:
+      reentry-workbook upgrade "Plan 2026.xlsx" -o "Plan 2026 (current template).xlsx"
+    """
+    from .upgrade import prepare_upgrade, write_upgrade
+
+    prepared = prepare_upgrade(old)
+    path = write_upgrade(prepared, output, force=force)
+    version = prepared.from_version or "an unknown version"
+    if prepared.current:
+        click.echo(f"{old.name} already uses template {schema.TEMPLATE_VERSION}; wrote a fresh copy.")
+    else:
+        click.echo(f"Upgraded {old.name} from template {version} to {schema.TEMPLATE_VERSION}.")
+    if prepared.notes:
+        click.echo(
+            f"{len(prepared.notes)} entr{'y' if len(prepared.notes) == 1 else 'ies'} had no place in the current "
+            f"layout; they are on the {schema.UPGRADE_NOTES_SHEET} sheet."
+        )
+    click.echo(f"Wrote {path}")
+
+
 def main() -> None:
     cli(prog_name="reentry-workbook")
 

@@ -44,6 +44,9 @@ class Source:
     columns: dict[str, dict[str, str]] = field(default_factory=dict)
     # Cell (A1) of each Coalition field's value.
     coalition_cells: dict[str, str] = field(default_factory=dict)
+    # Sheet name as found in the file, per sheet key ("coalition" for the Coalition sheet); may differ from the
+    # declared name in case or spacing.
+    sheet_names: dict[str, str] = field(default_factory=dict)
 
     def cell(self, sheet_key: str, column_key: str, row: int) -> str:
         letter = self.columns.get(sheet_key, {}).get(column_key, "A")

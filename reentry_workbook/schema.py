@@ -154,6 +154,12 @@ FREQUENCY_DAYS: dict[str, int] = {"Monthly": 31, "Quarterly": 92, "Twice a year"
 CLOSED_STATUSES: tuple[str, ...] = ("Complete", "Dropped")
 COMPLETE_STATUS = "Complete"
 
+# Choice values the alignment rules test for (each is one of the CHOICES above).
+SERVES_GOAL_YES = "Yes"
+SERVES_GOAL_PARTLY = "Partly"
+SERVES_GOAL_NO = "No"
+RESOURCES_SECURED_NO = "No"
+
 COALITION_FIELDS: tuple[Field, ...] = (
     Field("name", "Coalition name", Kind.TEXT, "The name the coalition goes by.", required=True),
     Field("jurisdiction", "Jurisdiction", Kind.TEXT, "County, city or region the plan covers.", required=True),
@@ -332,7 +338,7 @@ SHEETS: tuple[Sheet, ...] = (
         (
             Column("name", "Name", Kind.TEXT, "A person or an office.", 24),
             Column("organization", "Organization", Kind.TEXT, "Agency, provider or group.", 28),
-            Column("sector", "Sector", Kind.CHOICE, "Which part of the community they represent.", 30, choices="sector"),
+            Column("sector", "Sector", Kind.CHOICE, "Which part of the community they are.", 30, choices="sector"),
             Column("role", "Role", Kind.CHOICE, "Their part in the plan.", 18, choices="role"),
             Column("email", "Email", Kind.EMAIL, "How to reach them.", 26),
             Column("notes", "Notes", Kind.LONG_TEXT, "Anything else worth knowing.", 30),
@@ -395,3 +401,18 @@ def normalise_header(text: object) -> str:
     """Header text as the reader compares it: case, spaces and line breaks ignored."""
     return " ".join(str(text or "").split()).casefold()
 
+
+
+# --- Round-trip commands (packets, merge, diff, upgrade) -----------------------------------------------------
+# Sheets these commands add beside the plan's own; the reader ignores them like any extra sheet.
+PACKET_SHEET = "About This Packet"
+MERGE_CONFLICTS_SHEET = "Merge Conflicts"
+MERGE_LOG_SHEET = "Merge Log"
+UPGRADE_NOTES_SHEET = "Upgrade Notes"
+DIFF_SUMMARY_SHEET = "Diff Summary"
+DIFF_CHANGES_SHEET = "Plan Changes"
+# Custom document properties of a member packet: who it is for, and which master it was cut from.
+PROP_PACKET_MEMBER = "reentry-workbook packet member"
+PROP_PACKET_MASTER = "reentry-workbook packet master fingerprint"
+PROP_PACKET_MASTER_FILE = "reentry-workbook packet master file"
+PROP_PACKET_MADE = "reentry-workbook packet made"

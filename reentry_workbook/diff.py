@@ -1,0 +1,215 @@
+"""What changed between two versions of a plan: rows added, removed and changed field by field.
+
+Rows are matched by key (:func:`roundtrip.row_key`: the ID, or a stakeholder's name), never by position, so
+sorting or moving rows is no change. Values are compared as a member sees them (:func:`roundtrip.same`).
+Rows that cannot be matched by key (no ID, or an ID used twice) are matched by their whole content: an
+identical row on both sides is no change, anything else is a row removed and a row added. The headline
+figures of the audit (alignment, completeness, counts by severity) are given before and after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .model import Plan, Record
+from .report import Report
+from .roundtrip import comparable, compared_columns, display, index_rows, row_name, row_text, same
+from .schema import Sheet
+
+ADDED = "Added"
+REMOVED = "Removed"
+CHANGED = "Changed"
+KINDS: tuple[str, ...] = (ADDED, REMOVED, CHANGED)
+COALITION = "coalition"  # sheet key of Coalition field changes
+
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str  # column key, or Coalition field key
+    old: Any
+    new: Any
+
+
+@dataclass
+class RowChange:
+    kind: str  # ADDED, REMOVED or CHANGED
+    sheet: str  # sheet key, or COALITION
+    id: str  # the row's ID (or a stakeholder's name); "" for Coalition fields and rows without a key
+    text: str  # the row's main text (after the change; before it for a removed row)
+    fields: list[FieldChange] = field(default_factory=list)  # changed fields; every filled one when added/removed
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "change": self.kind,
+            "sheet": sheet_label(self.sheet),
+            "id": self.id,
+            "text": self.text,
+            "fields": [
+                {"field": field_label(self.sheet, f.field), "before": _json(f.old), "after": _json(f.new)}
+                for f in self.fields
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The audit's headline figures of one version."""
+
+    alignment: float | None
+    completeness: float | None
+    steps: int
+    counts: dict[str, int]
+
+    @classmethod
+    def of(cls, report: Report) -> Figures:
+        s = report.summary
+        return cls(s.alignment, s.completeness, s.steps, dict(s.counts))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alignment": self.alignment,
+            "completeness": self.completeness,
+            "steps": self.steps,
+            "counts": dict(self.counts),
+        }
+
+
+@dataclass
+class PlanDiff:
+    old: str
+    new: str
+    as_of: dt.date
+    changes: list[RowChange]
+    before: Figures
+    after: Figures
+
+    def of_kind(self, kind: str) -> list[RowChange]:
+        return [c for c in self.changes if c.kind == kind]
+
+    @property
+    def added(self) -> list[RowChange]:
+        return self.of_kind(ADDED)
+
+    @property
+    def removed(self) -> list[RowChange]:
+        return self.of_kind(REMOVED)
+
+    @property
+    def changed(self) -> list[RowChange]:
+        return self.of_kind(CHANGED)
+
+    def find(self, sheet_key: str, id: str) -> RowChange | None:
+        return next((c for c in self.changes if c.sheet == sheet_key and c.id == id), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "old": self.old,
+            "new": self.new,
+            "as_of": self.as_of.isoformat(),
+            "before": self.before.to_dict(),
+            "after": self.after.to_dict(),
+            "counts": {k.lower(): len(self.of_kind(k)) for k in KINDS},
+            "changes": [c.to_dict() for c in self.changes],
+        }
+
+
+def sheet_label(key: str) -> str:
+    return schema.COALITION_SHEET if key == COALITION else schema.sheet(key).name
+
+
+def field_label(sheet_key: str, key: str) -> str:
+    if sheet_key == COALITION:
+        return schema.coalition_field(key).label
+    return schema.sheet(sheet_key).column(key).header
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return display(value)
+    return value
+
+
+# --- comparing two plans ------------------------------------------------------------------------------------
+
+
+def compare(old: Plan, new: Plan) -> list[RowChange]:
+    """Every difference between two plans: Coalition fields first, then each sheet in declaration order."""
+    changes: list[RowChange] = []
+    fields = [
+        FieldChange(f.key, old.coalition.get(f.key), new.coalition.get(f.key))
+        for f in schema.COALITION_FIELDS
+        if not same(old.coalition.get(f.key), new.coalition.get(f.key))
+    ]
+    if fields:
+        changes.append(RowChange(CHANGED, COALITION, "", new.coalition.get("name") or "", fields))
+    for sheet in schema.SHEETS:
+        changes.extend(_compare_sheet(sheet, old.rows(sheet.key), new.rows(sheet.key)))
+    return changes
+
+
+def _compare_sheet(sheet: Sheet, old_rows: list[Record], new_rows: list[Record]) -> list[RowChange]:
+    old_index, old_rest = index_rows(sheet, old_rows)
+    new_index, new_rest = index_rows(sheet, new_rows)
+    out: list[RowChange] = []
+    for key, new in new_index.items():
+        old = old_index.get(key)
+        if old is None:
+            out.append(_whole(ADDED, sheet, new, row_name(sheet, new)))
+            continue
+        fields = [
+            FieldChange(c.key, old.get(c.key), new.get(c.key))
+            for c in compared_columns(sheet)
+            if not same(old.get(c.key), new.get(c.key))
+        ]
+        if fields:
+            out.append(RowChange(CHANGED, sheet.key, row_name(sheet, new), row_text(sheet, new), fields))
+    for key, old in old_index.items():
+        if key not in new_index:
+            out.append(_whole(REMOVED, sheet, old, row_name(sheet, old)))
+    # Rows without a usable key: identical content on both sides is no change.
+    out.extend(_whole(ADDED, sheet, r, row_name(sheet, r)) for r in _unmatched(sheet, new_rest, old_rest))
+    out.extend(_whole(REMOVED, sheet, r, row_name(sheet, r)) for r in _unmatched(sheet, old_rest, new_rest))
+    return out
+
+
+def _unmatched(sheet: Sheet, rows: list[Record], others: list[Record]) -> list[Record]:
+    spare = [_content(sheet, r) for r in others]
+    out = []
+    for rec in rows:
+        content = _content(sheet, rec)
+        if content in spare:
+            spare.remove(content)
+        else:
+            out.append(rec)
+    return out
+
+
+def _content(sheet: Sheet, rec: Record) -> tuple[Any, ...]:
+    return tuple(comparable(rec.get(c.key)) for c in compared_columns(sheet))
+
+
+def _whole(kind: str, sheet: Sheet, rec: Record, key: str) -> RowChange:
+    filled = [c for c in compared_columns(sheet) if comparable(rec.get(c.key)) != ""]
+    fields = [
+        FieldChange(c.key, None, rec.get(c.key)) if kind == ADDED else FieldChange(c.key, rec.get(c.key), None)
+        for c in filled
+    ]
+    return RowChange(kind, sheet.key, key, row_text(sheet, rec), fields)
+
+
+def diff_plans(old: Path, new: Path, *, as_of: dt.date | None = None) -> PlanDiff:
+    """Compare the plans in two workbooks; ``as_of`` (default today) dates the audit figures."""
+    from .audit import audit_plan
+    from .reader import read_plan
+
+    old, new = Path(old), Path(new)
+    as_of = as_of or dt.date.today()
+    changes = compare(read_plan(old).plan, read_plan(new).plan)
+    before = Figures.of(audit_plan(old, as_of=as_of))
+    after = Figures.of(audit_plan(new, as_of=as_of))
+    return PlanDiff(old.name, new.name, as_of, changes, before, after)

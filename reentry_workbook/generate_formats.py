@@ -1,0 +1,146 @@
+"""Cell formats, the return-code check and value writing shared by every sheet the generator writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+from collections.abc import Iterable
+from typing import Any
+
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
+
+from .schema import Kind
+
+# Colours, shared with the Start Here legend.
+HEADER_FILL = "#1F4E78"
+REQUIRED_BLANK_FILL = "#FFE699"
+OVERDUE_FILL = "#F4B6B6"
+OVERDUE_FONT = "#7F0000"
+CONTEXT_FILL = "#D9D9D9"
+DERIVED_FONT = "#595959"
+DATE_FORMAT = "yyyy-mm-dd"
+MONEY_FORMAT = '"$"#,##0'
+LINE_HEIGHT = 15  # points per line of wrapped 11-point text
+
+
+class GenerationError(RuntimeError):
+    """XlsxWriter refused a call: a bug in the generator (or text longer than a cell can hold)."""
+
+
+def check(rc: int | None, what: str) -> None:
+    """Raise when an XlsxWriter call reports failure (it returns -1 or -2 and writes nothing)."""
+    if rc not in (None, 0):
+        raise GenerationError(f"could not write {what} (XlsxWriter returned {rc})")
+
+
+class Formats:
+    """The cell formats of one workbook, each made once; ``get`` makes any other look on demand."""
+
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        self._book = book
+        self._cache: dict[tuple[tuple[str, Any], ...], Format] = {}
+
+    def get(self, **props: Any) -> Format:
+        key = tuple(sorted(props.items()))
+        if key not in self._cache:
+            self._cache[key] = self._book.add_format(dict(props))
+        return self._cache[key]
+
+    @property
+    def header(self) -> Format:
+        return self.get(bold=True, font_color="#FFFFFF", bg_color=HEADER_FILL, text_wrap=True, valign="top", border=1)
+
+    @property
+    def title(self) -> Format:
+        return self.get(bold=True, font_size=16, font_color=HEADER_FILL)
+
+    @property
+    def heading(self) -> Format:
+        return self.get(bold=True, font_size=12, font_color=HEADER_FILL, bottom=1)
+
+    @property
+    def bold(self) -> Format:
+        return self.get(bold=True, valign="top", text_wrap=True)
+
+    @property
+    def wrap(self) -> Format:
+        return self.get(text_wrap=True, valign="top")
+
+    @property
+    def date(self) -> Format:
+        return self.get(num_format=DATE_FORMAT, valign="top", align="left")
+
+    @property
+    def required_blank(self) -> Format:
+        """Conditional format: a required cell left blank."""
+        return self.get(bg_color=REQUIRED_BLANK_FILL)
+
+    @property
+    def overdue(self) -> Format:
+        """Conditional format: an action step past its due date and not closed."""
+        return self.get(bg_color=OVERDUE_FILL, font_color=OVERDUE_FONT)
+
+    @property
+    def context(self) -> Format:
+        return self.get(bg_color=CONTEXT_FILL, text_wrap=True, valign="top")
+
+    def cell(self, kind: Kind, *, context: bool = False, date_value: bool = False) -> Format:
+        """The format of a data cell of a column of this kind (grey when the row is context only)."""
+        props: dict[str, Any] = {"valign": "top"}
+        if kind is Kind.DATE or date_value:
+            props.update(num_format=DATE_FORMAT, align="left")
+        elif kind is Kind.MONEY:
+            props["num_format"] = MONEY_FORMAT
+        elif kind is Kind.NUMBER:
+            pass
+        else:
+            props["text_wrap"] = True
+        if kind is Kind.ID:
+            props["bold"] = True
+        if kind is Kind.DERIVED:
+            props.update(italic=True, font_color=DERIVED_FONT)
+        if context:
+            props["bg_color"] = CONTEXT_FILL
+        return self.get(**props)
+
+
+def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format, date_fmt: Format) -> None:
+    """Write one plan value by its type; text always as a string, never as a formula."""
+    if value is None or value == "":
+        rc = ws.write_blank(row, col, None, fmt)
+    elif isinstance(value, bool):
+        rc = ws.write_boolean(row, col, value, fmt)
+    elif isinstance(value, dt.date):
+        rc = ws.write_datetime(row, col, value, date_fmt)
+    elif isinstance(value, (int, float)):
+        rc = ws.write_number(row, col, value, fmt)
+    else:
+        rc = ws.write_string(row, col, str(value), fmt)
+    if rc:
+        check(rc, f"{ws.get_name()}!{xl_col_to_name(col)}{row + 1}")
+
+
+def wraps(kind: Kind) -> bool:
+    return kind not in (Kind.DATE, Kind.NUMBER, Kind.MONEY)
+
+
+def text_lines(value: Any, width: float) -> int:
+    """About how many lines a wrapped text takes in a column of this width (Calibri 11)."""
+    if not isinstance(value, str) or not value:
+        return 1
+    per_line = max(4, int(width * 1.1) - 1)
+    return sum(max(1, len(textwrap.wrap(part, per_line))) for part in value.split("\n"))
+
+
+def fit_row(ws: Worksheet, row: int, cells: Iterable[tuple[Any, float]]) -> None:
+    """Give a row with wrapped text the height it needs.
+
+    Excel grows such rows by itself, but LibreOffice keeps the stored height when it opens an .xlsx, and
+    the text would be cut off there.
+    """
+    lines = max((text_lines(value, width) for value, width in cells), default=1)
+    if lines > 1:
+        check(ws.set_row(row, LINE_HEIGHT * lines), f"height of {ws.get_name()} row {row + 1}")

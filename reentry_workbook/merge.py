@@ -1,0 +1,394 @@
+"""Fold returned copies (member packets or edited full copies) back into the master, three-way by row key.
+
+The master is the version that was sent out. For every cell a member fills in (not IDs, not derived
+columns), a return *changes* it when its value does not look the same as the master's
+(:func:`roundtrip.same`). Then:
+
+- a change sent by one return, or the same change sent by several, is **applied**;
+- different changes to the same cell are a **conflict**: the master value stays, and every value sent is
+  listed with who sent it in the ``schema.MERGE_CONFLICTS_SHEET`` sheet and the terminal;
+- a row whose key the master does not have, or that a packet never held (a blank row's pre-filled ID can
+  repeat an ID of someone else's row), or that repeats a key already met in the same return, is **added**
+  with a fresh ID that collides with no ID of the master or of any return; references to it from the same
+  return are rewritten to the fresh ID;
+- a row the return held (a full copy holds every master row; a packet the rows it was cut with, see
+  :func:`packets.packet_rows`) but no longer has, or whose every cell was emptied, is **flagged** as deleted
+  and kept;
+- a change to a row a packet showed only as context (grey, "do not edit") is **not applied** but listed,
+  as the packet told the member; changes to the Coalition sheet and stakeholders count like any other;
+- a cell the reader could not take at face value (a formula or an error value where an entry belongs) is
+  **not applied** but listed.
+
+Every one of these, per file, goes to the ``schema.MERGE_LOG_SHEET`` sheet; sheets of the master or of a
+return that are not part of the template are named in the log (they stay in their own file). The master
+and the returns are only read; the output is a fresh plan workbook written atomically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .atomic import check_output
+from .errors import UsageError
+from .merge_model import (
+    ADDED,
+    COALITION,
+    CONFLICT,
+    CONTEXT_EDIT,
+    DELETED,
+    EDITED,
+    NOTE,
+    READ,
+    UNREADABLE,
+    Issue,
+    LogEntry,
+    MergeResult,
+    Origin,
+)
+from .model import Finding, Plan, Record
+from .packets import PacketIdentity, PacketRows, packet_rows, read_packet_identity
+from .roundtrip import (
+    comparable,
+    compared_columns,
+    content_blank,
+    display,
+    extra_sheet_names,
+    id_number,
+    plan_fingerprint,
+    ref_key,
+    row_key,
+    row_name,
+    row_text,
+    same,
+)
+from .schema import Kind, Sheet
+
+# Reader findings whose cell value cannot be taken (the reader leaves it blank).
+UNREADABLE_RULES: tuple[str, ...] = ("formula-in-text", "error-value")
+
+Cells = dict[tuple[str, int, str], str]  # (sheet key, worksheet row, column key) -> what the reader said
+
+
+# --- the merge --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Return:
+    path: Path
+    origin: Origin
+    plan: Plan
+    findings: list[Finding]
+    packet: PacketIdentity | None
+    rows: PacketRows | None = None  # what a packet held; None for a full copy (holds everything)
+    id_map: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet key -> return ID -> merged ID
+
+
+class _Merge:
+    def __init__(self, master: Path, base: Plan) -> None:
+        self.master = master
+        self.base = base
+        self.fingerprint = plan_fingerprint(base)
+        self.merged = Plan(coalition=dict(base.coalition), source=base.source)
+        self.base_index: dict[str, dict[str, Record]] = {}
+        self.merged_index: dict[str, dict[str, Record]] = {}
+        for sheet in schema.SHEETS:
+            copies = [replace(r, values=dict(r.values)) for r in base.rows(sheet.key)]
+            self.merged.records[sheet.key] = copies
+            self.base_index[sheet.key] = {}
+            self.merged_index[sheet.key] = {}
+            for original, copy in zip(base.rows(sheet.key), copies, strict=True):
+                key = row_key(sheet, original)
+                if key is not None and key not in self.base_index[sheet.key]:
+                    self.base_index[sheet.key][key] = original
+                    self.merged_index[sheet.key][key] = copy
+        self.next_number: dict[str, int] = {}
+        self.pending: dict[tuple[str, str, str], list[tuple[Origin, Any, str]]] = {}
+        self.log: list[LogEntry] = []
+        self.issues: list[Issue] = []
+
+    # --- reading every return first, so fresh IDs collide with nothing ---------------------------------
+
+    def reserve_ids(self, plans: Sequence[Plan]) -> None:
+        for sheet in schema.SHEETS:
+            if sheet.id_column is None:
+                continue
+            numbers = [id_number(sheet, row_key(sheet, r)) for p in (self.base, *plans) for r in p.rows(sheet.key)]
+            self.next_number[sheet.key] = max((n for n in numbers if n is not None), default=0) + 1
+
+    def fresh_id(self, sheet: Sheet) -> str:
+        n = self.next_number[sheet.key]
+        self.next_number[sheet.key] = n + 1
+        return f"{sheet.id_prefix}-{n}"
+
+    # --- one return ------------------------------------------------------------------------------------
+
+    def take(self, ret: _Return) -> None:
+        origin = ret.origin
+        self._read_note(ret)
+        unreadable = _unreadable_cells(ret.plan, ret.findings)
+        matched: dict[str, dict[str, Record]] = {}
+        emptied: dict[str, set[str]] = {}
+        added: list[tuple[Sheet, Record, str]] = []
+        for sheet in schema.SHEETS:
+            matched[sheet.key], emptied[sheet.key] = {}, set()
+            spare = self._unkeyed_base(sheet)
+            for rec in ret.plan.rows(sheet.key):
+                key = row_key(sheet, rec)
+                held = key is not None and key in self.base_index[sheet.key] and self._holds(ret, sheet.key, key)
+                if held and key is not None and key not in matched[sheet.key]:
+                    if content_blank(sheet, rec):
+                        emptied[sheet.key].add(key)
+                    else:
+                        matched[sheet.key][key] = rec
+                    continue
+                if content_blank(sheet, rec) or (key is None and _take_identical(sheet, rec, spare)):
+                    continue
+                added.append((sheet, rec, self._why_new(sheet, rec, key, matched[sheet.key])))
+        for sheet, rec, why in added:  # parents come first in schema.SHEETS, so references find their ID
+            self._add_row(ret, sheet, rec, why)
+        for sheet in schema.SHEETS:
+            for key, rec in matched[sheet.key].items():
+                self._compare_row(ret, sheet, key, rec, unreadable)
+            self._flag_missing(ret, sheet, matched[sheet.key], emptied[sheet.key])
+        self._compare_coalition(ret, unreadable)
+        if not any(e.origin == origin and e.action != READ for e in self.log) and not any(
+            origin in (o for o, _v, _i in sends) for sends in self.pending.values()
+        ):
+            self.log.append(LogEntry(origin, NOTE, note="no changes found in this file"))
+
+    def _read_note(self, ret: _Return) -> None:
+        if ret.packet is None:
+            note = "a full copy of the plan: every master row it lacks is flagged as deleted"
+        else:
+            note = f"a packet for {ret.packet.member}"
+            if ret.packet.master_file:
+                note += f", cut from {ret.packet.master_file}"
+            if ret.packet.made:
+                note += f" on {ret.packet.made}"
+            if ret.packet.master_fingerprint and ret.packet.master_fingerprint != self.fingerprint:
+                note += (
+                    "; the master has changed since the packet was cut, so rows it held are worked out from the "
+                    "current master"
+                )
+        self.log.append(LogEntry(ret.origin, READ, note=note))
+        for name in extra_sheet_names(ret.path):
+            if name not in _OWN_SHEETS:
+                note = f"its sheet {name!r} is not part of the plan; it stays in that file"
+                self.log.append(LogEntry(ret.origin, NOTE, note=note))
+
+    def _holds(self, ret: _Return, sheet_key: str, key: str) -> bool:
+        return ret.rows is None or ret.rows.holds(sheet_key, key)
+
+    def _unkeyed_base(self, sheet: Sheet) -> list[tuple[Any, ...]]:
+        return [_content(sheet, r) for r in self.base.rows(sheet.key) if row_key(sheet, r) is None]
+
+    def _why_new(self, sheet: Sheet, rec: Record, key: str | None, matched: dict[str, Record]) -> str:
+        if key is None:
+            return "a row without an ID" if sheet.id_column is not None else "a row without a name"
+        name = row_name(sheet, rec)
+        if key in matched:
+            return f"a second row with {name}; added as a row of its own"
+        if key in self.base_index[sheet.key]:
+            return f"a new row (its pre-filled ID {name} belongs to another row of the master)"
+        return "a new row" if sheet.id_column is None else f"a new row (marked {name} in the return)"
+
+    def _add_row(self, ret: _Return, sheet: Sheet, rec: Record, why: str) -> None:
+        key = row_key(sheet, rec)
+        values = {k: self._rewrite(ret, sheet, k, v) for k, v in rec.values.items()}
+        new_id: str | None = None
+        if sheet.id_column is not None:
+            new_id = self.fresh_id(sheet)
+            values[sheet.id_column.key] = new_id
+            if key is not None and not ret.id_map.get(sheet.key, {}).get(key):
+                ret.id_map.setdefault(sheet.key, {})[key] = new_id
+        new = Record(sheet=sheet.key, id=new_id, values=values)
+        self.merged.rows(sheet.key).append(new)
+        merged_key = row_key(sheet, new)
+        if merged_key is not None and merged_key not in self.merged_index[sheet.key]:
+            self.merged_index[sheet.key][merged_key] = new
+        entry = LogEntry(ret.origin, ADDED, sheet.key, row_name(sheet, rec), row_name(sheet, new), note=why)
+        entry.new = row_text(sheet, new)
+        self.log.append(entry)
+
+    def _rewrite(self, ret: _Return, sheet: Sheet, column_key: str, value: Any) -> Any:
+        """A reference to a row added by the same return, rewritten to that row's fresh ID."""
+        col = next((c for c in sheet.columns if c.key == column_key), None)
+        if col is None or col.kind is not Kind.REF or not isinstance(value, str):
+            return value
+        named = ref_key(value, schema.sheet(col.ref or ""))
+        mapped = ret.id_map.get(col.ref or "", {}).get(named or "")
+        return mapped or value
+
+    def _compare_row(self, ret: _Return, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> None:
+        base = self.base_index[sheet.key][key]
+        context = ret.rows is not None and ret.rows.is_context(sheet.key, key)
+        name = row_name(sheet, base)
+        for col in compared_columns(sheet):
+            old, sent = base.get(col.key), rec.get(col.key)
+            said = unreadable.get((sheet.key, rec.row, col.key))
+            if said is not None:
+                self._not_readable(ret, sheet.key, name, col.key, old, said)
+                continue
+            if same(old, sent):
+                continue
+            sent = self._rewrite(ret, sheet, col.key, sent)
+            if context:
+                note = "a context row of the packet: not applied, as the packet says"
+                self.issues.append(Issue(CONTEXT_EDIT, sheet.key, name, col.key, old, [(ret.origin, sent)], note))
+                self.log.append(LogEntry(ret.origin, CONTEXT_EDIT, sheet.key, name, name, col.key, old, sent, note))
+            else:
+                self.pending.setdefault((sheet.key, key, col.key), []).append((ret.origin, sent, name))
+
+    def _compare_coalition(self, ret: _Return, unreadable: Cells) -> None:
+        for fld in schema.COALITION_FIELDS:
+            old, sent = self.base.coalition.get(fld.key), ret.plan.coalition.get(fld.key)
+            said = unreadable.get((COALITION, 0, fld.key))
+            if said is not None:
+                self._not_readable(ret, COALITION, "", fld.key, old, said)
+            elif not same(old, sent):
+                self.pending.setdefault((COALITION, "", fld.key), []).append((ret.origin, sent, ""))
+
+    def _not_readable(self, ret: _Return, sheet_key: str, name: str, field_key: str, old: Any, said: str) -> None:
+        note = f"the cell {said}; the master value is kept"
+        self.issues.append(Issue(UNREADABLE, sheet_key, name, field_key, old, [(ret.origin, None)], note))
+        self.log.append(LogEntry(ret.origin, UNREADABLE, sheet_key, name, name, field_key, old, None, note))
+
+    def _flag_missing(self, ret: _Return, sheet: Sheet, matched: dict[str, Record], emptied: set[str]) -> None:
+        for key, base in self.base_index[sheet.key].items():
+            if key in matched or not self._holds(ret, sheet.key, key):
+                continue
+            name = row_name(sheet, base)
+            how = "emptied" if key in emptied else "deleted"
+            note = f"{how} in this return; the row is kept in the merged plan: delete it there if that is right"
+            text = _content_text(sheet, base)
+            self.issues.append(Issue(DELETED, sheet.key, name, "", text, [(ret.origin, None)], note))
+            self.log.append(LogEntry(ret.origin, DELETED, sheet.key, name, name, note=note))
+
+    # --- after every return ----------------------------------------------------------------------------
+
+    def resolve(self) -> None:
+        for (sheet_key, key, field_key), sends in self.pending.items():
+            distinct: list[Any] = []
+            for _origin, value, _name in sends:
+                if not any(same(value, d) for d in distinct):
+                    distinct.append(value)
+            old = self._base_value(sheet_key, key, field_key)
+            name = sends[0][2]
+            if len(distinct) == 1:
+                self._apply(sheet_key, key, field_key, distinct[0])
+                senders = [o for o, _v, _n in sends]
+                for origin, value, _name in sends:
+                    others = [o.who for o in senders if o != origin]
+                    note = f"the same change also came from {', '.join(others)}" if others else ""
+                    self.log.append(LogEntry(origin, EDITED, sheet_key, name, name, field_key, old, value, note))
+            else:
+                note = "different values sent; the master value is kept until you choose one"
+                sent = [(o, v) for o, v, _n in sends]
+                self.issues.append(Issue(CONFLICT, sheet_key, name, field_key, old, sent, note))
+                for origin, value, _name in sends:
+                    self.log.append(LogEntry(origin, CONFLICT, sheet_key, name, name, field_key, old, value, note))
+
+    def _base_value(self, sheet_key: str, key: str, field_key: str) -> Any:
+        if sheet_key == COALITION:
+            return self.base.coalition.get(field_key)
+        return self.base_index[sheet_key][key].get(field_key)
+
+    def _apply(self, sheet_key: str, key: str, field_key: str, value: Any) -> None:
+        if sheet_key == COALITION:
+            self.merged.coalition[field_key] = value
+        else:
+            self.merged_index[sheet_key][key].values[field_key] = value
+
+
+_OWN_SHEETS: frozenset[str] = frozenset(
+    {schema.SUMMARY_SHEET, schema.PACKET_SHEET, schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET}
+)
+
+
+def _content(sheet: Sheet, rec: Record) -> tuple[Any, ...]:
+    return tuple(comparable(rec.get(c.key)) for c in compared_columns(sheet))
+
+
+def _content_text(sheet: Sheet, rec: Record) -> str:
+    return display(rec.get(sheet.label))
+
+
+def _take_identical(sheet: Sheet, rec: Record, spare: list[tuple[Any, ...]]) -> bool:
+    """True (and the match used up) when a row without a key repeats a master row without a key."""
+    content = _content(sheet, rec)
+    if content in spare:
+        spare.remove(content)
+        return True
+    return False
+
+
+def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
+    """Cells the reader could not take, with the reader's message; Coalition fields as (COALITION, 0, key)."""
+    from .rules import cell_row
+
+    keys = {s.name: s.key for s in schema.SHEETS} | {n: k for k, n in plan.source.sheet_names.items()}
+    keys[schema.COALITION_SHEET] = COALITION
+    coalition_cells = {cell.upper(): key for key, cell in plan.source.coalition_cells.items()}
+    out: Cells = {}
+    for finding in findings:
+        if finding.rule not in UNREADABLE_RULES or not finding.cell:
+            continue
+        sheet_key = keys.get(finding.sheet)
+        if sheet_key == COALITION and finding.cell.upper() in coalition_cells:
+            out[(COALITION, 0, coalition_cells[finding.cell.upper()])] = finding.message
+            continue
+        letters = finding.cell.rstrip("0123456789").upper()
+        for column_key, letter in plan.source.columns.get(sheet_key or "", {}).items():
+            if letter.upper() == letters:
+                out[(sheet_key or "", cell_row(finding.cell), column_key)] = finding.message
+    return out
+
+
+def merge(master: Path, returns: Sequence[Path], out: Path, *, force: bool = False) -> MergeResult:
+    """Merge the returned copies into a new plan workbook at ``out``; ``master`` and the returns are only read."""
+    from .generate import write_plan_workbook
+    from .merge_sheets import write_merge_sheets
+    from .reader import read_plan
+
+    master, out = Path(master), Path(out)
+    paths = [Path(p) for p in returns]
+    if not paths:
+        raise UsageError("name at least one returned copy to merge into the master")
+    seen: set[Path] = set()
+    for path in (master, *paths):
+        if path.resolve() in seen:
+            raise UsageError(f"{path.name} is named twice; give each returned copy once, and not the master again")
+        seen.add(path.resolve())
+    check_output(out, force=force, inputs=(master, *paths))
+
+    base = read_plan(master).plan
+    state = _Merge(master, base)
+    rets: list[_Return] = []
+    for path in paths:
+        read = read_plan(path)
+        packet = read_packet_identity(path)
+        origin = Origin(path.name, packet.member if packet else None)
+        rows = packet_rows(base, packet.member) if packet else None
+        rets.append(_Return(path, origin, read.plan, list(read.findings), packet, rows))
+    state.reserve_ids([r.plan for r in rets])
+    master_origin = Origin(master.name)
+    for name in extra_sheet_names(master):
+        if name not in _OWN_SHEETS:
+            note = f"the master's sheet {name!r} is not part of the plan; it stays in the master"
+            state.log.append(LogEntry(master_origin, NOTE, note=note))
+    for ret in rets:
+        state.take(ret)
+    state.resolve()
+    order = {r.origin: i for i, r in enumerate(rets)}
+    log = sorted(state.log, key=lambda e: order.get(e.origin, -1))
+    result = MergeResult(out, state.merged, [r.origin for r in rets], log, state.issues)
+
+    def add_sheets(book: Any, fm: Any) -> None:
+        write_merge_sheets(book, fm, result)
+
+    write_plan_workbook(out, state.merged, force=force, extra_sheets=add_sheets)
+    return result

@@ -1,0 +1,145 @@
+"""What a merge produces: where each value came from, what was done with it, and what is left to decide.
+
+Plain data, rendered by :mod:`merge_sheets` (the Merge Conflicts and Merge Log sheets, the terminal) and as
+JSON by ``MergeResult.to_dict``. The merge itself is in :mod:`merge`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .model import Plan
+from .roundtrip import display
+
+COALITION = "coalition"  # sheet key used for Coalition fields in the log and the conflicts
+
+# Kinds of the lines of the Merge Conflicts sheet: what the coordinator has to decide.
+CONFLICT = "Conflict"
+DELETED = "Deleted in a return"
+CONTEXT_EDIT = "Context row changed"
+UNREADABLE = "Not readable"
+ISSUE_KINDS: tuple[str, ...] = (CONFLICT, DELETED, CONTEXT_EDIT, UNREADABLE)
+
+# Actions of the Merge Log.
+READ = "Read"
+EDITED = "Edited"
+ADDED = "Added"
+NOTE = "Note"
+LOG_ACTIONS: tuple[str, ...] = (READ, EDITED, ADDED, CONFLICT, DELETED, CONTEXT_EDIT, UNREADABLE, NOTE)
+
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who sent a value: the return's file name and, for a packet, its member."""
+
+    file: str
+    member: str | None = None
+
+    @property
+    def who(self) -> str:
+        return f"{self.file} ({self.member})" if self.member else self.file
+
+
+@dataclass
+class Issue:
+    """Something the coordinator has to decide; one or more lines of the Merge Conflicts sheet."""
+
+    kind: str
+    sheet: str  # sheet key, or COALITION
+    id: str  # row ID (or stakeholder name) in the master; "" for Coalition fields
+    field: str  # column or Coalition field key; "" when the whole row is meant
+    master: Any  # the value kept
+    sent: list[tuple[Origin, Any]]
+    note: str = ""
+
+
+@dataclass
+class LogEntry:
+    origin: Origin
+    action: str
+    sheet: str = ""  # sheet key, or COALITION
+    id: str = ""  # as in the return
+    merged_id: str = ""  # as in the merged plan
+    field: str = ""
+    old: Any = None  # master value
+    new: Any = None  # value sent
+    note: str = ""
+
+
+@dataclass
+class MergeResult:
+    output: Path
+    plan: Plan
+    returns: list[Origin]
+    log: list[LogEntry]
+    issues: list[Issue]
+
+    def _count(self, action: str) -> int:
+        return sum(e.action == action for e in self.log)
+
+    @property
+    def edits(self) -> int:
+        """Cells changed in the merged plan."""
+        return len({(e.sheet, e.merged_id, e.field) for e in self.log if e.action == EDITED})
+
+    @property
+    def added(self) -> int:
+        return self._count(ADDED)
+
+    def issues_of(self, kind: str) -> list[Issue]:
+        return [i for i in self.issues if i.kind == kind]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "output": str(self.output),
+            "returns": [{"file": o.file, "member": o.member} for o in self.returns],
+            "edits": self.edits,
+            "added": self.added,
+            "issues": [
+                {
+                    "kind": i.kind,
+                    "sheet": label_of_sheet(i.sheet),
+                    "id": i.id,
+                    "field": label_of_field(i.sheet, i.field),
+                    "master": display(i.master),
+                    "sent": [{"file": o.file, "member": o.member, "value": display(v)} for o, v in i.sent],
+                    "note": i.note,
+                }
+                for i in self.issues
+            ],
+            "log": [
+                {
+                    "file": e.origin.file,
+                    "member": e.origin.member,
+                    "action": e.action,
+                    "sheet": label_of_sheet(e.sheet),
+                    "id": e.id,
+                    "merged_id": e.merged_id,
+                    "field": label_of_field(e.sheet, e.field),
+                    "old": display(e.old),
+                    "new": display(e.new),
+                    "note": e.note,
+                }
+                for e in self.log
+            ],
+        }
+
+
+def label_of_sheet(key: str) -> str:
+    """The sheet's name as shown in Excel, for a sheet key or COALITION."""
+    if key == COALITION:
+        return schema.COALITION_SHEET
+    return schema.sheet(key).name if key in schema.SHEETS_BY_KEY else key
+
+
+def label_of_field(sheet_key: str, key: str) -> str:
+    """A column's header (or a Coalition field's label) for its key."""
+    if not key:
+        return ""
+    if sheet_key == COALITION:
+        return schema.coalition_field(key).label
+    return schema.sheet(sheet_key).column(key).header

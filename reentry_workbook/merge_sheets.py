@@ -1,0 +1,137 @@
+"""Renderings of a merge: the Merge Conflicts and Merge Log sheets, and the terminal summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import schema
+from .merge_model import CONFLICT, CONTEXT_EDIT, DELETED, UNREADABLE, MergeResult, label_of_field, label_of_sheet
+from .roundtrip import display, write_table
+
+# Header texts and widths of the two sheets (declared once; tests read them from here).
+CONFLICT_HEADERS: tuple[tuple[str, float], ...] = (
+    ("Kind", 18),
+    ("Sheet", 14),
+    ("ID", 10),
+    ("Field", 20),
+    ("Master value (kept)", 30),
+    ("Value sent", 30),
+    ("Sent by (file)", 28),
+    ("Member", 20),
+    ("What happened", 44),
+)
+LOG_HEADERS: tuple[tuple[str, float], ...] = (
+    ("File", 28),
+    ("Member", 20),
+    ("Action", 16),
+    ("Sheet", 14),
+    ("ID in the return", 12),
+    ("ID in the merged plan", 12),
+    ("Field", 20),
+    ("Master value", 28),
+    ("Value sent", 28),
+    ("Note", 48),
+)
+CONFLICTS_INTRO = (
+    "What the merge could not decide for you: the master value was kept in each case. "
+    "Change the plan sheets by hand where another value is right."
+)
+LOG_INTRO = "Everything the merge took from each returned file, and what it did with it."
+NO_ISSUES = "Nothing to decide: no conflicts, deleted rows or context changes."
+SHOWN = 40  # issues listed in the terminal before "... and N more"
+
+
+def conflict_rows(result: MergeResult) -> list[tuple[Any, ...]]:
+    rows = []
+    for issue in result.issues:
+        for origin, value in issue.sent:
+            rows.append(
+                (
+                    issue.kind,
+                    label_of_sheet(issue.sheet),
+                    issue.id,
+                    label_of_field(issue.sheet, issue.field),
+                    display(issue.master),
+                    display(value),
+                    origin.file,
+                    origin.member or "",
+                    issue.note,
+                )
+            )
+    return rows
+
+
+def log_rows(result: MergeResult) -> list[tuple[Any, ...]]:
+    return [
+        (
+            e.origin.file,
+            e.origin.member or "",
+            e.action,
+            label_of_sheet(e.sheet) if e.sheet else "",
+            e.id,
+            e.merged_id,
+            label_of_field(e.sheet, e.field),
+            display(e.old),
+            display(e.new),
+            e.note,
+        )
+        for e in result.log
+    ]
+
+
+def write_merge_sheets(book: Any, fm: Any, result: MergeResult) -> None:
+    """Add the Merge Conflicts and Merge Log sheets (``extra_sheets`` hook of the generator)."""
+    rows = conflict_rows(result)
+    intro = CONFLICTS_INTRO if rows else NO_ISSUES
+    write_table(book, fm, schema.MERGE_CONFLICTS_SHEET, CONFLICT_HEADERS, rows, intro=intro)
+    write_table(book, fm, schema.MERGE_LOG_SHEET, LOG_HEADERS, log_rows(result), intro=LOG_INTRO)
+
+
+def render_merge(result: MergeResult, *, limit: int = SHOWN) -> str:
+    """The terminal summary: counts, then every conflict and every other thing to decide."""
+    conflicts = result.issues_of(CONFLICT)
+    deleted = result.issues_of(DELETED)
+    context = result.issues_of(CONTEXT_EDIT)
+    unreadable = result.issues_of(UNREADABLE)
+    lines = [
+        f"Merged {len(result.returns)} returned {'copy' if len(result.returns) == 1 else 'copies'} into "
+        f"{result.output.name}: {result.edits} {_s(result.edits, 'cell')} changed, "
+        f"{result.added} {_s(result.added, 'row')} added, {len(conflicts)} {_s(len(conflicts), 'conflict')}, "
+        f"{len(deleted)} {_s(len(deleted), 'deleted row')} kept, "
+        f"{len(context)} context {_s(len(context), 'change')} and {len(unreadable)} unreadable "
+        f"{_s(len(unreadable), 'cell')} not applied."
+    ]
+    shown = 0
+    for title, issues in (
+        ("Conflicts (the master value is kept)", conflicts),
+        ("Deleted or emptied in a return (kept in the merged plan)", deleted),
+        ("Context rows changed in a packet (not applied)", context),
+        ("Cells that could not be read (not applied)", unreadable),
+    ):
+        if not issues:
+            continue
+        lines += ["", f"{title}:"]
+        for issue in issues:
+            if shown >= limit:
+                break
+            shown += 1
+            where = " ".join(
+                p for p in (label_of_sheet(issue.sheet), issue.id, label_of_field(issue.sheet, issue.field)) if p
+            )
+            if issue.kind == CONFLICT:
+                sent = "; ".join(f"{display(v)!r} from {o.who}" for o, v in issue.sent)
+                lines.append(f"  {where}: master {display(issue.master)!r}; {sent}")
+            elif issue.kind == DELETED:
+                lines.append(f"  {where} ({display(issue.master)}): missing from {issue.sent[0][0].who}")
+            else:
+                sent = "; ".join(f"{display(v)!r} from {o.who}" if v is not None else o.who for o, v in issue.sent)
+                lines.append(f"  {where}: {sent}")
+    more = len(result.issues) - shown
+    if more > 0:
+        lines.append(f"  ... and {more} more in the {schema.MERGE_CONFLICTS_SHEET} sheet")
+    lines += ["", f"Wrote {result.output} (see its {schema.MERGE_CONFLICTS_SHEET} and {schema.MERGE_LOG_SHEET} sheets)"]
+    return "\n".join(lines)
+
+
+def _s(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"

@@ -1,0 +1,474 @@
+"""Turns a returned workbook into the plan model, driven by the one declaration in :mod:`schema`.
+
+Sheets are found by name and columns by header text (case, spaces and line breaks ignored), wherever the member
+moved them: the header row is the best match among the first rows (a title row may sit above it), extra columns
+and sheets are ignored, blank rows are skipped, and a row holding nothing but an ID is a spare pre-formatted row,
+not a plan row. Values are typed by their column's kind: IDs and references through :mod:`ids`, dates through
+:mod:`dates`, choices matched to their canonical spelling. Formulas are never evaluated and their cached results
+never used; error values are never taken as data.
+
+The reader reports what it meets in cells (``invalid-choice``, ``unreadable-date``, ``date-as-text``,
+``formula-in-text``, ``error-value``, ``missing-id``); every other rule is computed from the plan by
+:mod:`rules`. A workbook that lacks a plan sheet or a header raises :class:`errors.TemplateMismatchError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import catalogue, schema
+from .cells import FORMULA, VALUE, SheetCells, SheetRef, Workbook, cell_ref, column_letter, open_workbook
+from .dates import TEXT_DATE, UNREADABLE, read_date
+from .errors import TemplateMismatchError
+from .guard import open_package
+from .ids import label_index, normalise_id, parse_reference
+from .model import Finding, Plan, Record, Source
+from .schema import Column, Kind, Sheet
+
+HEADER_SCAN_ROWS = 10  # rows searched for the header row (a member may insert title rows above it)
+_SHOWN_TEXT = 60  # characters of a cell's text quoted in a message
+_NEW_TEMPLATE = "make a fresh template with `reentry-workbook new`"
+
+
+@dataclass
+class ReadResult:
+    plan: Plan
+    findings: list[Finding]  # reader-level findings only (see the module docstring)
+
+
+def read_plan(path: Path, *, fast: bool = True) -> ReadResult:
+    """Read the plan in the workbook at ``path``; nothing is written and no formula is evaluated.
+
+    Raises the errors of :func:`guard.open_package` for a file that is not a usable .xlsx package, and
+    :class:`TemplateMismatchError` for a workbook that lacks a plan sheet or header. ``fast=False`` reads every
+    sheet with the XML parser instead of python-calamine (the tests compare both).
+    """
+    path = Path(path)
+    with open_package(path) as zf:
+        book = open_workbook(zf, label=path.name, fast=fast)
+        try:
+            return _Reader(book, path).read()
+        finally:
+            book.close()
+
+
+def describe_row(sheet: Sheet, row_id: str | None, row: int) -> str:
+    """How a message names a row: ``"Action step A-12"``, ``"Action step on row 14"``, ``"Row 5 of Stakeholders"``."""
+    if sheet.id_prefix is None:
+        return f"Row {row} of {sheet.name}"
+    noun = sheet.column(sheet.label).header
+    return f"{noun} {row_id}" if row_id else f"{noun} on row {row}"
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _sheet_key(name: str) -> str:
+    return "".join(name.split()).casefold()
+
+
+def _quoted(names: Sequence[str]) -> str:
+    parts = [f"'{n}'" for n in names]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _shown(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _SHOWN_TEXT else text[: _SHOWN_TEXT - 1] + "…"
+
+
+def _number_text(value: float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return format(value, ".15g") if isinstance(value, float) else str(value)
+
+
+def as_text(value: Any) -> str:
+    """A cell value as the text a member sees: numbers without a trailing ``.0``, dates as ``YYYY-MM-DD``."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return _number_text(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+_MONEY = re.compile(r"[$€£,\s]")
+
+
+def _as_number(value: Any) -> Any:
+    if isinstance(value, bool):
+        return as_text(value)
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and math.isfinite(value) else value
+    if isinstance(value, int):
+        return value
+    text = as_text(value)
+    try:
+        number = float(_MONEY.sub("", text))
+    except ValueError:
+        return text
+    if not math.isfinite(number):
+        return text
+    return int(number) if number.is_integer() else number
+
+
+def _choice_table(choices: str | None) -> dict[str, str]:
+    return {schema.normalise_header(c): c for c in schema.CHOICES.get(choices or "", ())}
+
+
+def _choices_hint(choices: str | None) -> str:
+    options = schema.CHOICES.get(choices or "", ())
+    if len(options) <= 6:
+        return "one of " + ", ".join(options)
+    return f"one of the {len(options)} choices in the cell's dropdown"
+
+
+# A problem with one cell: (rule slug, what is wrong, said after the column's header).
+_Problem = tuple[str, str]
+
+
+class _Reader:
+    def __init__(self, book: Workbook, path: Path) -> None:
+        self.book = book
+        self.path = path
+        self.findings: list[Finding] = []
+        self.source = Source(
+            file=str(path),
+            template_name=book.properties.get(schema.PROP_TEMPLATE),
+            template_version=book.properties.get(schema.PROP_VERSION),
+            fingerprint=book.properties.get(schema.PROP_FINGERPRINT),
+            date1904=book.date1904,
+        )
+        self.plan = Plan(source=self.source)
+        self._choice_tables: dict[str, dict[str, str]] = {}
+
+    # --- the whole workbook ---
+
+    def read(self) -> ReadResult:
+        refs = self._match_sheets()
+        coalition = refs[schema.COALITION_SHEET]
+        if coalition is not None:
+            self._read_coalition(coalition)
+        raw_refs: dict[str, list[tuple[Record, Column, Any]]] = {}
+        for sheet in schema.SHEETS:
+            ref = refs[sheet.name]
+            if ref is not None:
+                raw_refs[sheet.key] = self._read_data_sheet(sheet, ref)
+        self._resolve_references(raw_refs)
+        return ReadResult(self.plan, self.findings)
+
+    def _match_sheets(self) -> dict[str, SheetRef | None]:
+        exact = {s.name: s for s in self.book.sheets}
+        loose: dict[str, SheetRef] = {}
+        for s in self.book.sheets:
+            loose.setdefault(_sheet_key(s.name), s)
+        ours = [schema.COALITION_SHEET, *(s.name for s in schema.SHEETS)]
+        refs = {name: exact.get(name) or loose.get(_sheet_key(name)) for name in ours}
+        name = self.path.name
+        if not any(refs.values()):
+            raise TemplateMismatchError(
+                f"{name} is not a reentry-workbook plan: it has none of the plan's sheets "
+                f"({_quoted(schema.REQUIRED_SHEETS)}); start a plan with `reentry-workbook new`, or check that "
+                f"this is the workbook that was sent back."
+            )
+        missing = [n for n in schema.REQUIRED_SHEETS if refs[n] is None]
+        if missing:
+            noun = "sheet" if len(missing) == 1 else "sheets"
+            raise TemplateMismatchError(
+                f"{name} has no {_quoted(missing)} {noun}; rename the sheet back if it was renamed, or copy it "
+                f"from a fresh template (`reentry-workbook new`), then run the command again."
+            )
+        self.source.sheet_names = {
+            key: ref.name
+            for key, ref in [("coalition", refs[schema.COALITION_SHEET])]
+            + [(s.key, refs[s.name]) for s in schema.SHEETS]
+            if ref is not None
+        }
+        return refs
+
+    # --- findings ---
+
+    def _finding(self, slug: str, sheet_name: str, cell: str, row_id: str | None, message: str) -> None:
+        rule = catalogue.rule(slug)
+        self.findings.append(Finding(slug, rule.severity, sheet_name, cell, row_id, message, rule.fix))
+
+    def _cell_problem(self, flag: str, text: str) -> _Problem:
+        if flag == FORMULA:
+            shown = f" (={_shown(text)})" if text else ""
+            return "formula-in-text", f"holds a formula{shown} where a value belongs; it was not evaluated"
+        code = text or "an error value"
+        return "error-value", f"holds the error value {code}"
+
+    # --- typing one value ---
+
+    def _typed(self, kind: Kind, choices: str | None, value: Any) -> tuple[Any, _Problem | None]:
+        """The value a cell of this kind holds, and the problem found with it, if any."""
+        if kind in (Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL):
+            return as_text(value), None
+        if kind is Kind.CHOICE:
+            text = as_text(value)
+            table = self._choice_tables.get(choices or "")
+            if table is None:
+                table = self._choice_tables[choices or ""] = _choice_table(choices)
+            canonical = table.get(schema.normalise_header(text))
+            if canonical is not None:
+                return canonical, None
+            return text, ("invalid-choice", f"'{_shown(text)}' is not {_choices_hint(choices)}")
+        if kind is Kind.DATE:
+            verdict = read_date(
+                value, is_date_format=isinstance(value, (dt.date, dt.time)), date1904=self.book.date1904
+            )
+            if verdict.kind == TEXT_DATE:
+                return verdict.date, ("date-as-text", f"'{_shown(as_text(value))}' is typed as text; {verdict.note}")
+            if verdict.kind == UNREADABLE:
+                return as_text(value), ("unreadable-date", f"'{_shown(as_text(value))}' {verdict.note}")
+            return verdict.date, None
+        if kind in (Kind.NUMBER, Kind.MONEY):
+            return _as_number(value), None
+        return as_text(value), None
+
+    # --- the Coalition sheet ---
+
+    def _read_coalition(self, ref: SheetRef) -> None:
+        cells = self.book.read_sheet(ref)
+        labels = {schema.normalise_header(f.label): f for f in schema.COALITION_FIELDS}
+        where: dict[str, tuple[int, int]] = {}
+        for r, c, cell in cells.iter_cells():
+            if cell.flag == VALUE and isinstance(cell.value, str):
+                field = labels.get(schema.normalise_header(cell.value))
+                if field is not None and field.key not in where:
+                    where[field.key] = (r, c + 1)
+        for field in schema.COALITION_FIELDS:
+            if field.key not in where:
+                continue
+            r, c = where[field.key]
+            cell = cells.cell(r, c)
+            a1 = cell_ref(r, c)
+            self.source.coalition_cells[field.key] = a1
+            problem: _Problem | None = None
+            value: Any = None
+            if cell.flag != VALUE:
+                problem = self._cell_problem(cell.flag, cell.text)
+            elif cell.value is not None and as_text(cell.value) != "":
+                value, problem = self._typed(field.kind, field.choices, cell.value)
+            self.plan.coalition[field.key] = value
+            if problem is not None:
+                slug, what = problem
+                self._finding(slug, ref.name, a1, None, f"{schema.COALITION_SHEET}: {field.label} {what}.")
+
+    # --- a data sheet ---
+
+    def _find_header(self, cells: SheetCells, sheet: Sheet) -> tuple[int, dict[str, int]]:
+        """The header row (0-based) and the column index of each column key found in it."""
+        wanted = {schema.normalise_header(c.header): c.key for c in sheet.columns}
+        best_row, best = schema.HEADER_ROW - 1, {}
+        for r in range(min(HEADER_SCAN_ROWS, cells.row_count())):
+            found: dict[str, int] = {}
+            for c, value in cells.row_items(r):
+                if isinstance(value, str):
+                    key = wanted.get(schema.normalise_header(value))
+                    if key is not None and key not in found:
+                        found[key] = c
+            if len(found) > len(best):
+                best_row, best = r, found
+        return best_row, best
+
+    def _read_data_sheet(self, sheet: Sheet, ref: SheetRef) -> list[tuple[Record, Column, Any]]:
+        """Read the rows of one sheet into the plan; return the reference cells, resolved once all are read."""
+        cells = self.book.read_sheet(ref)
+        header_row, found = self._find_header(cells, sheet)
+        optional = sheet.id_prefix is None  # the Stakeholders sheet: its columns may be missing
+        missing = [c.header for c in sheet.columns if c.key not in found and c.kind is not Kind.DERIVED]
+        if missing and not optional:
+            noun = "column" if len(missing) == 1 else "columns"
+            raise TemplateMismatchError(
+                f"{self.path.name}: the {ref.name!r} sheet has no {noun} headed {_quoted(missing)} in its first "
+                f"{HEADER_SCAN_ROWS} rows; put the header back (or copy the sheet from a fresh template made with "
+                f"`reentry-workbook new`), then run the command again."
+            )
+        self.source.columns[sheet.key] = {c.key: column_letter(found[c.key]) for c in sheet.columns if c.key in found}
+        columns = [c for c in sheet.columns if c.key in found and c.kind is not Kind.DERIVED]
+        indexes = [found[c.key] for c in columns]
+        keys = [c.key for c in columns]
+        id_pos = next((i for i, c in enumerate(columns) if c.kind is Kind.ID), -1)
+        converters = [self._converter(c) for c in columns]
+        # Formula and error cells of the columns read, by row: {row: {position in columns: (flag, text)}}.
+        position = {col: i for i, col in enumerate(indexes)}
+        flagged_rows: dict[int, dict[int, tuple[str, str]]] = {}
+        for (r, c), hit in cells.flags.items():
+            if c in position and r > header_row:
+                flagged_rows.setdefault(r, {})[position[c]] = hit
+        records = self.plan.rows(sheet.key)
+        pending: list[tuple[Record, Column, Any]] = []
+        read_id = _id_reader(sheet.id_prefix)
+        codes = [_code(c.kind) for c in columns]
+        ref_positions = [i for i, code in enumerate(codes) if code == _REF]
+        count = len(columns)
+
+        for r, raw in cells.select(indexes, header_row + 1):
+            flagged = flagged_rows.get(r)
+            values: list[Any] = [None] * count
+            content = False
+            problems: list[tuple[int, str, str]] | None = None
+            for i, value in enumerate(raw):
+                if value.__class__ is str:
+                    value = value.strip()
+                    if not value:
+                        continue
+                    code = codes[i]
+                    if code == _TEXT:
+                        values[i] = value
+                        content = True
+                        continue
+                elif value is None:
+                    continue
+                else:
+                    code = codes[i]
+                values[i] = value
+                if code == _ID:
+                    continue
+                content = True
+                if code == _REF or (code == _DATE and value.__class__ is dt.date):
+                    continue
+                typed, problem = converters[i](value)  # type: ignore[misc]
+                values[i] = typed
+                if problem is not None:
+                    problems = problems or []
+                    problems.append((i, *problem))
+            if not content and not (flagged and any(i != id_pos for i in flagged)):
+                continue  # blank, or a spare row that holds only its ID
+            id_flagged = bool(flagged) and id_pos in flagged  # type: ignore[operator]
+            row_id = read_id(values[id_pos]) if id_pos >= 0 and not id_flagged else None
+            raw_id = values[id_pos] if id_pos >= 0 else None
+            if id_pos >= 0:
+                values[id_pos] = row_id
+            record = Record(sheet=sheet.key, id=row_id, values=dict(zip(keys, values, strict=True)), row=r + 1)
+            for i in ref_positions:
+                if values[i] is not None:
+                    pending.append((record, columns[i], values[i]))
+            if flagged:
+                problems = problems or []
+                for i, (flag, text) in flagged.items():
+                    record.values[keys[i]] = None
+                    problems.append((i, *self._cell_problem(flag, text)))
+                problems.sort(key=lambda p: p[0])
+            if problems or (row_id is None and id_pos >= 0 and not id_flagged):
+                self._row_findings(sheet, ref, record, columns, indexes, raw_id, problems or [], id_pos, id_flagged)
+            records.append(record)
+        return pending
+
+    def _converter(self, col: Column) -> Callable[[Any], tuple[Any, _Problem | None]] | None:
+        """A function typing one non-blank value of a column (stripped when text); ``None`` for references."""
+        kind = col.kind
+        if kind is Kind.REF:
+            return None
+        if kind is Kind.ID:
+            return lambda value: (value, None)
+        if kind in (Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL):
+            return lambda value: (value if value.__class__ is str else as_text(value), None)
+        if kind is Kind.DATE:
+
+            def date(value: Any) -> tuple[Any, _Problem | None]:
+                if value.__class__ is dt.date:
+                    return value, None
+                return self._typed(Kind.DATE, None, value)
+
+            return date
+        memo: dict[Any, tuple[Any, _Problem | None]] = {}
+
+        def typed(value: Any) -> tuple[Any, _Problem | None]:
+            hit = memo.get(value) if value.__class__ is str else None
+            if hit is None:
+                hit = self._typed(kind, col.choices, value)
+                if value.__class__ is str:
+                    memo[value] = hit
+            return hit
+
+        return typed
+
+    def _row_findings(
+        self,
+        sheet: Sheet,
+        ref: SheetRef,
+        record: Record,
+        columns: list[Column],
+        indexes: list[int],
+        raw_id: Any,
+        problems: list[tuple[int, str, str]],
+        id_pos: int,
+        id_flagged: bool,
+    ) -> None:
+        r = record.row - 1
+        subject = describe_row(sheet, record.id, record.row)
+        for i, slug, what in problems:
+            row_id = None if i == id_pos else record.id
+            self._finding(slug, ref.name, cell_ref(r, indexes[i]), row_id, f"{subject}: {columns[i].header} {what}.")
+        if record.id is not None or id_pos < 0 or id_flagged:
+            return
+        label = record.values.get(sheet.label)
+        named = f" ('{_shown(label)}')" if isinstance(label, str) and label else ""
+        if raw_id is not None:
+            what = f"has '{_shown(as_text(raw_id))}' in its ID cell, which is not an ID like {sheet.id_prefix}-1"
+        else:
+            what = "has content but no ID"
+        self._finding(
+            "missing-id",
+            ref.name,
+            cell_ref(r, indexes[id_pos]),
+            None,
+            f"{describe_row(sheet, None, record.row)}{named} {what}.",
+        )
+
+    def _resolve_references(self, raw_refs: dict[str, list[tuple[Record, Column, Any]]]) -> None:
+        """Turn reference cells into parent IDs, now that every parent sheet has been read."""
+        labels: dict[str, dict[str, str]] = {}
+        memos: dict[str, dict[tuple[type, Any], str]] = {}
+        for pending in raw_refs.values():
+            for record, col, value in pending:
+                parent = schema.sheet(col.ref or "")
+                memo = memos.get(parent.key)
+                if memo is None:
+                    memo = memos[parent.key] = {}
+                    labels[parent.key] = label_index(
+                        (rec.id, rec.values.get(parent.label)) for rec in self.plan.rows(parent.key)
+                    )
+                key = (value.__class__, value)
+                resolved = memo.get(key)
+                if resolved is None:
+                    found = parse_reference(value, parent.id_prefix, labels[parent.key])
+                    resolved = memo[key] = found if found is not None else as_text(value)
+                record.values[col.key] = resolved
+
+
+_TEXT, _ID, _REF, _DATE, _OTHER = range(5)
+
+
+def _code(kind: Kind) -> int:
+    if kind in (Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL):
+        return _TEXT
+    if kind is Kind.ID:
+        return _ID
+    if kind is Kind.REF:
+        return _REF
+    if kind is Kind.DATE:
+        return _DATE
+    return _OTHER
+
+
+def _id_reader(prefix: str | None) -> Callable[[Any], str | None]:
+    def read(value: Any) -> str | None:
+        return None if value is None else normalise_id(value, prefix)
+
+    return read

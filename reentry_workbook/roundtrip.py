@@ -1,0 +1,237 @@
+"""What the round-trip commands (packets, merge, diff, upgrade) share: matching rows across copies,
+comparing cell values, and reading a workbook's document properties and sheet names without parsing cells.
+
+- A row is matched across copies by its **key**: its normalised ID on sheets with IDs, and on the
+  Stakeholders sheet (no IDs) by its name, ignoring case and spacing. A row without a key cannot be matched.
+- Two values are **the same** when they would look the same to a member: blank and empty text are equal, text
+  is compared without surrounding spaces and with one kind of line break, a number typed as text equals the
+  number, and a date at midnight equals the date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import posixpath
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .guard import open_package, require_defusedxml
+from .ids import normalise_id
+from .model import Plan, Record
+from .schema import Column, Kind, Sheet
+
+NAME_KEY_PREFIX = "name:"  # keys of rows matched by name rather than ID (never shown)
+TEXT_LIMIT = 60  # characters of a row's text shown beside its ID
+
+_NS_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+_NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_NS_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def ref_key(value: Any, parent: Sheet) -> str | None:
+    """The ID a reference cell names (a bare ID, or the dropdown's "ID - text" label), or None."""
+    from .ids import parse_reference
+
+    return parse_reference(value, parent.id_prefix, {})
+
+
+def name_key(text: Any) -> str:
+    """A name as rows are matched and grouped by it: case and spacing ignored."""
+    return " ".join(str(text or "").split()).casefold()
+
+
+def row_key(sheet: Sheet, rec: Record) -> str | None:
+    """The key that matches a row across copies, or None when the row has none."""
+    if sheet.id_column is not None:
+        if rec.id is None or not str(rec.id).strip():
+            return None
+        return normalise_id(rec.id, sheet.id_prefix) or str(rec.id).strip().upper()
+    name = name_key(rec.get(sheet.label))
+    return NAME_KEY_PREFIX + name if name else None
+
+
+def compared_columns(sheet: Sheet) -> tuple[Column, ...]:
+    """The columns a member fills in: neither the ID (it is the key) nor a derived column (never read)."""
+    return tuple(c for c in sheet.columns if c.kind not in (Kind.ID, Kind.DERIVED))
+
+
+def content_blank(sheet: Sheet, rec: Record) -> bool:
+    """True when every column a member fills in is blank (an ID alone is not content)."""
+    return all(comparable(rec.get(c.key)) == "" for c in compared_columns(sheet))
+
+
+def comparable(value: Any) -> Any:
+    """A value reduced to what a member sees, so that equal-looking cells compare equal."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time() else value
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    try:
+        number = float(text.replace(",", "")) if text and text[0] in "+-.0123456789" else None
+    except ValueError:
+        number = None
+    return number if number is not None else text
+
+
+def same(a: Any, b: Any) -> bool:
+    """True when two cell values look the same to a member."""
+    left, right = comparable(a), comparable(b)
+    if type(left) is not type(right):
+        return False
+    return bool(left == right)
+
+
+def display(value: Any) -> str:
+    """A value as text for logs, tables and the terminal (dates as YYYY-MM-DD, 12.0 as 12)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def row_text(sheet: Sheet, rec: Record, limit: int = TEXT_LIMIT) -> str:
+    """The row's main text (its label column), on one line and cut to ``limit`` characters."""
+    flat = " ".join(display(rec.get(sheet.label)).split())
+    return flat if len(flat) <= limit else flat[: limit - 3].rstrip() + "..."
+
+
+def row_name(sheet: Sheet, rec: Record | None) -> str:
+    """How a row is named in logs and lists: its ID, or the stakeholder's name as typed; "" without either."""
+    if rec is None:
+        return ""
+    if sheet.id_column is not None:
+        return row_key(sheet, rec) or ""
+    return " ".join(display(rec.get(sheet.label)).split())
+
+
+def index_rows(sheet: Sheet, rows: Iterable[Record]) -> tuple[dict[str, Record], list[Record]]:
+    """(first row of each key, every other row: without a key, or repeating a key already seen)."""
+    first: dict[str, Record] = {}
+    rest: list[Record] = []
+    for rec in rows:
+        key = row_key(sheet, rec)
+        if key is None or key in first:
+            rest.append(rec)
+        else:
+            first[key] = rec
+    return first, rest
+
+
+def id_number(sheet: Sheet, key: str | None) -> int | None:
+    """The number of an ID of this sheet ("A-12" -> 12), or None for anything else."""
+    if not key or not sheet.id_prefix:
+        return None
+    prefix, sep, digits = key.partition("-")
+    if not sep or prefix.upper() != sheet.id_prefix.upper() or not digits.strip().isdigit():
+        return None
+    return int(digits.strip())
+
+
+def plan_fingerprint(plan: Plan) -> str:
+    """A short hash of a plan's content (Coalition fields and every row), independent of file bytes."""
+    content: dict[str, Any] = {
+        "coalition": {f.key: display(comparable(plan.coalition.get(f.key))) for f in schema.COALITION_FIELDS}
+    }
+    for sheet in schema.SHEETS:
+        content[sheet.key] = [
+            [row_key(sheet, rec) or "", *(display(comparable(rec.get(c.key))) for c in compared_columns(sheet))]
+            for rec in plan.rows(sheet.key)
+        ]
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def custom_properties(path: Path) -> dict[str, str]:
+    """The workbook's custom document properties as text (empty when it has none)."""
+    etree = require_defusedxml()
+    with open_package(path) as zf:
+        if "docProps/custom.xml" not in zf.namelist():
+            return {}
+        root = etree.fromstring(zf.read("docProps/custom.xml"))
+    out: dict[str, str] = {}
+    for prop in root.iter(f"{_NS_CUSTOM}property"):
+        name = prop.get("name")
+        value = next(iter(prop), None)
+        if name and value is not None:
+            out[name] = value.text or ""
+    return out
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The names of the workbook's sheets, in tab order, hidden ones included."""
+    etree = require_defusedxml()
+    with open_package(path) as zf:
+        part = _workbook_part(zf.namelist(), etree, zf)
+        root = etree.fromstring(zf.read(part))
+    return [s.get("name") or "" for s in root.iter(f"{_NS_MAIN}sheet")]
+
+
+def _workbook_part(names: Sequence[str], etree: Any, zf: Any) -> str:
+    if "_rels/.rels" in names:
+        rels = etree.fromstring(zf.read("_rels/.rels"))
+        for rel in rels.iter(f"{_NS_REL}Relationship"):
+            if (rel.get("Type") or "").endswith("/officeDocument"):
+                target = posixpath.normpath((rel.get("Target") or "").lstrip("/"))
+                if target in names:
+                    return target
+    return "xl/workbook.xml"
+
+
+def extra_sheet_names(path: Path) -> list[str]:
+    """Sheets of the workbook that are not part of the plan template (members' own, summaries, logs)."""
+    template = set(schema.SHEET_ORDER)
+    return [name for name in sheet_names(path) if name not in template]
+
+
+def write_table(
+    book: Any,
+    fm: Any,
+    name: str,
+    headers: Sequence[tuple[str, float]],
+    rows: Iterable[Sequence[Any]],
+    *,
+    intro: str = "",
+) -> Any:
+    """Add a sheet with a header row and rows of values to an XlsxWriter workbook; text always as text.
+
+    ``headers`` are (text, width) pairs; ``fm`` is the generator's ``Formats``. With ``intro``, one line of
+    explanation sits above the header. Returns the worksheet.
+    """
+    from .generate import check
+
+    ws = book.add_worksheet(name)
+    top = 0
+    if intro:
+        check(ws.write_string(0, 0, intro, fm.bold), f"{name} introduction")
+        top = 2
+    for c, (text, width) in enumerate(headers):
+        check(ws.set_column(c, c, width, fm.wrap), f"{name} column {text}")
+        check(ws.write_string(top, c, text, fm.header), f"{name} header {text}")
+    count = 0
+    for r, values in enumerate(rows, start=top + 1):
+        count += 1
+        for c, value in enumerate(values):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                check(ws.write_number(r, c, value, fm.wrap), f"{name} cell")
+            elif value not in (None, ""):
+                check(ws.write_string(r, c, display(value), fm.wrap), f"{name} cell")
+    ws.freeze_panes(top + 1, 0)
+    if count:
+        check(ws.autofilter(top, 0, top + count, len(headers) - 1), f"{name} filter")
+    return ws

@@ -1,0 +1,477 @@
+"""Renders a Report as the Alignment Summary sheet, in a scratch workbook of its own.
+
+The scratch file holds exactly one worksheet, named ``schema.SUMMARY_SHEET``. ``package.graft_sheet`` then
+moves that sheet (with its chart) into a copy of the member's workbook without touching their parts.
+
+Everything on the sheet is a value computed in Python: no formulas, so nothing depends on a spreadsheet
+recalculating it. Member text (names, goals, messages that quote cells) is written with ``write_string``
+into a workbook opened with ``strings_to_formulas`` off, so ``=HYPERLINK(...)`` stays the text it was.
+Each finding's cell is an internal hyperlink (``'Sheet'!B5``) into the member's workbook; the target sheets
+do not exist in the scratch file, which Excel does not check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+import xlsxwriter.exceptions
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from . import schema
+from .catalogue import RULES_BY_SLUG, SEVERITIES
+from .errors import OutputError
+from .report import Report
+
+WORKBOOK_OPTIONS: dict[str, Any] = {
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
+MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
+MAX_FINDINGS_SHOWN = 50_000  # beyond this the list points at the JSON report instead
+
+# Column layout, shared by every table on the sheet: A short, B and C wide text, D..I figures.
+COLUMN_WIDTHS: tuple[float, ...] = (18, 50, 40, 14, 12, 12, 12, 12, 12)
+
+SEVERITY_LABELS: dict[str, str] = {"error": "Errors", "warning": "Warnings", "info": "Info"}
+SEVERITY_NOTES: dict[str, str] = {
+    "error": "must be put right: the chain of service is broken or a step is late",
+    "warning": "worth a look before the next review",
+    "info": "for information",
+}
+SEVERITY_COLOURS: dict[str, tuple[str, str]] = {  # (fill, font)
+    "error": ("#FFC7CE", "#9C0006"),
+    "warning": ("#FFEB9C", "#7F6000"),
+    "info": ("#DDEBF7", "#1F4E78"),
+}
+RAG_COLOURS: dict[str, tuple[str, str]] = {
+    "red": ("#FFC7CE", "#9C0006"),
+    "amber": ("#FFEB9C", "#7F6000"),
+    "green": ("#C6EFCE", "#006100"),
+}
+GOAL_STATUS: dict[str, str] = {
+    "red": "Red: errors to fix",
+    "amber": "Amber: warnings to review",
+    "green": "Green: no gaps found",
+}
+CHART_COLOURS: dict[str, str] = {"steps": "#5B9BD5", "complete": "#70AD47", "overdue": "#C00000"}
+
+_ACCENT = "#1F4E78"
+_ROW_PX = 20  # default row height in pixels, used to keep charts clear of the next table
+
+
+class _Sheet:
+    """The summary worksheet plus its formats; every write checks XlsxWriter's return code."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook, worksheet: Worksheet) -> None:
+        self.wb = workbook
+        self.ws = worksheet
+        self.links = 0
+        self.lines: dict[int, int] = {}  # row -> lines of wrapped text it needs
+        base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
+        cell = {**base, "border": 1, "border_color": "#BFBFBF"}
+
+        def fmt(start: dict[str, Any], **props: Any) -> Format:
+            return workbook.add_format({**start, **props})
+
+        self.title = fmt(base, bold=True, font_size=18, font_color=_ACCENT, valign="vcenter")
+        self.subtitle = fmt(base, italic=True, font_color="#595959")
+        self.section = fmt(base, bold=True, font_size=13, font_color=_ACCENT, bottom=2, bottom_color=_ACCENT)
+        self.label = fmt(base, bold=True)
+        self.value = fmt(base, align="left", text_wrap=True)
+        self.date = fmt(base, align="left", num_format="yyyy-mm-dd")
+        self.datetime = fmt(base, align="left", num_format="yyyy-mm-dd hh:mm")
+        self.big_percent = fmt(base, bold=True, font_size=14, align="left", num_format=9)  # 0%
+        self.big_text = fmt(base, bold=True, font_size=14, align="left")
+        self.note = fmt(base, italic=True, font_color="#595959", text_wrap=True)
+        self.remark = fmt(base, italic=True, font_color="#595959")  # one line, may run into empty cells
+        self.header = fmt(cell, bold=True, bg_color="#DDEBF7", text_wrap=True, valign="bottom")
+        self.header_number = fmt(cell, bold=True, bg_color="#DDEBF7", text_wrap=True, align="right",
+                                 valign="bottom")
+        self.text = fmt(cell, text_wrap=True)
+        self.code = fmt(cell)  # short codes (IDs, slugs, sheet names): no wrap
+        self.count = fmt(cell, num_format="0")
+        self.link = fmt(cell, font_color="#0563C1", underline=1)
+        self.severity = {s: fmt(cell, bold=True, bg_color=bg, font_color=fg)
+                         for s, (bg, fg) in SEVERITY_COLOURS.items()}
+        self.big_severity = {s: fmt(base, bold=True, font_size=14, align="left", bg_color=bg, font_color=fg)
+                             for s, (bg, fg) in SEVERITY_COLOURS.items()}
+        self.rag = {r: fmt(cell, bold=True, bg_color=bg, font_color=fg) for r, (bg, fg) in RAG_COLOURS.items()}
+        self.wrapping = {id(f) for f in (self.value, self.note, self.header, self.header_number, self.text)}
+
+    # -- checked writes -------------------------------------------------------------------------------
+
+    def check(self, rc: int, what: str, row: int, col: int) -> None:
+        if rc != 0:
+            raise OutputError(
+                f"could not write {what} at row {row + 1}, column {col + 1} of the summary sheet "
+                f"(XlsxWriter code {rc}); please report this with the workbook"
+            )
+
+    def string(self, row: int, col: int, text: object, fmt: Format | None = None) -> None:
+        """Text, always as text (never a formula, number or URL), cut to Excel's cell limit."""
+        value = "" if text is None else str(text)
+        value = value[:MAX_CELL_TEXT]
+        if value == "":
+            self.check(self.ws.write_blank(row, col, None, fmt), "a blank cell", row, col)
+            return
+        self.check(self.ws.write_string(row, col, value, fmt), "text", row, col)
+        if id(fmt) in self.wrapping and col < len(COLUMN_WIDTHS):
+            self.lines[row] = max(self.lines.get(row, 1), wrapped_lines(value, COLUMN_WIDTHS[col]))
+
+    def fit_rows(self) -> None:
+        """Give rows with wrapped text the height their text needs.
+
+        Excel and LibreOffice do not reliably grow rows on opening a file, so the heights are written.
+        """
+        for row, lines in sorted(self.lines.items()):
+            if lines > 1:
+                self.check(self.ws.set_row(row, min(409, 15 * lines + 2)), "a row height", row, 0)
+
+    def number(self, row: int, col: int, value: float, fmt: Format | None = None) -> None:
+        self.check(self.ws.write_number(row, col, value, fmt), "a number", row, col)
+
+    def when(self, row: int, col: int, value: dt.date | dt.datetime, fmt: Format) -> None:
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.replace(tzinfo=None)  # keep the wall-clock time the audit recorded
+        self.check(self.ws.write_datetime(row, col, value, fmt), "a date", row, col)
+
+    def internal_link(self, row: int, col: int, sheet: str, cell: str, text: str) -> None:
+        """A link to ``'sheet'!cell`` in the same workbook; plain text once Excel's link limit is reached."""
+        if self.links >= MAX_LINKS:
+            self.string(row, col, text, self.code)
+            return
+        location = f"{quote_sheet(sheet)}!{cell}"
+        rc = self.ws.write_url(row, col, f"internal:{location}", self.link, string=text[:255],
+                               tip=f"Go to {sheet}!{cell}"[:255])
+        self.check(rc, "a link", row, col)
+        self.links += 1
+
+    def headers(self, row: int, first_col: int, names: Sequence[str], numeric_from: int) -> None:
+        for i, name in enumerate(names):
+            fmt = self.header_number if i >= numeric_from else self.header
+            self.string(row, first_col + i, name, fmt)
+
+    def insert_chart(self, row: int, col: int, chart: Any) -> None:
+        self.check(self.ws.insert_chart(row, col, chart, {"x_offset": 8, "y_offset": 4}), "a chart", row, col)
+
+
+def quote_sheet(name: str) -> str:
+    """A sheet name as a formula or link reference needs it: in single quotes, inner quotes doubled."""
+    return "'" + name.replace("'", "''") + "'"
+
+
+def write_summary_workbook(report: Report, path: Path) -> None:
+    """Write a scratch .xlsx at ``path`` whose only worksheet is the Alignment Summary of ``report``."""
+    workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    worksheet = workbook.add_worksheet(schema.SUMMARY_SHEET)
+    sheet = _Sheet(workbook, worksheet)
+    _layout(sheet)
+    row = _title_block(sheet, report)
+    headline_row, row = _headline(sheet, report, row)
+    top_chart_rows = (3, row - 1)
+    row = _rule_table(sheet, report, row)
+    goal_rows = _goal_table(sheet, report, row)
+    row = goal_rows[1]
+    row = _people_table(sheet, report, row)
+    _findings(sheet, report, row)
+    _top_chart(sheet, report, headline_row, goal_rows, top_chart_rows)
+    sheet.fit_rows()
+    try:
+        workbook.close()
+    except (xlsxwriter.exceptions.XlsxWriterException, OSError) as exc:
+        raise OutputError(f"could not write the summary workbook {path} ({exc}); check the disk and try again") from exc
+
+
+# -- layout and sections -------------------------------------------------------------------------------
+
+
+def _layout(sheet: _Sheet) -> None:
+    ws = sheet.ws
+    for col, width in enumerate(COLUMN_WIDTHS):
+        sheet.check(ws.set_column(col, col, width), "a column width", 0, col)
+    sheet.check(ws.set_row(0, 30), "a row height", 0, 0)
+    ws.freeze_panes(2, 0)
+    ws.hide_gridlines(2)
+    ws.set_tab_color(_ACCENT)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&L&A&RPage &P of &N")
+    ws.set_header("&L&F")
+
+
+def _title_block(sheet: _Sheet, report: Report) -> int:
+    s = report.summary
+    sheet.string(0, 0, schema.SUMMARY_SHEET, sheet.title)
+    sheet.string(
+        1,
+        0,
+        "Is every action step in service of the coalition's goals? Written by the audit, in values only: "
+        "run the audit again to refresh it.",
+        sheet.subtitle,
+    )
+    sheet.string(3, 0, "About this audit", sheet.section)
+    sheet.string(3, 1, "", sheet.section)
+    sheet.string(3, 2, "", sheet.section)
+    rows: list[tuple[str, Any]] = [
+        ("Coalition", s.coalition),
+        ("File", s.file),
+        ("As of", s.as_of),
+        ("Template version", s.template_version or "unknown (not made from the template)"),
+        ("Audited at", s.audited_at),
+    ]
+    row = 4
+    for label, value in rows:
+        sheet.string(row, 0, label, sheet.label)
+        if isinstance(value, dt.datetime):
+            sheet.when(row, 1, value, sheet.datetime)
+        elif isinstance(value, dt.date):
+            sheet.when(row, 1, value, sheet.date)
+        else:
+            sheet.string(row, 1, value, sheet.value)
+        row += 1
+    return row + 1
+
+
+def _headline(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
+    """Alignment, completeness and counts by severity; returns (first severity row, next free row)."""
+    s = report.summary
+    sheet.string(row, 0, "Headline figures", sheet.section)
+    sheet.string(row, 1, "", sheet.section)
+    sheet.string(row, 2, "", sheet.section)
+    row += 1
+    sheet.string(row, 0, "Alignment", sheet.label)
+    if s.alignment is None:
+        sheet.string(row, 1, "n/a", sheet.big_text)
+        sheet.string(row, 2, "no action steps yet", sheet.note)
+    else:
+        sheet.number(row, 1, s.alignment, sheet.big_percent)
+        sheet.string(
+            row, 2, f"{s.steps_aligned} of {s.steps} action steps serve a goal through a complete chain", sheet.note
+        )
+    row += 1
+    sheet.string(row, 0, "Completeness", sheet.label)
+    if s.completeness is None:
+        sheet.string(row, 1, "n/a", sheet.big_text)
+        sheet.string(row, 2, "no rows yet", sheet.note)
+    else:
+        sheet.number(row, 1, s.completeness, sheet.big_percent)
+        sheet.string(row, 2, "share of the required cells that are filled in", sheet.note)
+    row += 1
+    first = row
+    for severity in SEVERITIES:
+        sheet.string(row, 0, SEVERITY_LABELS.get(severity, severity.capitalize()), sheet.label)
+        sheet.number(row, 1, s.counts.get(severity, 0), sheet.big_severity[severity])
+        sheet.string(row, 2, SEVERITY_NOTES.get(severity, ""), sheet.note)
+        row += 1
+    return first, row + 1
+
+
+def _rule_table(sheet: _Sheet, report: Report, row: int) -> int:
+    counts = report.summary.rule_counts
+    sheet.string(row, 0, "Findings per rule", sheet.section)
+    for col in range(1, 4):
+        sheet.string(row, col, "", sheet.section)
+    row += 1
+    if not counts:
+        sheet.string(row, 0, "No findings: every check passed.", sheet.remark)
+        return row + 2
+    sheet.headers(row, 0, ("Severity", "What it means", "Rule", "Findings"), numeric_from=3)
+    header = row
+    row += 1
+    for slug, count in counts.items():
+        rule = RULES_BY_SLUG.get(slug)
+        severity = rule.severity if rule else ""
+        sheet.string(row, 0, severity.capitalize(), sheet.severity.get(severity, sheet.code))
+        sheet.string(row, 1, rule.title if rule else slug, sheet.text)
+        sheet.string(row, 2, slug, sheet.code)
+        sheet.number(row, 3, count, sheet.count)
+        row += 1
+    # A bar chart of the same counts, to the right of the table (columns E..I).
+    chart = sheet.wb.add_chart({"type": "bar"})
+    n = len(counts)
+    chart.add_series({
+        "name": "Findings",
+        "categories": [schema.SUMMARY_SHEET, header + 1, 2, header + n, 2],
+        "values": [schema.SUMMARY_SHEET, header + 1, 3, header + n, 3],
+        "fill": {"color": CHART_COLOURS["steps"]},
+        "data_labels": {"value": True},
+        "gap": 60,
+    })
+    chart.set_title({"name": "Findings per rule", "name_font": {"size": 12}})
+    chart.set_legend({"none": True})
+    chart.set_y_axis({"reverse": True, "num_font": {"size": 9}})  # the category axis of a bar chart
+    x_axis: dict[str, Any] = {"min": 0, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
+    if max(counts.values()) <= 10:
+        x_axis["major_unit"] = 1  # whole findings, not 0.5 steps
+    chart.set_x_axis(x_axis)
+    height = max(240, 70 + 24 * n)
+    chart.set_size({"width": 470, "height": height})
+    sheet.insert_chart(header, 4, chart)
+    chart_rows = -(-height // _ROW_PX) + 1
+    return max(row, header + chart_rows) + 1
+
+
+def _goal_table(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
+    """The per-goal table; returns (header row, next free row)."""
+    sheet.string(row, 0, "By goal", sheet.section)
+    for col in range(1, len(COLUMN_WIDTHS)):
+        sheet.string(row, col, "", sheet.section)
+    row += 1
+    header = row
+    if not report.goals:
+        sheet.string(row, 0, "No goals in the plan yet.", sheet.remark)
+        return header, row + 2
+    sheet.headers(
+        row,
+        0,
+        ("Goal ID", "Goal", "Status", "Improvements", "Measures", "Action steps", "Complete", "Overdue", "Gaps"),
+        numeric_from=3,
+    )
+    row += 1
+    for goal in report.goals:
+        sheet.string(row, 0, goal.id, sheet.code)
+        sheet.string(row, 1, goal.goal, sheet.text)
+        sheet.string(row, 2, GOAL_STATUS.get(goal.rag, goal.rag), sheet.rag.get(goal.rag, sheet.text))
+        for col, value in enumerate(
+            (goal.improvements, goal.measures, goal.steps, goal.complete, goal.overdue, goal.gaps), start=3
+        ):
+            sheet.number(row, col, value, sheet.count)
+        row += 1
+    return header, row + 1
+
+
+def _people_table(sheet: _Sheet, report: Report, row: int) -> int:
+    sheet.string(row, 0, "By person responsible", sheet.section)
+    for col in range(1, 6):
+        sheet.string(row, col, "", sheet.section)
+    row += 1
+    if not report.people:
+        sheet.string(row, 0, "No action steps yet.", sheet.remark)
+        return row + 2
+    sheet.headers(row, 1, ("Responsible", "Status", "Action steps", "Overdue", "No due date"), numeric_from=2)
+    row += 1
+    for person in report.people:
+        rag = "red" if person.overdue else "amber" if person.without_due_date else "green"
+        status = {
+            "red": f"Red: {_plural(person.overdue, 'step')} overdue",
+            "amber": f"Amber: {_plural(person.without_due_date, 'step')} without a due date",
+            "green": "Green: on track",
+        }[rag]
+        sheet.string(row, 1, person.responsible, sheet.text)
+        sheet.string(row, 2, status, sheet.rag[rag])
+        sheet.number(row, 3, person.steps, sheet.count)
+        sheet.number(row, 4, person.overdue, sheet.count)
+        sheet.number(row, 5, person.without_due_date, sheet.count)
+        row += 1
+    return row + 1
+
+
+def _findings(sheet: _Sheet, report: Report, row: int) -> None:
+    sheet.string(row, 0, "Findings", sheet.section)
+    for col in range(1, 7):
+        sheet.string(row, col, "", sheet.section)
+    row += 1
+    if not report.findings:
+        sheet.string(row, 0, "No findings: every check passed.", sheet.remark)
+        return
+    sheet.string(row, 0, "Click a cell reference to go to the cell; the list can be filtered.", sheet.remark)
+    row += 1
+    header = row
+    sheet.headers(row, 0, ("Severity", "What is wrong", "How to fix it", "Sheet", "Cell", "ID", "Rule"),
+                  numeric_from=99)
+    row += 1
+    shown = report.findings[:MAX_FINDINGS_SHOWN]
+    for finding in shown:
+        sheet.string(row, 0, finding.severity.capitalize(), sheet.severity.get(finding.severity, sheet.code))
+        sheet.string(row, 1, finding.message, sheet.text)
+        sheet.string(row, 2, finding.fix, sheet.text)
+        sheet.string(row, 3, finding.sheet, sheet.code)
+        if finding.sheet:
+            sheet.internal_link(row, 4, finding.sheet, finding.cell or "A1", finding.cell or "(sheet)")
+        else:
+            sheet.string(row, 4, finding.cell, sheet.code)
+        sheet.string(row, 5, finding.id or "", sheet.code)
+        sheet.string(row, 6, finding.rule, sheet.code)
+        row += 1
+    rc = sheet.ws.autofilter(header, 0, row - 1, 6)
+    sheet.check(rc, "the filter", header, 0)
+    hidden = len(report.findings) - len(shown)
+    if hidden:
+        sheet.string(row + 1, 0, f"{hidden} more findings are not listed here; run the audit with --json to "
+                                 "see them all.", sheet.remark)
+
+
+def _top_chart(
+    sheet: _Sheet, report: Report, severity_row: int, goal_rows: tuple[int, int], rows: tuple[int, int]
+) -> None:
+    """Action steps per goal (or, without goals, findings by severity) beside the headline figures."""
+    name = schema.SUMMARY_SHEET
+    if report.goals:
+        header = goal_rows[0]
+        first, last = header + 1, header + len(report.goals)
+        chart = sheet.wb.add_chart({"type": "column"})
+        for col, key in ((5, "steps"), (6, "complete"), (7, "overdue")):
+            chart.add_series({
+                "name": [name, header, col],
+                "categories": [name, first, 0, last, 0],
+                "values": [name, first, col, last, col],
+                "fill": {"color": CHART_COLOURS[key]},
+                "gap": 80,
+            })
+        chart.set_title({"name": "Action steps per goal", "name_font": {"size": 12}})
+        y_axis: dict[str, Any] = {"min": 0, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
+        if max((g.steps for g in report.goals), default=0) <= 10:
+            y_axis["major_unit"] = 1
+        chart.set_y_axis(y_axis)
+        chart.set_legend({"position": "bottom"})
+    else:
+        chart = sheet.wb.add_chart({"type": "column"})
+        chart.add_series({
+            "name": "Findings",
+            "categories": [name, severity_row, 0, severity_row + len(SEVERITIES) - 1, 0],
+            "values": [name, severity_row, 1, severity_row + len(SEVERITIES) - 1, 1],
+            "points": [{"fill": {"color": SEVERITY_COLOURS[s][1]}} for s in SEVERITIES],
+            "data_labels": {"value": True},
+        })
+        chart.set_title({"name": "Findings by severity", "name_font": {"size": 12}})
+        chart.set_y_axis({"min": 0})
+        chart.set_legend({"none": True})
+    chart.set_size({"width": 560, "height": max(200, (rows[1] - rows[0]) * _ROW_PX - 8)})
+    sheet.insert_chart(rows[0], 3, chart)
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes in a wrapping column ``width`` characters wide (a safe estimate).
+
+    Column widths count the digit 0 of the default font; ordinary text runs about 15% narrower.
+    """
+    room = max(1, int(width * 1.15) - 1)
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0
+        for word in paragraph.split():
+            size = len(word)
+            if used and used + 1 + size > room:
+                lines += 1
+                used = 0
+            if used:
+                used += 1
+            while size > room:  # a word longer than the column breaks anywhere
+                lines += 1
+                size -= room
+            used += size
+    return max(1, lines)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -1,0 +1,260 @@
+"""Carry a workbook made by an earlier template version into the current layout without losing an entry.
+
+The plan is read with the tolerant reader (it finds columns by header text, wherever they are) and written
+afresh with :func:`generate.write_plan_workbook`. Then every cell of the old workbook is accounted for:
+
+- a cell the reader took is in the new plan;
+- the template's own content (the Start Here and Lists sheets, header and label texts, the IDs and
+  derived formulas of unused pre-formatted rows) and the audit's Alignment Summary (the next audit
+  writes a fresh one) are made again, not carried;
+- anything else that is not empty (a column or sheet the current layout has no home for, a Coalition
+  label it does not know, a cell the reader could not take at face value such as a formula where text
+  belongs) goes to the visible ``schema.UPGRADE_NOTES_SHEET`` sheet with its sheet, cell, row ID, column
+  and value, written as text. Nothing is dropped.
+
+When a later version renames a sheet, a header or a Coalition label, add the old name to ``LEGACY`` so its
+entries land in their new home instead of the notes; ``tests/frozen/`` keeps the first layout so that
+change is proven by a test.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import schema
+from .atomic import check_output
+from .model import Plan
+from .roundtrip import custom_properties, display
+from .schema import Kind, normalise_header
+
+# Header texts and widths of the Upgrade Notes sheet (declared once; tests read them from here).
+NOTE_HEADERS: tuple[tuple[str, float], ...] = (
+    ("Sheet", 18),
+    ("Cell", 8),
+    ("Row ID", 10),
+    ("Column or label", 26),
+    ("Value", 44),
+    ("Why it is here", 48),
+)
+NOTES_INTRO = (
+    "Entries of the old workbook that have no place in this version of the template, kept here as text. "
+    "Move each one where it belongs, then delete this sheet."
+)
+WHY_COLUMN = "the current layout has no such column"
+WHY_SHEET = "the current template has no such sheet"
+WHY_LABEL = "the current Coalition sheet has no such field"
+WHY_UNREAD = "the cell could not be taken as it was (for example a formula where an entry belongs)"
+WHY_ROW = "the row was not read as a plan row"
+
+# Sheets made again rather than carried: the template's instructions and lists, and the audit's summary.
+REMADE_SHEETS: tuple[str, ...] = (schema.START_SHEET, schema.LISTS_SHEET, schema.SUMMARY_SHEET)
+
+
+@dataclass(frozen=True)
+class Legacy:
+    """Names an earlier template version used, mapped to today's keys (empty while there is one version)."""
+
+    sheets: Mapping[str, str] = field(default_factory=dict)  # old sheet name -> sheet key
+    headers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # sheet key -> old header -> column key
+    coalition: Mapping[str, str] = field(default_factory=dict)  # old Coalition label -> field key
+
+    def __bool__(self) -> bool:
+        return bool(self.sheets or self.headers or self.coalition)
+
+
+LEGACY = Legacy()
+
+
+@dataclass(frozen=True)
+class UpgradeNote:
+    sheet: str
+    cell: str
+    row_id: str
+    column: str
+    value: str
+    why: str
+
+
+@dataclass
+class Upgrade:
+    """An old workbook read into the current model, with whatever had no place in it."""
+
+    source: Path
+    plan: Plan
+    notes: list[UpgradeNote]
+    from_version: str | None  # the template version the old workbook declares, if any
+    current: bool  # it was made by the current template already (same version and fingerprint)
+
+
+def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
+    """Read ``old`` into the current model and collect every entry that has no home there; nothing is written."""
+    from .reader import read_plan
+
+    old = Path(old)
+    props = custom_properties(old)
+    version = props.get(schema.PROP_VERSION)
+    current = version == schema.TEMPLATE_VERSION and props.get(schema.PROP_FINGERPRINT) == schema.fingerprint()
+    with tempfile.TemporaryDirectory(prefix="reentry-workbook-upgrade-") as tmp:
+        readable = _renamed_copy(old, Path(tmp) / "renamed.xlsx", legacy) if legacy else old
+        plan = read_plan(readable).plan
+        notes = list(_unplaced(readable, plan))
+    return Upgrade(old, plan, notes, version, current)
+
+
+def write_upgrade(upgrade: Upgrade, out: Path, *, force: bool = False) -> Path:
+    """Write the upgraded workbook (and its Upgrade Notes sheet, when there are notes) to ``out``."""
+    from .generate import write_plan_workbook
+    from .roundtrip import write_table
+
+    out = Path(out)
+    check_output(out, force=force, inputs=(upgrade.source,))
+    rows = [(n.sheet, n.cell, n.row_id, n.column, n.value, n.why) for n in upgrade.notes]
+
+    def add_notes(book: Any, fm: Any) -> None:
+        if rows:
+            write_table(book, fm, schema.UPGRADE_NOTES_SHEET, NOTE_HEADERS, rows, intro=NOTES_INTRO)
+
+    return write_plan_workbook(out, upgrade.plan, force=force, extra_sheets=add_notes)
+
+
+def upgrade(old: Path, out: Path, *, force: bool = False) -> Path:
+    """Carry ``old`` into the current template layout at ``out``; ``old`` is only read."""
+    return write_upgrade(prepare_upgrade(old), out, force=force)
+
+
+# --- accounting for every cell --------------------------------------------------------------------------------
+
+
+def _load(path: Path) -> Any:
+    import openpyxl
+
+    from .guard import open_package
+
+    open_package(path).close()  # the guard's checks before openpyxl parses anything
+    with warnings.catch_warnings():  # openpyxl warns about parts it does not keep; only values matter here
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(path, data_only=False)
+
+
+def _unplaced(path: Path, plan: Plan) -> Iterator[UpgradeNote]:
+    book = _load(path)
+    try:
+        data = {s.name: s for s in schema.SHEETS}
+        for ws in book.worksheets:
+            if ws.title in REMADE_SHEETS:
+                continue
+            if ws.title == schema.COALITION_SHEET:
+                yield from _coalition_notes(ws, plan)
+            elif ws.title in data:
+                yield from _data_notes(ws, data[ws.title], plan)
+            else:
+                for cell in _filled(ws):
+                    yield UpgradeNote(ws.title, cell.coordinate, "", "", _text(cell.value), WHY_SHEET)
+    finally:
+        book.close()
+
+
+def _filled(ws: Any) -> Iterator[Any]:
+    for row in ws.iter_rows():
+        for cell in row:
+            if not _blank(cell.value):
+                yield cell
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str:
+    return display(value)
+
+
+def _coalition_notes(ws: Any, plan: Plan) -> Iterator[UpgradeNote]:
+    value_cells = {cell.upper(): key for key, cell in plan.source.coalition_cells.items()}
+    labels = {normalise_header(f.label) for f in schema.COALITION_FIELDS}
+    labels |= {normalise_header(schema.COALITION_LABEL_HEADER), normalise_header(schema.COALITION_VALUE_HEADER)}
+    for cell in _filled(ws):
+        key = value_cells.get(cell.coordinate)
+        if key is not None:
+            if _blank(plan.coalition.get(key)):
+                yield UpgradeNote(ws.title, cell.coordinate, "", _label(ws, cell.row), _text(cell.value), WHY_UNREAD)
+            continue
+        if cell.column == 1 and normalise_header(cell.value) in labels:
+            continue
+        if cell.row == schema.HEADER_ROW and normalise_header(cell.value) in labels:
+            continue
+        yield UpgradeNote(ws.title, cell.coordinate, "", _label(ws, cell.row), _text(cell.value), WHY_LABEL)
+
+
+def _label(ws: Any, row: int) -> str:
+    return _text(ws.cell(row=row, column=1).value)
+
+
+def _data_notes(ws: Any, sheet: schema.Sheet, plan: Plan) -> Iterator[UpgradeNote]:
+    from openpyxl.utils import column_index_from_string
+
+    letters = plan.source.columns.get(sheet.key, {})
+    taken = {column_index_from_string(letter): key for key, letter in letters.items()}
+    derived_headers = {normalise_header(c.header) for c in sheet.columns if c.kind is Kind.DERIVED}
+    headers = {cell.column: cell.value for cell in ws[schema.HEADER_ROW] if not _blank(cell.value)}
+    derived = {col for col, text in headers.items() if normalise_header(text) in derived_headers}
+    id_key = sheet.id_column.key if sheet.id_column else None
+    id_col = next((col for col, key in taken.items() if key == id_key), None)
+    by_row = {rec.row: rec for rec in plan.rows(sheet.key)}
+    has_data: set[int] = set()
+    for row in ws.iter_rows(min_row=schema.FIRST_DATA_ROW):
+        filled = [c for c in row if not _blank(c.value) and c.column not in derived]
+        if not filled or all(c.column == id_col for c in filled):
+            continue  # a blank pre-formatted row: its ID and formulas are made again
+        row_id = _text(ws.cell(row=filled[0].row, column=id_col).value) if id_col else ""
+        rec = by_row.get(filled[0].row)
+        for cell in filled:
+            key = taken.get(cell.column)
+            column = _text(headers.get(cell.column, ""))
+            if key is None:
+                has_data.add(cell.column)
+                yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_COLUMN)
+            elif rec is None:
+                yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_ROW)
+            elif key != id_key and _blank(rec.get(key)):
+                yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_UNREAD)
+    for col, text in headers.items():
+        if col not in taken and col not in derived and col not in has_data:
+            cell = ws.cell(row=schema.HEADER_ROW, column=col)
+            yield UpgradeNote(ws.title, cell.coordinate, "", _text(text), "", WHY_COLUMN)
+
+
+# --- earlier names --------------------------------------------------------------------------------------------
+
+
+def _renamed_copy(old: Path, dest: Path, legacy: Legacy) -> Path:
+    """A scratch copy of ``old`` with earlier sheet names, headers and Coalition labels renamed to today's."""
+    book = _load(old)
+    try:
+        for ws in book.worksheets:
+            key = legacy.sheets.get(ws.title)
+            if key is not None and schema.sheet(key).name not in book.sheetnames:
+                ws.title = schema.sheet(key).name
+        for sheet in schema.SHEETS:
+            renames = {normalise_header(k): v for k, v in legacy.headers.get(sheet.key, {}).items()}
+            if sheet.name not in book.sheetnames or not renames:
+                continue
+            for cell in book[sheet.name][schema.HEADER_ROW]:
+                key = renames.get(normalise_header(cell.value))
+                if key is not None:
+                    cell.value = sheet.column(key).header
+        if legacy.coalition and schema.COALITION_SHEET in book.sheetnames:
+            labels = {normalise_header(k): v for k, v in legacy.coalition.items()}
+            for cell in book[schema.COALITION_SHEET]["A"]:
+                key = labels.get(normalise_header(cell.value))
+                if key is not None:
+                    cell.value = schema.coalition_field(key).label
+        book.save(dest)
+    finally:
+        book.close()
+    return dest

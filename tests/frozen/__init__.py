@@ -1,0 +1,1 @@
+"""Frozen copies of earlier template declarations, so upgrades from them stay proven (see test_upgrade.py)."""

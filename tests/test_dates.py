@@ -1,0 +1,183 @@
+"""The one date reader: every form a member types, real dates, serial numbers in both date systems."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from reentry_workbook.dates import (
+    BLANK,
+    DATE,
+    TEXT_DATE,
+    UNREADABLE,
+    read_date,
+    read_text_date,
+    serial_to_datetime,
+)
+
+MARCH_15 = dt.date(2027, 3, 15)
+
+
+def text(value: str) -> object:
+    return read_date(value, is_date_format=False, date1904=False)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("2027-03-15", MARCH_15),
+        ("2027/03/15", MARCH_15),
+        ("3/15/2027", MARCH_15),
+        ("03/15/2027", MARCH_15),
+        ("3/15/27", MARCH_15),
+        ("3-15-2027", MARCH_15),
+        ("15/3/2027", MARCH_15),  # only one reading: there is no month 15
+        ("15.03.2027", MARCH_15),
+        ("15 March 2027", MARCH_15),
+        ("15 Mar 2027", MARCH_15),
+        ("15-Mar-2027", MARCH_15),
+        ("15th of March 2027", MARCH_15),
+        ("March 15, 2027", MARCH_15),
+        ("Mar. 15 2027", MARCH_15),
+        ("march 15th, 2027", MARCH_15),
+        ("Monday, March 15, 2027", MARCH_15),
+        ("2027-03-15T00:00:00", MARCH_15),
+        ("2027-03-15 14:30", MARCH_15),
+        ("2027-03-15T00:00:00Z", MARCH_15),
+        ("  2027-03-15\n", MARCH_15),
+        ("3/3/2027", dt.date(2027, 3, 3)),  # both readings are the same day
+    ],
+)
+def test_dates_typed_as_text_are_read(typed: str, expected: dt.date) -> None:
+    verdict = text(typed)
+    assert verdict.kind == TEXT_DATE
+    assert verdict.date == expected
+    assert verdict.note == f"read as {expected.isoformat()}"
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected", "period"),
+    [
+        ("March 2027", dt.date(2027, 3, 31), "March 2027"),
+        ("Mar 2027", dt.date(2027, 3, 31), "March 2027"),
+        ("mar-2027", dt.date(2027, 3, 31), "March 2027"),
+        ("Feb 2028", dt.date(2028, 2, 29), "February 2028"),
+        ("Sept 2027", dt.date(2027, 9, 30), "September 2027"),
+        ("2027-03", dt.date(2027, 3, 31), "March 2027"),
+        ("03/2027", dt.date(2027, 3, 31), "March 2027"),
+        ("Q2 2027", dt.date(2027, 6, 30), "Q2 2027"),
+        ("q4-2027", dt.date(2027, 12, 31), "Q4 2027"),
+        ("2027 Q1", dt.date(2027, 3, 31), "Q1 2027"),
+    ],
+)
+def test_a_month_or_quarter_is_read_as_its_last_day(typed: str, expected: dt.date, period: str) -> None:
+    verdict = text(typed)
+    assert (verdict.kind, verdict.date) == (TEXT_DATE, expected)
+    assert verdict.note == f"read as {expected.isoformat()}, the last day of {period}"
+
+
+def test_day_and_month_that_could_be_swapped_are_unreadable_and_say_both_readings() -> None:
+    verdict = text("3/4/27")
+    assert verdict.kind == UNREADABLE
+    assert verdict.date is None
+    assert "could be 4 March 2027 or 3 April 2027" in verdict.note
+
+
+@pytest.mark.parametrize(
+    ("typed", "note"),
+    [
+        ("TBD", "is not a date"),
+        ("soon", "is not a date"),
+        ("ongoing", "is not a date"),
+        ("end of spring", "is not a date"),
+        ("2/30/2027", "is not a real date"),
+        ("13/13/2027", "is not a real date"),
+        ("2027-02-29", "is not a real date"),
+        ("2027", "is only a year"),
+        ("Mar 5", "has no year"),
+        ("27 March", "has no year"),
+        ("Mar 27", "could be 27 March (no year given) or March 2027"),
+    ],
+)
+def test_text_that_is_no_single_date_is_unreadable(typed: str, note: str) -> None:
+    verdict = text(typed)
+    assert verdict.kind == UNREADABLE
+    assert verdict.date is None
+    assert note in verdict.note
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", "\n"])
+def test_blank_cells(value: object) -> None:
+    assert read_date(value, is_date_format=True, date1904=False).kind == BLANK
+
+
+def test_real_dates_and_datetimes_are_dates() -> None:
+    assert read_date(MARCH_15, is_date_format=True, date1904=False) == read_date(
+        dt.datetime(2027, 3, 15, 17, 45), is_date_format=True, date1904=True
+    )
+    verdict = read_date(MARCH_15, is_date_format=True, date1904=False)
+    assert (verdict.kind, verdict.date, verdict.note) == (DATE, MARCH_15, "")
+
+
+def test_serial_numbers_in_date_columns_are_read_in_the_workbooks_date_system() -> None:
+    assert read_date(46461, is_date_format=False, date1904=False).date == MARCH_15
+    assert read_date(46461.0, is_date_format=True, date1904=False).date == MARCH_15
+    assert read_date(46461.99, is_date_format=False, date1904=False).date == MARCH_15
+    # The Mac 1904 system counts 1,462 days fewer for the same day.
+    assert read_date(46461 - 1462, is_date_format=False, date1904=True).date == MARCH_15
+    assert read_date(46461, is_date_format=False, date1904=True).date == dt.date(2031, 3, 16)
+
+
+def test_a_bare_year_typed_as_a_number_is_not_taken_for_a_day_in_1905() -> None:
+    verdict = read_date(2027, is_date_format=False, date1904=False)
+    assert verdict.kind == UNREADABLE
+    assert "2027" in verdict.note
+    # Formatted as a date, the cell shows a day, and that day is what it holds.
+    assert read_date(2027, is_date_format=True, date1904=False).kind == DATE
+
+
+@pytest.mark.parametrize(
+    ("value", "note"),
+    [
+        (True, "TRUE/FALSE"),
+        (dt.time(9, 30), "time of day"),
+        (dt.timedelta(hours=5), "duration"),
+        (0.5, "time of day"),
+        (-3, "outside"),
+        (1e12, "outside"),
+        (float("nan"), "not a date"),
+    ],
+)
+def test_values_that_are_not_dates(value: object, note: str) -> None:
+    verdict = read_date(value, is_date_format=False, date1904=False)
+    assert verdict.kind == UNREADABLE
+    assert note in verdict.note
+
+
+def test_serial_number_epochs() -> None:
+    assert serial_to_datetime(1, False) == dt.datetime(1900, 1, 1)
+    assert serial_to_datetime(61, False) == dt.datetime(1900, 3, 1)
+    assert serial_to_datetime(0, True) == dt.datetime(1904, 1, 1)
+    assert serial_to_datetime(46461.5, False) == dt.datetime(2027, 3, 15, 12)
+    assert serial_to_datetime(-1, False) is None
+
+
+@given(st.dates(min_value=dt.date(1901, 1, 1), max_value=dt.date(9999, 12, 31)))
+def test_every_iso_date_and_its_serial_number_read_back_as_that_date(day: dt.date) -> None:
+    assert read_text_date(day.isoformat()).date == day
+    serial = (day - dt.date(1899, 12, 30)).days
+    assert read_date(serial, is_date_format=True, date1904=False).date == day
+    assert read_date(serial - 1462, is_date_format=True, date1904=True).date == day
+
+
+@given(st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2099, 12, 31)))
+def test_us_style_dates_read_as_that_date_or_are_flagged_as_ambiguous(day: dt.date) -> None:
+    verdict = read_text_date(f"{day.month}/{day.day}/{day.year}")
+    if day.day <= 12 and day.day != day.month:
+        assert verdict.kind == UNREADABLE
+        assert "could be" in verdict.note
+    else:
+        assert (verdict.kind, verdict.date) == (TEXT_DATE, day)

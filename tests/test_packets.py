@@ -1,0 +1,205 @@
+"""Member packets: one workbook per responsible member, with their steps and, greyed, what those serve."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from member_edits import load
+from plans import AS_OF, add_step, clean_plan
+
+from reentry_workbook import schema
+from reentry_workbook.audit import audit_plan
+from reentry_workbook.cli import cli
+from reentry_workbook.errors import OutputError, UsageError
+from reentry_workbook.example import example_plan
+from reentry_workbook.generate import CONTEXT_FILL, write_plan_workbook
+from reentry_workbook.packets import (
+    NO_ONE,
+    NO_ONE_FILE,
+    build_packets,
+    make_packets,
+    member_key,
+    packet_file_name,
+    read_packet_identity,
+)
+from reentry_workbook.reader import read_plan
+from reentry_workbook.roundtrip import custom_properties, plan_fingerprint
+
+
+@pytest.fixture()
+def example(tmp_path: Path) -> Path:
+    return write_plan_workbook(tmp_path / "master.xlsx", example_plan())
+
+
+@pytest.fixture()
+def small(tmp_path: Path) -> Path:
+    """A master with two members (quicker than the example's dozen)."""
+    return write_plan_workbook(tmp_path / "small.xlsx", clean_plan())
+
+
+def _steps_by_member(plan) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for step in plan.rows("steps"):
+        out.setdefault(member_key(step.get("responsible")), set()).add(step.id)
+    return out
+
+
+def test_every_member_gets_exactly_their_steps(example: Path, tmp_path: Path) -> None:
+    master = read_plan(example).plan
+    paths = make_packets(example, tmp_path / "out")
+    expected = _steps_by_member(master)
+    assert len(paths) == len(expected)
+    seen: set[str] = set()
+    for path in paths:
+        identity = read_packet_identity(path)
+        assert identity is not None
+        steps = {r.id for r in read_plan(path).plan.rows("steps")}
+        assert steps == expected[identity.key]
+        seen |= steps
+    assert seen == {r.id for r in master.rows("steps")}  # no step left out, none sent twice
+
+
+def test_context_rows_are_what_the_steps_serve_and_are_greyed(example: Path, tmp_path: Path) -> None:
+    master = read_plan(example).plan
+    packet = next(p for p in build_packets(master) if len(p.rows.own["steps"]) > 1)
+    path = make_packets(example, tmp_path / "out")[build_packets(master).index(packet)]
+    plan = read_plan(path).plan
+    steps = plan.rows("steps")
+    improvements = {s.get("improvement") for s in steps}
+    assert {r.id for r in plan.rows("improvements")} == improvements
+    goals = {r.get("goal") for r in plan.rows("improvements")}
+    assert {r.id for r in plan.rows("goals")} == goals
+    assert {r.id for r in plan.rows("priorities")} == {r.get("priority") for r in plan.rows("goals")}
+    assert {r.get("improvement") for r in plan.rows("measures")} <= improvements
+    assert len(plan.rows("stakeholders")) == len(master.rows("stakeholders"))
+    # Context rows are greyed and carry a note; the member's own steps are not.
+    book = load(path)
+    try:
+        for key in ("priorities", "goals", "improvements", "measures"):
+            ws = book[schema.sheet(key).name]
+            for rec in plan.rows(key):
+                first = ws.cell(row=rec.row, column=1)
+                assert first.comment is not None, (key, rec.id)
+                assert first.fill.fgColor.rgb.endswith(CONTEXT_FILL.lstrip("#")), (key, rec.id)
+        ws = book[schema.sheet("steps").name]
+        for rec in steps:
+            assert ws.cell(row=rec.row, column=1).comment is None
+    finally:
+        book.close()
+
+
+def test_steps_without_anyone_responsible_get_a_packet_of_their_own(tmp_path: Path) -> None:
+    plan = clean_plan()
+    add_step(plan, "A-6", "I-1", "Find a room for the classes", responsible=None)
+    add_step(plan, "A-7", "I-2", "Book a trainer", responsible="   ")
+    master = write_plan_workbook(tmp_path / "master.xlsx", plan)
+    paths = make_packets(master, tmp_path / "out")
+    assert paths[-1].name == f"{NO_ONE_FILE}.xlsx"
+    assert {r.id for r in read_plan(paths[-1]).plan.rows("steps")} == {"A-6", "A-7"}
+    identity = read_packet_identity(paths[-1])
+    assert identity is not None and identity.member == NO_ONE
+
+
+def test_members_are_grouped_ignoring_case_and_spacing(tmp_path: Path) -> None:
+    plan = clean_plan()  # A-1 "Maria Lopez" and A-2 "maria  LOPEZ" are one member
+    paths = make_packets(write_plan_workbook(tmp_path / "m.xlsx", plan), tmp_path / "out")
+    assert [p.name for p in paths] == ["Maria Lopez.xlsx", "Sam Okafor.xlsx"]
+    assert {r.id for r in read_plan(paths[0]).plan.rows("steps")} == {"A-1", "A-2", "A-4"}
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["Maria/Lopez", "Maria:Lopez", "maria\\lopez"],
+        ["CON", "nul", "Lpt1.backup"],
+        ['a<b>c"d|e?f*g', "  trailing dots...  ", "\x07bell"],
+        ["É" * 300, "é" * 300],
+        ["Housing Authority", "HOUSING AUTHORITY (2)", "housing authority"],
+    ],
+)
+def test_file_names_are_safe_on_every_os_and_unique(names: list[str]) -> None:
+    taken: set[str] = set()
+    files = [packet_file_name(n, taken) for n in names]
+    assert len({f.casefold() for f in files}) == len(files)
+    for name in files:
+        stem = name.removesuffix(".xlsx")
+        assert name.endswith(".xlsx") and stem
+        assert not re.search(r'[<>:"/\\|?*\x00-\x1f]', name)
+        assert stem == stem.strip(" .")
+        assert stem.split(".")[0].upper() not in {"CON", "NUL", "PRN", "AUX", "LPT1", "COM1"}
+        assert len(name.encode("utf-8")) < 255
+
+
+def test_packets_keep_the_template_identity_and_say_whose_they_are(small: Path, tmp_path: Path) -> None:
+    path = make_packets(small, tmp_path / "out")[0]
+    props = custom_properties(path)
+    assert props[schema.PROP_TEMPLATE] == schema.TEMPLATE_NAME
+    assert props[schema.PROP_VERSION] == schema.TEMPLATE_VERSION
+    assert props[schema.PROP_FINGERPRINT] == schema.fingerprint()
+    master = read_plan(small).plan
+    assert props[schema.PROP_PACKET_MASTER] == plan_fingerprint(master)
+    assert props[schema.PROP_PACKET_MASTER_FILE] == small.name
+    assert props[schema.PROP_PACKET_MEMBER] == build_packets(master)[0].member
+    report = audit_plan(path, as_of=AS_OF)  # audits like any copy
+    assert report.summary.steps == len(build_packets(master)[0].rows.own["steps"])
+
+
+def test_a_packet_is_still_known_when_an_app_drops_the_properties(small: Path, tmp_path: Path) -> None:
+    path = make_packets(small, tmp_path / "out")[0]
+    stripped = tmp_path / "from-google.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(stripped, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/custom.xml":
+                continue
+            if info.filename in ("[Content_Types].xml", "_rels/.rels"):
+                data = re.sub(rb"<[^<>]*custom[.]xml[^<>]*/>", b"", data)
+            dst.writestr(info, data)
+    assert schema.PROP_PACKET_MEMBER not in custom_properties(stripped)
+    identity = read_packet_identity(stripped)
+    assert identity is not None
+    assert identity == read_packet_identity(path)
+
+
+def test_a_full_copy_is_not_a_packet(small: Path) -> None:
+    assert read_packet_identity(small) is None
+
+
+def test_existing_packets_are_not_overwritten_without_force(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = make_packets(small, out)
+    before = first[0].read_bytes()
+    first[-1].unlink()
+    with pytest.raises(OutputError, match="--force"):
+        make_packets(small, out)
+    assert not first[-1].exists()  # nothing written when any packet is in the way
+    assert first[0].read_bytes() == before
+    again = make_packets(small, out, force=True)
+    assert [p.name for p in again] == [p.name for p in first]
+
+
+def test_only_responsible_is_a_way_to_split(small: Path, tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="responsible"):
+        make_packets(small, tmp_path / "out", by="goal")
+
+
+def test_the_master_is_only_read(small: Path, tmp_path: Path) -> None:
+    before = small.read_bytes()
+    make_packets(small, tmp_path / "out")
+    assert small.read_bytes() == before
+
+
+def test_cli_lists_the_packets_written(example: Path, tmp_path: Path) -> None:
+    out = tmp_path / "packets"
+    result = CliRunner().invoke(cli, ["packets", str(example), "--by", "responsible", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == len(build_packets(example_plan()))
+    for name in written:
+        assert name in result.output
+    again = CliRunner().invoke(cli, ["packets", str(example), "-o", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output

@@ -1,0 +1,30 @@
+"""Start-up stays lean: --help and --version import no heavy library."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("pandas", "openpyxl", "xlsxwriter", "python_calamine", "numpy", "defusedxml")
+
+PROBE = """
+import runpy, sys
+sys.argv = ["reentry-workbook", *sys.argv[1:]]
+try:
+    runpy.run_module("reentry_workbook", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})
+print("HEAVY:" + ",".join(heavy))
+"""
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["audit", "--help"], ["new", "--help"]])
+def test_help_and_version_import_no_heavy_library(args: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=set(HEAVY)), *args], capture_output=True, text=True, check=True
+    )
+    assert "reentry-workbook" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
