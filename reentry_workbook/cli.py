@@ -47,6 +47,15 @@ def _date(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dt
         raise click.BadParameter(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2027-03-15") from None
 
 
+def _width() -> int:
+    """Columns of the terminal (wide terminals show messages in full), a readable default elsewhere."""
+    import shutil
+
+    from .terminal import WIDTH
+
+    return max(60, shutil.get_terminal_size((WIDTH, 40)).columns) if sys.stdout.isatty() else WIDTH
+
+
 def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     ctx.meta["debug"] = value
 
@@ -189,7 +198,7 @@ def _audit_one(
     else:
         from .terminal import render
 
-        click.echo(render(report, color=sys.stdout.isatty(), limit=30))
+        click.echo(render(report, color=sys.stdout.isatty(), limit=30, width=_width()))
         if result.backup:
             click.echo(f"Kept the original as {result.backup}")
         if result.output:
@@ -297,11 +306,11 @@ def packets(plan: Path, by: str, out_dir: Path, force: bool) -> None:
 def merge(master: Path, returned: tuple[Path, ...], output: Path, as_json: bool, force: bool) -> None:
     """Fold returned copies back into the master plan, by row ID.
 
-    MASTER is the version that was sent out; RETURNED are the packets or full copies that came back. An edit made in one
-    copy is applied; the same cell changed differently in two copies is a conflict (the master value
-    stays); rows members added get fresh IDs; rows deleted in a copy are flagged, not deleted. The
-    conflicts and a log of what came from which file are written as two sheets of the output. MASTER
-    and the returned copies are never changed.
+    MASTER is the version that was sent out; RETURNED are the packets or full copies that came back.
+    An edit made in one copy is applied; the same cell changed differently in two copies is a conflict
+    (the master value stays); rows members added get fresh IDs; rows deleted in a copy are flagged, not
+    deleted. The conflicts and a log of what came from which file are written as two sheets of the
+    output. MASTER and the returned copies are never changed.
 
     \b
     Examples:

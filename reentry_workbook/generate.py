@@ -27,6 +27,7 @@ from .generate_formats import (
     CONTEXT_FILL,
     OVERDUE_FILL,
     REQUIRED_BLANK_FILL,
+    WORKBOOK_OPTIONS,
     Formats,
     GenerationError,
     check,
@@ -62,13 +63,6 @@ FIXED_CREATED = dt.datetime(2026, 1, 1, 0, 0, 0)
 TEMPLATE_FILES: dict[str, bool] = {"blank.xlsx": False, "example.xlsx": True}
 # Rows added after the last row of a plan when the caller lets the generator choose the row count.
 SPARE_ROWS = 50
-
-WORKBOOK_OPTIONS = {
-    "in_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_numbers": False,
-    "strings_to_urls": False,
-}
 
 COALITION_VALUE_WIDTH = 46
 

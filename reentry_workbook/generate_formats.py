@@ -12,6 +12,7 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
+from .errors import OutputError
 from .schema import Kind
 
 # Colours, shared with the Start Here legend.
@@ -26,14 +27,23 @@ MONEY_FORMAT = '"$"#,##0'
 LINE_HEIGHT = 15  # points per line of wrapped 11-point text
 
 
-class GenerationError(RuntimeError):
+# Options of every workbook the toolkit writes: text stays text (never a formula, number or link).
+WORKBOOK_OPTIONS: dict[str, Any] = {
+    "in_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+
+
+class GenerationError(OutputError):
     """XlsxWriter refused a call: a bug in the generator (or text longer than a cell can hold)."""
 
 
 def check(rc: int | None, what: str) -> None:
     """Raise when an XlsxWriter call reports failure (it returns -1 or -2 and writes nothing)."""
     if rc not in (None, 0):
-        raise GenerationError(f"could not write {what} (XlsxWriter returned {rc})")
+        raise GenerationError(f"could not write {what} (XlsxWriter returned {rc}); please report this with the input")
 
 
 class Formats:

@@ -155,7 +155,7 @@ class _Merge:
                 self._compare_row(ret, sheet, key, rec, unreadable)
             self._flag_missing(ret, sheet, matched[sheet.key], emptied[sheet.key])
         self._compare_coalition(ret, unreadable)
-        if not any(e.origin == origin and e.action != READ for e in self.log) and not any(
+        if not any(e.origin == origin and e.action not in (READ, NOTE) for e in self.log) and not any(
             origin in (o for o, _v, _i in sends) for sends in self.pending.values()
         ):
             self.log.append(LogEntry(origin, NOTE, note="no changes found in this file"))
@@ -253,7 +253,7 @@ class _Merge:
                 self.pending.setdefault((COALITION, "", fld.key), []).append((ret.origin, sent, ""))
 
     def _not_readable(self, ret: _Return, sheet_key: str, name: str, field_key: str, old: Any, said: str) -> None:
-        note = f"the cell {said}; the master value is kept"
+        note = f"{said.rstrip('. ')}; the master value is kept"
         self.issues.append(Issue(UNREADABLE, sheet_key, name, field_key, old, [(ret.origin, None)], note))
         self.log.append(LogEntry(ret.origin, UNREADABLE, sheet_key, name, name, field_key, old, None, note))
 

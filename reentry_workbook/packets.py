@@ -201,7 +201,7 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
         steps = sorted(packet.rows.own.get("steps", set()), key=_id_order)
 
         def add_sheet(book: Any, fm: Any, identity: PacketIdentity = identity, steps: Sequence[str] = steps) -> None:
-            _write_packet_sheet(book, fm, identity, steps)
+            _write_packet_sheet(book, fm, identity, steps, _send_to(plan))
 
         write_plan_workbook(
             target,
@@ -214,7 +214,14 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
     return targets
 
 
-def _write_packet_sheet(book: Any, fm: Any, identity: PacketIdentity, steps: Sequence[str]) -> None:
+def _send_to(plan: Plan) -> str:
+    """Who the packet goes back to, from the Coalition sheet: "Name (email)", either alone, or ""."""
+    name = " ".join(str(plan.coalition.get("coordinator") or "").split())
+    email = str(plan.coalition.get("coordinator_email") or "").strip()
+    return f"{name} ({email})" if name and email else name or email
+
+
+def _write_packet_sheet(book: Any, fm: Any, identity: PacketIdentity, steps: Sequence[str], send_to: str) -> None:
     from .generate import check
 
     for name, value in (
@@ -244,7 +251,9 @@ def _write_packet_sheet(book: Any, fm: Any, identity: PacketIdentity, steps: Seq
         "empty rows below yours; they get a fresh ID when the coordinator merges the copies back.",
         "Grey rows on the other sheets are context: they show what your steps serve. They are not yours to "
         "change; if one is wrong, say so in a Notes cell of your step or in your email.",
-        "Keep the IDs, and send this file back as .xlsx; you may rename it. The merge matches rows by ID.",
+        "Keep the IDs, and send this file back as .xlsx"
+        + (f" to {send_to}" if send_to else "")
+        + "; you may rename it. The merge matches rows by ID.",
     )
     for i, text in enumerate(guidance, start=len(PACKET_LABELS) + 3):
         check(ws.merge_range(i, 0, i, 1, "", fm.wrap), "packet guidance")

@@ -303,7 +303,7 @@ class _Reader:
         indexes = [found[c.key] for c in columns]
         keys = [c.key for c in columns]
         id_pos = next((i for i, c in enumerate(columns) if c.kind is Kind.ID), -1)
-        converters = [self._converter(c) for c in columns]
+        converters = [self._converter(c) for c in columns]  # None for references, resolved at the end
         # Formula and error cells of the columns read, by row: {row: {position in columns: (flag, text)}}.
         position = {col: i for i, col in enumerate(indexes)}
         flagged_rows: dict[int, dict[int, tuple[str, str]]] = {}
@@ -342,14 +342,14 @@ class _Reader:
                 content = True
                 if code == _REF or (code == _DATE and value.__class__ is dt.date):
                     continue
-                typed, problem = converters[i](value)  # type: ignore[misc]
+                typed, problem = converters[i](value)
                 values[i] = typed
                 if problem is not None:
                     problems = problems or []
                     problems.append((i, *problem))
             if not content and not (flagged and any(i != id_pos for i in flagged)):
                 continue  # blank, or a spare row that holds only its ID
-            id_flagged = bool(flagged) and id_pos in flagged  # type: ignore[operator]
+            id_flagged = flagged is not None and id_pos in flagged
             row_id = read_id(values[id_pos]) if id_pos >= 0 and not id_flagged else None
             raw_id = values[id_pos] if id_pos >= 0 else None
             if id_pos >= 0:

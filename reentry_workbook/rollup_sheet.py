@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import xlsxwriter
 
-from .generate_formats import check
+from .generate_formats import WORKBOOK_OPTIONS, check
 
 if TYPE_CHECKING:
     from .batch import BatchResult
@@ -30,9 +30,7 @@ COLUMNS: tuple[tuple[str, float], ...] = (
 
 def write_rollup(batch: BatchResult, path: Path, *, folder: Path) -> None:
     """Write ``batch`` to ``path``; links to audited copies are relative to ``folder`` (the file's home)."""
-    wb = xlsxwriter.Workbook(
-        str(path), {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    )
+    wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     ws = wb.add_worksheet(ROLLUP_SHEET)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "valign": "top", "border": 1})
     pct = wb.add_format({"num_format": "0%"})

@@ -211,27 +211,44 @@ def write_table(
     """Add a sheet with a header row and rows of values to an XlsxWriter workbook; text always as text.
 
     ``headers`` are (text, width) pairs; ``fm`` is the generator's ``Formats``. With ``intro``, one line of
-    explanation sits above the header. Returns the worksheet.
+    explanation sits above the header. Rows are made tall enough for their wrapped text (spreadsheet apps do
+    not size rows of a generated file themselves). Returns the worksheet.
     """
     from .generate import check
 
     ws = book.add_worksheet(name)
     top = 0
     if intro:
-        check(ws.write_string(0, 0, intro, fm.bold), f"{name} introduction")
+        check(ws.write_string(0, 0, intro, fm.get(bold=True)), f"{name} introduction")
         top = 2
     for c, (text, width) in enumerate(headers):
         check(ws.set_column(c, c, width, fm.wrap), f"{name} column {text}")
         check(ws.write_string(top, c, text, fm.header), f"{name} header {text}")
+    check(ws.set_row(top, 30), f"{name} header height")
     count = 0
     for r, values in enumerate(rows, start=top + 1):
         count += 1
+        lines = 1
         for c, value in enumerate(values):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 check(ws.write_number(r, c, value, fm.wrap), f"{name} cell")
             elif value not in (None, ""):
-                check(ws.write_string(r, c, display(value), fm.wrap), f"{name} cell")
+                text = display(value)
+                check(ws.write_string(r, c, text, fm.wrap), f"{name} cell")
+                lines = max(lines, _lines(text, headers[c][1] if c < len(headers) else 10))
+        if lines > 1:
+            check(ws.set_row(r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)), f"{name} row height")
     ws.freeze_panes(top + 1, 0)
     if count:
         check(ws.autofilter(top, 0, top + count, len(headers) - 1), f"{name} filter")
     return ws
+
+
+LINE_HEIGHT = 15  # points per line of wrapped text
+MAX_ROW_HEIGHT = 300
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines a text takes in a column of ``width`` characters, roughly (wrapping at words)."""
+    per_line = max(int(width * 1.1), 1)
+    return sum(max(-(-len(part) // per_line), 1) for part in text.split("\n"))

@@ -25,13 +25,8 @@ from xlsxwriter.worksheet import Worksheet
 from . import schema
 from .catalogue import RULES_BY_SLUG, SEVERITIES
 from .errors import OutputError
+from .generate_formats import WORKBOOK_OPTIONS
 from .report import Report
-
-WORKBOOK_OPTIONS: dict[str, Any] = {
-    "strings_to_formulas": False,
-    "strings_to_urls": False,
-    "strings_to_numbers": False,
-}
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet

@@ -12,9 +12,9 @@ afresh with :func:`generate.write_plan_workbook`. Then every cell of the old wor
   belongs) goes to the visible ``schema.UPGRADE_NOTES_SHEET`` sheet with its sheet, cell, row ID, column
   and value, written as text. Nothing is dropped.
 
-When a later version renames a sheet, a header or a Coalition label, add the old name to ``LEGACY`` so its
-entries land in their new home instead of the notes; ``tests/frozen/`` keeps the first layout so that
-change is proven by a test.
+A sheet or column the current layout has and the old one lacked comes out empty. When a later version renames
+a sheet, a header or a Coalition label, add the old name to ``LEGACY`` so its entries land in their new home
+instead of the notes; ``tests/frozen/`` keeps the first layout so that change is proven by a test.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 from . import schema
 from .atomic import check_output
 from .model import Plan
+from .reader import HEADER_SCAN_ROWS
 from .roundtrip import custom_properties, display
 from .schema import Kind, normalise_header
 
@@ -53,6 +54,7 @@ WHY_ROW = "the row was not read as a plan row"
 
 # Sheets made again rather than carried: the template's instructions and lists, and the audit's summary.
 REMADE_SHEETS: tuple[str, ...] = (schema.START_SHEET, schema.LISTS_SHEET, schema.SUMMARY_SHEET)
+COALITION = "coalition"  # key of the Coalition sheet among the sheet keys
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,13 @@ class Upgrade:
 
 
 def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
-    """Read ``old`` into the current model and collect every entry that has no home there; nothing is written."""
+    """Read ``old`` into the current model and collect every entry that has no home there; nothing is written.
+
+    When the old layout lacks a sheet or a column the current one has (or used a name ``legacy`` knows), the
+    reader is given a scratch copy in which earlier names are renamed and the missing sheets and columns are
+    added, empty; the old file itself is only read.
+    """
+    from .errors import TemplateMismatchError
     from .reader import read_plan
 
     old = Path(old)
@@ -100,8 +108,15 @@ def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
     version = props.get(schema.PROP_VERSION)
     current = version == schema.TEMPLATE_VERSION and props.get(schema.PROP_FINGERPRINT) == schema.fingerprint()
     with tempfile.TemporaryDirectory(prefix="reentry-workbook-upgrade-") as tmp:
-        readable = _renamed_copy(old, Path(tmp) / "renamed.xlsx", legacy) if legacy else old
-        plan = read_plan(readable).plan
+        readable: Path | None = None if legacy else old
+        if readable is not None:
+            try:
+                plan = read_plan(readable).plan
+            except TemplateMismatchError:
+                readable = None
+        if readable is None:
+            readable = _current_layout_copy(old, Path(tmp) / "layout.xlsx", legacy)
+            plan = read_plan(readable).plan
         notes = list(_unplaced(readable, plan))
     return Upgrade(old, plan, notes, version, current)
 
@@ -144,14 +159,16 @@ def _load(path: Path) -> Any:
 def _unplaced(path: Path, plan: Plan) -> Iterator[UpgradeNote]:
     book = _load(path)
     try:
-        data = {s.name: s for s in schema.SHEETS}
+        keys = {s.name: s.key for s in schema.SHEETS} | {name: key for key, name in plan.source.sheet_names.items()}
+        keys[schema.COALITION_SHEET] = COALITION
         for ws in book.worksheets:
             if ws.title in REMADE_SHEETS:
                 continue
-            if ws.title == schema.COALITION_SHEET:
+            key = keys.get(ws.title)
+            if key == COALITION:
                 yield from _coalition_notes(ws, plan)
-            elif ws.title in data:
-                yield from _data_notes(ws, data[ws.title], plan)
+            elif key is not None:
+                yield from _data_notes(ws, schema.sheet(key), plan)
             else:
                 for cell in _filled(ws):
                     yield UpgradeNote(ws.title, cell.coordinate, "", "", _text(cell.value), WHY_SHEET)
@@ -186,6 +203,8 @@ def _coalition_notes(ws: Any, plan: Plan) -> Iterator[UpgradeNote]:
             continue
         if cell.column == 1 and normalise_header(cell.value) in labels:
             continue
+        if cell.column == 1 and any(not _blank(c.value) for c in ws[cell.row][1:]):
+            continue  # an unknown label: its value's note names it
         if cell.row == schema.HEADER_ROW and normalise_header(cell.value) in labels:
             continue
         yield UpgradeNote(ws.title, cell.coordinate, "", _label(ws, cell.row), _text(cell.value), WHY_LABEL)
@@ -201,13 +220,14 @@ def _data_notes(ws: Any, sheet: schema.Sheet, plan: Plan) -> Iterator[UpgradeNot
     letters = plan.source.columns.get(sheet.key, {})
     taken = {column_index_from_string(letter): key for key, letter in letters.items()}
     derived_headers = {normalise_header(c.header) for c in sheet.columns if c.kind is Kind.DERIVED}
-    headers = {cell.column: cell.value for cell in ws[schema.HEADER_ROW] if not _blank(cell.value)}
+    header_row = _header_row(ws, sheet)
+    headers = {cell.column: cell.value for cell in ws[header_row] if not _blank(cell.value)}
     derived = {col for col, text in headers.items() if normalise_header(text) in derived_headers}
     id_key = sheet.id_column.key if sheet.id_column else None
     id_col = next((col for col, key in taken.items() if key == id_key), None)
     by_row = {rec.row: rec for rec in plan.rows(sheet.key)}
     has_data: set[int] = set()
-    for row in ws.iter_rows(min_row=schema.FIRST_DATA_ROW):
+    for row in ws.iter_rows(min_row=header_row + 1):
         filled = [c for c in row if not _blank(c.value) and c.column not in derived]
         if not filled or all(c.column == id_col for c in filled):
             continue  # a blank pre-formatted row: its ID and formulas are made again
@@ -225,35 +245,61 @@ def _data_notes(ws: Any, sheet: schema.Sheet, plan: Plan) -> Iterator[UpgradeNot
                 yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_UNREAD)
     for col, text in headers.items():
         if col not in taken and col not in derived and col not in has_data:
-            cell = ws.cell(row=schema.HEADER_ROW, column=col)
+            cell = ws.cell(row=header_row, column=col)
             yield UpgradeNote(ws.title, cell.coordinate, "", _text(text), "", WHY_COLUMN)
+
+
+def _header_row(ws: Any, sheet: schema.Sheet, extra: set[str] | None = None) -> int:
+    """The row holding the most of the sheet's header texts (or ``extra`` ones) among the first rows."""
+    wanted = {normalise_header(c.header) for c in sheet.columns} | (extra or set())
+    best, best_count = schema.HEADER_ROW, 0
+    for row in ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS):
+        count = sum(normalise_header(c.value) in wanted for c in row)
+        if count > best_count:
+            best, best_count = row[0].row, count
+    return best
 
 
 # --- earlier names --------------------------------------------------------------------------------------------
 
 
-def _renamed_copy(old: Path, dest: Path, legacy: Legacy) -> Path:
-    """A scratch copy of ``old`` with earlier sheet names, headers and Coalition labels renamed to today's."""
+def _current_layout_copy(old: Path, dest: Path, legacy: Legacy) -> Path:
+    """A scratch copy of ``old`` in which the reader finds today's layout: earlier sheet names, headers and
+    Coalition labels renamed to today's, and sheets and header cells the old layout lacked added, empty."""
     book = _load(old)
     try:
         for ws in book.worksheets:
             key = legacy.sheets.get(ws.title)
             if key is not None and schema.sheet(key).name not in book.sheetnames:
                 ws.title = schema.sheet(key).name
+        if schema.COALITION_SHEET not in book.sheetnames:
+            ws = book.create_sheet(schema.COALITION_SHEET)
+            ws.cell(row=schema.HEADER_ROW, column=1, value=schema.COALITION_LABEL_HEADER)
+            ws.cell(row=schema.HEADER_ROW, column=2, value=schema.COALITION_VALUE_HEADER)
+        ws = book[schema.COALITION_SHEET]
+        labels = {normalise_header(k): v for k, v in legacy.coalition.items()}
+        for cell in ws["A"]:
+            key = labels.get(normalise_header(cell.value))
+            if key is not None:
+                cell.value = schema.coalition_field(key).label
+        known = {normalise_header(c.value) for c in ws["A"]}
+        for fld in schema.COALITION_FIELDS:
+            if normalise_header(fld.label) not in known:
+                ws.cell(row=ws.max_row + 1, column=1, value=fld.label)
         for sheet in schema.SHEETS:
+            if sheet.name not in book.sheetnames:
+                book.create_sheet(sheet.name)
+            ws = book[sheet.name]
             renames = {normalise_header(k): v for k, v in legacy.headers.get(sheet.key, {}).items()}
-            if sheet.name not in book.sheetnames or not renames:
-                continue
-            for cell in book[sheet.name][schema.HEADER_ROW]:
+            row = _header_row(ws, sheet, extra=set(renames))
+            for cell in ws[row]:
                 key = renames.get(normalise_header(cell.value))
                 if key is not None:
                     cell.value = sheet.column(key).header
-        if legacy.coalition and schema.COALITION_SHEET in book.sheetnames:
-            labels = {normalise_header(k): v for k, v in legacy.coalition.items()}
-            for cell in book[schema.COALITION_SHEET]["A"]:
-                key = labels.get(normalise_header(cell.value))
-                if key is not None:
-                    cell.value = schema.coalition_field(key).label
+            present = {normalise_header(c.value) for c in ws[row]}
+            for col in sheet.columns:
+                if normalise_header(col.header) not in present:
+                    ws.cell(row=row, column=ws.max_column + 1, value=col.header)
         book.save(dest)
     finally:
         book.close()

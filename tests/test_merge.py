@@ -254,3 +254,15 @@ def test_cli_prints_the_summary_and_the_conflicts(master: Path, tmp_path: Path) 
     data = json.loads(again.output)
     assert [i["kind"] for i in data["issues"]] == [CONFLICT]
     assert {s["value"] for s in data["issues"][0]["sent"]} == {first, second}
+
+
+def test_a_members_own_sheet_is_named_in_the_log(master: Path, tmp_path: Path) -> None:
+    book = load(master)
+    book.create_sheet("Maria's notes")["A1"] = "Ask Sam about the fund"
+    copy = tmp_path / "copy.xlsx"
+    book.save(copy)
+    book.close()
+    result = merge(master, [copy], tmp_path / "merged.xlsx")
+    notes = [e.note for e in result.log if e.action == NOTE]
+    assert any("Maria's notes" in n for n in notes)  # not carried, but not silently dropped either
+    assert any("no changes" in n for n in notes)

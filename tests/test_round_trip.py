@@ -48,6 +48,14 @@ def _header(sheet_key: str, column: str) -> str:
     return schema.sheet(sheet_key).column(column).header
 
 
+def _logged(log: list[dict], file: Path, action: str, row_id: str, header: str = "") -> bool:
+    """True when the Merge Log has a line from ``file`` with that action, row ID and field header."""
+    return any(
+        e[L_FILE] == file.name and e[L_ACTION] == action and e.get(L_ID) == row_id and (e.get(L_FIELD) or "") == header
+        for e in log
+    )
+
+
 @pytest.mark.parametrize(
     "second_editor", ["openpyxl", pytest.param("libreoffice", marks=pytest.mark.libreoffice)]
 )
@@ -150,21 +158,11 @@ def test_one_whole_round_trip(tmp_path: Path, second_editor: str) -> None:
     conflicts = table(merged, schema.MERGE_CONFLICTS_SHEET, KIND)
     log = table(merged, schema.MERGE_LOG_SHEET, L_FILE)
 
-    def logged(file: Path, action: str, row_id: str, column: str = "") -> bool:
-        wanted_field = _header_or_blank(column)
-        return any(
-            e[L_FILE] == file.name and e[L_ACTION] == action and e.get(L_ID) == row_id
-            and (e.get(L_FIELD) or "") == wanted_field
-            for e in log
-        )
-
-    def _header_or_blank(column: str) -> str:
-        return _header("steps", column) if column else ""
-
     # 1. Member 1's finished step: applied in the merged plan, and logged.
     assert steps[a1.id].get("status") == schema.COMPLETE_STATUS
     assert steps[a1.id].get("last_updated") == EXAMPLE_AS_OF
-    assert logged(r1, EDITED, a1.id, "status") and logged(r1, EDITED, a1.id, "last_updated")
+    assert _logged(log, r1, EDITED, a1.id, _header("steps", "status"))
+    assert _logged(log, r1, EDITED, a1.id, _header("steps", "last_updated"))
 
     # 2. Member 1's new step: applied with a fresh ID that collides with nothing, and logged.
     [new] = [r for r in plan.rows("steps") if r.get("step") == NEW_STEP]
@@ -176,12 +174,13 @@ def test_one_whole_round_trip(tmp_path: Path, second_editor: str) -> None:
     # 3. Member 2's note and due date: applied, and logged.
     assert steps[b1.id].get("notes") == NOTES
     assert steps[b1.id].get("due_date") == new_due
-    assert logged(r2, EDITED, b1.id, "notes") and logged(r2, EDITED, b1.id, "due_date")
+    assert _logged(log, r2, EDITED, b1.id, _header("steps", "notes"))
+    assert _logged(log, r2, EDITED, b1.id, _header("steps", "due_date"))
 
     # 4. The conflicting email: master value kept; both values on the Merge Conflicts sheet with who sent them.
     kept = next(r for r in plan.rows("stakeholders") if r.get("name") == contact.get("name"))
     assert kept.get("email") == contact.get("email")
-    email = _header_or_stakeholder("email")
+    email = _header("stakeholders", "email")
     lines = {(x[SENT], x[FILE], x[MEMBER]) for x in conflicts if x[KIND] == CONFLICT}
     assert lines == {("desk@example.org", r1.name, first), ("front@example.org", r2.name, second)}
     assert all(x[FIELD] == email and x[ID] == contact.get("name") for x in conflicts if x[KIND] == CONFLICT)
@@ -189,12 +188,16 @@ def test_one_whole_round_trip(tmp_path: Path, second_editor: str) -> None:
     # 5. Member 3's deleted step: kept in the merged plan, flagged on the Merge Conflicts sheet, and logged.
     assert steps[c2.id].get("step") == c2.get("step")
     assert any(x[KIND] == DELETED and x[ID] == c2.id and x[FILE] == r3.name for x in conflicts)
-    assert logged(r3, DELETED, c2.id)
+    assert _logged(log, r3, DELETED, c2.id)
 
     # 6. Member 3's change to a grey context row: not applied (as the packet says), listed and logged.
     merged_improvement = next(r for r in plan.rows("improvements") if r.id == improvement.id)
     assert merged_improvement.get("improvement") == improvement.get("improvement")
     assert any(x[KIND] == CONTEXT_EDIT and x[ID] == improvement.id and x[SENT] == CONTEXT_TEXT for x in conflicts)
+    assert _logged(log, r3, CONTEXT_EDIT, improvement.id, _header("improvements", "improvement"))
+    # ... and the conflict is logged against both senders.
+    assert _logged(log, r1, CONFLICT, contact.get("name"), email)
+    assert _logged(log, r2, CONFLICT, contact.get("name"), email)
 
     # Nothing else happened: every line on the Merge Conflicts sheet is one of the above.
     assert len(conflicts) == 4
@@ -220,6 +223,3 @@ def test_one_whole_round_trip(tmp_path: Path, second_editor: str) -> None:
     assert diff["after"]["alignment"] == audit["summary"]["alignment"]
     assert diff_book.exists()
 
-
-def _header_or_stakeholder(column: str) -> str:
-    return schema.sheet("stakeholders").column(column).header

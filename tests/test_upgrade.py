@@ -43,13 +43,22 @@ def _label(parent: v1.Sheet, plan: Plan, ref: Any) -> Any:
     return f"{ref}{v1.ID_SEPARATOR}{row.get(parent.label)}" if row is not None else ref
 
 
-def write_v1(path: Path, plan: Plan, *, own_additions: bool = True, renamed: dict[str, str] | None = None) -> Path:
-    """Write ``plan`` in the v1 layout with openpyxl; ``renamed`` maps a v1 header to the text used instead."""
+def write_v1(
+    path: Path,
+    plan: Plan,
+    *,
+    own_additions: bool = True,
+    renamed: dict[str, str] | None = None,
+    without: tuple[str, ...] = (),
+) -> Path:
+    """Write ``plan`` in the v1 layout with openpyxl; ``renamed`` maps a v1 header to the text used instead,
+    and headers or sheet names in ``without`` are left out (as if that layout had not had them)."""
     renamed = renamed or {}
     book = openpyxl.Workbook()
     book.remove(book.active)
     for name in v1.SHEET_ORDER:
-        book.create_sheet(name)
+        if name not in without:
+            book.create_sheet(name)
     book[v1.START_SHEET]["A1"] = f"{v1.TEMPLATE_NAME} {v1.TEMPLATE_VERSION}"
     ws = book[v1.COALITION_SHEET]
     ws.append([v1.COALITION_LABEL_HEADER, v1.COALITION_VALUE_HEADER])
@@ -58,11 +67,14 @@ def write_v1(path: Path, plan: Plan, *, own_additions: bool = True, renamed: dic
     if own_additions:
         ws.append([OWN_LABEL, "Alder Community Foundation"])
     for sheet in v1.SHEETS:
+        if sheet.name in without:
+            continue
         ws = book[sheet.name]
-        ws.append([renamed.get(c.header, c.header) for c in sheet.columns])
+        columns = [c for c in sheet.columns if c.header not in without]
+        ws.append([renamed.get(c.header, c.header) for c in columns])
         for rec in plan.rows(sheet.key):
             row = []
-            for col in sheet.columns:
+            for col in columns:
                 if col.kind is v1.Kind.ID:
                     row.append(rec.id)
                 elif col.kind is v1.Kind.REF:
@@ -203,3 +215,21 @@ def test_cli_upgrade_reports_the_notes_and_never_touches_the_input(tmp_path: Pat
     same_file = runner.invoke(cli, ["upgrade", str(old), "-o", str(old), "--force"])
     assert same_file.exit_code == 2 and old.read_bytes() == before
 
+
+
+def test_a_sheet_or_column_the_old_layout_lacked_comes_out_empty(tmp_path: Path) -> None:
+    plan = example_plan()
+    missing_column = v1.sheet("steps").column("resources_needed")
+    missing_sheet = v1.sheet("measures")
+    old = write_v1(
+        tmp_path / "older.xlsx", plan, own_additions=False, without=(missing_column.header, missing_sheet.name)
+    )
+    prepared = prepare_upgrade(old)
+    assert prepared.notes == []
+    assert prepared.plan.rows("measures") == []
+    steps = {r.id: r for r in prepared.plan.rows("steps")}
+    for rec in plan.rows("steps"):
+        assert steps[rec.id].get("resources_needed") is None
+        assert steps[rec.id].get("step") == rec.get("step")
+    new = upgrade(old, tmp_path / "new.xlsx")
+    assert schema.sheet("measures").name in load(new).sheetnames
