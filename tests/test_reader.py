@@ -288,8 +288,8 @@ def test_sheets_are_found_whatever_their_case_or_spacing(tmp_path: Path) -> None
     wb[STEPS.name].title = STEPS.name.upper().replace(" ", "  ")
     wb[GOALS.name].title = f" {GOALS.name.lower()}"
     ws = wb[STEPS.name.upper().replace(" ", "  ")]
-    ws.cell(2, 1, "A-1")
-    ws.cell(2, 4, "Hire")
+    ws.cell(2, column_of(ws, STEPS, "id"), "A-1")
+    ws.cell(2, column_of(ws, STEPS, "step"), "Hire")
     result = read_both(save(wb, tmp_path))
     assert [r.id for r in result.plan.rows("steps")] == ["A-1"]
     assert result.plan.source.sheet_names["steps"] == STEPS.name.upper().replace(" ", "  ")
@@ -472,18 +472,19 @@ def test_formulas_are_never_evaluated_and_are_reported_where_values_belong(tmp_p
 def test_cached_formula_results_are_never_trusted(tmp_path: Path) -> None:
     wb = new_book()
     put(wb, STEPS, 2, id="A-1", step="placeholder")
+    step = f"{letter(wb, STEPS, 'step')}2"
     path = patch_sheet(
         save(wb, tmp_path),
         STEPS.name,
         lambda xml: re.sub(
-            rb'<c r="D2"[^>]*>.*?</c>',
-            b'<c r="D2" t="str"><f>UPPER("looks like text")</f><v>LOOKS LIKE TEXT</v></c>',
+            rb'<c r="' + step.encode() + rb'"[^>]*>.*?</c>',
+            b'<c r="' + step.encode() + b'" t="str"><f>UPPER("looks like text")</f><v>LOOKS LIKE TEXT</v></c>',
             xml,
         ),
     )
     result = read_both(path)
     assert rows(result, STEPS)["A-1"]["step"] is None
-    assert only(result, "formula-in-text").cell == "D2"
+    assert only(result, "formula-in-text").cell == step
 
 
 def test_error_values_are_reported_and_never_taken_as_data(tmp_path: Path) -> None:
@@ -503,24 +504,46 @@ def test_error_values_are_reported_and_never_taken_as_data(tmp_path: Path) -> No
     assert "#REF!" in errors[1].message and "#DIV/0!" in errors[0].message
 
 
-def test_shared_inline_and_plain_string_cells(tmp_path: Path) -> None:
+def test_inline_rich_and_plain_string_cells(tmp_path: Path) -> None:
     wb = new_book()
     put(wb, STEPS, 2, id="A-1", step="inline")
-    path = save(wb, tmp_path)
+    how, who = letter(wb, STEPS, "how_it_serves"), letter(wb, STEPS, "responsible")
     path = patch_sheet(
-        path,
+        save(wb, tmp_path),
         STEPS.name,
         lambda xml: xml.replace(
             b"</row>",
-            b'<c r="F2" t="str"><v>plain string cell</v></c>'
-            b'<c r="G2" t="inlineStr"><is><r><t>Da</t></r><r><rPr><b/></rPr><t>na &amp; Co</t></r>'
-            b'<rPh sb="0" eb="1"><t>ignored reading aid</t></rPh></is></c></row>',
+            f'<c r="{how}2" t="str"><v>plain string cell</v></c>'
+            f'<c r="{who}2" t="inlineStr"><is><r><t>Da</t></r><r><rPr><b/></rPr><t>na &amp; Co</t></r>'
+            '<rPh sb="0" eb="1"><t>ignored reading aid</t></rPh></is></c></row>'.encode(),
             1,
         ),
     )
     result = read_both(path)
     step = rows(result, STEPS)["A-1"]
     assert (step["step"], step["how_it_serves"], step["responsible"]) == ("inline", "plain string cell", "Dana & Co")
+
+
+def test_rich_text_in_the_shared_strings(tmp_path: Path) -> None:
+    from reentry_workbook.example import example_plan
+    from reentry_workbook.generate import new_workbook
+
+    first = example_plan().rows("steps")[0]
+    text = str(first.get("step"))
+    half = len(text) // 2
+    rich = (
+        f'<si><r><t>{text[:half]}</t></r><r><rPr><b/></rPr><t xml:space="preserve">{text[half:]}</t></r>'
+        '<rPh sb="0" eb="1"><t>reading aid</t></rPh></si>'
+    )
+    example = new_workbook(tmp_path / "example.xlsx", example=True)
+    patched = patch_part(
+        example,
+        lambda name: name.endswith("sharedStrings.xml"),
+        lambda xml: xml.replace(f"<si><t>{text}</t></si>".encode(), rich.encode(), 1),
+    )
+    assert patched.read_bytes() != example.read_bytes()
+    result = read_both(patched)
+    assert rows(result, STEPS)[first.id]["step"] == text
 
 
 def test_missing_ids(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 def test_cli_reference_is_fresh() -> None:
     result = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "build_cli_docs.py"), "--check"], capture_output=True, text=True
+        [sys.executable, str(ROOT / "scripts" / "build_readme.py"), "--check"], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
 
@@ -53,3 +53,15 @@ def test_exit_codes_are_documented() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert "Exit codes" in result.output
     assert "Exit codes" in README
+
+
+def test_readme_lists_exactly_the_example_gaps() -> None:
+    from reentry_workbook.audit import audit_plan
+    from reentry_workbook.example import EXAMPLE_AS_OF
+
+    table = README.split("<!-- example-gaps -->", 1)[1].split("<!-- /example-gaps -->", 1)[0]
+    listed = sorted(re.findall(r"^\| `([a-z-]+)` \| ([A-Z]-\d+) \|", table, flags=re.M))
+    report = audit_plan(ROOT / "workbook_templates" / "example.xlsx", as_of=EXAMPLE_AS_OF)
+    assert listed == sorted((f.rule, f.id) for f in report.findings)
+    assert f"as of {EXAMPLE_AS_OF.isoformat()}" in README
+    assert f"--as-of {EXAMPLE_AS_OF.isoformat()}" in quick_start_commands()[0]
