@@ -21,11 +21,13 @@ def check_output(out: Path, *, force: bool = False, inputs: tuple[Path, ...] = (
             raise OutputError(f"the output {out} is the input file; choose another output path with -o")
         if out.resolve() == src.resolve():
             raise OutputError(f"the output {out} is the input file; choose another output path with -o")
+    if out.is_dir():  # before the --force advice: --force cannot turn a folder into a file
+        raise OutputError(f"{out} is a folder; give a file name for the output")
     if out.exists() and not force:
         raise OutputError(f"{out} already exists; pass --force to overwrite it or choose another name")
-    if out.exists() and out.is_dir():
-        raise OutputError(f"{out} is a folder; give a file name for the output")
     folder = out.parent if str(out.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} is a file, not a folder; choose another output path")
     if not folder.is_dir():
         raise OutputError(f"the folder {folder} does not exist; create it first or choose another output path")
     if not os.access(folder, os.W_OK):

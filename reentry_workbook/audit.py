@@ -61,7 +61,9 @@ def audit_file(
         raise UsageError("--in-place and -o both name where to write; use one of them")
     target = path if in_place else (out or default_output(path))
     if write and not in_place:
-        if target.resolve() == path.resolve():
+        # Only the default name can be the input itself because it is an audited copy already; an -o that
+        # names the input (or a link to it) is refused by check_output as the input file.
+        if out is None and target.resolve() == path.resolve():
             raise OutputError(
                 f"{path.name} is already an audited copy; use --in-place to refresh its summary, "
                 "or -o to choose another output"

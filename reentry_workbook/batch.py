@@ -16,12 +16,11 @@ from typing import Any
 from .atomic import atomic_path, check_output
 from .audit import AUDITED_SUFFIX, audit_file
 from .catalogue import SEVERITIES
-from .errors import ReentryWorkbookError
-from .report import Report
+from .errors import OutputError, ReentryWorkbookError, UnusableInputError
+from .report import NO_ONE, Report
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 ROLLUP_NAME = "rollup.xlsx"
-NO_ONE = "(no one)"
 
 
 @dataclass
@@ -69,6 +68,7 @@ class BatchResult:
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
     """Files as given, and the workbooks inside folders (not audited copies, lock files or hidden files)."""
+    paths = list(paths)
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
@@ -82,6 +82,13 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
             )
         else:
             out.append(path)
+    if paths and not out:  # only folders were given, and none holds a workbook
+        shown = ", ".join(p.name or str(p) for p in paths)
+        noun = "is a folder" if len(paths) == 1 else "are folders"
+        raise UnusableInputError(
+            f"{shown} {noun} with no .xlsx or .xlsm workbook inside (audited copies and hidden files are left out); "
+            "give the path of a returned workbook, or of a folder that holds them."
+        )
     return out
 
 
@@ -100,7 +107,14 @@ def audit_many(
     """Audit every input (in parallel), write each audited copy and, unless told not to, ``rollup.xlsx``."""
     as_of = as_of or dt.date.today()
     if out_dir is not None and write and not in_place:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise OutputError(f"{out_dir} is a file; with several workbooks, -o names a folder for the audited copies")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot make the folder {out_dir} ({exc.strerror or 'error'}); choose another output folder with -o"
+            ) from None
     outputs = _output_paths(inputs, out_dir) if write and not in_place else [None] * len(inputs)
     rollup_path = _rollup_path(inputs, out_dir) if write and rollup else None
     if rollup_path is not None:

@@ -119,7 +119,7 @@ FAIL_ON = ("error", "warning", "info", "never")
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
 @click.option(
     "-o",
     "--output",
@@ -258,7 +258,7 @@ class _NoBar:
 
 
 @cli.command()
-@click.argument("plan", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("plan", type=click.Path(dir_okay=False, readable=False, path_type=Path))
 @click.option(
     "--by",
     type=click.Choice(["responsible"]),
@@ -296,8 +296,8 @@ def packets(plan: Path, by: str, out_dir: Path, force: bool) -> None:
 
 
 @cli.command()
-@click.argument("master", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("returned", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("master", type=click.Path(dir_okay=False, readable=False, path_type=Path))
+@click.argument("returned", nargs=-1, required=True, type=click.Path(dir_okay=False, readable=False, path_type=Path))
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The merged workbook."
 )
@@ -330,8 +330,8 @@ def merge(master: Path, returned: tuple[Path, ...], output: Path, as_json: bool,
 
 
 @cli.command()
-@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("old", type=click.Path(dir_okay=False, readable=False, path_type=Path))
+@click.argument("new", type=click.Path(dir_okay=False, readable=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON on stdout.")
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write the differences to a workbook."
@@ -371,7 +371,7 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
 
 
 @cli.command()
-@click.argument("old", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("old", type=click.Path(dir_okay=False, readable=False, path_type=Path))
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The upgraded workbook."
 )

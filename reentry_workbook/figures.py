@@ -23,10 +23,8 @@ from collections.abc import Sequence
 
 from . import catalogue, schema
 from .model import Finding, Plan, Record
-from .report import GoalLine, PersonLine, Report, Summary
+from .report import NO_ONE, GoalLine, PersonLine, Report, Summary
 from .rules import cell_row, is_blank, is_overdue, lacks_due_date, location_key, reference
-
-NO_ONE = "(no one)"
 
 _SEVERITY_RANK: dict[str, int] = {s: i for i, s in enumerate(catalogue.SEVERITIES)}
 _RULE_RANK: dict[str, int] = {r.slug: i for i, r in enumerate(catalogue.RULES)}

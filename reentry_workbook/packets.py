@@ -35,10 +35,10 @@ from . import schema
 from .atomic import check_output
 from .errors import OutputError, UsageError
 from .model import Plan
+from .report import NO_ONE
 from .roundtrip import custom_properties, name_key, plan_fingerprint, ref_key, row_key, sheet_names
 
 BY_CHOICES: tuple[str, ...] = ("responsible",)
-NO_ONE = "(no one)"  # the member of steps without anyone responsible (as in the audit's per-person table)
 NO_ONE_FILE = "No one responsible"  # file name of their packet
 MAX_FILE_STEM = 80  # characters of a member's name kept in a file name
 PROPERTY_LIMIT = 255  # characters Excel keeps in a text document property

@@ -285,10 +285,28 @@ class _Reader:
                 best_row, best = r, found
         return best_row, best
 
+    def _refuse_duplicate_headers(self, cells: SheetCells, sheet: Sheet, ref: SheetRef, header_row: int) -> None:
+        """Two columns under one of the plan's headers: which one holds the plan would be a guess, so ask."""
+        wanted = {schema.normalise_header(c.header): c.header for c in sheet.columns}
+        seen: dict[str, list[int]] = {}
+        for c, value in cells.row_items(header_row):
+            if isinstance(value, str) and schema.normalise_header(value) in wanted:
+                seen.setdefault(schema.normalise_header(value), []).append(c)
+        for key, found in seen.items():
+            if len(found) > 1:
+                letters = [column_letter(c) for c in found]
+                shown = ", ".join(letters[:-1]) + " and " + letters[-1]
+                raise TemplateMismatchError(
+                    f"{self.path.name}: the {ref.name!r} sheet has {len(found)} columns headed {wanted[key]!r} "
+                    f"(columns {shown}); delete or rename the extra one so that it is clear which holds the plan, "
+                    f"then run the command again."
+                )
+
     def _read_data_sheet(self, sheet: Sheet, ref: SheetRef) -> list[tuple[Record, Column, Any]]:
         """Read the rows of one sheet into the plan; return the reference cells, resolved once all are read."""
         cells = self.book.read_sheet(ref)
         header_row, found = self._find_header(cells, sheet)
+        self._refuse_duplicate_headers(cells, sheet, ref, header_row)
         optional = sheet.id_prefix is None  # the Stakeholders sheet: its columns may be missing
         missing = [c.header for c in sheet.columns if c.key not in found and c.kind is not Kind.DERIVED]
         if missing and not optional:

@@ -10,6 +10,8 @@ from typing import Any
 from .catalogue import SEVERITIES
 from .model import Finding
 
+NO_ONE = "(no one)"  # PersonLine.responsible of the steps nobody is responsible for
+
 
 @dataclass
 class GoalLine:

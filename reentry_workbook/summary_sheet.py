@@ -26,14 +26,14 @@ from . import schema
 from .catalogue import RULES_BY_SLUG, SEVERITIES
 from .errors import OutputError
 from .generate_formats import WORKBOOK_OPTIONS
-from .report import Report
+from .report import NO_ONE, Report
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 MAX_FINDINGS_SHOWN = 50_000  # beyond this the list points at the JSON report instead
 
 # Column layout, shared by every table on the sheet: A short, B and C wide text, D..I figures.
-COLUMN_WIDTHS: tuple[float, ...] = (18, 50, 40, 14, 12, 12, 12, 12, 12)
+COLUMN_WIDTHS: tuple[float, ...] = (18, 50, 40, 14, 12, 12, 26, 12, 12)
 
 SEVERITY_LABELS: dict[str, str] = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 SEVERITY_NOTES: dict[str, str] = {
@@ -355,12 +355,14 @@ def _people_table(sheet: _Sheet, report: Report, row: int) -> int:
     sheet.headers(row, 1, ("Responsible", "Status", "Action steps", "Overdue", "No due date"), numeric_from=2)
     row += 1
     for person in report.people:
-        rag = "red" if person.overdue else "amber" if person.without_due_date else "green"
-        status = {
-            "red": f"Red: {_plural(person.overdue, 'step')} overdue",
-            "amber": f"Amber: {_plural(person.without_due_date, 'step')} without a due date",
-            "green": "Green: on track",
-        }[rag]
+        if person.overdue:
+            rag, status = "red", f"Red: {_plural(person.overdue, 'step')} overdue"
+        elif person.responsible == NO_ONE:
+            rag, status = "amber", f"Amber: {_plural(person.steps, 'step')} with no one responsible"
+        elif person.without_due_date:
+            rag, status = "amber", f"Amber: {_plural(person.without_due_date, 'step')} without a due date"
+        else:
+            rag, status = "green", "Green: on track"
         sheet.string(row, 1, person.responsible, sheet.text)
         sheet.string(row, 2, status, sheet.rag[rag])
         sheet.number(row, 3, person.steps, sheet.count)

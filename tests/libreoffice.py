@@ -189,7 +189,8 @@ def edit(src: Path, dest: Path, actions: list[dict], *, timeout: float = TIMEOUT
     {"op": "delete_column", "sheet": S, "column": "C"}; {"op": "set_formula", "sheet": S, "cell": C,
     "formula": "=A1"}; {"op": "paste_text", "sheet": S, "cell": C, "text": T, "mode": "values" | "all"}
     (copy from a scratch document and paste: "values" keeps the target's validation and holds a value it
-    would refuse; "all" replaces the validation too). The typed locale is en-US (M/D/Y dates).
+    would refuse; "all" replaces the validation too). The typed locale is en-US (M/D/Y dates). EnterString
+    does not run the cell's validation, so "type" stores even a value the dropdown would refuse in the GUI.
     """
     src, dest = Path(src).resolve(), Path(dest).resolve()
     if src == dest:

@@ -12,6 +12,8 @@ SPEC is a JSON object:
 
 Actions (each a dict with "op"); cells are A1 references on the named sheet:
     type            {"sheet", "cell", "text"}      GoToCell, then EnterString: typing and pressing Enter
+                    (LibreOffice 7.4 does not check the cell's validation on EnterString: a value a "stop"
+                    dropdown would refuse in the GUI is stored; use paste_text to mean that on purpose)
     set_formula     {"sheet", "cell", "formula"}   typed the same way ("=D2+1")
     paste_text      {"sheet", "cell", "text", "mode": "values" | "all"}
                     the text is typed into a cell of a scratch document, copied, and pasted over the target:

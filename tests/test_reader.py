@@ -532,7 +532,8 @@ def test_rich_text_in_the_shared_strings(tmp_path: Path) -> None:
     text = str(first.get("step"))
     half = len(text) // 2
     rich = (
-        f'<si><r><t>{text[:half]}</t></r><r><rPr><b/></rPr><t xml:space="preserve">{text[half:]}</t></r>'
+        f'<si><r><t xml:space="preserve">{text[:half]}</t></r>'
+        f'<r><rPr><b/></rPr><t xml:space="preserve">{text[half:]}</t></r>'
         '<rPh sb="0" eb="1"><t>reading aid</t></rPh></si>'
     )
     example = new_workbook(tmp_path / "example.xlsx", example=True)
