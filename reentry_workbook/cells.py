@@ -186,8 +186,13 @@ class SheetCells:
 
     def _blank_merged(self) -> None:
         for r1, c1, r2, c2 in self.merged:
-            for key in [k for k in self.flags if r1 <= k[0] <= r2 and c1 <= k[1] <= c2 and k != (r1, c1)]:
-                del self.flags[key]
+            if (r2 - r1 + 1) * (c2 - c1 + 1) <= len(self.flags):
+                covered = [(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+            else:
+                covered = [k for k in self.flags if r1 <= k[0] <= r2 and c1 <= k[1] <= c2]
+            for key in covered:
+                if key != (r1, c1):
+                    self.flags.pop(key, None)
             self._clear_range(r1, c1, r2, c2)
 
     def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:
@@ -307,8 +312,10 @@ class _SparseCells(SheetCells):
                 yield r, c, self.cell(r, c)
 
     def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:
-        for r, cells in self._rows.items():
-            if r1 <= r <= r2:
+        rows = range(r1, r2 + 1) if r2 - r1 < len(self._rows) else [r for r in self._rows if r1 <= r <= r2]
+        for r in rows:
+            cells = self._rows.get(r)
+            if cells:
                 for c in [c for c in cells if c1 <= c <= c2 and (r, c) != (r1, c1)]:
                     del cells[c]
 

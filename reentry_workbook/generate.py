@@ -30,12 +30,13 @@ from .generate_formats import (
     WORKBOOK_OPTIONS,
     Formats,
     GenerationError,
+    cached_result,
     check,
     fit_row,
     wraps,
     write_value,
 )
-from .generate_lists import Grid, derived_formula, derived_value, label_value, write_lists
+from .generate_lists import Grid, derived_formula, derived_values, label_value, write_lists
 from .generate_start import write_start_sheet
 from .model import Plan, Record
 from .schema import Kind, Sheet
@@ -195,8 +196,8 @@ def build_grid(plan: Plan, rows: int) -> dict[str, list[dict[str, Any]]]:
     for sh in schema.SHEETS:
         for col in sh.columns:
             if col.kind is Kind.DERIVED:
-                for values in grid[sh.key]:
-                    values[col.key] = derived_value(sh, col, values, grid)
+                for values, derived in zip(grid[sh.key], derived_values(sh, col, grid), strict=True):
+                    values[col.key] = derived
     return grid
 
 
@@ -322,7 +323,8 @@ def _write_data_sheet(ws: Worksheet, fm: Formats, sh: Sheet, rows: list[Mapping[
             value = values.get(col.key)
             if col.kind is Kind.DERIVED:
                 formula = derived_formula(sh, col, r + 1)
-                check(ws.write_formula(r, c, formula, fmt, value or ""), f"{sh.name} {col.header} {r + 1}")
+                cached = cached_result(value or "")
+                check(ws.write_formula(r, c, formula, fmt, cached), f"{sh.name} {col.header} {r + 1}")
             elif value not in (None, "") or in_context or col.kind is Kind.DATE:
                 # Blank cells take the column's format; date cells and context rows carry their own.
                 write_value(ws, r, c, value, fmt, date_fmt)

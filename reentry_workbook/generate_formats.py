@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from collections.abc import Iterable
 from typing import Any
@@ -133,6 +134,15 @@ def write_value(ws: Worksheet, row: int, col: int, value: Any, fmt: Format, date
         check(rc, f"{ws.get_name()}!{xl_col_to_name(col)}{row + 1}")
 
 
+# Characters XML 1.0 cannot hold. XlsxWriter escapes them in text cells, not in cached formula results.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def cached_result(text: str) -> str:
+    """A formula's cached result as XML can hold it (the app recalculates the exact text on opening)."""
+    return _NOT_XML.sub("", text)
+
+
 def wraps(kind: Kind) -> bool:
     return kind not in (Kind.DATE, Kind.NUMBER, Kind.MONEY)
 
@@ -142,6 +152,8 @@ def text_lines(value: Any, width: float) -> int:
     if not isinstance(value, str) or not value:
         return 1
     per_line = max(4, int(width * 1.1) - 1)
+    if len(value) <= per_line and "\n" not in value:
+        return 1
     return sum(max(1, len(textwrap.wrap(part, per_line))) for part in value.split("\n"))
 
 

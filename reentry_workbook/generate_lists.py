@@ -18,6 +18,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from . import schema
 from .describe import referenced_sheets, suggested_sheets
+from .generate_formats import cached_result
 from .schema import Column, Sheet
 
 # The values written into each pre-formatted row: sheet key -> rows -> column key -> value.
@@ -114,17 +115,19 @@ def derived_formula(sheet: Sheet, col: Column, excel_row: int) -> str:
     return f'=IF({ref}="","",IFERROR(INDEX({values},MATCH({chosen_id},{ids},0))&"",""))'
 
 
-def derived_value(sheet: Sheet, col: Column, row: Mapping[str, Any], grid: Grid) -> str:
-    """The result of :func:`derived_formula` for a row, given what the parent sheet holds."""
+def derived_values(sheet: Sheet, col: Column, grid: Grid) -> list[str]:
+    """The results of :func:`derived_formula` for every row of ``sheet``, given what the parent sheet holds."""
     ref_col, parent = derived_source(sheet, col)
-    chosen = excel_text(row.get(ref_col.key))
-    if chosen == "":
-        return ""
-    wanted = chosen.split(schema.ID_SEPARATOR, 1)[0].strip().casefold()
-    for parent_row in grid.get(parent.key, ()):
-        if excel_text(parent_row.get(_id_key(parent))).casefold() == wanted:
-            return excel_text(parent_row.get(col.key))
-    return ""
+    id_key = _id_key(parent)
+    found: dict[str, str] = {}
+    for parent_row in grid.get(parent.key, ()):  # MATCH takes the first row with the ID
+        found.setdefault(excel_text(parent_row.get(id_key)).casefold(), excel_text(parent_row.get(col.key)))
+    out = []
+    for row in grid.get(sheet.key, ()):
+        chosen = excel_text(row.get(ref_col.key))
+        wanted = chosen.split(schema.ID_SEPARATOR, 1)[0].strip().casefold()
+        out.append(found.get(wanted, "") if chosen else "")
+    return out
 
 
 # --- the Lists sheet --------------------------------------------------------------------------------
@@ -156,7 +159,7 @@ def write_lists(ws: Worksheet, grid: Grid, rows: int, define: Define, check: Che
         start(name, rows)
         source_rows = grid.get(source.key, ())
         for i in range(rows):
-            cached = value(source, source_rows[i]) if i < len(source_rows) else ""
+            cached = cached_result(value(source, source_rows[i]) if i < len(source_rows) else "")
             check(
                 ws.write_formula(first + i, column, formula(source, schema.FIRST_DATA_ROW + i), None, cached),
                 f"{name} row {i + 1}",

@@ -300,16 +300,17 @@ class _Editor:
         return any(start != end or new for start, end, _, new in self.edits)
 
     def result(self) -> str:
-        out = self.text
-        last = None
-        # From the end backwards; at one offset a replacement goes before the insertions made there, so
-        # the inserted text lands in front of it, and insertions keep the order they were made in.
-        for start, end, _, new in sorted(self.edits, key=lambda e: (e[0], e[1] > e[0], e[2]), reverse=True):
-            if last is not None and end > last:
+        # In text order, joined once (linear in the text); at one offset the insertions made there come first,
+        # in the order they were made, then a replacement starting there.
+        pieces: list[str] = []
+        pos = 0
+        for start, end, _, new in sorted(self.edits, key=lambda e: (e[0], e[1] > e[0], e[2])):
+            if start < pos:
                 raise AssertionError("overlapping edits")
-            out = out[:start] + new + out[end:]
-            last = start
-        return out
+            pieces += (self.text[pos:start], new)
+            pos = end
+        pieces.append(self.text[pos:])
+        return "".join(pieces)
 
 
 def _inner_text(text: str, node: _Node) -> str:

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import xlsxwriter
+import xlsxwriter.exceptions
 
+from .errors import OutputError
 from .generate_formats import WORKBOOK_OPTIONS, check
 
 if TYPE_CHECKING:
@@ -57,4 +59,9 @@ def write_rollup(batch: BatchResult, path: Path, *, folder: Path) -> None:
             check(ws.write_url(i, 8, f"external:{target}", link, string=row.output.name), "roll-up write_url")
     check(ws.freeze_panes(1, 1), "roll-up freeze_panes")
     check(ws.autofilter(0, 0, max(len(batch.rows), 1), len(COLUMNS) - 1), "roll-up autofilter")
-    wb.close()
+    try:
+        wb.close()
+    except (xlsxwriter.exceptions.XlsxWriterException, OSError) as exc:
+        raise OutputError(
+            f"could not write the roll-up workbook in {folder} ({exc}); check the disk and the folder, then try again"
+        ) from None

@@ -34,6 +34,11 @@ def label(sheet_key: str, row_id: str) -> str:
     return dropdown_label(PLAN, sheet_key, row_id)
 
 
+def text_of(sheet_key: str, row_id: str) -> str:
+    """The text of a row of the clean plan (what its dropdown label shows after the ID)."""
+    return label(sheet_key, row_id).split(schema.ID_SEPARATOR, 1)[1]
+
+
 @dataclass(frozen=True)
 class Hit:
     """One finding the audit must give.
@@ -236,6 +241,19 @@ CASES: dict[str, Case] = {
 }
 
 
+# Edits a member makes that the audit must take in its stride: each gives no finding at all.
+QUIET: dict[str, Edit] = {
+    "reference typed as a bare ID in lower case": set_("steps", "A-1", "improvement", "i-1"),
+    "reference typed zero-padded with spaces": set_("goals", "G-2", "priority", " P-02 "),
+    "reference typed as the parent's text": set_("steps", "A-4", "improvement", text_of("improvements", "I-3")),
+    "ID typed zero-padded": set_("goals", "G-3", "id", "G-003"),
+    "choice typed in another case": set_("steps", "A-1", "status", CHOICE["status"][1].upper()),
+    "text with a leading = typed as text": set_("steps", "A-1", "notes", "=not a formula, just text"),
+    "number typed as text in a money column": set_("improvements", "I-1", "estimated_cost", "$52,000"),
+    "date picked as a date-and-time": set_("steps", "A-5", "due_date", dt.datetime(2027, 12, 31, 17, 30)),
+}
+
+
 @pytest.fixture(scope="module")
 def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The clean plan typed into a blank generated template."""
@@ -247,10 +265,8 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def expected(filler: Filler, h: Hit) -> tuple[str, str, str, str, str | None]:
     if h.sheet is None:
         return (h.rule, h.severity, schema.COALITION_SHEET, filler.coalition_a1(h.column), h.id)
-    if h.row_id == "added":
-        row = filler.added[h.sheet][-1]
-    else:
-        row = filler.row_of(h.sheet, h.row_id or h.id or "")
+    added = h.row_id == "added"
+    row = filler.added[h.sheet][-1] if added else filler.row_of(h.sheet, h.row_id or h.id or "")
     cell = f"{filler.column_letter(h.sheet, h.column)}{row}"
     return (h.rule, h.severity, schema.sheet(h.sheet).name, cell, h.id)
 
@@ -315,3 +331,19 @@ def test_a_member_s_edit_gives_exactly_its_findings(filled: Path, tmp_path: Path
             assert f.id in f.message, "the message names the row"
     assert report.summary.counts[c.hits[0].severity] >= 1
     assert report.summary.rule_counts[c.hits[0].rule] == len([h for h in c.hits if h.rule == c.hits[0].rule])
+
+
+@pytest.mark.parametrize("name", list(QUIET))
+def test_a_tolerated_edit_gives_no_finding(filled: Path, tmp_path: Path, name: str) -> None:
+    filler = Filler(filled)
+    QUIET[name](filler)
+    path = filler.save(tmp_path / "Plan (returned).xlsx")
+    report = audit_plan(path, as_of=AS_OF)
+    assert report.findings == []
+    assert (report.summary.alignment, report.summary.completeness) == (1.0, 1.0)
+
+
+def test_the_clean_plan_typed_into_a_full_size_template_gives_no_finding(tmp_path: Path) -> None:
+    template = new_workbook(tmp_path / "blank.xlsx")  # the default number of pre-formatted rows
+    path = fill_plan(template, PLAN, tmp_path / "Plan (filled in).xlsx")
+    assert audit_plan(path, as_of=AS_OF).findings == []
