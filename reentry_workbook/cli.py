@@ -172,89 +172,51 @@ def audit(
 
     inputs = expand_inputs(files)
     if len(inputs) == 1 and not files[0].is_dir():
-        _audit_one(inputs[0], output, in_place, as_of, as_json, fail_on, no_copy, force)
+        from .audit import audit_file
+
+        result = audit_file(inputs[0], as_of=as_of, out=output, in_place=in_place, force=force, write=not no_copy)
+        if as_json:
+            _echo_json(result.report.to_dict())
+        else:
+            from .terminal import render
+
+            click.echo(render(result.report, color=sys.stdout.isatty(), limit=30, width=_width()))
+            for label, path in (("Kept the original as", result.backup), ("Wrote", result.output)):
+                if path:
+                    click.echo(f"{label} {path}")
+        found = result.report.count_at_or_above
     else:
-        _audit_many(inputs, output, in_place, as_of, as_json, fail_on, no_copy, force, jobs)
+        from .batch import audit_many, render_rollup
 
-
-def _audit_one(
-    file: Path,
-    output: Path | None,
-    in_place: bool,
-    as_of: dt.date | None,
-    as_json: bool,
-    fail_on: str,
-    no_copy: bool,
-    force: bool,
-) -> None:
-    from .audit import audit_file
-
-    result = audit_file(file, as_of=as_of, out=output, in_place=in_place, force=force, write=not no_copy)
-    report = result.report
-    if as_json:
-        import json
-
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        from .terminal import render
-
-        click.echo(render(report, color=sys.stdout.isatty(), limit=30, width=_width()))
-        if result.backup:
-            click.echo(f"Kept the original as {result.backup}")
-        if result.output:
-            click.echo(f"Wrote {result.output}")
-    if fail_on != "never" and report.count_at_or_above(fail_on):
+        hidden = as_json or not sys.stderr.isatty()
+        with click.progressbar(length=len(inputs), label="Auditing", file=sys.stderr, hidden=hidden) as bar:
+            batch = audit_many(
+                inputs,
+                out_dir=output,
+                in_place=in_place,
+                as_of=as_of,
+                force=force,
+                write=not no_copy,
+                jobs=jobs,
+                progress=bar.update,
+            )
+        if as_json:
+            _echo_json(batch.to_dict())
+        else:
+            click.echo(render_rollup(batch, color=sys.stdout.isatty()))
+            if batch.rollup:
+                click.echo(f"Wrote {batch.rollup}")
+        if batch.unusable:
+            sys.exit(EXIT_UNUSABLE)
+        found = batch.count_at_or_above
+    if fail_on != "never" and found(fail_on):
         sys.exit(EXIT_FINDINGS)
 
 
-def _audit_many(
-    inputs: list[Path],
-    output: Path | None,
-    in_place: bool,
-    as_of: dt.date | None,
-    as_json: bool,
-    fail_on: str,
-    no_copy: bool,
-    force: bool,
-    jobs: int | None,
-) -> None:
-    from .batch import audit_many, render_rollup
+def _echo_json(data: object) -> None:
+    import json
 
-    show_progress = sys.stderr.isatty() and not as_json
-    with click.progressbar(length=len(inputs), label="Auditing", file=sys.stderr) if show_progress else _NoBar() as bar:
-        batch = audit_many(
-            inputs,
-            out_dir=output,
-            in_place=in_place,
-            as_of=as_of,
-            force=force,
-            write=not no_copy,
-            jobs=jobs,
-            progress=bar.update,
-        )
-    if as_json:
-        import json
-
-        click.echo(json.dumps(batch.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        click.echo(render_rollup(batch, color=sys.stdout.isatty()))
-        if batch.rollup:
-            click.echo(f"Wrote {batch.rollup}")
-    if batch.unusable:
-        sys.exit(EXIT_UNUSABLE)
-    if fail_on != "never" and batch.count_at_or_above(fail_on):
-        sys.exit(EXIT_FINDINGS)
-
-
-class _NoBar:
-    def __enter__(self) -> _NoBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def update(self, n: int) -> None:
-        return None
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 @cli.command()
@@ -320,9 +282,7 @@ def merge(master: Path, returned: tuple[Path, ...], output: Path, as_json: bool,
 
     result = merge_copies(master, returned, output, force=force)
     if as_json:
-        import json
-
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        _echo_json(result.to_dict())
     else:
         from .merge_sheets import render_merge
 
@@ -361,9 +321,7 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
     if output is not None:
         write_diff_workbook(result, output, force=force, inputs=(old, new))
     if as_json:
-        import json
-
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        _echo_json(result.to_dict())
     else:
         click.echo(render_diff(result))
         if output is not None:
