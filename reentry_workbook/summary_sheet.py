@@ -328,7 +328,17 @@ def _goal_table(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
     sheet.headers(
         row,
         0,
-        ("Goal ID", "Goal", "Status", "Improvements", "Measures", "Action steps", "Complete", "Overdue", "Gaps"),
+        (
+            "Goal ID",
+            schema.sheet("goals").column("goal").header,
+            "Status",
+            schema.sheet("improvements").name,
+            schema.sheet("measures").name,
+            schema.sheet("steps").name,
+            schema.COMPLETE_STATUS,
+            "Overdue",
+            "Gaps",
+        ),
         numeric_from=3,
     )
     row += 1
@@ -352,7 +362,8 @@ def _people_table(sheet: _Sheet, report: Report, row: int) -> int:
     if not report.people:
         sheet.string(row, 0, "No action steps yet.", sheet.remark)
         return row + 2
-    sheet.headers(row, 1, ("Responsible", "Status", "Action steps", "Overdue", "No due date"), numeric_from=2)
+    responsible = schema.sheet("steps").column("responsible").header
+    sheet.headers(row, 1, (responsible, "Status", schema.sheet("steps").name, "Overdue", "No due date"), numeric_from=2)
     row += 1
     for person in report.people:
         if person.overdue:
