@@ -46,10 +46,16 @@ def atomic_path(out: Path) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, out)
+        try:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o644 & ~_umask())
+            os.replace(tmp, out)
+        except OSError as exc:  # e.g. the old file is open in Excel on Windows, or the disk failed
+            raise OutputError(
+                f"could not write {out} ({exc.strerror or exc}); close it if a spreadsheet app has it open and "
+                f"check the disk, then try again"
+            ) from None
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

@@ -12,8 +12,11 @@ writing fails half-way or at the last moment.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import hashlib
+import io
+import os
 import posixpath
 import re
 import warnings
@@ -22,6 +25,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -172,8 +176,12 @@ def _meant_formula(sheet_name: str, ref: str) -> bool:
 
 def assert_only_meant_formulas(path: Path) -> dict[str, dict[str, XCell]]:
     cells = sheet_cells(path)
-    stray = [f"{s}!{ref}: {c.text!r}" for s, found in cells.items() for ref, c in found.items() if c.formula]
-    stray = [f for f in stray if not _meant_formula(*f.split(":", 1)[0].split("!", 1))]
+    stray = [
+        f"{sheet}!{ref}: {c.text!r}"
+        for sheet, found in cells.items()
+        for ref, c in found.items()
+        if c.formula and not _meant_formula(sheet, ref)
+    ]
     assert not stray, f"{path.name} has formulas nobody meant: {stray[:10]}"
     return cells
 
@@ -421,46 +429,83 @@ def test_member_text_stays_text_and_nothing_is_overwritten(name: str, plans: dic
 # Interrupted writes
 # --------------------------------------------------------------------------------------------------------------
 
-_REAL_OPEN = zipfile.ZipFile.open
-_REAL_CLOSE = zipfile.ZipFile.close
+_REAL_OPEN = io.open
+_REAL_REPLACE = os.replace
+_DISK_FULL_AFTER = 4096  # bytes a file in the broken folder may take before the disk is "full"
 
 
-def _in(folder: Path, archive: zipfile.ZipFile) -> bool:
-    name = getattr(archive, "filename", None)
-    return isinstance(name, str) and Path(name).resolve().parent == folder.resolve()
+def _inside(folder: Path, path: object) -> bool:
+    try:
+        return Path(os.fspath(path)).resolve().parent == folder.resolve()  # type: ignore[arg-type]
+    except TypeError:  # a file descriptor
+        return False
 
 
-def _disk_full() -> OSError:
-    return OSError(errno.ENOSPC, "No space left on device")
+class _FillingFile:
+    """A file opened for writing whose write fails once ``_DISK_FULL_AFTER`` bytes are in it.
+
+    Only that one write fails (later ones go through): XlsxWriter leaves its zip archive open when a write
+    fails, and the archive writes its directory again when it is collected.
+    """
+
+    def __init__(self, raw: Any, hits: list[str]) -> None:
+        self._raw = raw
+        self._hits = hits
+        self._written = 0
+        self._failed = False
+
+    def write(self, data: Any) -> int:
+        room = _DISK_FULL_AFTER - self._written
+        if not self._failed and len(data) > room:
+            self._raw.write(bytes(data[: max(room, 0)]))
+            self._written = _DISK_FULL_AFTER
+            self._failed = True
+            self._hits.append(self._raw.name)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        self._written += len(data)
+        return self._raw.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+    def __enter__(self) -> _FillingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._raw.close()
+
+    def __iter__(self) -> Any:
+        return iter(self._raw)
 
 
 def break_writes(monkeypatch: pytest.MonkeyPatch, folder: Path, when: str) -> list[str]:
-    """Make every archive written into ``folder`` fail: at its third part, or after its last byte."""
+    """Make every file written into ``folder`` fail: the disk fills up mid-way, or the final rename fails.
+
+    Both act below any writer (XlsxWriter, zipfile, the package grafter), at ``open`` and ``os.replace``.
+    """
     hits: list[str] = []
 
-    def open_(self: zipfile.ZipFile, name, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
-        if mode == "w" and _in(folder, self):
-            self._parts_written = getattr(self, "_parts_written", 0) + 1  # type: ignore[attr-defined]
-            if self._parts_written == 3:  # type: ignore[attr-defined]
-                hits.append(str(self.filename))
-                raise _disk_full()
-        return _REAL_OPEN(self, name, mode, *args, **kwargs)
+    def open_(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        raw = _REAL_OPEN(file, mode, *args, **kwargs)
+        if any(flag in mode for flag in "wax+") and "b" in mode and _inside(folder, file):
+            return _FillingFile(raw, hits)
+        return raw
 
-    def close(self: zipfile.ZipFile) -> None:
-        writing = self.fp is not None and self.mode in ("w", "x", "a") and _in(folder, self)
-        _REAL_CLOSE(self)
-        if writing:
-            hits.append(str(self.filename))
-            raise _disk_full()
+    def replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        if _inside(folder, dst):
+            hits.append(os.fspath(dst))
+            raise OSError(errno.EIO, "Input/output error")
+        _REAL_REPLACE(src, dst, *args, **kwargs)
 
     if when == "mid-way":
-        monkeypatch.setattr(zipfile.ZipFile, "open", open_)
+        monkeypatch.setattr(io, "open", open_)
+        monkeypatch.setattr(builtins, "open", open_)
     else:
-        monkeypatch.setattr(zipfile.ZipFile, "close", close)
+        monkeypatch.setattr(os, "replace", replace)
     return hits
 
 
-@pytest.mark.parametrize("when", ["mid-way", "after-the-last-byte"])
+@pytest.mark.parametrize("when", ["mid-way", "before-the-rename"])
 @pytest.mark.parametrize("name", list(COMMANDS))
 def test_an_interrupted_write_leaves_nothing(
     name: str, when: str, plans: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -479,7 +524,7 @@ def test_an_interrupted_write_leaves_nothing(
 
     assert hits, "the write was never interrupted"
     line = one_line(result)
-    assert "No space left on device" in line or "could not" in line, line
+    assert "could not" in line or "cannot" in line, line
     assert folder_state(out) == folder_before, f"left behind: {sorted(p.name for p in out.iterdir())}"
     assert state(inputs) == before
 
@@ -519,3 +564,18 @@ def test_every_place_is_a_text_column_of_the_declaration() -> None:
             assert schema.coalition_field(key).kind is Kind.TEXT
         else:
             assert schema.sheet(sheet_key).column(key).kind in (Kind.TEXT, Kind.LONG_TEXT)
+
+
+def test_the_check_catches_member_text_written_as_a_formula(tmp_path: Path) -> None:
+    """The formula check is not vacuous: text written the careless way (XlsxWriter's write()) is caught."""
+    import xlsxwriter
+
+    path = tmp_path / "careless.xlsx"
+    book = xlsxwriter.Workbook(str(path))  # strings_to_formulas left on, as a careless writer would
+    steps = book.add_worksheet(schema.sheet("steps").name)
+    sheet_name, ref = where(("steps", "notes", 0))
+    steps.write(ref, PAYLOADS["plain-formula"])
+    book.close()
+    with pytest.raises(AssertionError, match="formulas nobody meant"):
+        assert_only_meant_formulas(path)
+    assert sheet_cells(path)[sheet_name][ref].formula
