@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,6 +128,8 @@ def audit_many(
             if progress:
                 progress(1)
     else:
+        from concurrent.futures import ProcessPoolExecutor, as_completed  # only here: a single audit skips it
+
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(_audit_task, task): i for i, task in enumerate(tasks)}
             for future in as_completed(futures):

@@ -831,7 +831,7 @@ def _patterns(prefix: bytes) -> tuple[re.Pattern[bytes], ...]:
         re.compile(
             b"<"
             + p
-            + rb'c r="([A-Za-z]{1,3})(\d{1,7})"[^>]*>\s*<'
+            + rb'c r="([A-Za-z]{1,3})(\d{1,7})"[^>]*>\s*()<'
             + p
             + rb"f(?:\s[^>]*)?(?:/>|>([^<]*)</"
             + p
@@ -883,11 +883,13 @@ def _scan_sheet(data: bytes) -> _Scan | None:
     if untagged.search(data, begin, end) and not _grid_is_small(data, begin, end, prefix):
         return None  # a cell's place is implicit, or the grid python-calamine would allocate is too large
     flags: dict[tuple[int, int], tuple[str, str]] = {}
-    found = formula_cell.findall(data, begin, end)
-    if len(found) != len(any_f.findall(data, begin, end)):
-        return None  # a formula that is not the first child of a cell: let the parser judge
     columns: dict[bytes, int] = {}
-    for letters, digits, body in found:
+    for f in any_f.finditer(data, begin, end):
+        # The formula must be the first child of the cell whose start tag is the last tag before it.
+        hit = formula_cell.match(data, data.rfind(b"<", begin, f.start()), end)
+        if hit is None or hit.start(3) != f.start():
+            return None  # a formula that is not the first child of a cell: let the parser judge
+        letters, digits, _, body = hit.groups()
         flags[(int(digits) - 1, _column_index(letters, columns))] = (FORMULA, _xml_text(body).strip())
     for quote in (b'"e"', b"'e'"):
         at = data.find(quote, begin, end)
@@ -933,7 +935,12 @@ def _column_index(letters: bytes, cache: dict[bytes, int]) -> int:
 
 def _xml_text(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
-    return html.unescape(text) if "&" in text else text
+    if "&" not in text:
+        return text
+    plain = text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">")
+    if "&" in plain.replace("&amp;", ""):
+        return html.unescape(text)  # character references (and anything else): the full rules
+    return plain.replace("&amp;", "&")  # only the five named entities, &amp; last
 
 
 _MERGE_CELL = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?ref\s*=\s*["']([^"']+)["']""")

@@ -62,9 +62,14 @@ def completeness(plan: Plan) -> float | None:
         required = [c.key for c in sheet.columns if c.required and c.kind is not schema.Kind.DERIVED]
         if not required:
             continue
-        for rec in plan.rows(sheet.key):
-            total += len(required)
-            filled += sum(not is_blank(rec.get(key)) for key in required)
+        rows = plan.rows(sheet.key)
+        total += len(required) * len(rows)
+        for rec in rows:
+            values = rec.values
+            for key in required:
+                value = values.get(key)  # is_blank, inlined: this runs for every required cell of the plan
+                if value is not None and not (isinstance(value, str) and not value.strip()):
+                    filled += 1
     for field in schema.COALITION_FIELDS:
         if field.required:
             total += 1
@@ -100,10 +105,12 @@ def _goal_of(plan: Plan) -> tuple[dict[tuple[str, int], str], dict[tuple[str, st
     by_row: dict[tuple[str, int], str] = {}
     by_id: dict[tuple[str, str], str] = {}
 
+    names = {sheet.key: sheet.name for sheet in schema.SHEETS}
+
     def note(rec: Record, goal_id: str | None) -> None:
         if goal_id is None or goal_id not in goals:
             return
-        name = schema.sheet(rec.sheet).name
+        name = names[rec.sheet]
         if rec.row:
             by_row[(name, rec.row)] = goal_id
         if rec.id is not None:

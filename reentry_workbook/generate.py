@@ -30,9 +30,11 @@ from .generate_formats import (
     WORKBOOK_OPTIONS,
     Formats,
     GenerationError,
+    PlanWorksheet,
     cached_result,
     check,
     fit_row,
+    line_room,
     wraps,
     write_value,
 )
@@ -235,12 +237,12 @@ def _fill(
     extra_sheets: Callable[[xlsxwriter.Workbook, Formats], None] | None,
 ) -> None:
     fm = Formats(book)
-    start = book.add_worksheet(schema.START_SHEET)
-    coalition = book.add_worksheet(schema.COALITION_SHEET)
-    data = {sh.key: book.add_worksheet(sh.name) for sh in schema.SHEETS}
+    start = book.add_worksheet(schema.START_SHEET, worksheet_class=PlanWorksheet)
+    coalition = book.add_worksheet(schema.COALITION_SHEET, worksheet_class=PlanWorksheet)
+    data = {sh.key: book.add_worksheet(sh.name, worksheet_class=PlanWorksheet) for sh in schema.SHEETS}
     if extra_sheets is not None:
         extra_sheets(book, fm)
-    lists = book.add_worksheet(schema.LISTS_SHEET)
+    lists = book.add_worksheet(schema.LISTS_SHEET, worksheet_class=PlanWorksheet)
 
     steps_id = schema.sheet("steps").id_column
     last_step_id = str(grid["steps"][-1].get(steps_id.key) or "") if steps_id and grid["steps"] else ""
@@ -316,6 +318,8 @@ def _write_data_sheet(ws: Worksheet, fm: Formats, sh: Sheet, rows: list[Mapping[
         ctx: [(fm.cell(col.kind, context=ctx), fm.cell(col.kind, context=ctx, date_value=True)) for col in sh.columns]
         for ctx in (False, True)
     }
+    # Wrapping columns, with the length beyond which their text may need a second line (most cells need one).
+    wrapping = [(col.key, col.width, line_room(col.width)) for col in sh.columns if wraps(col.kind)]
     for r, values in enumerate(rows, start=first):
         in_context = id_col is not None and _id_key(values.get(id_col.key)) in context
         for c, col in enumerate(sh.columns):
@@ -330,7 +334,13 @@ def _write_data_sheet(ws: Worksheet, fm: Formats, sh: Sheet, rows: list[Mapping[
                 write_value(ws, r, c, value, fmt, date_fmt)
         if in_context:
             check(ws.write_comment(r, 0, CONTEXT_NOTE, {"author": "reentry-workbook", "x_scale": 2}), "context note")
-        fit_row(ws, r, ((values.get(col.key), col.width) for col in sh.columns if wraps(col.kind)))
+        tall = [
+            (text, width)
+            for key, width, room in wrapping
+            if isinstance(text := values.get(key), str) and (len(text) > room or "\n" in text)
+        ]
+        if tall:
+            fit_row(ws, r, tall)
     for c, col in enumerate(sh.columns):
         message = describe.input_message(col.help, describe.column_hint(col), required=col.required)
         options = validation_options(col.header, col.kind, col.choices, col.ref, col.suggest, message)

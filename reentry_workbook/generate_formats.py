@@ -41,6 +41,41 @@ class GenerationError(OutputError):
     """XlsxWriter refused a call: a bug in the generator (or text longer than a cell can hold)."""
 
 
+class PlanWorksheet(Worksheet):
+    """A worksheet that works out XlsxWriter's preparation of a formula once per shape of formula.
+
+    XlsxWriter runs some thirty regular expressions over every formula (to prefix newer functions) before
+    storing it, and a plan workbook holds tens of thousands of formulas that differ only in their row numbers.
+    Those rewrite alike: a row number (digits after column letters, followed by neither a word character, a dot
+    nor a parenthesis) can never be part of a function name followed by ``(``, which is all the preparation
+    looks for. So when preparing one formula of a shape gave it back merely trimmed (the leading ``=``), every
+    other formula of that shape is trimmed the same way; any other outcome is never reused.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._trims: dict[tuple[str, bool, bool], tuple[int, int] | None] = {}
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        key = (_ROW_NUMBER.sub("1", formula), expand_future_functions, bool(self.use_future_functions))
+        trim = self._trims.get(key, _UNSEEN)
+        if trim is not _UNSEEN and trim is not None:
+            return formula[trim[0] : len(formula) - trim[1]]
+        prepared = super()._prepare_formula(formula, expand_future_functions)
+        if trim is _UNSEEN:
+            # XlsxWriter drops a leading "{", then a leading "=", and a trailing "}"; remember that when it is
+            # all that happened (the first two characters and the last are the same in every formula of a shape).
+            head = 1 if formula.startswith("{") else 0
+            head += formula.startswith("=", head)
+            tail = 1 if formula.endswith("}") else 0
+            self._trims[key] = (head, tail) if formula[head : len(formula) - tail] == prepared else None
+        return prepared
+
+
+_ROW_NUMBER = re.compile(r"(?<=[A-Za-z$])\d+(?![\w(.])")
+_UNSEEN = (-1, -1)
+
+
 def check(rc: int | None, what: str) -> None:
     """Raise when an XlsxWriter call reports failure (it returns -1 or -2 and writes nothing)."""
     if rc not in (None, 0):
@@ -147,14 +182,68 @@ def wraps(kind: Kind) -> bool:
     return kind not in (Kind.DATE, Kind.NUMBER, Kind.MONEY)
 
 
+def line_room(width: float) -> int:
+    """Characters of wrapped text that fit on one line of a column this wide (Calibri 11)."""
+    return max(4, int(width * 1.1) - 1)
+
+
 def text_lines(value: Any, width: float) -> int:
     """About how many lines a wrapped text takes in a column of this width (Calibri 11)."""
     if not isinstance(value, str) or not value:
         return 1
-    per_line = max(4, int(width * 1.1) - 1)
+    per_line = line_room(width)
     if len(value) <= per_line and "\n" not in value:
         return 1
-    return sum(max(1, len(textwrap.wrap(part, per_line))) for part in value.split("\n"))
+    return sum(max(1, _wrapped_count(part, per_line)) for part in value.split("\n"))
+
+
+_SPACES_OR_WORD = re.compile(r" +|[^ ]+")
+# What makes textwrap split a word or a line other than at plain spaces: other white space, a hyphen before a
+# letter (a hyphenated word), two hyphens (an em-dash).
+_SPLITS_ELSEWHERE = re.compile(r"[^\S ]|-(?:-|[^\d\W])")
+
+
+def _wrapped_count(text: str, width: int) -> int:
+    """``len(textwrap.wrap(text, width))``, counted without building the lines when textwrap would split the
+    text only at plain spaces (almost all plan text): its chunks are then the runs of spaces and of other
+    characters, and textwrap's greedy filling is followed step by step (a chunk longer than a line is broken at
+    the line's end, or after its last hyphen that fits, as textwrap does)."""
+    if _SPLITS_ELSEWHERE.search(text):
+        return len(textwrap.wrap(text, width))
+    sizes = [len(word) for word in text.split(" ")]
+    if max(sizes) <= width and 0 not in sizes:
+        # Words one space apart, none longer than a line: a word goes on the line when it fits after a space.
+        lines, used = 1, sizes[0]
+        for size in sizes[1:]:
+            if used + 1 + size <= width:
+                used += 1 + size
+            else:
+                lines, used = lines + 1, size
+        return lines
+    chunks = _SPACES_OR_WORD.findall(text)
+    chunks.reverse()
+    lines = 0
+    while chunks:
+        if lines and chunks[-1][0] == " ":
+            chunks.pop()  # white space at the start of a line after the first is dropped
+        used = 0
+        line: list[str] = []
+        while chunks and used + len(chunks[-1]) <= width:
+            used += len(chunks[-1])
+            line.append(chunks.pop())
+        if chunks and len(chunks[-1]) > width:  # a chunk longer than a line is broken where the line ends
+            chunk = chunks[-1]
+            end = width - used
+            hyphen = chunk.rfind("-", 0, end)
+            if hyphen > 0 and chunk[:hyphen].strip("-"):
+                end = hyphen + 1
+            line.append(chunk[:end])
+            chunks[-1] = chunk[end:]
+        if line and not line[-1].strip():
+            line.pop()  # white space at the end of a line is dropped
+        if line:
+            lines += 1
+    return lines
 
 
 def fit_row(ws: Worksheet, row: int, cells: Iterable[tuple[Any, float]]) -> None:

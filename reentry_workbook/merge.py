@@ -26,6 +26,7 @@ and the returns are only read; the output is a fresh plan workbook written atomi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -105,6 +106,11 @@ class _Merge:
                 if key is not None and key not in self.base_index[sheet.key]:
                     self.base_index[sheet.key][key] = original
                     self.merged_index[sheet.key][key] = copy
+        # The contents of the master's rows without a key, with how many rows hold each (see _take_identical).
+        self.unkeyed: dict[str, Counter[tuple[Any, ...]]] = {
+            sheet.key: Counter(_content(sheet, r) for r in base.rows(sheet.key) if row_key(sheet, r) is None)
+            for sheet in schema.SHEETS
+        }
         self.next_number: dict[str, int] = {}
         self.pending: dict[tuple[str, str, str], list[tuple[Origin, Any, str]]] = {}
         self.log: list[LogEntry] = []
@@ -183,8 +189,9 @@ class _Merge:
     def _holds(self, ret: _Return, sheet_key: str, key: str) -> bool:
         return ret.rows is None or ret.rows.holds(sheet_key, key)
 
-    def _unkeyed_base(self, sheet: Sheet) -> list[tuple[Any, ...]]:
-        return [_content(sheet, r) for r in self.base.rows(sheet.key) if row_key(sheet, r) is None]
+    def _unkeyed_base(self, sheet: Sheet) -> Counter[tuple[Any, ...]]:
+        """The contents of the master's rows without a key, each with how many rows hold it (a fresh count)."""
+        return Counter(self.unkeyed[sheet.key])
 
     def _why_new(self, sheet: Sheet, rec: Record, key: str | None, matched: dict[str, Record]) -> str:
         if key is None:
@@ -226,14 +233,16 @@ class _Merge:
     def _compare_row(self, ret: _Return, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> None:
         base = self.base_index[sheet.key][key]
         context = ret.rows is not None and ret.rows.is_context(sheet.key, key)
-        name = row_name(sheet, base)
+        name = ""  # the row's name, worked out at its first difference (most rows of a return have none)
+        before, after = base.values, rec.values
         for col in compared_columns(sheet):
-            old, sent = base.get(col.key), rec.get(col.key)
-            said = unreadable.get((sheet.key, rec.row, col.key))
+            old, sent = before.get(col.key), after.get(col.key)
+            said = unreadable.get((sheet.key, rec.row, col.key)) if unreadable else None
+            if said is None and same(old, sent):
+                continue
+            name = name or row_name(sheet, base)
             if said is not None:
                 self._not_readable(ret, sheet.key, name, col.key, old, said)
-                continue
-            if same(old, sent):
                 continue
             sent = self._rewrite(ret, sheet, col.key, sent)
             if context:
@@ -317,11 +326,11 @@ def _content_text(sheet: Sheet, rec: Record) -> str:
     return display(rec.get(sheet.label))
 
 
-def _take_identical(sheet: Sheet, rec: Record, spare: list[tuple[Any, ...]]) -> bool:
+def _take_identical(sheet: Sheet, rec: Record, spare: Counter[tuple[Any, ...]]) -> bool:
     """True (and the match used up) when a row without a key repeats a master row without a key."""
     content = _content(sheet, rec)
-    if content in spare:
-        spare.remove(content)
+    if spare[content] > 0:
+        spare[content] -= 1
         return True
     return False
 
@@ -386,9 +395,11 @@ def merge(master: Path, returns: Sequence[Path], out: Path, *, force: bool = Fal
     order = {r.origin: i for i, r in enumerate(rets)}
     log = sorted(state.log, key=lambda e: order.get(e.origin, -1))
     result = MergeResult(out, state.merged, [r.origin for r in rets], log, state.issues)
+    # Every copy read is done with: let it go before the merged workbook is written (large plans, many copies).
+    del state, rets, ret, read, base
 
     def add_sheets(book: Any, fm: Any) -> None:
         write_merge_sheets(book, fm, result)
 
-    write_plan_workbook(out, state.merged, force=force, extra_sheets=add_sheets)
+    write_plan_workbook(out, result.plan, force=force, extra_sheets=add_sheets)
     return result

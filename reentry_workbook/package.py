@@ -25,9 +25,12 @@ The new sheet's shared strings become inline strings, so the member's ``sharedSt
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -199,20 +202,61 @@ class _Node:
         return None
 
 
+def _tokens(text: str) -> Iterator[re.Match[str]]:
+    """The element tags of ``text``, in order (comments, CDATA and processing instructions are skipped);
+    raise _Unsupported on anything that is not plain XML."""
+    pos = 0
+    find = text.find
+    for m in _MARKUP.finditer(text):
+        if find("<", pos, m.start()) >= 0:
+            raise _Unsupported("markup the tokenizer does not understand")
+        pos = m.end()
+        if m.group("name") is None:
+            if m.group("decl"):
+                raise _Unsupported("a DOCTYPE or entity declaration")
+            continue  # comment, CDATA, processing instruction
+        yield m
+    if find("<", pos) >= 0:
+        raise _Unsupported("XML that ends early")
+
+
+def _attributes(m: re.Match[str]) -> list[_Attr]:
+    """The attributes of a start tag found by ``_tokens``, with the offsets of their values."""
+    raw = m.group("attrs")
+    if not raw:
+        return []
+    base = m.start("attrs")
+    out: list[_Attr] = []
+    for am in _ATTR.finditer(raw):
+        group = 2 if am.group(2) is not None else 3
+        value = am.group(group)
+        if "&" in value:
+            value = _unescape(value)
+        out.append(_Attr(am.group(1), value, (base + am.start(group), base + am.end(group)), base + am.start(1)))
+    return out
+
+
+def _scope(outer: dict[str, str], attrs: list[_Attr]) -> dict[str, str]:
+    """The namespace prefixes in force inside an element: ``outer``, or a copy with its declarations added.
+
+    Elements that declare nothing share their parent's mapping, which is never changed afterwards.
+    """
+    scope = outer
+    for a in attrs:
+        if a.qname == "xmlns" or a.qname.startswith("xmlns:"):
+            if scope is outer:
+                scope = dict(outer)
+            scope[a.qname[6:]] = a.value  # "" for the default namespace
+    return scope
+
+
 def _parse(text: str) -> _Node:
     """Parse ``text`` into offset-carrying nodes; raise _Unsupported on anything not plain XML."""
     root: _Node | None = None
     stack: list[_Node] = []
-    pos = 0
-    for m in _MARKUP.finditer(text):
-        if "<" in text[pos : m.start()]:
-            raise _Unsupported("markup the tokenizer does not understand")
-        pos = m.end()
-        if m.group("decl"):
-            raise _Unsupported("a DOCTYPE or entity declaration")
+    base = {"xml": XML_NS}
+    for m in _tokens(text):
         name = m.group("name")
-        if name is None:
-            continue  # comment, CDATA, processing instruction
         if m.group("close"):
             if not stack or stack[-1].qname != name:
                 raise _Unsupported("an end tag that does not match its start tag")
@@ -220,18 +264,8 @@ def _parse(text: str) -> _Node:
             node.close_start, node.close_end = m.start(), m.end()
             continue
         parent = stack[-1] if stack else None
-        nsmap = dict(parent.nsmap) if parent else {"xml": XML_NS}
-        attrs: list[_Attr] = []
-        attrs_start = m.start("attrs")
-        for am in _ATTR.finditer(m.group("attrs")):
-            group = 2 if am.group(2) is not None else 3
-            value = _unescape(am.group(group))
-            span = (attrs_start + am.start(group), attrs_start + am.end(group))
-            attrs.append(_Attr(am.group(1), value, span, attrs_start + am.start(1)))
-            if am.group(1) == "xmlns":
-                nsmap[""] = value
-            elif am.group(1).startswith("xmlns:"):
-                nsmap[am.group(1)[6:]] = value
+        attrs = _attributes(m)
+        nsmap = _scope(parent.nsmap if parent is not None else base, attrs)
         node = _Node(name, m.start(), m.end(), attrs, nsmap, parent, bool(m.group("empty")))
         if parent is not None:
             parent.children.append(node)
@@ -243,7 +277,7 @@ def _parse(text: str) -> _Node:
             node.close_start, node.close_end = node.start, node.end
         else:
             stack.append(node)
-    if stack or root is None or "<" in text[pos:]:
+    if stack or root is None:
         raise _Unsupported("XML that ends early")
     return root
 
@@ -272,8 +306,8 @@ class _Editor:
         tag_end = node.end - (2 if node.empty else 1)
         self.insert(tag_end, f' {qname}="{_escape_attr(value)}"')
 
-    def drop_attr(self, node: _Node, qname: str) -> None:
-        for a in node.attrs:
+    def drop_attr(self, attrs: list[_Attr], qname: str) -> None:
+        for a in attrs:
             if a.qname == qname:
                 start = a.name_start  # from the whitespace before the name to the closing quote
                 while self.text[start - 1].isspace():
@@ -311,10 +345,6 @@ class _Editor:
             pos = end
         pieces.append(self.text[pos:])
         return "".join(pieces)
-
-
-def _inner_text(text: str, node: _Node) -> str:
-    return "" if node.empty else _unescape(text[node.end : node.close_start])
 
 
 # -- encodings ------------------------------------------------------------------------------------------
@@ -355,6 +385,59 @@ class _Rel:
     part: str | None  # resolved zip name of the target (internal, existing parts only)
 
 
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zip local file header (APPNOTE 4.3.7)
+_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")  # central directory file header (4.3.12)
+_END_RECORD = struct.Struct("<4s4H2LH")  # end of central directory record (4.3.16)
+
+
+def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, bytes], dict[str, memoryview]]:
+    """Every part's bytes, and its bytes as stored in the archive, from one read of the file.
+
+    Each part is inflated here from the stored bytes and checked against the size and CRC the archive declares,
+    so a part copied as stored is exactly the part that was read. (The guard has already bounded every size.)
+    """
+    def damaged(reason: str) -> UnusableInputError:
+        return UnusableInputError(f"{path.name} is damaged ({reason}); open it in Excel, save it again and retry")
+
+    try:
+        blob = memoryview(path.read_bytes())
+    except OSError as exc:
+        raise damaged(exc.strerror or "it cannot be read") from None
+    data: dict[str, bytes] = {}
+    stored: dict[str, memoryview] = {}
+    for info in infos:
+        at = info.header_offset
+        head = bytes(blob[at : at + _LOCAL_HEADER.size])
+        if len(head) != _LOCAL_HEADER.size or not head.startswith(b"PK\x03\x04"):
+            raise damaged(f"the part {info.filename} has no local header")
+        name_len, extra_len = _LOCAL_HEADER.unpack(head)[-2:]
+        name_at = at + _LOCAL_HEADER.size
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        if bytes(blob[name_at : name_at + name_len]) != info.orig_filename.encode(encoding, "replace"):
+            raise damaged(f"the part {info.filename} is named differently in its local header")
+        begin = name_at + name_len + extra_len
+        raw = blob[begin : begin + info.compress_size]
+        if len(raw) != info.compress_size:
+            raise damaged(f"the part {info.filename} is cut short")
+        if info.compress_type == zipfile.ZIP_STORED:
+            content = bytes(raw)
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                content = inflater.decompress(raw, info.file_size + 1)
+            except zlib.error as exc:
+                raise damaged(f"the part {info.filename} cannot be inflated: {exc}") from None
+            if not inflater.eof:
+                raise damaged(f"the part {info.filename} is cut short")
+        else:
+            raise damaged(f"the part {info.filename} uses compression method {info.compress_type}")
+        if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+            raise damaged(f"the part {info.filename} fails its checksum")
+        data[info.filename] = content
+        stored[info.filename] = raw
+    return data, stored
+
+
 class _Package:
     """A zip package read into memory (coalition workbooks are small; the guard bounds them)."""
 
@@ -363,12 +446,9 @@ class _Package:
         self.entries = zf.infolist()  # every zip entry, folders included, in the archive's order
         self.infos = [i for i in self.entries if not i.is_dir()]
         self.comment = zf.comment
-        try:
-            self.data = {i.filename: zf.read(i) for i in self.infos}
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
-            raise UnusableInputError(
-                f"{path.name} is damaged ({exc}); open it in Excel, save it again and retry"
-            ) from None
+        # data: each part's bytes; stored: the same part as it sits in the archive (compressed), so that a copy
+        # of an unchanged part is written without compressing it again.
+        self.data, self.stored = _read_members(path, self.infos)
         self.lower = {name.lower(): name for name in self.data}
         if len(self.lower) != len(self.infos):
             raise UnusableInputError(
@@ -582,13 +662,13 @@ class _Entry:
     name: str
     data: bytes
     info: zipfile.ZipInfo | None  # the member's zip entry it replaces or copies; None for a new part
+    stored: memoryview | None = None  # an unchanged part's bytes as stored in the member's archive
 
 
 @dataclass
 class _DonorSheet:
     part: str
-    text: _XmlText
-    root: _Node
+    text: _XmlText  # the sheet part, read as a stream of tags (it can be large), never parsed into nodes
     names: list[_Node]  # the donor workbook's defined names local to this sheet
     names_text: str
     styles: str | None
@@ -676,7 +756,9 @@ class _Graft:
 
     def _entries(self) -> list[_Entry]:
         out = [
-            _Entry(info.filename, self.changed.get(info.filename, self.m.data.get(info.filename, b"")), info)
+            _Entry(info.filename, self.changed[info.filename], info)
+            if info.filename in self.changed
+            else _Entry(info.filename, self.m.data.get(info.filename, b""), info, self.m.stored.get(info.filename))
             for info in self.m.entries
             if info.filename not in self.removed
         ]
@@ -809,18 +891,22 @@ class _Graft:
         names_node = wb.first(MAIN_NS, "definedNames")
         names = [n for n in names_node.find(MAIN_NS, "definedName") if n.get("localSheetId") == str(index)] \
             if names_node else []
-        sheet_doc, sheet_root = d.xml(part)
+        sheet_doc = _XmlText.decode(d.data[part])
         styles = next((r.part for r in rels if r.type == REL_STYLES and r.part), None)
         strings: list[str] = []
         sst = next((r.part for r in rels if r.type == REL_SHARED_STRINGS and r.part), None)
         if sst:
-            sst_doc, sst_root = d.xml(sst)
-            cell_prefix = sheet_root.prefix
-            strings = [
-                _serialize(sst_doc.text, si, f"{cell_prefix}:" if cell_prefix else "", inner_only=True)
-                for si in sst_root.find(MAIN_NS, "si")
-            ]
-        return _DonorSheet(part, sheet_doc, sheet_root, names, doc.text, styles, strings)
+            try:
+                cell_prefix = next(_tokens(sheet_doc.text)).group("name").rpartition(":")[0]
+            except (StopIteration, _Unsupported) as exc:
+                raise OutputError(f"the scratch summary sheet is not plain XML ({exc}); please report this") from None
+            prefix = f"{cell_prefix}:" if cell_prefix else ""
+            found = _plain_shared_strings(_XmlText.decode(d.data[sst]).text, prefix)
+            if found is None:
+                sst_doc, sst_root = d.xml(sst)
+                found = [_serialize(sst_doc.text, si, prefix, inner_only=True) for si in sst_root.find(MAIN_NS, "si")]
+            strings = found
+        return _DonorSheet(part, sheet_doc, names, doc.text, styles, strings)
 
     def _donor_type(self, part: str) -> str:
         if self._donor_ct is None:
@@ -951,34 +1037,191 @@ class _Graft:
 
 def _rewrite_sheet(donor: _DonorSheet, style_map: dict[int, int], dxf_map: dict[int, int],
                    keep_selected: bool) -> bytes:
+    """The donor sheet with the member's style indices, without ``tabSelected`` (unless it keeps the selection)
+    and with its shared strings written inline.
+
+    A summary of a large plan has tens of thousands of cells, so the sheet is never parsed into nodes: it is
+    read as a stream of tags, or, when it is as plain as XlsxWriter writes it, its few kinds of edited tags are
+    found by pattern (both give the same bytes).
+    """
     text = donor.text.text
-    edit = _Editor(text)
-    for node in donor.root.iter():
-        if node.ns != MAIN_NS:
+    try:
+        result = _rewrite_plain_tags(text, donor.strings, style_map, dxf_map, keep_selected)
+        if result is None:
+            edit = _Editor(text)
+            _rewrite_tags(edit, donor.strings, style_map, dxf_map, keep_selected)
+            result = edit.result()
+    except _Unsupported as exc:
+        raise OutputError(f"the scratch summary sheet is not plain XML ({exc}); please report this") from None
+    return donor.text.encode(result)
+
+
+def _edit_tag(edit: _Editor, local: str, attrs: list[_Attr], style_map: dict[int, int], dxf_map: dict[int, int],
+              keep_selected: bool) -> _Attr | None:
+    """The edits of one start tag of the donor sheet; returns the ``t`` attribute of a shared-string cell."""
+    if local in ("c", "row"):
+        _remap_attr(edit, attrs, "s", style_map)
+        if local == "c":
+            t = _attr(attrs, "t")
+            if t is not None and t.value == "s":
+                return t
+    elif local == "col":
+        _remap_attr(edit, attrs, "style", style_map)
+    elif local == "cfRule":
+        _remap_attr(edit, attrs, "dxfId", dxf_map)
+    elif local == "sheetView" and not keep_selected and _attr(attrs, "tabSelected") is not None:
+        edit.drop_attr(attrs, "tabSelected")
+    return None
+
+
+def _rewrite_tags(edit: _Editor, strings: list[str], style_map: dict[int, int], dxf_map: dict[int, int],
+                  keep_selected: bool) -> None:
+    """The edits of :func:`_rewrite_sheet`, reading the sheet as a stream of tags (any well-formed sheet)."""
+    text = edit.text
+    base = {"xml": XML_NS}
+    stack: list[tuple[str, dict[str, str]]] = []  # (qname, namespace scope) of the open elements
+    cell: _SharedCell | None = None  # the shared-string cell being read
+    for m in _tokens(text):
+        close, name, raw_attrs, empty = m.group("close", "name", "attrs", "empty")
+        if close:
+            if not stack or stack[-1][0] != name:
+                raise _Unsupported("an end tag that does not match its start tag")
+            stack.pop()
+            if cell is not None:
+                if len(stack) == cell.depth:
+                    _inline_string(edit, cell, m.start(), strings)
+                    cell = None
+                elif cell.value_open and len(stack) == cell.depth + 1 and cell.value is not None:
+                    cell.value = (cell.value[0], m.start())
+                    cell.value_open = False
             continue
-        if node.local in ("c", "row"):
-            _remap_attr(edit, node, "s", style_map)
-        elif node.local == "col":
-            _remap_attr(edit, node, "style", style_map)
-        elif node.local == "cfRule":
-            _remap_attr(edit, node, "dxfId", dxf_map)
-        elif node.local == "sheetView" and not keep_selected and node.get("tabSelected") is not None:
-            edit.drop_attr(node, "tabSelected")
-        if node.local == "c" and node.get("t") == "s":
-            v = node.first(MAIN_NS, "v")
-            index = _inner_text(text, v).strip() if v is not None else ""
-            if not index.isdigit() or int(index) >= len(donor.strings):
-                raise OutputError("the scratch sheet refers to a missing shared string; please report this")
-            t = node.attr("t")
-            assert t is not None
-            edit.replace(t.span[0], t.span[1], "inlineStr")
-            prefix = f"{node.prefix}:" if node.prefix else ""
-            edit.replace(node.end, node.close_start, f"<{prefix}is>{donor.strings[int(index)]}</{prefix}is>")
-    return donor.text.encode(edit.result())
+        scope = stack[-1][1] if stack else base
+        attrs = _attributes(m) if "xmlns" in raw_attrs else None
+        if attrs:
+            scope = _scope(scope, attrs)
+        prefix, _, local = name.rpartition(":")
+        if local in _SHEET_TAGS and scope.get(prefix) == MAIN_NS:
+            if local == "v":
+                if cell is not None and cell.value is None and len(stack) == cell.depth + 1:
+                    cell.value = (m.end(), m.end())
+                    cell.value_open = not empty
+            else:
+                t = _edit_tag(edit, local, attrs if attrs is not None else _attributes(m), style_map, dxf_map,
+                              keep_selected)
+                if t is not None:
+                    cell = _SharedCell(len(stack), prefix, m.end(), t.span)
+                    if empty:
+                        _inline_string(edit, cell, m.end(), strings)
+                        cell = None
+        if not empty:
+            stack.append((name, scope))
+    if stack:
+        raise _Unsupported("XML that ends early")
 
 
-def _remap_attr(edit: _Editor, node: _Node, name: str, mapping: dict[int, int]) -> None:
-    a = node.attr(name)
+class _NotPlain(Exception):
+    """The donor sheet is not as plain as _rewrite_plain_tags needs; the stream of tags takes over."""
+
+
+def _rewrite_plain_tags(text: str, strings: list[str], style_map: dict[int, int], dxf_map: dict[int, int],
+                        keep_selected: bool) -> str | None:
+    """:func:`_rewrite_sheet`'s result, finding the edited tags by pattern; None when the sheet is not plain.
+
+    Plain: no comment, CDATA section, processing instruction or namespace declaration after the root's start
+    tag, one prefix for the spreadsheet namespace, and every shared-string cell written ``<v>N</v></c>``. In
+    such a text every ``<`` opens a tag, so the pattern finds exactly the start tags the stream would.
+    """
+    root = next(_tokens(text), None)
+    if root is None or root.group("close"):
+        return None
+    body = root.end()
+    if "<!" in text or text.find("<?", body) >= 0 or text.find("xmlns", body) >= 0:
+        return None
+    scope = _scope({"xml": XML_NS}, _attributes(root))
+    bound = [prefix for prefix, ns in scope.items() if ns == MAIN_NS]
+    if len(bound) != 1:
+        return None
+    prefix = f"{bound[0]}:" if bound[0] else ""
+    # Tags that read the same after their leading r="..." (most cells of a column, most rows) are edited the
+    # same way: the edited rest of each kind of tag is worked out once, with the stream's own edit function.
+    known: dict[tuple[str, str], tuple[str, bool]] = {}
+
+    def rewrite(m: re.Match[str]) -> str:
+        local, raw, tag, value = m.group("local", "attrs", "tag", "value")
+        cut = m.start("attrs") - m.start() + (raw.find('"', 4) + 1 if raw.startswith(' r="') else 0)
+        key = (local, tag[cut:])
+        found = known.get(key)
+        if found is None:
+            probe = _Editor(m.string)  # offsets of m are in the searched text
+            t = _edit_tag(probe, local, _attributes(m), style_map, dxf_map, keep_selected)
+            if t is not None:
+                probe.replace(t.span[0], t.span[1], "inlineStr")
+            anchor = m.start() + cut
+            rest = _Editor(key[1])
+            for start, end, _, new in probe.edits:
+                if start < anchor:
+                    raise _NotPlain
+                rest.replace(start - anchor, end - anchor, new)
+            found = known[key] = (rest.result(), t is not None)
+        rest, shared = found
+        if not shared:
+            return tag[:cut] + rest + (m.group("content") or "")
+        index = (_unescape(value) if "&" in value else value).strip() if value is not None else ""
+        if value is None and not m.group("empty"):
+            raise _NotPlain  # the cell holds more than <v>N</v>: the stream reads it
+        if not index.isdigit() or int(index) >= len(strings):
+            raise OutputError("the scratch sheet refers to a missing shared string; please report this")
+        return f"{tag[:cut]}{rest}<{prefix}is>{strings[int(index)]}</{prefix}is>"
+
+    try:
+        return text[:body] + _plain_pattern(prefix).sub(rewrite, text[body:])
+    except _NotPlain:
+        return None
+
+
+@functools.lru_cache(maxsize=4)
+def _plain_pattern(prefix: str) -> re.Pattern[str]:
+    """A start tag _rewrite_plain_tags edits, with the ``<v>`` that makes up the whole of a cell's content."""
+    p = re.escape(prefix)
+    return re.compile(
+        rf"(?P<tag><{p}(?P<local>c|row|col|cfRule|sheetView)"
+        r"(?P<attrs>(?:\s+[^\s=/<>\"']+\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(?P<empty>/)?>)"
+        rf"(?P<content><{p}v>(?P<value>[^<]*)</{p}v>(?=</{p}c>))?"
+    )
+
+
+# The elements of a donor sheet that _rewrite_sheet edits, and <v> (a shared-string cell's first is read).
+_SHEET_TAGS = frozenset({"c", "row", "col", "cfRule", "sheetView", "v"})
+
+
+@dataclass
+class _SharedCell:
+    depth: int  # open elements around the cell
+    prefix: str  # the cell's namespace prefix, for its <is>
+    content: int  # offset where the cell's content starts (end of its start tag)
+    t_span: tuple[int, int]  # offsets of the value of its t attribute
+    value: tuple[int, int] | None = None  # offsets of the text of its first <v>
+    value_open: bool = False  # inside that <v>
+
+
+def _inline_string(edit: _Editor, cell: _SharedCell, end: int, strings: list[str]) -> None:
+    """Write the shared string a cell points at inline: ``t="inlineStr"`` and an ``<is>`` for its content."""
+    raw = edit.text[cell.value[0] : cell.value[1]] if cell.value is not None else ""
+    index = _unescape(raw).strip()
+    if not index.isdigit() or int(index) >= len(strings):
+        raise OutputError("the scratch sheet refers to a missing shared string; please report this")
+    edit.replace(cell.t_span[0], cell.t_span[1], "inlineStr")
+    prefix = f"{cell.prefix}:" if cell.prefix else ""
+    edit.replace(cell.content, end, f"<{prefix}is>{strings[int(index)]}</{prefix}is>")
+
+
+def _attr(attrs: list[_Attr], local: str) -> _Attr | None:
+    """The attribute ``local`` without a namespace prefix."""
+    return next((a for a in attrs if a.qname == local), None)
+
+
+def _remap_attr(edit: _Editor, attrs: list[_Attr], name: str, mapping: dict[int, int]) -> None:
+    a = _attr(attrs, name)
     if a is None or not a.value.isdigit():
         return
     new = mapping.get(int(a.value))
@@ -1038,6 +1281,80 @@ def _serialize(text: str, node: _Node, prefix: str, *, drop: Iterable[str] = (),
     if not inner_only:
         parts.append(f"</{prefix}{node.local}>")
     return "".join(parts)
+
+
+_PLAIN_TAG = re.compile(
+    r"<(?P<close>/)?(?P<name>[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)"
+    r"(?P<attrs>(?:\s+[^\s=/<>\"']+\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(?P<empty>/)?>"
+)
+
+
+def _plain_shared_strings(text: str, prefix: str) -> list[str] | None:
+    """What ``_serialize(..., inner_only=True)`` gives for each ``<si>`` of a shared-strings part, read by pattern
+    from a part as plain as XlsxWriter writes it (see :func:`_rewrite_plain_tags`); None when it is not that plain
+    (the caller then parses the part)."""
+    try:
+        root = next(_tokens(text), None)
+    except _Unsupported:
+        return None
+    if root is None or root.group("close") or root.group("empty"):
+        return None
+    body = root.end()
+    if "<!" in text or text.find("<?", body) >= 0 or text.find("xmlns", body) >= 0:
+        return None
+    scope = _scope({"xml": XML_NS}, _attributes(root))
+    bound = [p for p, ns in scope.items() if ns == MAIN_NS]
+    if len(bound) != 1 or scope.get(root.group("name").rpartition(":")[0]) != MAIN_NS:
+        return None
+    own = bound[0]
+    tags = list(_PLAIN_TAG.finditer(text, body))
+    if len(tags) != text.count("<", body):
+        return None  # a "<" the pattern does not read as a tag
+    strings: list[str] = []
+    rebuilt: dict[str, str] = {}  # a start tag as written -> as _serialize writes it
+    stack: list[str] = [root.group("name")]
+    parts: list[str] = []
+    pos = body
+    for m in tags:
+        close, name, empty = m.group("close", "name", "empty")
+        element_prefix, _, local = name.rpartition(":")
+        if element_prefix != own:
+            return None  # another namespace: the parser decides
+        depth = len(stack)
+        if close:
+            if stack[-1] != name:
+                return None
+            stack.pop()
+            if depth == 1:  # the root's end tag: nothing may follow
+                return strings if m.end() == len(text.rstrip()) else None
+            parts.append(text[pos : m.start()])
+            if depth == 2:
+                strings.append("".join(parts))
+                parts = []
+            else:
+                parts.append(f"</{prefix}{local}>")
+        elif depth == 1:
+            if local != "si":
+                return None  # something other than a string: the parser decides
+            if empty:
+                strings.append("")
+            else:
+                stack.append(name)
+        else:
+            parts.append(text[pos : m.start()])
+            tag = m.group()
+            head = rebuilt.get(tag)
+            if head is None:
+                pairs = [(a.qname, a.value) for a in _attributes(m) if not a.qname.startswith("xmlns")]
+                if any(":" in n and not n.startswith("xml:") for n, _ in pairs):
+                    return None
+                head = f"<{prefix}{local}" + "".join(f' {n}="{_escape_attr(v)}"' for n, v in pairs)
+                head = rebuilt[tag] = head + ("/>" if empty else ">")
+            parts.append(head)
+            if not empty:
+                stack.append(name)
+        pos = m.end()
+    return None  # the root never ended
 
 
 def _canonical(node: _Node, text: str) -> tuple[object, ...]:
@@ -1209,19 +1526,60 @@ def _with_ns(fragment: str, prefix: str) -> str:
 
 
 def _write(dest: Path, entries: list[_Entry], comment: bytes) -> None:
+    """Write the zip archive: unchanged parts as they were stored (not compressed again), new ones deflated.
+
+    The guard bounds a member's package far below the classic zip format's 4 GB and 65,535 entries.
+    """
+    directory: list[bytes] = []
+    offset = 0
     try:
-        with zipfile.ZipFile(dest, "w") as zf:
+        with open(dest, "wb") as fh:
             for entry in entries:
+                name, flags = _zip_name(entry.name)
                 if entry.info is not None:
-                    info = zipfile.ZipInfo(entry.name, date_time=max(entry.info.date_time, (1980, 1, 1, 0, 0, 0)))
-                    info.external_attr = entry.info.external_attr
-                    method = entry.info.compress_type
-                    info.compress_type = method if method == zipfile.ZIP_STORED else zipfile.ZIP_DEFLATED
+                    when = max(entry.info.date_time, (1980, 1, 1, 0, 0, 0))
+                    attributes = entry.info.external_attr
+                    stored_as_is = entry.info.compress_type == zipfile.ZIP_STORED
+                    method = zipfile.ZIP_STORED if stored_as_is else zipfile.ZIP_DEFLATED
                 else:
-                    info = zipfile.ZipInfo(entry.name, date_time=(1980, 1, 1, 0, 0, 0))
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o600 << 16
-                zf.writestr(info, entry.data)
-            zf.comment = comment
+                    when, attributes, method = (1980, 1, 1, 0, 0, 0), 0o600 << 16, zipfile.ZIP_DEFLATED
+                if entry.stored is not None and entry.info is not None and entry.info.compress_type == method:
+                    payload: bytes | memoryview = entry.stored
+                    crc, size = entry.info.CRC, entry.info.file_size
+                else:
+                    crc, size = zlib.crc32(entry.data), len(entry.data)
+                    payload = entry.data if method == zipfile.ZIP_STORED else _deflate(entry.data)
+                year, month, day, hour, minute, second = when
+                dos_time = hour << 11 | minute << 5 | second // 2
+                dos_date = (year - 1980) << 9 | month << 5 | day
+                fields = (flags, method, dos_time, dos_date, crc, len(payload), size, len(name))
+                if offset + len(payload) + len(name) + _LOCAL_HEADER.size > 0xFFFFFFFF or len(directory) == 0xFFFF:
+                    raise OutputError(f"the workbook is too large to write as {dest.name}; please report this")
+                fh.write(_LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0, *fields, 0))
+                fh.write(name)
+                fh.write(payload)
+                # version made by 2.0 on Unix (the attributes are Unix modes), no extra field, comment or disk
+                directory.append(
+                    _CENTRAL_HEADER.pack(b"PK\x01\x02", 20, 3, 20, 0, *fields, 0, 0, 0, 0, attributes, offset) + name
+                )
+                offset += _LOCAL_HEADER.size + len(name) + len(payload)
+            central = b"".join(directory)
+            count = len(directory)
+            fh.write(central)
+            fh.write(_END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), offset, len(comment)))
+            fh.write(comment)
     except OSError as exc:
         raise OutputError(f"could not write {dest} ({exc.strerror}); check the disk and the folder") from None
+
+
+def _zip_name(name: str) -> tuple[bytes, int]:
+    """A part name as the archive stores it, and the flag that marks it UTF-8 when it is not ASCII."""
+    try:
+        return name.encode("ascii"), 0
+    except UnicodeEncodeError:
+        return name.encode("utf-8"), 0x800
+
+
+def _deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()

@@ -337,6 +337,12 @@ class _Reader:
 
         for r, raw in cells.select(indexes, header_row + 1):
             flagged = flagged_rows.get(r)
+            if flagged is None:
+                # Blank rows and spare rows (an ID and nothing else) are most rows of a large template: skip
+                # them without looking at each value. Cells of spaces only take the long way below.
+                empty = raw.count("") + raw.count(None)
+                if empty == count or (empty == count - 1 and id_pos >= 0 and raw[id_pos] not in _BLANK):
+                    continue
             values: list[Any] = [None] * count
             content = False
             problems: list[tuple[int, str, str]] | None = None
@@ -471,6 +477,7 @@ class _Reader:
 
 
 _TEXT, _ID, _REF, _DATE, _OTHER = range(5)
+_BLANK = ("", None)  # how a blank cell reads on the bulk path (SheetCells.select)
 
 
 def _code(kind: Kind) -> int:

@@ -47,21 +47,35 @@ def name_key(text: Any) -> str:
 def row_key(sheet: Sheet, rec: Record) -> str | None:
     """The key that matches a row across copies, or None when the row has none."""
     if sheet.id_column is not None:
-        if rec.id is None or not str(rec.id).strip():
+        text = "" if rec.id is None else str(rec.id).strip()
+        if not text:
             return None
-        return normalise_id(rec.id, sheet.id_prefix) or str(rec.id).strip().upper()
+        return normalise_id(rec.id, sheet.id_prefix) or text.upper()
     name = name_key(rec.get(sheet.label))
     return NAME_KEY_PREFIX + name if name else None
 
 
+_COMPARED: dict[int, tuple[Sheet, tuple[Column, ...]]] = {}  # id(sheet) -> (sheet, its compared columns)
+
+
 def compared_columns(sheet: Sheet) -> tuple[Column, ...]:
     """The columns a member fills in: neither the ID (it is the key) nor a derived column (never read)."""
-    return tuple(c for c in sheet.columns if c.kind not in (Kind.ID, Kind.DERIVED))
+    known = _COMPARED.get(id(sheet))
+    if known is not None and known[0] is sheet:  # worked out once per sheet: merges ask for every row
+        return known[1]
+    columns = tuple(c for c in sheet.columns if c.kind not in (Kind.ID, Kind.DERIVED))
+    _COMPARED[id(sheet)] = (sheet, columns)
+    return columns
 
 
 def content_blank(sheet: Sheet, rec: Record) -> bool:
     """True when every column a member fills in is blank (an ID alone is not content)."""
-    return all(comparable(rec.get(c.key)) == "" for c in compared_columns(sheet))
+    values = rec.values
+    for c in compared_columns(sheet):
+        value = values.get(c.key)
+        if value is not None and value != "" and comparable(value) != "":
+            return False
+    return True
 
 
 def comparable(value: Any) -> Any:
@@ -86,6 +100,8 @@ def comparable(value: Any) -> Any:
 
 def same(a: Any, b: Any) -> bool:
     """True when two cell values look the same to a member."""
+    if a.__class__ is b.__class__ and a == b:  # equal values of one type reduce alike (most cells of a merge)
+        return True
     left, right = comparable(a), comparable(b)
     if type(left) is not type(right):
         return False

@@ -114,8 +114,12 @@ def lacks_due_date(step: Record) -> bool:
 
 def reference(record: Record, column_key: str) -> str | None:
     """A reference cell's value as text, or None when it is blank."""
-    value = record.get(column_key)
-    return None if is_blank(value) else str(value).strip()
+    value = record.values.get(column_key)
+    if value is None:
+        return None
+    if isinstance(value, str):  # is_blank, inlined: the rules and figures call this for every row
+        return value.strip() or None
+    return str(value).strip()
 
 
 def shorten(text: Any, limit: int = TEXT_LIMIT) -> str:

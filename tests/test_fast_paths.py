@@ -1,0 +1,151 @@
+"""The shortcuts taken for speed give exactly what the general way gives.
+
+Large plans are audited and generated through shortcuts: the summary sheet is grafted by pattern when it is as
+plain as XlsxWriter writes it, unchanged zip members are copied as they are stored, wrapped-text heights are
+counted without building the lines, and XlsxWriter prepares each shape of formula once. Each must produce the
+same bytes as the general code it stands in for, or a member would see a different workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+from decorate import finding, sample_report
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from xlsxwriter.worksheet import Worksheet
+
+from reentry_workbook import generate, package, schema
+from reentry_workbook.audit import audit_file
+from reentry_workbook.generate_formats import PlanWorksheet, _wrapped_count
+from reentry_workbook.generate_lists import derived_formula, label_formula, name_formula
+from reentry_workbook.summary_sheet import write_summary_workbook
+
+STEPS = schema.sheet("steps").name
+
+
+def _donor(tmp_path: Path, findings: int = 40) -> package._Package:
+    many = [
+        finding("step-overdue", STEPS, f"I{n + 3}", f"A-{n}", f"Action step A-{n} 'Step {n} & more' was due.")
+        for n in range(1, findings + 1)
+    ]
+    path = tmp_path / "scratch.xlsx"
+    write_summary_workbook(sample_report(many), path)
+    return package._Package.read(path)
+
+
+def _prefixed(text: str) -> str:
+    """The same sheet with the spreadsheet namespace bound to the prefix x (as some writers do)."""
+    root_end = text.index(">", text.index("<worksheet")) + 1
+    head, body = text[:root_end], text[root_end:]
+    head = head.replace(f'xmlns="{package.MAIN_NS}"', f'xmlns:x="{package.MAIN_NS}"')
+    body = body.replace("</", "\0").replace("<", "<x:").replace("\0", "</x:")
+    return head.replace("<worksheet", "<x:worksheet") + body
+
+
+@pytest.mark.parametrize("keep_selected", [False, True])
+def test_summary_sheet_rewritten_by_pattern_matches_the_stream_of_tags(tmp_path: Path, keep_selected: bool) -> None:
+    donor_pkg = _donor(tmp_path)
+    member = package._Package.read(generate.new_workbook(tmp_path / "plan.xlsx", example=True))
+    graft = package._Graft(member, donor_pkg, schema.SUMMARY_SHEET, 0)
+    graft.run()
+    donor = graft._donor_sheet()
+    styles, dxfs = package._StyleMerge(graft, donor).run()
+    for text in (donor.text.text, _prefixed(donor.text.text)):
+        plain = package._rewrite_plain_tags(text, donor.strings, styles, dxfs, keep_selected)
+        stream = package._Editor(text)
+        package._rewrite_tags(stream, donor.strings, styles, dxfs, keep_selected)
+        assert plain is not None
+        assert plain == stream.result()
+        assert 'inlineStr' in plain and 't="s"' not in plain
+
+
+def test_a_sheet_that_is_not_plain_takes_the_stream_of_tags(tmp_path: Path) -> None:
+    donor_pkg = _donor(tmp_path, findings=3)
+    text = donor_pkg.data["xl/worksheets/sheet1.xml"].decode()
+    commented = text.replace("<sheetData>", "<sheetData><!-- <c r='Z1' s='9'/> -->", 1)
+    assert package._rewrite_plain_tags(commented, [], {}, {}, False) is None
+
+
+def test_shared_strings_read_by_pattern_match_the_parser(tmp_path: Path) -> None:
+    donor_pkg = _donor(tmp_path)
+    text = donor_pkg.data["xl/sharedStrings.xml"].decode()
+    rich = text.replace(
+        "</sst>",
+        '<si><r><rPr><b/><sz val="11"/></rPr><t xml:space="preserve">bold </t></r><r><t>a &amp; b</t></r></si>'
+        "<si/></sst>",
+    )
+    for source in (text, rich):
+        root = package._parse(source)
+        for prefix in ("", "x:"):
+            items = root.find(package.MAIN_NS, "si")
+            parsed = [package._serialize(source, si, prefix, inner_only=True) for si in items]
+            assert package._plain_shared_strings(source, prefix) == parsed
+
+
+def test_audited_copy_keeps_every_member_part_as_stored(tmp_path: Path) -> None:
+    plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
+    out = audit_file(plan, as_of=dt.date(2027, 3, 1), out=tmp_path / "audited.xlsx").output
+    assert out is not None
+    with zipfile.ZipFile(plan) as before, zipfile.ZipFile(out) as after:
+        assert after.testzip() is None
+        changed = package.parts_graft_may_change(plan)
+        for info in before.infolist():
+            if info.filename in changed:
+                continue
+            copied = after.getinfo(info.filename)
+            assert (copied.CRC, copied.compress_size, copied.compress_type) == (
+                info.CRC,
+                info.compress_size,
+                info.compress_type,
+            )
+            assert after.read(copied) == before.read(info)
+
+
+def test_a_damaged_member_part_is_refused(tmp_path: Path) -> None:
+    plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
+    data = bytearray(plan.read_bytes())
+    with zipfile.ZipFile(plan) as zf:
+        info = zf.getinfo("xl/styles.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(Exception, match="damaged"):
+        package._Package.read(damaged)
+
+
+PIECES = [*"ab é7.:-", "word", "x" * 14, "I-12", " - ", "--", "\t", "\xa0"]
+TEXT = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=TEXT, width=st.integers(min_value=4, max_value=30))
+def test_row_heights_count_lines_as_textwrap_does(text: str, width: int) -> None:
+    assert _wrapped_count(text, width) == len(textwrap.wrap(text, width))
+
+
+def test_formulas_are_prepared_as_xlsxwriter_prepares_them(tmp_path: Path) -> None:
+    book = xlsxwriter.Workbook(str(tmp_path / "f.xlsx"))
+    ours = book.add_worksheet("ours", worksheet_class=PlanWorksheet)
+    stock = book.add_worksheet("stock")
+    steps, goals = schema.sheet("steps"), schema.sheet("goals")
+    goal_column = next(c for c in steps.columns if c.kind is schema.Kind.DERIVED)
+    formulas = [
+        *(derived_formula(steps, goal_column, row) for row in (3, 4, 99, 10_050)),
+        *(label_formula(goals, row) for row in (3, 17, 20_000)),
+        *(name_formula(goals, row) for row in (3, 1_000)),
+        "=SUM(A1:A9)",
+        "=XLOOKUP(A1,B1:B9,C1:C9)",
+        "=XLOOKUP(A2,B1:B9,C1:C9)",
+        "{=LOG10(A1)}",
+        "{=LOG10(A3)}",
+    ]
+    for formula in formulas * 2:
+        assert ours._prepare_formula(formula) == Worksheet._prepare_formula(stock, formula)
+    book.close()
