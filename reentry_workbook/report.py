@@ -10,6 +10,12 @@ from typing import Any
 from .catalogue import SEVERITIES
 from .model import Finding
 
+
+def whole_percent(share: float) -> int:
+    """A share as a whole percentage, rounded down, so 100% means every one (terminal and summary sheet alike)."""
+    return int(share * 100 + 1e-9)
+
+
 NO_ONE = "(no one)"  # PersonLine.responsible of the steps nobody is responsible for
 
 

@@ -26,7 +26,7 @@ from . import schema
 from .catalogue import RULES_BY_SLUG, SEVERITIES
 from .errors import OutputError
 from .generate_formats import WORKBOOK_OPTIONS
-from .report import NO_ONE, Report
+from .report import NO_ONE, Report, whole_percent
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
@@ -248,7 +248,7 @@ def _headline(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
         sheet.string(row, 1, "n/a", sheet.big_text)
         sheet.string(row, 2, "no action steps yet", sheet.note)
     else:
-        sheet.number(row, 1, s.alignment, sheet.big_percent)
+        sheet.number(row, 1, _shown_share(s.alignment), sheet.big_percent)
         sheet.string(
             row, 2, f"{s.steps_aligned} of {s.steps} action steps serve a goal through a complete chain", sheet.note
         )
@@ -258,7 +258,7 @@ def _headline(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
         sheet.string(row, 1, "n/a", sheet.big_text)
         sheet.string(row, 2, "no rows yet", sheet.note)
     else:
-        sheet.number(row, 1, s.completeness, sheet.big_percent)
+        sheet.number(row, 1, _shown_share(s.completeness), sheet.big_percent)
         sheet.string(row, 2, "share of the required cells that are filled in", sheet.note)
     row += 1
     first = row
@@ -455,6 +455,10 @@ def _top_chart(
         chart.set_legend({"none": True})
     chart.set_size({"width": 560, "height": max(200, (rows[1] - rows[0]) * _ROW_PX - 8)})
     sheet.insert_chart(rows[0], 3, chart)
+
+
+def _shown_share(share: float) -> float:
+    return whole_percent(share) / 100
 
 
 def wrapped_lines(text: str, width: float) -> int:

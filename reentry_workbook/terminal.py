@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import catalogue, schema
-from .report import Report
+from .report import Report, whole_percent
 
 WIDTH = 100  # characters per line
 
@@ -28,7 +28,7 @@ def percent(share: float | None) -> str:
     """A share as a whole percentage, rounded down so 100% means every one (None -> "n/a")."""
     if share is None:
         return "n/a"
-    return f"{int(share * 100 + 1e-9)}%"
+    return f"{whole_percent(share)}%"
 
 
 def _plural(n: int, word: str) -> str:
