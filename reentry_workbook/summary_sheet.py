@@ -243,24 +243,20 @@ def _headline(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
     sheet.string(row, 1, "", sheet.section)
     sheet.string(row, 2, "", sheet.section)
     row += 1
-    sheet.string(row, 0, "Alignment", sheet.label)
-    if s.alignment is None:
-        sheet.string(row, 1, "n/a", sheet.big_text)
-        sheet.string(row, 2, "no action steps yet", sheet.note)
-    else:
-        sheet.number(row, 1, _shown_share(s.alignment), sheet.big_percent)
-        sheet.string(
-            row, 2, f"{s.steps_aligned} of {s.steps} action steps serve a goal through a complete chain", sheet.note
-        )
-    row += 1
-    sheet.string(row, 0, "Completeness", sheet.label)
-    if s.completeness is None:
-        sheet.string(row, 1, "n/a", sheet.big_text)
-        sheet.string(row, 2, "no rows yet", sheet.note)
-    else:
-        sheet.number(row, 1, _shown_share(s.completeness), sheet.big_percent)
-        sheet.string(row, 2, "share of the required cells that are filled in", sheet.note)
-    row += 1
+    shares = (
+        ("Alignment", s.alignment, f"{s.steps_aligned} of {s.steps} action steps serve a goal through a complete "
+         "chain", "no action steps yet"),
+        ("Completeness", s.completeness, "share of the required cells that are filled in", "no rows yet"),
+    )
+    for label, share, note, when_none in shares:
+        sheet.string(row, 0, label, sheet.label)
+        if share is None:
+            sheet.string(row, 1, "n/a", sheet.big_text)
+            sheet.string(row, 2, when_none, sheet.note)
+        else:
+            sheet.number(row, 1, _shown_share(share), sheet.big_percent)
+            sheet.string(row, 2, note, sheet.note)
+        row += 1
     first = row
     for severity in SEVERITIES:
         sheet.string(row, 0, SEVERITY_LABELS.get(severity, severity.capitalize()), sheet.label)

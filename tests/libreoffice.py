@@ -61,7 +61,7 @@ def _said(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if "javaldx" not in line).strip()
 
 
-def _remove_stale_pipes(since: float) -> None:
+def remove_stale_pipes(since: float) -> None:
     """A killed soffice leaves its pipe sockets in /tmp; remove the dead ones made since `since`."""
     for sock in Path("/tmp").glob(f"OSL_PIPE_{os.getuid()}_*"):
         try:
@@ -149,7 +149,7 @@ def convert(src: Path, outdir: Path, fmt: str = "xlsx", *, timeout: float = TIME
         try:
             result = _run_group(cmd, timeout, env)
         except LibreOfficeError:
-            _remove_stale_pipes(started)
+            remove_stale_pipes(started)
             raise
     if result.returncode != 0 or not out.is_file():
         raise LibreOfficeError(

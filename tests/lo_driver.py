@@ -43,7 +43,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,7 @@ from pathlib import Path
 import uno  # only the system python has it
 from com.sun.star.beans import PropertyValue
 from com.sun.star.connection import NoConnectException
+from libreoffice import remove_stale_pipes  # beside this script, standard library only
 
 SOFFICE = os.environ.get("SOFFICE") or shutil.which("soffice") or "soffice"
 XLSX_FILTER = "Calc MS Excel 2007 XML"
@@ -279,22 +279,6 @@ def _shutdown(desktop, proc: subprocess.Popen) -> bool:
     return clean
 
 
-def _remove_stale_pipes(since: float) -> None:
-    """After a crash or a kill soffice leaves its pipe sockets in /tmp; remove the dead ones it made."""
-    for sock in Path("/tmp").glob(f"OSL_PIPE_{os.getuid()}_*"):
-        try:
-            if sock.lstat().st_mtime < since - 1:
-                continue
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-                probe.settimeout(1)
-                probe.connect(str(sock))  # a live office answers: leave it alone
-        except ConnectionRefusedError:
-            with contextlib.suppress(OSError):
-                sock.unlink()
-        except OSError:
-            pass
-
-
 def run(spec: dict) -> None:
     global _soffice
     src = Path(spec["src"]).resolve()
@@ -348,7 +332,7 @@ def run(spec: dict) -> None:
         clean = _shutdown(desktop, proc)
         shutil.rmtree(work, ignore_errors=True)
         if not clean:
-            _remove_stale_pipes(started)
+            remove_stale_pipes(started)
 
 
 def main(argv: list[str]) -> int:
