@@ -8,9 +8,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import schema
 from .atomic import atomic_path, check_output
 from .errors import OutputError, UsageError
+from .plan import schema
 from .report import Report
 
 AUDITED_SUFFIX = ".audited"

@@ -14,8 +14,8 @@ from typing import Any
 
 from .atomic import atomic_path, check_output
 from .audit import AUDITED_SUFFIX, audit_file
-from .catalogue import SEVERITIES
 from .errors import OutputError, ReentryWorkbookError, UnusableInputError
+from .plan.catalogue import SEVERITIES
 from .report import NO_ONE, Report
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")

@@ -14,8 +14,8 @@ from typing import Any
 
 import click
 
-from . import schema
 from .errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, ReentryWorkbookError
+from .plan import schema
 
 EXIT_CODES_HELP = f"""\b
 Exit codes:

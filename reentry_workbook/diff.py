@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import schema
-from .model import Plan, Record
+from .plan import schema
+from .plan.model import Plan, Record
+from .plan.schema import Sheet
 from .report import Report
 from .roundtrip import comparable, compared_columns, display, index_rows, row_name, row_text, same
-from .schema import Sheet
 
 ADDED = "Added"
 REMOVED = "Removed"

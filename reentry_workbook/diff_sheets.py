@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import schema
 from .atomic import atomic_path, check_output
-from .catalogue import SEVERITIES
 from .diff import ADDED, CHANGED, KINDS, REMOVED, PlanDiff, RowChange, field_label, sheet_label
 from .errors import OutputError
+from .plan import schema
+from .plan.catalogue import SEVERITIES
 from .roundtrip import display, write_table
 
 # Header texts and widths of the diff workbook's sheets (declared once; tests read them from here).

@@ -20,7 +20,7 @@ import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.worksheet import Worksheet
 
-from . import atomic, describe, schema
+from . import atomic
 from .errors import OutputError, UsageError
 from .generate_checks import highlights, validation_options
 from .generate_formats import (
@@ -40,8 +40,9 @@ from .generate_formats import (
 )
 from .generate_lists import Grid, derived_formula, derived_values, label_value, write_lists
 from .generate_start import write_start_sheet
-from .model import Plan, Record
-from .schema import Kind, Sheet
+from .plan import describe, schema
+from .plan.model import Plan, Record
+from .plan.schema import Kind, Sheet
 
 __all__ = [
     "CONTEXT_FILL",

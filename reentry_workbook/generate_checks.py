@@ -8,10 +8,10 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from . import describe, schema
 from .generate_formats import Formats, check
 from .generate_lists import letter
-from .schema import Kind, Sheet
+from .plan import describe, schema
+from .plan.schema import Kind, Sheet
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)

@@ -14,7 +14,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
 from .errors import OutputError
-from .schema import Kind
+from .plan.schema import Kind
 
 # Colours, shared with the Start Here legend.
 HEADER_FILL = "#1F4E78"

@@ -32,7 +32,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import schema
 from .atomic import check_output
 from .errors import UsageError
 from .merge_model import (
@@ -50,8 +49,10 @@ from .merge_model import (
     MergeResult,
     Origin,
 )
-from .model import Finding, Plan, Record
 from .packets import PacketIdentity, PacketRows, packet_rows, read_packet_identity
+from .plan import schema
+from .plan.model import Finding, Plan, Record
+from .plan.schema import Kind, Sheet
 from .roundtrip import (
     comparable,
     compared_columns,
@@ -66,7 +67,6 @@ from .roundtrip import (
     row_text,
     same,
 )
-from .schema import Kind, Sheet
 
 # Reader findings whose cell value cannot be taken (the reader leaves it blank).
 UNREADABLE_RULES: tuple[str, ...] = ("formula-in-text", "error-value")

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import schema
 from .atomic import check_output
 from .errors import OutputError, UsageError
-from .model import Plan
+from .plan import schema
+from .plan.model import Plan
 from .report import NO_ONE
 from .roundtrip import custom_properties, name_key, plan_fingerprint, ref_key, row_key, sheet_names
 

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import schema
 from .guard import open_package, require_defusedxml
-from .ids import normalise_id
-from .model import Plan, Record
-from .schema import Column, Kind, Sheet
+from .plan import schema
+from .plan.ids import normalise_id
+from .plan.model import Plan, Record
+from .plan.schema import Column, Kind, Sheet
 
 NAME_KEY_PREFIX = "name:"  # keys of rows matched by name rather than ID (never shown)
 TEXT_LIMIT = 60  # characters of a row's text shown beside its ID
@@ -34,7 +34,7 @@ _NS_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 def ref_key(value: Any, parent: Sheet) -> str | None:
     """The ID a reference cell names (a bare ID, or the dropdown's "ID - text" label), or None."""
-    from .ids import parse_reference
+    from .plan.ids import parse_reference
 
     return parse_reference(value, parent.id_prefix, {})
 

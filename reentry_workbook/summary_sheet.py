@@ -22,10 +22,10 @@ import xlsxwriter.exceptions
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from . import schema
-from .catalogue import RULES_BY_SLUG, SEVERITIES
 from .errors import OutputError
 from .generate_formats import WORKBOOK_OPTIONS
+from .plan import schema
+from .plan.catalogue import RULES_BY_SLUG, SEVERITIES
 from .report import NO_ONE, Report, whole_percent
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import schema
 from .atomic import check_output
-from .model import Plan
+from .plan import schema
+from .plan.model import Plan
+from .plan.schema import Kind, normalise_header
 from .reader import HEADER_SCAN_ROWS
 from .roundtrip import custom_properties, display
-from .schema import Kind, normalise_header
 
 # Header texts and widths of the Upgrade Notes sheet (declared once; tests read them from here).
 NOTE_HEADERS: tuple[tuple[str, float], ...] = (

@@ -1,4 +1,4 @@
-"""Regenerate the generated sections of README.md: the rule catalogue (from reentry_workbook.catalogue)
+"""Regenerate the generated sections of README.md: the rule catalogue (from reentry_workbook.plan.catalogue)
 and the command reference (from the commands' own --help).
 
     python scripts/build_readme.py           # rewrite the sections
@@ -12,8 +12,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from reentry_workbook.catalogue import RULES
 from reentry_workbook.cli import cli
+from reentry_workbook.plan.catalogue import RULES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reentry_workbook.describe import docs_markdown
+from reentry_workbook.plan.describe import docs_markdown
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "workbook.md"
 

@@ -32,7 +32,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reentry_workbook import errors, guard, schema
+from reentry_workbook import errors, guard
+from reentry_workbook.plan import schema
 
 UNUSABLE = "unusable"
 AUDITS = "audits"

@@ -24,9 +24,10 @@ from xml.etree import ElementTree as ET
 
 import xlsxwriter
 
-from reentry_workbook import catalogue, package, schema
+from reentry_workbook import package
 from reentry_workbook.figures import NO_ONE
-from reentry_workbook.model import Finding
+from reentry_workbook.plan import catalogue, schema
+from reentry_workbook.plan.model import Finding
 from reentry_workbook.report import GoalLine, PersonLine, Report, Summary
 
 MEMBER_SHEET = "Maria's notes"  # the member's own sheet: not part of the plan, so not in the schema

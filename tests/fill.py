@@ -1,7 +1,7 @@
 """Fill a generated template the way a member would: openpyxl typing values into cells found by header text.
 
 A :class:`Filler` opens a copy of a workbook (the input is never touched), finds every column by its header
-text and every Coalition field by its label, both taken from ``reentry_workbook.schema``, and types values
+text and every Coalition field by its label, both taken from ``reentry_workbook.plan.schema``, and types values
 into cells: text stays text (even text starting with "="), dates become real date cells, a formula is typed
 only when asked for (:meth:`Filler.formula`), and an error value such as ``#REF!`` becomes an error cell.
 :func:`fill_plan` types a whole ``Plan`` into a blank template, picking references as the dropdown's
@@ -21,9 +21,9 @@ import openpyxl
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.utils import get_column_letter
 
-from reentry_workbook import schema
-from reentry_workbook.ids import normalise_id
-from reentry_workbook.model import Plan, Record
+from reentry_workbook.plan import schema
+from reentry_workbook.plan.ids import normalise_id
+from reentry_workbook.plan.model import Plan, Record
 
 DATE_FORMAT = "yyyy-mm-dd"
 

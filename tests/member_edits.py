@@ -2,7 +2,7 @@
 
 Edits go through openpyxl (load, change, save to a new file: the input is never touched) or are turned into
 LibreOffice actions for ``libreoffice.edit``. Cells are found by header text and row ID from
-``reentry_workbook.schema``, never by spelling a name. Text is stored as text, even text starting with "=".
+``reentry_workbook.plan.schema``, never by spelling a name. Text is stored as text, even text starting with "=".
 
 Import from tests as ``from member_edits import ...`` (pytest puts tests/ on sys.path).
 """
@@ -19,8 +19,8 @@ from typing import Any
 import openpyxl
 from openpyxl.utils import get_column_letter
 
-from reentry_workbook import schema
-from reentry_workbook.ids import normalise_id
+from reentry_workbook.plan import schema
+from reentry_workbook.plan.ids import normalise_id
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Import from tests as ``from plans import clean_plan, add, get, cell`` (pytest puts tests/ on sys.path; the
 conftest-free layout keeps it importable from any working directory). Every sheet name, header and choice
-comes from ``reentry_workbook.schema``.
+comes from ``reentry_workbook.plan.schema``.
 
 The clean plan (as of :data:`AS_OF`):
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from reentry_workbook import schema
-from reentry_workbook.model import Plan, Record, Source
+from reentry_workbook.plan import schema
+from reentry_workbook.plan.model import Plan, Record, Source
 
 AS_OF = dt.date(2027, 3, 1)
 PLAN_START = dt.date(2026, 7, 1)

@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from reentry_workbook import schema
 from reentry_workbook.audit import audit_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.example import EXAMPLE_AS_OF, EXAMPLE_GAPS
 from reentry_workbook.generate import new_workbook
+from reentry_workbook.plan import schema
 
 AS_OF = EXAMPLE_AS_OF.isoformat()
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reentry_workbook.dates import (
+from reentry_workbook.plan.dates import (
     BLANK,
     DATE,
     TEXT_DATE,

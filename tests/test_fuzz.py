@@ -28,8 +28,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
-from reentry_workbook import errors, schema
+from reentry_workbook import errors
 from reentry_workbook.audit import audit_plan
+from reentry_workbook.plan import schema
 
 CI_EXAMPLES = 25
 AS_OF = dt.date(2027, 3, 1)

@@ -27,7 +27,8 @@ from bad_inputs import (
     zip_members,
 )
 
-from reentry_workbook import errors, guard, schema
+from reentry_workbook import errors, guard
+from reentry_workbook.plan import schema
 
 GUARD_CASES = [name for name in ARCHIVE_CASES if CASES[name].stage == "guard"]
 

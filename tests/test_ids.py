@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reentry_workbook import schema
-from reentry_workbook.ids import label_index, label_key, normalise_id, parse_reference
+from reentry_workbook.plan import schema
+from reentry_workbook.plan.ids import label_index, label_key, normalise_id, parse_reference
 
 STEPS = schema.sheet("steps")
 GOALS = schema.sheet("goals")

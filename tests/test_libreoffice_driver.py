@@ -16,7 +16,7 @@ import pytest
 import xlsxwriter
 from openpyxl.utils import get_column_letter
 
-from reentry_workbook import schema
+from reentry_workbook.plan import schema
 
 ROOT = Path(__file__).resolve().parents[1]
 RENDER_SCRIPT = ROOT / "scripts" / "render_summary_png.py"

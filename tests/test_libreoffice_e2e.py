@@ -4,7 +4,7 @@ The bundled example workbook goes through a real LibreOffice: opened and saved a
 person types (GoToCell and EnterString through the dispatcher, Paste Special over a dropdown, a column
 inserted); and the audited copy printed to PDF. The audit must read exactly what LibreOffice stored.
 
-Every sheet name, header and choice comes from ``reentry_workbook.schema``; each LibreOffice run takes a
+Every sheet name, header and choice comes from ``reentry_workbook.plan.schema``; each LibreOffice run takes a
 few seconds, so the edits are grouped into one run.
 """
 
@@ -25,13 +25,13 @@ from click.testing import CliRunner
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 
-from reentry_workbook import catalogue, schema
 from reentry_workbook.audit import audit_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.example import EXAMPLE_AS_OF, example_plan
 from reentry_workbook.generate import new_workbook
 from reentry_workbook.generate_lists import letter
-from reentry_workbook.model import Finding
+from reentry_workbook.plan import catalogue, schema
+from reentry_workbook.plan.model import Finding
 from reentry_workbook.reader import ReadResult, read_plan
 from reentry_workbook.report import Report
 

@@ -17,9 +17,10 @@ import pytest
 import xlsxwriter
 from decorate import MEMBER_NAME, MEMBER_PROPERTY, MEMBER_SHEET, decorate, finding, sample_report
 
-from reentry_workbook import generate, package, schema
+from reentry_workbook import generate, package
 from reentry_workbook.atomic import atomic_path
 from reentry_workbook.errors import UnusableInputError, UsageError
+from reentry_workbook.plan import schema
 from reentry_workbook.summary_sheet import write_summary_workbook
 
 SUMMARY = schema.SUMMARY_SHEET

@@ -11,7 +11,6 @@ from click.testing import CliRunner
 from member_edits import load
 from plans import AS_OF, add_step, clean_plan
 
-from reentry_workbook import schema
 from reentry_workbook.audit import audit_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.errors import OutputError, UsageError
@@ -26,6 +25,7 @@ from reentry_workbook.packets import (
     packet_file_name,
     read_packet_identity,
 )
+from reentry_workbook.plan import schema
 from reentry_workbook.reader import read_plan
 from reentry_workbook.roundtrip import custom_properties, plan_fingerprint
 

@@ -21,9 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
-from reentry_workbook import catalogue, cells, guard, schema
+from reentry_workbook import cells, guard
 from reentry_workbook.errors import TemplateMismatchError, UnsafeArchiveError
-from reentry_workbook.model import Finding
+from reentry_workbook.plan import catalogue, schema
+from reentry_workbook.plan.model import Finding
 from reentry_workbook.reader import ReadResult, read_plan
 
 STEPS = schema.sheet("steps")

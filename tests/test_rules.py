@@ -23,8 +23,8 @@ from plans import (
     get,
 )
 
-from reentry_workbook import catalogue, schema
-from reentry_workbook.model import Plan
+from reentry_workbook.plan import catalogue, schema
+from reentry_workbook.plan.model import Plan
 from reentry_workbook.rules import COMPUTED, check
 
 # The rules the reader reports while reading cells; check() computes every other one.

@@ -8,9 +8,9 @@ import re
 
 from plans import AS_OF, clean_plan, get
 
-from reentry_workbook import schema
 from reentry_workbook.figures import build_report
-from reentry_workbook.model import Plan
+from reentry_workbook.plan import schema
+from reentry_workbook.plan.model import Plan
 from reentry_workbook.report import Report
 from reentry_workbook.rules import check
 from reentry_workbook.terminal import WIDTH, percent, render

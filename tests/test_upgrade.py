@@ -17,12 +17,12 @@ from frozen import schema_v1 as v1
 from member_edits import load, table
 from openpyxl.packaging.custom import StringProperty
 
-from reentry_workbook import schema
 from reentry_workbook.cli import cli
 from reentry_workbook.diff import compare
 from reentry_workbook.example import example_plan
 from reentry_workbook.generate import write_plan_workbook
-from reentry_workbook.model import Plan
+from reentry_workbook.plan import schema
+from reentry_workbook.plan.model import Plan
 from reentry_workbook.reader import read_plan
 from reentry_workbook.roundtrip import same
 from reentry_workbook.upgrade import LEGACY, NOTE_HEADERS, Legacy, prepare_upgrade, upgrade

@@ -1,4 +1,4 @@
-"""FROZEN: the declaration of template version 1.0, copied from reentry_workbook/schema.py.
+"""FROZEN: the declaration of template version 1.0, copied from reentry_workbook/plan/schema.py.
 
 Never edit this file to follow the current schema: it is the first layout as it was shipped, kept so that
 tests/test_upgrade.py can build a workbook in that layout and prove `reentry-workbook upgrade` carries every
