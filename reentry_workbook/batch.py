@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_path, check_output
 from .audit import AUDITED_SUFFIX, audit_file
 from .errors import OutputError, ReentryWorkbookError, UnusableInputError
 from .plan.catalogue import SEVERITIES
 from .report import NO_ONE, Report
+from .xlsx.atomic import atomic_path, check_output
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 ROLLUP_NAME = "rollup.xlsx"

@@ -314,7 +314,7 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
     from .diff_sheets import render_diff, write_diff_workbook
 
     if output is not None:
-        from .atomic import check_output
+        from .xlsx.atomic import check_output
 
         check_output(output, force=force, inputs=(old, new))
     result = diff_plans(old, new, as_of=as_of)

@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_path, check_output
 from .diff import ADDED, CHANGED, KINDS, REMOVED, PlanDiff, RowChange, field_label, sheet_label
 from .errors import OutputError
 from .plan import schema
 from .plan.catalogue import SEVERITIES
 from .roundtrip import display, write_table
+from .xlsx.atomic import atomic_path, check_output
 
 # Header texts and widths of the diff workbook's sheets (declared once; tests read them from here).
 CHANGE_HEADERS: tuple[tuple[str, float], ...] = (

@@ -20,7 +20,6 @@ import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.worksheet import Worksheet
 
-from . import atomic
 from .errors import OutputError, UsageError
 from .generate_checks import highlights, validation_options
 from .generate_formats import (
@@ -43,6 +42,7 @@ from .generate_start import write_start_sheet
 from .plan import describe, schema
 from .plan.model import Plan, Record
 from .plan.schema import Kind, Sheet
+from .xlsx import atomic
 
 __all__ = [
     "CONTEXT_FILL",

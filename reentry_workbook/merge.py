@@ -32,7 +32,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .atomic import check_output
 from .errors import UsageError
 from .merge_model import (
     ADDED,
@@ -67,6 +66,7 @@ from .roundtrip import (
     row_text,
     same,
 )
+from .xlsx.atomic import check_output
 
 # Reader findings whose cell value cannot be taken (the reader leaves it blank).
 UNREADABLE_RULES: tuple[str, ...] = ("formula-in-text", "error-value")

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .atomic import check_output
 from .errors import OutputError, UsageError
 from .plan import schema
 from .plan.model import Plan
 from .report import NO_ONE
 from .roundtrip import custom_properties, name_key, plan_fingerprint, ref_key, row_key, sheet_names
+from .xlsx.atomic import check_output
 
 BY_CHOICES: tuple[str, ...] = ("responsible",)
 NO_ONE_FILE = "No one responsible"  # file name of their packet
@@ -297,7 +297,7 @@ def read_packet_identity(path: Path) -> PacketIdentity | None:
 def _packet_sheet_values(path: Path) -> dict[str, str]:
     import openpyxl
 
-    from .guard import open_package
+    from .xlsx.guard import open_package
 
     open_package(path).close()  # the guard's checks, before openpyxl parses anything
     with warnings.catch_warnings():  # openpyxl warns about parts it does not keep; only values matter here

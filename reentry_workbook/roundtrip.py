@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .guard import open_package, require_defusedxml
 from .plan import schema
 from .plan.ids import normalise_id
 from .plan.model import Plan, Record
 from .plan.schema import Column, Kind, Sheet
+from .xlsx.guard import open_package, require_defusedxml
 
 NAME_KEY_PREFIX = "name:"  # keys of rows matched by name rather than ID (never shown)
 TEXT_LIMIT = 60  # characters of a row's text shown beside its ID

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic import check_output
 from .plan import schema
 from .plan.model import Plan
 from .plan.schema import Kind, normalise_header
 from .reader import HEADER_SCAN_ROWS
 from .roundtrip import custom_properties, display
+from .xlsx.atomic import check_output
 
 # Header texts and widths of the Upgrade Notes sheet (declared once; tests read them from here).
 NOTE_HEADERS: tuple[tuple[str, float], ...] = (
@@ -148,7 +148,7 @@ def upgrade(old: Path, out: Path, *, force: bool = False) -> Path:
 def _load(path: Path) -> Any:
     import openpyxl
 
-    from .guard import open_package
+    from .xlsx.guard import open_package
 
     open_package(path).close()  # the guard's checks before openpyxl parses anything
     with warnings.catch_warnings():  # openpyxl warns about parts it does not keep; only values matter here

@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import libreoffice  # noqa: E402  (tests/libreoffice.py, found through the path set above)
 
-from reentry_workbook.plan import schema  # noqa: E402
-from reentry_workbook.atomic import atomic_path, check_output  # noqa: E402
 from reentry_workbook.errors import ReentryWorkbookError  # noqa: E402
+from reentry_workbook.plan import schema  # noqa: E402
+from reentry_workbook.xlsx.atomic import atomic_path, check_output  # noqa: E402
 
 PDFTOPPM_TIMEOUT = 60.0
 

@@ -8,7 +8,7 @@ Each :class:`Case` has a stable name, a file name, and what a user should get:
 - ``outcome``: ``"unusable"`` (the command exits 2 with one sentence) or ``"audits"`` (a normal audit,
   perhaps with findings);
 - ``error``: the :mod:`reentry_workbook.errors` class behind an unusable outcome;
-- ``stage``: ``"guard"`` when :func:`reentry_workbook.guard.open_package` refuses the file, ``"reader"`` when
+- ``stage``: ``"guard"`` when :func:`reentry_workbook.xlsx.guard.open_package` refuses the file, ``"reader"`` when
   the guard lets it through and the reader refuses it, ``"none"`` when it audits.
 
 Archive-level cases (stage ``"guard"``, plus ``xlsm-macros``) need no template: they are built on top of a
@@ -32,8 +32,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reentry_workbook import errors, guard
+from reentry_workbook import errors
 from reentry_workbook.plan import schema
+from reentry_workbook.xlsx import guard
 
 UNUSABLE = "unusable"
 AUDITS = "audits"

@@ -24,11 +24,11 @@ from xml.etree import ElementTree as ET
 
 import xlsxwriter
 
-from reentry_workbook import package
 from reentry_workbook.figures import NO_ONE
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding
 from reentry_workbook.report import GoalLine, PersonLine, Report, Summary
+from reentry_workbook.xlsx import package
 
 MEMBER_SHEET = "Maria's notes"  # the member's own sheet: not part of the plan, so not in the schema
 MEMBER_NAME = "MariaBudget"  # a workbook-level defined name the member made

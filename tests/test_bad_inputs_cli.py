@@ -24,11 +24,11 @@ import pytest
 from bad_inputs import AUDITS, CASES, LONG_CELL_CHARS, UNUSABLE, build_corpus
 
 from reentry_workbook.audit import audit_plan
-from reentry_workbook.cells import column_letter
-from reentry_workbook.guard import open_package
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.schema import Kind
 from reentry_workbook.reader import read_plan
+from reentry_workbook.xlsx.cells import column_letter
+from reentry_workbook.xlsx.guard import open_package
 
 MAX_PEAK_MB = 500
 AUDIT_STEPS = schema.sheet("steps")

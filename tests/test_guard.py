@@ -27,8 +27,9 @@ from bad_inputs import (
     zip_members,
 )
 
-from reentry_workbook import errors, guard
+from reentry_workbook import errors
 from reentry_workbook.plan import schema
+from reentry_workbook.xlsx import guard
 
 GUARD_CASES = [name for name in ARCHIVE_CASES if CASES[name].stage == "guard"]
 

@@ -40,9 +40,9 @@ from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError
 from xml.parsers import expat
 
-from .errors import UnsafeArchiveError, UnusableInputError
+from ..errors import UnsafeArchiveError, UnusableInputError
+from ..plan.dates import serial_to_datetime
 from .guard import MAX_COLUMNS, MAX_ROWS, require_defusedxml
-from .plan.dates import serial_to_datetime
 
 VALUE = "value"
 FORMULA = "formula"

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .errors import NotAWorkbookError, ReentryWorkbookError, UnsafeArchiveError, UnusableInputError
+from ..errors import NotAWorkbookError, ReentryWorkbookError, UnsafeArchiveError, UnusableInputError
 
 # --------------------------------------------------------------------------------------------------------------
 # Limits (a coalition's plan workbook is a few hundred kilobytes; these leave room for pictures and big sheets)

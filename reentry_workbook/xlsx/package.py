@@ -38,8 +38,8 @@ from urllib.parse import quote, unquote
 
 import defusedxml.ElementTree as SafeET
 
+from ..errors import OutputError, UnusableInputError, UsageError
 from . import guard
-from .errors import OutputError, UnusableInputError, UsageError
 
 # -- namespaces, relationship and content types ----------------------------------------------------------
 

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import OutputError
+from ..errors import OutputError
 
 
 def check_output(out: Path, *, force: bool = False, inputs: tuple[Path, ...] = ()) -> None:
