@@ -106,7 +106,7 @@ def new(
       reentry-workbook new plan.xlsx --coalition "Lake County Reentry Coalition"
       reentry-workbook new example.xlsx --example
     """
-    from .generate import new_workbook
+    from .workbook.generate import new_workbook
 
     fields = {"name": coalition, "jurisdiction": jurisdiction, "plan_start": plan_start, "plan_end": plan_end}
     path = new_workbook(

@@ -108,7 +108,7 @@ def write_diff_workbook(diff: PlanDiff, out: Path, *, force: bool = False, input
     import xlsxwriter
     from xlsxwriter.exceptions import XlsxWriterException
 
-    from .generate import WORKBOOK_OPTIONS, Formats
+    from .workbook.generate import WORKBOOK_OPTIONS, Formats
 
     out = Path(out)
     check_output(out, force=force, inputs=tuple(inputs))

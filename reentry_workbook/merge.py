@@ -359,9 +359,9 @@ def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
 
 def merge(master: Path, returns: Sequence[Path], out: Path, *, force: bool = False) -> MergeResult:
     """Merge the returned copies into a new plan workbook at ``out``; ``master`` and the returns are only read."""
-    from .generate import write_plan_workbook
     from .merge_sheets import write_merge_sheets
     from .reader import read_plan
+    from .workbook.generate import write_plan_workbook
 
     master, out = Path(master), Path(out)
     paths = [Path(p) for p in returns]

@@ -176,8 +176,8 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
     Returns the packets written, in the order of :func:`build_packets`. Nothing is written when any
     packet would overwrite a file (without ``force``) or the plan has no action steps.
     """
-    from .generate import SPARE_ROWS, write_plan_workbook
     from .reader import read_plan
+    from .workbook.generate import SPARE_ROWS, write_plan_workbook
 
     if by not in BY_CHOICES:
         raise UsageError(f"packets can be made by {', '.join(BY_CHOICES)}, not {by!r}; use --by responsible")
@@ -222,7 +222,7 @@ def _send_to(plan: Plan) -> str:
 
 
 def _write_packet_sheet(book: Any, fm: Any, identity: PacketIdentity, steps: Sequence[str], send_to: str) -> None:
-    from .generate import check
+    from .workbook.generate import check
 
     for name, value in (
         (schema.PROP_PACKET_MEMBER, identity.member),

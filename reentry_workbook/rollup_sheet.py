@@ -10,7 +10,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from .errors import OutputError
-from .generate_formats import WORKBOOK_OPTIONS, check
+from .workbook.formats import WORKBOOK_OPTIONS, check
 
 if TYPE_CHECKING:
     from .batch import BatchResult

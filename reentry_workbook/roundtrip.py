@@ -230,7 +230,7 @@ def write_table(
     explanation sits above the header. Rows are made tall enough for their wrapped text (spreadsheet apps do
     not size rows of a generated file themselves). Returns the worksheet.
     """
-    from .generate import check
+    from .workbook.generate import check
 
     ws = book.add_worksheet(name)
     top = 0

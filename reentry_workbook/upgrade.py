@@ -123,8 +123,8 @@ def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
 
 def write_upgrade(upgrade: Upgrade, out: Path, *, force: bool = False) -> Path:
     """Write the upgraded workbook (and its Upgrade Notes sheet, when there are notes) to ``out``."""
-    from .generate import write_plan_workbook
     from .roundtrip import write_table
+    from .workbook.generate import write_plan_workbook
 
     out = Path(out)
     check_output(out, force=force, inputs=(upgrade.source,))

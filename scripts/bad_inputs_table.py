@@ -484,7 +484,7 @@ def render(observations: Sequence[Observation]) -> str:
 
 
 def make_template(folder: Path) -> Path:
-    from reentry_workbook.generate import new_workbook
+    from reentry_workbook.workbook.generate import new_workbook
 
     folder.mkdir(parents=True, exist_ok=True)
     return new_workbook(folder / "plan.xlsx")

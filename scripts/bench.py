@@ -426,7 +426,7 @@ def main() -> int:
     parser.add_argument("--make-plan", nargs=2, metavar=("STEPS", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.make_plan:
-        from reentry_workbook.generate import write_plan_workbook
+        from reentry_workbook.workbook.generate import write_plan_workbook
 
         write_plan_workbook(Path(args.make_plan[1]), synthetic_plan(int(args.make_plan[0])), force=True)
         return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from reentry_workbook.generate import stale_templates, write_templates
+from reentry_workbook.workbook.generate import stale_templates, write_templates
 
 FOLDER = Path(__file__).resolve().parent.parent / "workbook_templates"
 

@@ -35,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         template = args.template
         if template is None and not args.no_template:
             try:
-                from reentry_workbook.generate import new_workbook
+                from reentry_workbook.workbook.generate import new_workbook
             except ImportError:
-                print("reentry_workbook.generate is missing: writing the archive-level cases only", file=sys.stderr)
+                print("reentry_workbook.workbook.generate is missing: writing the archive-level cases only", file=sys.stderr)
             else:
                 template = new_workbook(Path(tmp) / "plan.xlsx")
         built = build_corpus(args.outdir, template, only=args.only)

@@ -13,7 +13,7 @@ Each :class:`Case` has a stable name, a file name, and what a user should get:
 
 Archive-level cases (stage ``"guard"``, plus ``xlsm-macros``) need no template: they are built on top of a
 small valid workbook, or on the template when one is given. Workbook-level cases (``needs_template``) damage
-the real plan template (``reentry_workbook.generate.new_workbook``) and are skipped without one. The expected
+the real plan template (``reentry_workbook.workbook.generate.new_workbook``) and are skipped without one. The expected
 outcomes of ``xlsm-macros`` and the workbook-level cases hold when the corpus is built from the template.
 """
 

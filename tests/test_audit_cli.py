@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from reentry_workbook.audit import audit_plan
 from reentry_workbook.cli import cli
-from reentry_workbook.example import EXAMPLE_AS_OF, EXAMPLE_GAPS
-from reentry_workbook.generate import new_workbook
 from reentry_workbook.plan import schema
+from reentry_workbook.workbook.example import EXAMPLE_AS_OF, EXAMPLE_GAPS
+from reentry_workbook.workbook.generate import new_workbook
 
 AS_OF = EXAMPLE_AS_OF.isoformat()
 

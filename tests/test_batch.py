@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from reentry_workbook.batch import ROLLUP_NAME, expand_inputs
 from reentry_workbook.cli import cli
-from reentry_workbook.example import EXAMPLE_AS_OF
-from reentry_workbook.generate import new_workbook
+from reentry_workbook.workbook.example import EXAMPLE_AS_OF
+from reentry_workbook.workbook.generate import new_workbook
 
 
 def returns_folder(tmp_path: Path) -> Path:

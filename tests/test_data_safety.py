@@ -31,10 +31,10 @@ import pytest
 from click.testing import CliRunner
 
 from reentry_workbook.cli import cli
-from reentry_workbook.generate import new_workbook
 from reentry_workbook.packets import make_packets
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.schema import Kind
+from reentry_workbook.workbook.generate import new_workbook
 from reentry_workbook.xlsx.cells import column_letter
 
 AS_OF = "2027-03-01"

@@ -16,8 +16,8 @@ from reentry_workbook.cli import cli
 from reentry_workbook.diff import ADDED, CHANGED, COALITION, REMOVED, compare, diff_plans
 from reentry_workbook.diff_sheets import CHANGE_HEADERS, render_diff, write_diff_workbook
 from reentry_workbook.errors import OutputError
-from reentry_workbook.generate import write_plan_workbook
 from reentry_workbook.plan import schema
+from reentry_workbook.workbook.generate import write_plan_workbook
 
 STATUS = schema.CHOICES["status"]
 

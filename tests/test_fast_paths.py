@@ -20,12 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from xlsxwriter.worksheet import Worksheet
 
-from reentry_workbook import generate
 from reentry_workbook.audit import audit_file
-from reentry_workbook.generate_formats import PlanWorksheet, _wrapped_count
-from reentry_workbook.generate_lists import derived_formula, label_formula, name_formula
 from reentry_workbook.plan import schema
 from reentry_workbook.summary_sheet import write_summary_workbook
+from reentry_workbook.workbook import generate
+from reentry_workbook.workbook.formats import PlanWorksheet, _wrapped_count
+from reentry_workbook.workbook.lists import derived_formula, label_formula, name_formula
 from reentry_workbook.xlsx import package
 
 STEPS = schema.sheet("steps").name

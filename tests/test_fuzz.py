@@ -50,7 +50,7 @@ Mutation = tuple[Any, ...]
 @cache
 def base_workbook(kind: str) -> bytes:
     """The generator's example plan (few spare rows) or a blank template, as bytes."""
-    from reentry_workbook.generate import new_workbook
+    from reentry_workbook.workbook.generate import new_workbook
 
     with tempfile.TemporaryDirectory(prefix="fuzz-base-") as tmp:
         path = new_workbook(Path(tmp) / "plan.xlsx", example=kind == "example", rows=30 if kind == "example" else 12)

@@ -18,11 +18,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from reentry_workbook.cli import cli
 from reentry_workbook.errors import OutputError, UsageError
-from reentry_workbook.example import EXAMPLE_AS_OF, EXAMPLE_GAPS, example_plan
-from reentry_workbook.generate import new_workbook, write_plan_workbook
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Plan, Record
 from reentry_workbook.plan.schema import Kind
+from reentry_workbook.workbook.example import EXAMPLE_AS_OF, EXAMPLE_GAPS, example_plan
+from reentry_workbook.workbook.generate import new_workbook, write_plan_workbook
 
 FIRST = schema.FIRST_DATA_ROW
 ROWS = schema.DEFAULT_ROWS

@@ -71,7 +71,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    generate = pytest.importorskip("reentry_workbook.generate")
+    generate = pytest.importorskip("reentry_workbook.workbook.generate")
     return generate.new_workbook(tmp_path_factory.mktemp("template") / "plan.xlsx")
 
 

@@ -27,13 +27,13 @@ from openpyxl.workbook.workbook import Workbook
 
 from reentry_workbook.audit import audit_plan
 from reentry_workbook.cli import cli
-from reentry_workbook.example import EXAMPLE_AS_OF, example_plan
-from reentry_workbook.generate import new_workbook
-from reentry_workbook.generate_lists import letter
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding
 from reentry_workbook.reader import ReadResult, read_plan
 from reentry_workbook.report import Report
+from reentry_workbook.workbook.example import EXAMPLE_AS_OF, example_plan
+from reentry_workbook.workbook.generate import new_workbook
+from reentry_workbook.workbook.lists import letter
 
 FIRST = schema.FIRST_DATA_ROW
 STEPS = schema.sheet("steps")

@@ -14,8 +14,6 @@ from plans import AS_OF, add_step, clean_plan
 from reentry_workbook.audit import audit_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.errors import OutputError, UsageError
-from reentry_workbook.example import example_plan
-from reentry_workbook.generate import CONTEXT_FILL, write_plan_workbook
 from reentry_workbook.packets import (
     NO_ONE,
     NO_ONE_FILE,
@@ -28,6 +26,8 @@ from reentry_workbook.packets import (
 from reentry_workbook.plan import schema
 from reentry_workbook.reader import read_plan
 from reentry_workbook.roundtrip import custom_properties, plan_fingerprint
+from reentry_workbook.workbook.example import example_plan
+from reentry_workbook.workbook.generate import CONTEXT_FILL, write_plan_workbook
 
 
 @pytest.fixture()

@@ -155,7 +155,7 @@ def finding_shape(finding: Finding, slug: str) -> None:
 
 @pytest.fixture
 def template(tmp_path: Path) -> Path:
-    from reentry_workbook.generate import new_workbook
+    from reentry_workbook.workbook.generate import new_workbook
 
     return new_workbook(tmp_path / "template.xlsx", rows=20)
 
@@ -213,8 +213,8 @@ def test_the_template_identity_and_cells_are_recorded(template: Path) -> None:
 
 
 def test_the_bundled_example_reads_back_as_the_example_plan(tmp_path: Path) -> None:
-    from reentry_workbook.example import example_plan
-    from reentry_workbook.generate import new_workbook
+    from reentry_workbook.workbook.example import example_plan
+    from reentry_workbook.workbook.generate import new_workbook
 
     result = read_both(new_workbook(tmp_path / "example.xlsx", example=True))
     expected = example_plan()
@@ -526,8 +526,8 @@ def test_inline_rich_and_plain_string_cells(tmp_path: Path) -> None:
 
 
 def test_rich_text_in_the_shared_strings(tmp_path: Path) -> None:
-    from reentry_workbook.example import example_plan
-    from reentry_workbook.generate import new_workbook
+    from reentry_workbook.workbook.example import example_plan
+    from reentry_workbook.workbook.generate import new_workbook
 
     first = example_plan().rows("steps")[0]
     text = str(first.get("step"))
@@ -800,7 +800,7 @@ def test_values_typed_in_libreoffice_read_back(tmp_path: Path) -> None:
 def test_the_example_saved_by_libreoffice_reads_back_unchanged(tmp_path: Path) -> None:
     import libreoffice
 
-    from reentry_workbook.generate import new_workbook
+    from reentry_workbook.workbook.generate import new_workbook
 
     original = read_both(new_workbook(tmp_path / "example.xlsx", example=True))
     resaved = read_both(libreoffice.convert(tmp_path / "example.xlsx", tmp_path / "lo"))

@@ -21,9 +21,9 @@ from fill import Filler, dropdown_label, fill_plan
 from plans import AS_OF, PLAN_END, SHORTEST_FREQUENCY, clean_plan
 
 from reentry_workbook.audit import audit_plan
-from reentry_workbook.generate import new_workbook, write_plan_workbook
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding
+from reentry_workbook.workbook.generate import new_workbook, write_plan_workbook
 
 PLAN = clean_plan()
 TEMPLATE_ROWS = 30  # pre-formatted rows per sheet; enough for the clean plan and the rows the cases add

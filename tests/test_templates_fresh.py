@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from reentry_workbook.generate import TEMPLATE_FILES, stale_templates
 from reentry_workbook.plan.describe import docs_markdown
+from reentry_workbook.workbook.generate import TEMPLATE_FILES, stale_templates
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "workbook_templates"

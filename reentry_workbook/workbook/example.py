@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from .plan.model import Plan, Record
+from ..plan.model import Plan, Record
 
 D = dt.date
 

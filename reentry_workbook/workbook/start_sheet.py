@@ -9,9 +9,9 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from .generate_formats import CONTEXT_FILL, OVERDUE_FILL, OVERDUE_FONT, REQUIRED_BLANK_FILL, Formats, check, fit_row
-from .plan import describe, schema
-from .plan.model import Plan
+from ..plan import describe, schema
+from ..plan.model import Plan
+from .formats import CONTEXT_FILL, OVERDUE_FILL, OVERDUE_FONT, REQUIRED_BLANK_FILL, Formats, check, fit_row
 
 LABEL_WIDTH = 30
 TEXT_WIDTH = 100

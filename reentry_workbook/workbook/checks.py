@@ -8,10 +8,10 @@ from typing import Any
 
 from xlsxwriter.worksheet import Worksheet
 
-from .generate_formats import Formats, check
-from .generate_lists import letter
-from .plan import describe, schema
-from .plan.schema import Kind, Sheet
+from ..plan import describe, schema
+from ..plan.schema import Kind, Sheet
+from .formats import Formats, check
+from .lists import letter
 
 EARLIEST_DATE = dt.date(1990, 1, 1)
 LATEST_DATE = dt.date(2100, 12, 31)

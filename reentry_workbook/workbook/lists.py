@@ -16,10 +16,10 @@ from typing import Any
 from xlsxwriter.utility import quote_sheetname, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from .generate_formats import cached_result
-from .plan import schema
-from .plan.describe import referenced_sheets, suggested_sheets
-from .plan.schema import Column, Sheet
+from ..plan import schema
+from ..plan.describe import referenced_sheets, suggested_sheets
+from ..plan.schema import Column, Sheet
+from .formats import cached_result
 
 # The values written into each pre-formatted row: sheet key -> rows -> column key -> value.
 Grid = Mapping[str, Sequence[Mapping[str, Any]]]

@@ -13,8 +13,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
 
-from .errors import OutputError
-from .plan.schema import Kind
+from ..errors import OutputError
+from ..plan.schema import Kind
 
 # Colours, shared with the Start Here legend.
 HEADER_FILL = "#1F4E78"

@@ -20,9 +20,13 @@ import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.worksheet import Worksheet
 
-from .errors import OutputError, UsageError
-from .generate_checks import highlights, validation_options
-from .generate_formats import (
+from ..errors import OutputError, UsageError
+from ..plan import describe, schema
+from ..plan.model import Plan, Record
+from ..plan.schema import Kind, Sheet
+from ..xlsx import atomic
+from .checks import highlights, validation_options
+from .formats import (
     CONTEXT_FILL,
     OVERDUE_FILL,
     REQUIRED_BLANK_FILL,
@@ -37,12 +41,8 @@ from .generate_formats import (
     wraps,
     write_value,
 )
-from .generate_lists import Grid, derived_formula, derived_values, label_value, write_lists
-from .generate_start import write_start_sheet
-from .plan import describe, schema
-from .plan.model import Plan, Record
-from .plan.schema import Kind, Sheet
-from .xlsx import atomic
+from .lists import Grid, derived_formula, derived_values, label_value, write_lists
+from .start_sheet import write_start_sheet
 
 __all__ = [
     "CONTEXT_FILL",
