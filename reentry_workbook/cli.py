@@ -51,7 +51,7 @@ def _width() -> int:
     """Columns of the terminal (wide terminals show messages in full), a readable default elsewhere."""
     import shutil
 
-    from .terminal import WIDTH
+    from .audit.terminal import WIDTH
 
     return max(60, shutil.get_terminal_size((WIDTH, 40)).columns) if sys.stdout.isatty() else WIDTH
 
@@ -168,17 +168,17 @@ def audit(
       reentry-workbook audit plan.xlsx --as-of 2027-03-01 --json
       reentry-workbook audit returns/ -o audited/
     """
-    from .batch import expand_inputs
+    from .audit.batch import expand_inputs
 
     inputs = expand_inputs(files)
     if len(inputs) == 1 and not files[0].is_dir():
-        from .audit import audit_file
+        from .audit.pipeline import audit_file
 
         result = audit_file(inputs[0], as_of=as_of, out=output, in_place=in_place, force=force, write=not no_copy)
         if as_json:
             _echo_json(result.report.to_dict())
         else:
-            from .terminal import render
+            from .audit.terminal import render
 
             click.echo(render(result.report, color=sys.stdout.isatty(), limit=30, width=_width()))
             for label, path in (("Kept the original as", result.backup), ("Wrote", result.output)):
@@ -186,7 +186,7 @@ def audit(
                     click.echo(f"{label} {path}")
         found = result.report.count_at_or_above
     else:
-        from .batch import audit_many, render_rollup
+        from .audit.batch import audit_many, render_rollup
 
         hidden = as_json or not sys.stderr.isatty()
         with click.progressbar(length=len(inputs), label="Auditing", file=sys.stderr, hidden=hidden) as bar:

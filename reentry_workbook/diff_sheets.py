@@ -32,7 +32,7 @@ SHOWN_FIELDS = 6  # fields listed per added or removed row in the terminal
 
 
 def percent(share: float | None) -> str:
-    from .terminal import percent as audit_percent
+    from .audit.terminal import percent as audit_percent
 
     return audit_percent(share)
 

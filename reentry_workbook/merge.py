@@ -337,7 +337,7 @@ def _take_identical(sheet: Sheet, rec: Record, spare: Counter[tuple[Any, ...]]) 
 
 def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
     """Cells the reader could not take, with the reader's message; Coalition fields as (COALITION, 0, key)."""
-    from .rules import cell_row
+    from .audit.rules import cell_row
 
     keys = {s.name: s.key for s in schema.SHEETS} | {n: k for k, n in plan.source.sheet_names.items()}
     keys[schema.COALITION_SHEET] = COALITION
@@ -359,8 +359,8 @@ def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
 
 def merge(master: Path, returns: Sequence[Path], out: Path, *, force: bool = False) -> MergeResult:
     """Merge the returned copies into a new plan workbook at ``out``; ``master`` and the returns are only read."""
+    from .audit.reader import read_plan
     from .merge_sheets import write_merge_sheets
-    from .reader import read_plan
     from .workbook.generate import write_plan_workbook
 
     master, out = Path(master), Path(out)

@@ -31,10 +31,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .audit.report import NO_ONE
 from .errors import OutputError, UsageError
 from .plan import schema
 from .plan.model import Plan
-from .report import NO_ONE
 from .roundtrip import custom_properties, name_key, plan_fingerprint, ref_key, row_key, sheet_names
 from .xlsx.atomic import check_output
 
@@ -176,7 +176,7 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
     Returns the packets written, in the order of :func:`build_packets`. Nothing is written when any
     packet would overwrite a file (without ``force``) or the plan has no action steps.
     """
-    from .reader import read_plan
+    from .audit.reader import read_plan
     from .workbook.generate import SPARE_ROWS, write_plan_workbook
 
     if by not in BY_CHOICES:

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .audit.reader import HEADER_SCAN_ROWS
 from .plan import schema
 from .plan.model import Plan
 from .plan.schema import Kind, normalise_header
-from .reader import HEADER_SCAN_ROWS
 from .roundtrip import custom_properties, display
 from .xlsx.atomic import check_output
 
@@ -100,8 +100,8 @@ def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
     reader is given a scratch copy in which earlier names are renamed and the missing sheets and columns are
     added, empty; the old file itself is only read.
     """
+    from .audit.reader import read_plan
     from .errors import TemplateMismatchError
-    from .reader import read_plan
 
     old = Path(old)
     props = custom_properties(old)

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from reentry_workbook.audit import audit_plan
+from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF, EXAMPLE_GAPS

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from reentry_workbook.batch import ROLLUP_NAME, expand_inputs
+from reentry_workbook.audit.batch import ROLLUP_NAME, expand_inputs
 from reentry_workbook.cli import cli
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF
 from reentry_workbook.workbook.generate import new_workbook

@@ -7,12 +7,12 @@ import json
 
 import pytest
 from plans import AS_OF, add_goal, add_step, clean_plan, empty_plan, get
+from reentry_workbook.audit.pipeline.figures import NO_ONE, build_report
+from reentry_workbook.audit.pipeline.report import Report
+from reentry_workbook.audit.pipeline.rules import check
 
-from reentry_workbook.figures import NO_ONE, build_report
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding, Plan
-from reentry_workbook.report import Report
-from reentry_workbook.rules import check
 
 AUDITED_AT = dt.datetime(2027, 3, 1, 9, 30, 15)
 

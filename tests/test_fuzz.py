@@ -5,7 +5,7 @@ way members and their software do, and worse: random values of every type in ran
 numbers, booleans, odd unicode, long text, formulas, error values, dates), deleted and inserted rows and
 columns, deleted and renamed sheets, renamed, deleted and duplicated headers, merged cells, the 1904 date
 system; then, in the saved package's XML, broken cell references, types and values. The audit
-(:func:`reentry_workbook.audit.audit_plan`) must either return a report (that turns into JSON) or raise a
+(:func:`reentry_workbook.audit.pipeline.audit_plan`) must either return a report (that turns into JSON) or raise a
 :class:`reentry_workbook.errors.ReentryWorkbookError`, whose message is one line; never anything else.
 
 The bounded run here is part of the test suite; ``python scripts/fuzz.py --examples 2000`` runs longer.
@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from reentry_workbook import errors
-from reentry_workbook.audit import audit_plan
+from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.plan import schema
 
 CI_EXAMPLES = 25

@@ -24,13 +24,13 @@ import pytest
 from click.testing import CliRunner
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
+from reentry_workbook.audit.pipeline.reader import ReadResult, read_plan
+from reentry_workbook.audit.pipeline.report import Report
 
-from reentry_workbook.audit import audit_plan
+from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding
-from reentry_workbook.reader import ReadResult, read_plan
-from reentry_workbook.report import Report
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF, example_plan
 from reentry_workbook.workbook.generate import new_workbook
 from reentry_workbook.workbook.lists import letter

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from member_edits import Add, Delete, Set, cell_value, edit_with_openpyxl, formula, load, table
 from plans import clean_plan, get
+from reentry_workbook.audit.pipeline.reader import read_plan
 
 from reentry_workbook.cli import cli
 from reentry_workbook.diff import compare
@@ -24,7 +25,6 @@ from reentry_workbook.merge_model import CONFLICT, CONTEXT_EDIT, DELETED, EDITED
 from reentry_workbook.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS, render_merge
 from reentry_workbook.packets import make_packets, read_packet_identity
 from reentry_workbook.plan import schema
-from reentry_workbook.reader import read_plan
 from reentry_workbook.roundtrip import id_number
 from reentry_workbook.workbook.generate import write_plan_workbook
 

@@ -16,10 +16,10 @@ import openpyxl
 import pytest
 import xlsxwriter
 from decorate import MEMBER_NAME, MEMBER_PROPERTY, MEMBER_SHEET, decorate, finding, sample_report
+from reentry_workbook.audit.pipeline.summary_sheet import write_summary_workbook
 
 from reentry_workbook.errors import UnusableInputError, UsageError
 from reentry_workbook.plan import schema
-from reentry_workbook.summary_sheet import write_summary_workbook
 from reentry_workbook.workbook import generate
 from reentry_workbook.xlsx import package
 from reentry_workbook.xlsx.atomic import atomic_path

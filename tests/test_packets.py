@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 from member_edits import load
 from plans import AS_OF, add_step, clean_plan
+from reentry_workbook.audit.pipeline.reader import read_plan
 
-from reentry_workbook.audit import audit_plan
+from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.errors import OutputError, UsageError
 from reentry_workbook.packets import (
@@ -24,7 +25,6 @@ from reentry_workbook.packets import (
     read_packet_identity,
 )
 from reentry_workbook.plan import schema
-from reentry_workbook.reader import read_plan
 from reentry_workbook.roundtrip import custom_properties, plan_fingerprint
 from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.generate import CONTEXT_FILL, write_plan_workbook

@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
+from reentry_workbook.audit.pipeline.reader import ReadResult, read_plan
 
 from reentry_workbook.errors import TemplateMismatchError, UnsafeArchiveError
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding
-from reentry_workbook.reader import ReadResult, read_plan
 from reentry_workbook.xlsx import cells, guard
 
 STEPS = schema.sheet("steps")

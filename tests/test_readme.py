@@ -56,7 +56,7 @@ def test_exit_codes_are_documented() -> None:
 
 
 def test_readme_lists_exactly_the_example_gaps() -> None:
-    from reentry_workbook.audit import audit_plan
+    from reentry_workbook.audit.pipeline import audit_plan
     from reentry_workbook.workbook.example import EXAMPLE_AS_OF
 
     table = README.split("<!-- example-gaps -->", 1)[1].split("<!-- /example-gaps -->", 1)[0]

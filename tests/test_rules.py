@@ -22,10 +22,10 @@ from plans import (
     clean_plan,
     get,
 )
+from reentry_workbook.audit.pipeline.rules import COMPUTED, check
 
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Plan
-from reentry_workbook.rules import COMPUTED, check
 
 # The rules the reader reports while reading cells; check() computes every other one.
 READER_RULES = {"invalid-choice", "unreadable-date", "date-as-text", "formula-in-text", "error-value", "missing-id"}

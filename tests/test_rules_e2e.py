@@ -20,7 +20,7 @@ import pytest
 from fill import Filler, dropdown_label, fill_plan
 from plans import AS_OF, PLAN_END, SHORTEST_FREQUENCY, clean_plan
 
-from reentry_workbook.audit import audit_plan
+from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding
 from reentry_workbook.workbook.generate import new_workbook, write_plan_workbook
@@ -303,7 +303,7 @@ def test_the_clean_plan_written_by_the_generator_gives_no_finding(tmp_path: Path
 
 
 def test_the_clean_plan_reads_back_the_values_typed(filled: Path) -> None:
-    from reentry_workbook.reader import read_plan
+    from reentry_workbook.audit.pipeline.reader import read_plan
 
     plan = read_plan(filled).plan
     for sheet in schema.SHEETS:

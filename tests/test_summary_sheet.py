@@ -11,9 +11,14 @@ import openpyxl
 import pytest
 from decorate import AS_OF, AUDITED_AT, finding, sample_report
 from openpyxl.worksheet.worksheet import Worksheet
+from reentry_workbook.audit.pipeline.summary_sheet import (
+    MAX_CELL_TEXT,
+    quote_sheet,
+    wrapped_lines,
+    write_summary_workbook,
+)
 
 from reentry_workbook.plan import catalogue, schema
-from reentry_workbook.summary_sheet import MAX_CELL_TEXT, quote_sheet, wrapped_lines, write_summary_workbook
 
 INJECTIONS = ('=HYPERLINK("http://x","y")', "+cmd", "@SUM(A1)", "-2+3", "=1+1", "\t=cmd|' /C calc'!A0")
 

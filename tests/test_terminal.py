@@ -7,13 +7,13 @@ import datetime as dt
 import re
 
 from plans import AS_OF, clean_plan, get
+from reentry_workbook.audit.pipeline.figures import build_report
+from reentry_workbook.audit.pipeline.report import Report
+from reentry_workbook.audit.pipeline.rules import check
+from reentry_workbook.audit.pipeline.terminal import WIDTH, percent, render
 
-from reentry_workbook.figures import build_report
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
-from reentry_workbook.report import Report
-from reentry_workbook.rules import check
-from reentry_workbook.terminal import WIDTH, percent, render
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

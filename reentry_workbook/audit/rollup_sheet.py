@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import xlsxwriter
 import xlsxwriter.exceptions
 
-from .errors import OutputError
-from .workbook.formats import WORKBOOK_OPTIONS, check
+from ..errors import OutputError
+from ..workbook.formats import WORKBOOK_OPTIONS, check
 
 if TYPE_CHECKING:
     from .batch import BatchResult

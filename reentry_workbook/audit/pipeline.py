@@ -8,10 +8,10 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError, UsageError
-from .plan import schema
+from ..errors import OutputError, UsageError
+from ..plan import schema
+from ..xlsx.atomic import atomic_path, check_output
 from .report import Report
-from .xlsx.atomic import atomic_path, check_output
 
 AUDITED_SUFFIX = ".audited"
 
@@ -81,8 +81,8 @@ def audit_file(
 
 def write_summary_copy(src: Path, report: Report, out: Path) -> None:
     """Write ``src`` plus the Alignment Summary sheet to ``out`` atomically; ``src`` is only read."""
+    from ..xlsx.package import graft_sheet
     from .summary_sheet import write_summary_workbook
-    from .xlsx.package import graft_sheet
 
     with tempfile.TemporaryDirectory(prefix="reentry-workbook-") as tmp:
         scratch = Path(tmp) / "summary.xlsx"

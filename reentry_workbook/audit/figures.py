@@ -21,8 +21,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from .plan import catalogue, schema
-from .plan.model import Finding, Plan, Record
+from ..plan import catalogue, schema
+from ..plan.model import Finding, Plan, Record
 from .report import NO_ONE, GoalLine, PersonLine, Report, Summary
 from .rules import cell_row, is_blank, is_overdue, lacks_due_date, location_key, reference
 

@@ -22,14 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import TemplateMismatchError
-from .plan import catalogue, schema
-from .plan.dates import TEXT_DATE, UNREADABLE, read_date
-from .plan.ids import label_index, normalise_id, parse_reference
-from .plan.model import Finding, Plan, Record, Source
-from .plan.schema import Column, Kind, Sheet
-from .xlsx.cells import FORMULA, VALUE, SheetCells, SheetRef, Workbook, cell_ref, column_letter, open_workbook
-from .xlsx.guard import open_package
+from ..errors import TemplateMismatchError
+from ..plan import catalogue, schema
+from ..plan.dates import TEXT_DATE, UNREADABLE, read_date
+from ..plan.ids import label_index, normalise_id, parse_reference
+from ..plan.model import Finding, Plan, Record, Source
+from ..plan.schema import Column, Kind, Sheet
+from ..xlsx.cells import FORMULA, VALUE, SheetCells, SheetRef, Workbook, cell_ref, column_letter, open_workbook
+from ..xlsx.guard import open_package
 
 HEADER_SCAN_ROWS = 10  # rows searched for the header row (a member may insert title rows above it)
 _SHOWN_TEXT = 60  # characters of a cell's text quoted in a message

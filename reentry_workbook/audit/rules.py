@@ -45,8 +45,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .plan import catalogue, schema
-from .plan.model import Finding, Plan, Record
+from ..plan import catalogue, schema
+from ..plan.model import Finding, Plan, Record
 
 TEXT_LIMIT = 48  # characters of a row's text quoted in a message
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .plan import catalogue, schema
+from ..plan import catalogue, schema
 from .report import Report, whole_percent
 
 WIDTH = 100  # characters per line

@@ -22,11 +22,11 @@ import xlsxwriter.exceptions
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from .errors import OutputError
-from .plan import schema
-from .plan.catalogue import RULES_BY_SLUG, SEVERITIES
+from ..errors import OutputError
+from ..plan import schema
+from ..plan.catalogue import RULES_BY_SLUG, SEVERITIES
+from ..workbook.formats import WORKBOOK_OPTIONS
 from .report import NO_ONE, Report, whole_percent
-from .workbook.formats import WORKBOOK_OPTIONS
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet

@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audit import AUDITED_SUFFIX, audit_file
-from .errors import OutputError, ReentryWorkbookError, UnusableInputError
-from .plan.catalogue import SEVERITIES
+from ..errors import OutputError, ReentryWorkbookError, UnusableInputError
+from ..plan.catalogue import SEVERITIES
+from ..xlsx.atomic import atomic_path, check_output
+from .pipeline import AUDITED_SUFFIX, audit_file
 from .report import NO_ONE, Report
-from .xlsx.atomic import atomic_path, check_output
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 ROLLUP_NAME = "rollup.xlsx"

@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from .plan.catalogue import SEVERITIES
-from .plan.model import Finding
+from ..plan.catalogue import SEVERITIES
+from ..plan.model import Finding
 
 
 def whole_percent(share: float) -> int:
