@@ -249,7 +249,7 @@ def packets(plan: Path, by: str, out_dir: Path, force: bool) -> None:
     Examples:
       reentry-workbook packets plan.xlsx --by responsible -o packets/
     """
-    from .packets import make_packets
+    from .cycle.packets import make_packets
 
     paths = make_packets(plan, out_dir, by=by, force=force)
     click.echo(f"Wrote {len(paths)} packet{'' if len(paths) == 1 else 's'} to {out_dir}:")
@@ -278,13 +278,13 @@ def merge(master: Path, returned: tuple[Path, ...], output: Path, as_json: bool,
     Examples:
       reentry-workbook merge plan.xlsx returns/*.xlsx -o plan-merged.xlsx
     """
-    from .merge import merge as merge_copies
+    from .cycle.merge import merge as merge_copies
 
     result = merge_copies(master, returned, output, force=force)
     if as_json:
         _echo_json(result.to_dict())
     else:
-        from .merge_sheets import render_merge
+        from .cycle.merge_sheets import render_merge
 
         click.echo(render_merge(result))
 
@@ -310,8 +310,8 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
       reentry-workbook diff plan-march.xlsx plan-june.xlsx
       reentry-workbook diff plan-march.xlsx plan-june.xlsx -o changes.xlsx
     """
-    from .diff import diff_plans
-    from .diff_sheets import render_diff, write_diff_workbook
+    from .cycle.diff import diff_plans
+    from .cycle.diff_sheets import render_diff, write_diff_workbook
 
     if output is not None:
         from .xlsx.atomic import check_output
@@ -344,7 +344,7 @@ def upgrade(old: Path, output: Path, force: bool) -> None:
     Examples:
       reentry-workbook upgrade "Plan 2026.xlsx" -o "Plan 2026 (current template).xlsx"
     """
-    from .upgrade import prepare_upgrade, write_upgrade
+    from .cycle.upgrade import prepare_upgrade, write_upgrade
 
     prepared = prepare_upgrade(old)
     path = write_upgrade(prepared, output, force=force)

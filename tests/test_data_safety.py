@@ -31,7 +31,7 @@ import pytest
 from click.testing import CliRunner
 
 from reentry_workbook.cli import cli
-from reentry_workbook.packets import make_packets
+from reentry_workbook.cycle.packets import make_packets
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.schema import Kind
 from reentry_workbook.workbook.generate import new_workbook

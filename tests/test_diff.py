@@ -13,8 +13,8 @@ from member_edits import table
 from plans import AS_OF, add_step, clean_plan, get
 
 from reentry_workbook.cli import cli
-from reentry_workbook.diff import ADDED, CHANGED, COALITION, REMOVED, compare, diff_plans
-from reentry_workbook.diff_sheets import CHANGE_HEADERS, render_diff, write_diff_workbook
+from reentry_workbook.cycle.diff import ADDED, CHANGED, COALITION, REMOVED, compare, diff_plans
+from reentry_workbook.cycle.diff_sheets import CHANGE_HEADERS, render_diff, write_diff_workbook
 from reentry_workbook.errors import OutputError
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook.generate import write_plan_workbook

@@ -18,14 +18,14 @@ from plans import clean_plan, get
 from reentry_workbook.audit.pipeline.reader import read_plan
 
 from reentry_workbook.cli import cli
-from reentry_workbook.diff import compare
+from reentry_workbook.cycle.diff import compare
+from reentry_workbook.cycle.merge import merge
+from reentry_workbook.cycle.merge_model import CONFLICT, CONTEXT_EDIT, DELETED, EDITED, NOTE, UNREADABLE
+from reentry_workbook.cycle.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS, render_merge
+from reentry_workbook.cycle.packets import make_packets, read_packet_identity
+from reentry_workbook.cycle.roundtrip import id_number
 from reentry_workbook.errors import OutputError, UsageError
-from reentry_workbook.merge import merge
-from reentry_workbook.merge_model import CONFLICT, CONTEXT_EDIT, DELETED, EDITED, NOTE, UNREADABLE
-from reentry_workbook.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS, render_merge
-from reentry_workbook.packets import make_packets, read_packet_identity
 from reentry_workbook.plan import schema
-from reentry_workbook.roundtrip import id_number
 from reentry_workbook.workbook.generate import write_plan_workbook
 
 STATUS = schema.CHOICES["status"]

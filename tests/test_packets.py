@@ -14,8 +14,7 @@ from reentry_workbook.audit.pipeline.reader import read_plan
 
 from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.cli import cli
-from reentry_workbook.errors import OutputError, UsageError
-from reentry_workbook.packets import (
+from reentry_workbook.cycle.packets import (
     NO_ONE,
     NO_ONE_FILE,
     build_packets,
@@ -24,8 +23,9 @@ from reentry_workbook.packets import (
     packet_file_name,
     read_packet_identity,
 )
+from reentry_workbook.cycle.roundtrip import custom_properties, plan_fingerprint
+from reentry_workbook.errors import OutputError, UsageError
 from reentry_workbook.plan import schema
-from reentry_workbook.roundtrip import custom_properties, plan_fingerprint
 from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.generate import CONTEXT_FILL, write_plan_workbook
 

@@ -22,13 +22,13 @@ from member_edits import Add, Delete, Set, cell, edit_with_openpyxl, table
 from reentry_workbook.audit.pipeline.reader import read_plan
 
 from reentry_workbook.cli import cli
-from reentry_workbook.diff import ADDED, CHANGED
-from reentry_workbook.merge import ADDED as LOG_ADDED
-from reentry_workbook.merge import CONFLICT, CONTEXT_EDIT, DELETED, EDITED
-from reentry_workbook.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS
-from reentry_workbook.packets import build_packets, read_packet_identity
+from reentry_workbook.cycle.diff import ADDED, CHANGED
+from reentry_workbook.cycle.merge import ADDED as LOG_ADDED
+from reentry_workbook.cycle.merge import CONFLICT, CONTEXT_EDIT, DELETED, EDITED
+from reentry_workbook.cycle.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS
+from reentry_workbook.cycle.packets import build_packets, read_packet_identity
+from reentry_workbook.cycle.roundtrip import id_number
 from reentry_workbook.plan import schema
-from reentry_workbook.roundtrip import id_number
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF, example_plan
 
 KIND, SHEET, ID, FIELD, MASTER, SENT, FILE, MEMBER, _WHAT = (h for h, _w in CONFLICT_HEADERS)

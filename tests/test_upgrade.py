@@ -19,11 +19,11 @@ from openpyxl.packaging.custom import StringProperty
 from reentry_workbook.audit.pipeline.reader import read_plan
 
 from reentry_workbook.cli import cli
-from reentry_workbook.diff import compare
+from reentry_workbook.cycle.diff import compare
+from reentry_workbook.cycle.roundtrip import same
+from reentry_workbook.cycle.upgrade import LEGACY, NOTE_HEADERS, Legacy, prepare_upgrade, upgrade
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
-from reentry_workbook.roundtrip import same
-from reentry_workbook.upgrade import LEGACY, NOTE_HEADERS, Legacy, prepare_upgrade, upgrade
 from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.generate import write_plan_workbook
 

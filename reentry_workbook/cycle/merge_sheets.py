@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..plan import schema
 from .merge_model import CONFLICT, CONTEXT_EDIT, DELETED, UNREADABLE, MergeResult, label_of_field, label_of_sheet
-from .plan import schema
 from .roundtrip import display, write_table
 
 # Header texts and widths of the two sheets (declared once; tests read them from here).

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audit.report import Report
-from .plan import schema
-from .plan.model import Plan, Record
-from .plan.schema import Sheet
+from ..audit.report import Report
+from ..plan import schema
+from ..plan.model import Plan, Record
+from ..plan.schema import Sheet
 from .roundtrip import comparable, compared_columns, display, index_rows, row_name, row_text, same
 
 ADDED = "Added"
@@ -204,8 +204,8 @@ def _whole(kind: str, sheet: Sheet, rec: Record, key: str) -> RowChange:
 
 def diff_plans(old: Path, new: Path, *, as_of: dt.date | None = None) -> PlanDiff:
     """Compare the plans in two workbooks; ``as_of`` (default today) dates the audit figures."""
-    from .audit.pipeline import audit_plan
-    from .audit.reader import read_plan
+    from ..audit.pipeline import audit_plan
+    from ..audit.reader import read_plan
 
     old, new = Path(old), Path(new)
     as_of = as_of or dt.date.today()

@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .audit.reader import HEADER_SCAN_ROWS
-from .plan import schema
-from .plan.model import Plan
-from .plan.schema import Kind, normalise_header
+from ..audit.reader import HEADER_SCAN_ROWS
+from ..plan import schema
+from ..plan.model import Plan
+from ..plan.schema import Kind, normalise_header
+from ..xlsx.atomic import check_output
 from .roundtrip import custom_properties, display
-from .xlsx.atomic import check_output
 
 # Header texts and widths of the Upgrade Notes sheet (declared once; tests read them from here).
 NOTE_HEADERS: tuple[tuple[str, float], ...] = (
@@ -100,8 +100,8 @@ def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
     reader is given a scratch copy in which earlier names are renamed and the missing sheets and columns are
     added, empty; the old file itself is only read.
     """
-    from .audit.reader import read_plan
-    from .errors import TemplateMismatchError
+    from ..audit.reader import read_plan
+    from ..errors import TemplateMismatchError
 
     old = Path(old)
     props = custom_properties(old)
@@ -123,8 +123,8 @@ def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
 
 def write_upgrade(upgrade: Upgrade, out: Path, *, force: bool = False) -> Path:
     """Write the upgraded workbook (and its Upgrade Notes sheet, when there are notes) to ``out``."""
+    from ..workbook.generate import write_plan_workbook
     from .roundtrip import write_table
-    from .workbook.generate import write_plan_workbook
 
     out = Path(out)
     check_output(out, force=force, inputs=(upgrade.source,))
@@ -148,7 +148,7 @@ def upgrade(old: Path, out: Path, *, force: bool = False) -> Path:
 def _load(path: Path) -> Any:
     import openpyxl
 
-    from .xlsx.guard import open_package
+    from ..xlsx.guard import open_package
 
     open_package(path).close()  # the guard's checks before openpyxl parses anything
     with warnings.catch_warnings():  # openpyxl warns about parts it does not keep; only values matter here

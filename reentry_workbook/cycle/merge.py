@@ -32,7 +32,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from ..errors import UsageError
+from ..plan import schema
+from ..plan.model import Finding, Plan, Record
+from ..plan.schema import Kind, Sheet
+from ..xlsx.atomic import check_output
 from .merge_model import (
     ADDED,
     COALITION,
@@ -49,9 +53,6 @@ from .merge_model import (
     Origin,
 )
 from .packets import PacketIdentity, PacketRows, packet_rows, read_packet_identity
-from .plan import schema
-from .plan.model import Finding, Plan, Record
-from .plan.schema import Kind, Sheet
 from .roundtrip import (
     comparable,
     compared_columns,
@@ -66,7 +67,6 @@ from .roundtrip import (
     row_text,
     same,
 )
-from .xlsx.atomic import check_output
 
 # Reader findings whose cell value cannot be taken (the reader leaves it blank).
 UNREADABLE_RULES: tuple[str, ...] = ("formula-in-text", "error-value")
@@ -337,7 +337,7 @@ def _take_identical(sheet: Sheet, rec: Record, spare: Counter[tuple[Any, ...]]) 
 
 def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
     """Cells the reader could not take, with the reader's message; Coalition fields as (COALITION, 0, key)."""
-    from .audit.rules import cell_row
+    from ..audit.rules import cell_row
 
     keys = {s.name: s.key for s in schema.SHEETS} | {n: k for k, n in plan.source.sheet_names.items()}
     keys[schema.COALITION_SHEET] = COALITION
@@ -359,9 +359,9 @@ def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
 
 def merge(master: Path, returns: Sequence[Path], out: Path, *, force: bool = False) -> MergeResult:
     """Merge the returned copies into a new plan workbook at ``out``; ``master`` and the returns are only read."""
-    from .audit.reader import read_plan
+    from ..audit.reader import read_plan
+    from ..workbook.generate import write_plan_workbook
     from .merge_sheets import write_merge_sheets
-    from .workbook.generate import write_plan_workbook
 
     master, out = Path(master), Path(out)
     paths = [Path(p) for p in returns]

@@ -31,12 +31,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .audit.report import NO_ONE
-from .errors import OutputError, UsageError
-from .plan import schema
-from .plan.model import Plan
+from ..audit.report import NO_ONE
+from ..errors import OutputError, UsageError
+from ..plan import schema
+from ..plan.model import Plan
+from ..xlsx.atomic import check_output
 from .roundtrip import custom_properties, name_key, plan_fingerprint, ref_key, row_key, sheet_names
-from .xlsx.atomic import check_output
 
 BY_CHOICES: tuple[str, ...] = ("responsible",)
 NO_ONE_FILE = "No one responsible"  # file name of their packet
@@ -176,8 +176,8 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
     Returns the packets written, in the order of :func:`build_packets`. Nothing is written when any
     packet would overwrite a file (without ``force``) or the plan has no action steps.
     """
-    from .audit.reader import read_plan
-    from .workbook.generate import SPARE_ROWS, write_plan_workbook
+    from ..audit.reader import read_plan
+    from ..workbook.generate import SPARE_ROWS, write_plan_workbook
 
     if by not in BY_CHOICES:
         raise UsageError(f"packets can be made by {', '.join(BY_CHOICES)}, not {by!r}; use --by responsible")
@@ -222,7 +222,7 @@ def _send_to(plan: Plan) -> str:
 
 
 def _write_packet_sheet(book: Any, fm: Any, identity: PacketIdentity, steps: Sequence[str], send_to: str) -> None:
-    from .workbook.generate import check
+    from ..workbook.generate import check
 
     for name, value in (
         (schema.PROP_PACKET_MEMBER, identity.member),
@@ -297,7 +297,7 @@ def read_packet_identity(path: Path) -> PacketIdentity | None:
 def _packet_sheet_values(path: Path) -> dict[str, str]:
     import openpyxl
 
-    from .xlsx.guard import open_package
+    from ..xlsx.guard import open_package
 
     open_package(path).close()  # the guard's checks, before openpyxl parses anything
     with warnings.catch_warnings():  # openpyxl warns about parts it does not keep; only values matter here

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .plan import schema
-from .plan.model import Plan
+from ..plan import schema
+from ..plan.model import Plan
 from .roundtrip import display
 
 COALITION = "coalition"  # sheet key used for Coalition fields in the log and the conflicts

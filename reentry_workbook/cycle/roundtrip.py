@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .plan import schema
-from .plan.ids import normalise_id
-from .plan.model import Plan, Record
-from .plan.schema import Column, Kind, Sheet
-from .xlsx.guard import open_package, require_defusedxml
+from ..plan import schema
+from ..plan.ids import normalise_id
+from ..plan.model import Plan, Record
+from ..plan.schema import Column, Kind, Sheet
+from ..xlsx.guard import open_package, require_defusedxml
 
 NAME_KEY_PREFIX = "name:"  # keys of rows matched by name rather than ID (never shown)
 TEXT_LIMIT = 60  # characters of a row's text shown beside its ID
@@ -34,7 +34,7 @@ _NS_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 def ref_key(value: Any, parent: Sheet) -> str | None:
     """The ID a reference cell names (a bare ID, or the dropdown's "ID - text" label), or None."""
-    from .plan.ids import parse_reference
+    from ..plan.ids import parse_reference
 
     return parse_reference(value, parent.id_prefix, {})
 
@@ -230,7 +230,7 @@ def write_table(
     explanation sits above the header. Rows are made tall enough for their wrapped text (spreadsheet apps do
     not size rows of a generated file themselves). Returns the worksheet.
     """
-    from .workbook.generate import check
+    from ..workbook.generate import check
 
     ws = book.add_worksheet(name)
     top = 0

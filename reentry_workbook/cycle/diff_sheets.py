@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import OutputError
+from ..plan import schema
+from ..plan.catalogue import SEVERITIES
+from ..xlsx.atomic import atomic_path, check_output
 from .diff import ADDED, CHANGED, KINDS, REMOVED, PlanDiff, RowChange, field_label, sheet_label
-from .errors import OutputError
-from .plan import schema
-from .plan.catalogue import SEVERITIES
 from .roundtrip import display, write_table
-from .xlsx.atomic import atomic_path, check_output
 
 # Header texts and widths of the diff workbook's sheets (declared once; tests read them from here).
 CHANGE_HEADERS: tuple[tuple[str, float], ...] = (
@@ -32,7 +32,7 @@ SHOWN_FIELDS = 6  # fields listed per added or removed row in the terminal
 
 
 def percent(share: float | None) -> str:
-    from .audit.terminal import percent as audit_percent
+    from ..audit.terminal import percent as audit_percent
 
     return audit_percent(share)
 
@@ -108,7 +108,7 @@ def write_diff_workbook(diff: PlanDiff, out: Path, *, force: bool = False, input
     import xlsxwriter
     from xlsxwriter.exceptions import XlsxWriterException
 
-    from .workbook.generate import WORKBOOK_OPTIONS, Formats
+    from ..workbook.generate import WORKBOOK_OPTIONS, Formats
 
     out = Path(out)
     check_output(out, force=force, inputs=tuple(inputs))
