@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 from reentry_workbook.workbook.generate import new_workbook
             except ImportError:
-                print("reentry_workbook.workbook.generate is missing: writing the archive-level cases only", file=sys.stderr)
+                print("the generator is missing: writing the archive-level cases only", file=sys.stderr)
             else:
                 template = new_workbook(Path(tmp) / "plan.xlsx")
         built = build_corpus(args.outdir, template, only=args.only)

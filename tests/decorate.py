@@ -23,9 +23,9 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import xlsxwriter
-from reentry_workbook.audit.pipeline.figures import NO_ONE
-from reentry_workbook.audit.pipeline.report import GoalLine, PersonLine, Report, Summary
 
+from reentry_workbook.audit.figures import NO_ONE
+from reentry_workbook.audit.report import GoalLine, PersonLine, Report, Summary
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding
 from reentry_workbook.xlsx import package

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from decorate import MEMBER_NAME, MEMBER_PROPERTY, MEMBER_PROPERTY_VALUE, MEMBER_SHEET, decorate
-from reentry_workbook.audit.pipeline.reader import read_plan
 
 from reentry_workbook.audit.pipeline import audit_plan
+from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF

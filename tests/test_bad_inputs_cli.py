@@ -22,9 +22,9 @@ from types import ModuleType
 
 import pytest
 from bad_inputs import AUDITS, CASES, LONG_CELL_CHARS, UNUSABLE, build_corpus
-from reentry_workbook.audit.pipeline.reader import read_plan
 
 from reentry_workbook.audit.pipeline import audit_plan
+from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.schema import Kind
 from reentry_workbook.xlsx.cells import column_letter

@@ -18,10 +18,10 @@ import xlsxwriter
 from decorate import finding, sample_report
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reentry_workbook.audit.pipeline.summary_sheet import write_summary_workbook
 from xlsxwriter.worksheet import Worksheet
 
 from reentry_workbook.audit.pipeline import audit_file
+from reentry_workbook.audit.summary_sheet import write_summary_workbook
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook import generate
 from reentry_workbook.workbook.formats import PlanWorksheet, _wrapped_count

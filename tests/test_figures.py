@@ -7,10 +7,10 @@ import json
 
 import pytest
 from plans import AS_OF, add_goal, add_step, clean_plan, empty_plan, get
-from reentry_workbook.audit.pipeline.figures import NO_ONE, build_report
-from reentry_workbook.audit.pipeline.report import Report
-from reentry_workbook.audit.pipeline.rules import check
 
+from reentry_workbook.audit.figures import NO_ONE, build_report
+from reentry_workbook.audit.report import Report
+from reentry_workbook.audit.rules import check
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding, Plan
 

@@ -24,10 +24,10 @@ import pytest
 from click.testing import CliRunner
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
-from reentry_workbook.audit.pipeline.reader import ReadResult, read_plan
-from reentry_workbook.audit.pipeline.report import Report
 
 from reentry_workbook.audit.pipeline import audit_plan
+from reentry_workbook.audit.reader import ReadResult, read_plan
+from reentry_workbook.audit.report import Report
 from reentry_workbook.cli import cli
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from member_edits import Add, Delete, Set, cell_value, edit_with_openpyxl, formula, load, table
 from plans import clean_plan, get
-from reentry_workbook.audit.pipeline.reader import read_plan
 
+from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.cycle.diff import compare
 from reentry_workbook.cycle.merge import merge

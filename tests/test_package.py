@@ -16,8 +16,8 @@ import openpyxl
 import pytest
 import xlsxwriter
 from decorate import MEMBER_NAME, MEMBER_PROPERTY, MEMBER_SHEET, decorate, finding, sample_report
-from reentry_workbook.audit.pipeline.summary_sheet import write_summary_workbook
 
+from reentry_workbook.audit.summary_sheet import write_summary_workbook
 from reentry_workbook.errors import UnusableInputError, UsageError
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook import generate

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from member_edits import load
 from plans import AS_OF, add_step, clean_plan
-from reentry_workbook.audit.pipeline.reader import read_plan
 
 from reentry_workbook.audit.pipeline import audit_plan
+from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.cycle.packets import (
     NO_ONE,

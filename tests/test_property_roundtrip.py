@@ -25,8 +25,8 @@ from xml.etree import ElementTree
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reentry_workbook.audit.pipeline.reader import read_plan
 
+from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan, Record
 from reentry_workbook.plan.schema import Kind

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
-from reentry_workbook.audit.pipeline.reader import ReadResult, read_plan
 
+from reentry_workbook.audit.reader import ReadResult, read_plan
 from reentry_workbook.errors import TemplateMismatchError, UnsafeArchiveError
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding

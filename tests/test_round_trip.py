@@ -19,8 +19,8 @@ import libreoffice
 import pytest
 from click.testing import CliRunner
 from member_edits import Add, Delete, Set, cell, edit_with_openpyxl, table
-from reentry_workbook.audit.pipeline.reader import read_plan
 
+from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.cycle.diff import ADDED, CHANGED
 from reentry_workbook.cycle.merge import ADDED as LOG_ADDED

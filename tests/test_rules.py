@@ -22,8 +22,8 @@ from plans import (
     clean_plan,
     get,
 )
-from reentry_workbook.audit.pipeline.rules import COMPUTED, check
 
+from reentry_workbook.audit.rules import COMPUTED, check
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Plan
 

@@ -303,7 +303,7 @@ def test_the_clean_plan_written_by_the_generator_gives_no_finding(tmp_path: Path
 
 
 def test_the_clean_plan_reads_back_the_values_typed(filled: Path) -> None:
-    from reentry_workbook.audit.pipeline.reader import read_plan
+    from reentry_workbook.audit.reader import read_plan
 
     plan = read_plan(filled).plan
     for sheet in schema.SHEETS:

@@ -11,13 +11,13 @@ import openpyxl
 import pytest
 from decorate import AS_OF, AUDITED_AT, finding, sample_report
 from openpyxl.worksheet.worksheet import Worksheet
-from reentry_workbook.audit.pipeline.summary_sheet import (
+
+from reentry_workbook.audit.summary_sheet import (
     MAX_CELL_TEXT,
     quote_sheet,
     wrapped_lines,
     write_summary_workbook,
 )
-
 from reentry_workbook.plan import catalogue, schema
 
 INJECTIONS = ('=HYPERLINK("http://x","y")', "+cmd", "@SUM(A1)", "-2+3", "=1+1", "\t=cmd|' /C calc'!A0")

@@ -7,11 +7,11 @@ import datetime as dt
 import re
 
 from plans import AS_OF, clean_plan, get
-from reentry_workbook.audit.pipeline.figures import build_report
-from reentry_workbook.audit.pipeline.report import Report
-from reentry_workbook.audit.pipeline.rules import check
-from reentry_workbook.audit.pipeline.terminal import WIDTH, percent, render
 
+from reentry_workbook.audit.figures import build_report
+from reentry_workbook.audit.report import Report
+from reentry_workbook.audit.rules import check
+from reentry_workbook.audit.terminal import WIDTH, percent, render
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from frozen import schema_v1 as v1
 from member_edits import load, table
 from openpyxl.packaging.custom import StringProperty
-from reentry_workbook.audit.pipeline.reader import read_plan
 
+from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.cycle.diff import compare
 from reentry_workbook.cycle.roundtrip import same
