@@ -10,7 +10,7 @@ A verdict is one of
 - ``unreadable``: anything else, with a note saying why (``TBD``, a day and month that could be swapped such as
   ``3/4/2027``, a date that does not exist, a time of day, a bare year).
 
-This module is pure standard library and holds no spreadsheet knowledge beyond the two serial-number epochs.
+Serial numbers are turned into moments by ``xlsx.serials``; everything else here is pure standard library.
 """
 
 from __future__ import annotations
@@ -22,14 +22,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..xlsx.serials import serial_to_datetime
+
 BLANK = "blank"
 DATE = "date"
 TEXT_DATE = "text-date"
 UNREADABLE = "unreadable"
-
-_EPOCH_1900 = dt.datetime(1899, 12, 30)  # serial 61 and later; Excel's day 60 is the fictitious 1900-02-29
-_EPOCH_1904 = dt.datetime(1904, 1, 1)
-MAX_SERIAL = 2_958_465  # 9999-12-31 in the 1900 system
 
 
 @dataclass(frozen=True)
@@ -71,24 +69,6 @@ def read_date(value: Any, *, is_date_format: bool, date1904: bool) -> DateVerdic
     if isinstance(value, (int, float)):
         return _read_serial(float(value), is_date_format=is_date_format, date1904=date1904)
     return DateVerdict(UNREADABLE, note="is not a date")
-
-
-def serial_to_datetime(serial: float, date1904: bool) -> dt.datetime | None:
-    """The moment a spreadsheet serial number stands for, or ``None`` outside the spreadsheet's calendar."""
-    if not math.isfinite(serial) or serial < 0 or serial > MAX_SERIAL:
-        return None
-    if date1904:
-        base = _EPOCH_1904
-    elif serial >= 61:
-        base = _EPOCH_1900
-    else:
-        base = _EPOCH_1900 + dt.timedelta(days=1)  # before Excel's phantom 1900-02-29 (serial 60)
-    days = math.floor(serial)
-    seconds = round((serial - days) * 86_400)
-    try:
-        return base + dt.timedelta(days=days, seconds=seconds)
-    except OverflowError:
-        return None
 
 
 def _read_serial(serial: float, *, is_date_format: bool, date1904: bool) -> DateVerdict:

@@ -41,8 +41,8 @@ from xml.etree.ElementTree import Element, ParseError
 from xml.parsers import expat
 
 from ..errors import UnsafeArchiveError, UnusableInputError
-from ..plan.dates import serial_to_datetime
 from .guard import MAX_COLUMNS, MAX_ROWS, require_defusedxml
+from .serials import serial_to_datetime
 
 VALUE = "value"
 FORMULA = "formula"
