@@ -181,3 +181,152 @@ def test_us_style_dates_read_as_that_date_or_are_flagged_as_ambiguous(day: dt.da
         assert "could be" in verdict.note
     else:
         assert (verdict.kind, verdict.date) == (TEXT_DATE, day)
+
+
+@pytest.mark.parametrize("typed", ["13/2027", "0/2027", "2027-00", "2027-13", "March 0000", "0000 March", "Dec 0000"])
+def test_a_month_and_year_that_do_not_exist_are_not_a_real_date(typed: str) -> None:
+    verdict = text(typed)
+    assert (verdict.kind, verdict.date) == (UNREADABLE, None)
+    assert verdict.note == "is not a real date"
+
+
+@pytest.mark.parametrize(
+    ("typed", "year", "month"),
+    [
+        ("2027 March", 2027, 3),
+        ("2027 dec", 2027, 12),
+        ("January 2027", 2027, 1),
+        ("December 2027", 2027, 12),
+        ("1/2027", 2027, 1),
+        ("12/2027", 2027, 12),
+        ("2027-1", 2027, 1),
+        ("2027.12", 2027, 12),
+        ("March 0001", 1, 3),
+        ("December 9999", 9999, 12),
+    ],
+)
+def test_a_month_typed_as_text_is_read_in_that_month_and_year(typed: str, year: int, month: int) -> None:
+    # Which day of the month stands for it is the month reading's own decision; the month and year are not.
+    verdict = text(typed)
+    assert verdict.kind == TEXT_DATE
+    assert verdict.date is not None
+    assert (verdict.date.year, verdict.date.month) == (year, month)
+    assert f"{dt.date(2000, month, 1):%B} {year}" in verdict.note
+
+
+@pytest.mark.parametrize(("typed", "quarter"), [("Q1 2027", 1), ("Q4 2027", 4), ("2027Q3", 3), ("Q2 FY2027", 2)])
+def test_a_quarter_is_read_in_its_last_month(typed: str, quarter: int) -> None:
+    verdict = text(typed)
+    assert verdict.kind == TEXT_DATE
+    assert verdict.date is not None
+    assert (verdict.date.year, verdict.date.month) == (2027, quarter * 3)
+    assert f"Q{quarter} 2027" in verdict.note
+
+
+@pytest.mark.parametrize("typed", ["Q0 2027", "Q5 2027"])
+def test_a_quarter_that_does_not_exist_is_not_a_date(typed: str) -> None:
+    assert text(typed).kind == UNREADABLE
+
+
+@pytest.mark.parametrize("is_date_format", [False, True])
+def test_zero_in_a_date_column_is_not_a_date(is_date_format: bool) -> None:
+    for zero in (0, 0.0):
+        verdict = read_date(zero, is_date_format=is_date_format, date1904=False)
+        assert (verdict.kind, verdict.date) == (UNREADABLE, None)
+        assert verdict.note == "is a time of day or zero, not a date"
+
+
+@pytest.mark.parametrize(
+    ("serial", "expected"),
+    [
+        (1, dt.date(1900, 1, 1)),
+        (1.5, dt.date(1900, 1, 1)),
+        (59, dt.date(1900, 2, 28)),
+        (60, dt.date(1900, 3, 1)),  # Excel shows its phantom 29 February 1900: read as the next real day
+        (61, dt.date(1900, 3, 1)),
+        (62, dt.date(1900, 3, 2)),
+    ],
+)
+def test_the_first_serial_numbers_and_the_phantom_29_february_1900(serial: float, expected: dt.date) -> None:
+    verdict = read_date(serial, is_date_format=True, date1904=False)
+    assert (verdict.kind, verdict.date, verdict.note) == (DATE, expected, "")
+
+
+def test_the_last_serial_number_is_31_december_9999_and_the_next_is_outside_the_calendar() -> None:
+    for last in (2_958_465, 2_958_465.0, 2_958_465.75):
+        assert read_date(last, is_date_format=True, date1904=False).date == dt.date(9999, 12, 31)
+    beyond = read_date(2_958_466, is_date_format=True, date1904=False)
+    assert (beyond.kind, beyond.date) == (UNREADABLE, None)
+    assert beyond.note == "is a number outside the spreadsheet's calendar"
+
+
+@pytest.mark.parametrize(
+    ("number", "expected"),
+    [
+        (999, dt.date(1902, 9, 25)),  # not a four-digit year: a day
+        (1000, None),
+        (2027.0, None),
+        (9999, None),
+        (10000, dt.date(1927, 5, 18)),
+        (1000.5, dt.date(1902, 9, 26)),  # a fraction is no year
+    ],
+)
+def test_a_number_that_could_be_a_year_is_only_one_from_1000_to_9999(number: float, expected: dt.date | None) -> None:
+    verdict = read_date(number, is_date_format=False, date1904=False)
+    assert verdict.date == expected
+    if expected is None:
+        assert verdict.kind == UNREADABLE
+        assert verdict.note == f"is the number {int(number)}, perhaps a year; type a full date"
+    else:
+        assert verdict.kind == DATE
+    # Formatted as a date, the cell shows a day, and that day is what it holds.
+    assert read_date(number, is_date_format=True, date1904=False).kind == DATE
+
+
+@pytest.mark.parametrize("fraction", [0.001, 0.25, 0.75, 0.999])
+def test_a_fraction_of_a_day_keeps_the_day(fraction: float) -> None:
+    assert read_date(46461 + fraction, is_date_format=False, date1904=False).date == MARCH_15
+    assert read_date(46461 - 1462 + fraction, is_date_format=True, date1904=True).date == MARCH_15
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "March 15, 2027,",
+        "15 March 2027,",
+        "2027-03-15.",
+        "15 - March - 2027",
+        "15 / Mar / 2027",
+        "15-march-27",
+        "Monday 15 March 2027",
+        "Mon., March 15th, 2027",
+        "15\u00a0March\u00a02027",
+    ],
+)
+def test_trailing_punctuation_and_spaced_separators_still_read(typed: str) -> None:
+    verdict = text(typed)
+    assert (verdict.kind, verdict.date, verdict.note) == (TEXT_DATE, MARCH_15, "read as 2027-03-15")
+
+
+@pytest.mark.parametrize(
+    ("typed", "note"),
+    [
+        ("Mar 31", "could be 31 March (no year given) or March 2031; type the full date"),
+        ("Sept 10", "could be 10 September (no year given) or September 2010; type the full date"),
+        ("Mar 32", "has no year; type the full date"),
+        ("Mar 31st", "has no year; type the full date"),
+        ("Mar 7", "has no year; type the full date"),
+        ("31st of March", "has no year; type the full date"),
+        ("FY2027", "is only a year; type a full date"),
+        ("fy 2027", "is only a year; type a full date"),
+    ],
+)
+def test_a_month_and_day_without_a_year_is_unreadable_and_says_why(typed: str, note: str) -> None:
+    verdict = text(typed)
+    assert (verdict.kind, verdict.date, verdict.note) == (UNREADABLE, None, note)
+
+
+def test_a_day_and_month_that_could_be_swapped_name_both_days_in_full() -> None:
+    verdict = text("3/4/2027")
+    assert verdict.note == "could be 4 March 2027 or 3 April 2027; type it as year-month-day"
+    assert text("4/3/2027").note == "could be 3 April 2027 or 4 March 2027; type it as year-month-day"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -103,3 +105,48 @@ def test_references_accept_ids_dropdown_labels_and_the_parents_text(typed: objec
 def test_label_keys_ignore_case_spaces_and_line_breaks() -> None:
     assert label_key("  More  people\nin WORK ") == label_key("more people in work")
     assert label_key(None) == ""
+
+
+@pytest.mark.parametrize(("typed", "expected"), [(0, "0"), ("0", "0"), ("000", "0"), (0.0, "0"), (7, "7")])
+def test_zero_and_other_bare_whole_numbers_are_ids_of_the_sheet(typed: object, expected: str) -> None:
+    assert normalise_id(typed, STEP) == f"{STEP}-{expected}"
+
+
+@pytest.mark.parametrize("typed", [-1, -1.0, "-1", -0.5, 12.25, float("inf"), float("nan")])
+def test_negative_and_fractional_numbers_are_not_ids(typed: object) -> None:
+    assert normalise_id(typed, STEP) is None
+
+
+@pytest.mark.parametrize(
+    "typed", [dt.date(2027, 3, 15), dt.datetime(2027, 3, 15, 9, 30), dt.time(12), "2027-03-15", "3/15/2027"]
+)
+def test_a_date_typed_into_an_id_cell_is_not_an_id(typed: object) -> None:
+    assert normalise_id(typed, STEP) is None
+    assert parse_reference(typed, GOAL, LABELS) is None
+
+
+def test_a_parents_text_that_contains_the_label_separator_is_still_found_by_its_text() -> None:
+    text = f"Housing{schema.ID_SEPARATOR}first steps{schema.ID_SEPARATOR}and after"
+    labels = label_index([(f"{GOAL}-4", text), (f"{GOAL}-5", "Work")])
+    assert parse_reference(text, GOAL, labels) == f"{GOAL}-4"
+    assert parse_reference(text.upper(), GOAL, labels) == f"{GOAL}-4"
+    assert parse_reference(f"{GOAL}-4{schema.ID_SEPARATOR}{text}", GOAL, labels) == f"{GOAL}-4"
+    # The ID part of a label decides, even when the rest is another row's text.
+    assert parse_reference(f"{GOAL}-5{schema.ID_SEPARATOR}{text}", GOAL, labels) == f"{GOAL}-5"
+
+
+def test_a_row_without_an_id_leaves_its_text_to_a_later_row_with_an_id() -> None:
+    labels = label_index([(None, "Open a reentry desk"), (f"{GOAL}-7", "Open a reentry desk"), (f"{GOAL}-8", "")])
+    assert labels == {label_key("Open a reentry desk"): f"{GOAL}-7"}
+    assert parse_reference("open a REENTRY desk", GOAL, labels) == f"{GOAL}-7"
+
+
+def test_text_that_starts_like_an_id_but_is_a_parents_text_is_read_by_the_text() -> None:
+    labels = label_index([(f"{GOAL}-3", f"{GOAL}7 partners meet monthly")])
+    assert parse_reference(f"{GOAL}7 partners meet monthly", GOAL, labels) == f"{GOAL}-3"
+    assert parse_reference(f"{GOAL}7: partners", GOAL, labels) == f"{GOAL}-7"
+
+
+@pytest.mark.parametrize("typed", ["   ", "\u200b", "\u200b \u00a0"])
+def test_a_reference_of_spaces_or_invisible_characters_names_nothing(typed: str) -> None:
+    assert parse_reference(typed, GOAL, LABELS) is None

@@ -356,6 +356,55 @@ def test_references_by_id_label_number_or_parent_text(tmp_path: Path) -> None:
     assert result.findings == []  # links that go nowhere are the rules' business (broken-link)
 
 
+def test_a_reference_by_text_finds_the_row_with_an_id_when_a_row_without_one_has_the_same_text(
+    tmp_path: Path,
+) -> None:
+    wb = new_book()
+    put(wb, IMPROVEMENTS, 2, improvement="Open a reentry desk")  # no ID yet
+    put(wb, IMPROVEMENTS, 3, id="I-2", improvement="Open a reentry desk")
+    put(wb, STEPS, 2, id="A-1", improvement="open a REENTRY desk", step="x")
+    result = read_both(save(wb, tmp_path))
+    assert rows(result, STEPS)["A-1"]["improvement"] == "I-2"
+    assert [(f.rule, f.cell) for f in result.findings] == [("missing-id", f"{letter(wb, IMPROVEMENTS, 'id')}2")]
+
+
+def test_a_parents_text_holding_the_label_separator_is_found_by_its_text(tmp_path: Path) -> None:
+    text = f"Reentry desk{schema.ID_SEPARATOR}phase two"
+    wb = new_book()
+    put(wb, IMPROVEMENTS, 2, id="I-1", improvement="Something else")
+    put(wb, IMPROVEMENTS, 3, id="I-2", improvement=text)
+    put(wb, STEPS, 2, id="A-1", improvement=text.upper(), step="x")
+    put(wb, STEPS, 3, id="A-2", improvement=f"I-2{schema.ID_SEPARATOR}{text}", step="y")
+    result = read_both(save(wb, tmp_path))
+    assert [r.values["improvement"] for r in result.plan.rows("steps")] == ["I-2", "I-2"]
+    assert result.findings == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [(dt.date(2027, 3, 15), "2027-03-15"), (dt.datetime(2027, 3, 15, 9, 30), "2027-03-15 09:30:00"), (-1, "-1")],
+)
+def test_a_date_or_negative_number_in_an_id_cell_is_no_id_and_is_quoted(tmp_path: Path, typed: Any, shown: str) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id=typed, step="Book the room")
+    result = read_both(save(wb, tmp_path))
+    assert [r.id for r in result.plan.rows("steps")] == [None]
+    finding = only(result, "missing-id")
+    noun = STEPS.column(STEPS.label).header
+    assert finding.message == (
+        f"{noun} on row 2 ('Book the room') has '{shown}' in its ID cell, which is not an ID like {STEPS.id_prefix}-1."
+    )
+
+
+@pytest.mark.parametrize(("typed", "number"), [(0, 0), (0.0, 0), ("0", 0), (" 007 ", 7)])
+def test_zero_and_padded_bare_numbers_in_an_id_cell_are_ids(tmp_path: Path, typed: Any, number: int) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id=typed, step="Book the room")
+    result = read_both(save(wb, tmp_path))
+    assert [r.id for r in result.plan.rows("steps")] == [pid(STEPS, number)]
+    assert result.findings == []
+
+
 def test_text_is_stripped_but_kept_exactly_inside(tmp_path: Path) -> None:
     wb = new_book()
     put(wb, STEPS, 2, id="A-1", step="  Line one\nLine two  ", notes=42, responsible=" Dana ")

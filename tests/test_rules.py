@@ -430,3 +430,299 @@ def test_a_large_plan_is_checked_in_one_pass() -> None:
     findings = check(plan, AS_OF)
     assert len(findings) == n // 2
     assert {f.rule for f in findings} == {"broken-link"}
+
+
+# --- boundaries: each pinned on both sides ------------------------------------------------------------------
+
+
+def _noun(sheet_key: str) -> str:
+    sheet = schema.sheet(sheet_key)
+    return sheet.column(sheet.label).header
+
+
+def _header(sheet_key: str, column_key: str) -> str:
+    return schema.sheet(sheet_key).column(column_key).header
+
+
+def _named(plan: Plan, sheet_key: str, id: str, text: str | None = None) -> str:
+    """How a message names a row of the clean plan: its noun, ID and (short) text."""
+    sheet = schema.sheet(sheet_key)
+    return f"{_noun(sheet_key)} {id} '{text or get(plan, sheet_key, id).get(sheet.label)}'"
+
+
+def _sheet_name(sheet_key: str) -> str:
+    return schema.sheet(sheet_key).name
+
+
+# Each case's message, word for word: what the coordinator reads in the report and the summary sheet.
+MESSAGES: dict[str, Callable[[Plan], str]] = {
+    "duplicate-id": lambda p: (
+        f"{_named(p, 'priorities', 'P-1', 'Housing, again')} repeats the ID of {_sheet_name('priorities')} row "
+        f"{get(p, 'priorities', 'P-1').row}"
+    ),
+    "broken-link (deleted row)": lambda p: (
+        f"{_named(p, 'steps', 'A-1')} names 'I-9', but {_sheet_name('improvements')} has no such row"
+    ),
+    "broken-link (text naming nothing)": lambda p: (
+        f"{_named(p, 'goals', 'G-3')} names 'Jobs for everyone', but {_sheet_name('priorities')} has no such row"
+    ),
+    "broken-link (measure)": lambda p: (
+        f"{_named(p, 'measures', 'M-1')} names 'I-40', but {_sheet_name('improvements')} has no such row"
+    ),
+    "step-without-improvement": lambda p: (
+        f"{_named(p, 'steps', 'A-3')} leaves '{_header('steps', 'improvement')}' blank, so it serves no "
+        f"{_noun('improvements').lower()}"
+    ),
+    "improvement-without-goal": lambda p: (
+        f"{_named(p, 'improvements', 'I-4')} leaves '{_header('improvements', 'goal')}' blank, so it serves no "
+        f"{_noun('goals').lower()}"
+    ),
+    "goal-without-improvement": lambda p: (
+        f"{_named(p, 'goals', 'G-3')} has no {_noun('improvements').lower()}: no row of "
+        f"{_sheet_name('improvements')} names G-3"
+    ),
+    "step-overdue": lambda p: (
+        f"{_named(p, 'steps', 'A-1')} was due {AS_OF - dt.timedelta(days=1)} and is "
+        f"{get(p, 'steps', 'A-1').get('status')}"
+    ),
+    "goal-without-priority": lambda p: (
+        f"{_named(p, 'goals', 'G-3')} leaves '{_header('goals', 'priority')}' blank, so it serves no "
+        f"{_noun('priorities').lower()}"
+    ),
+    "priority-without-goal": lambda p: (
+        f"{_named(p, 'priorities', 'P-2')} has no {_noun('goals').lower()}: no row of {_sheet_name('goals')} names P-2"
+    ),
+    "improvement-without-step": lambda p: (
+        f"{_named(p, 'improvements', 'I-2')} has no {_noun('steps').lower()}: no row of {_sheet_name('steps')} "
+        "names I-2"
+    ),
+    "improvement-without-measure": lambda p: (
+        f"{_named(p, 'improvements', 'I-2')} has no {_noun('measures').lower()}: no row of "
+        f"{_sheet_name('measures')} names I-2"
+    ),
+    "improvement-without-mechanism": lambda p: (
+        f"{_named(p, 'improvements', 'I-1')} leaves '{_header('improvements', 'mechanism')}' blank"
+    ),
+    "improvement-without-stakeholder": lambda p: (
+        f"{_named(p, 'improvements', 'I-1')} leaves '{_header('improvements', 'stakeholders')}' blank"
+    ),
+    "resources-unsecured (blank)": lambda p: (
+        f"{_named(p, 'improvements', 'I-1')} needs 'One case manager' but "
+        f"'{_header('improvements', 'resources_secured')}' is blank"
+    ),
+    "resources-unsecured (No)": lambda p: (
+        f"{_named(p, 'improvements', 'I-4')} needs 'One case manager' but "
+        f"'{_header('improvements', 'resources_secured')}' is {schema.RESOURCES_SECURED_NO}"
+    ),
+    "goal-not-measurable (target)": lambda p: (
+        f"{_named(p, 'goals', 'G-1')} is not measurable: '{_header('goals', 'target')}' is blank"
+    ),
+    # The goal's text is over the quoting limit: cut, with "..." to say so.
+    "goal-not-measurable (target date)": lambda p: (
+        f"{_named(p, 'goals', 'G-2', 'Two in three people employed within 90 days o...')} is not measurable: "
+        f"'{_header('goals', 'target_date')}' is blank"
+    ),
+    "goal-not-measurable (success measure)": lambda p: (
+        f"{_named(p, 'goals', 'G-3')} is not measurable: '{_header('goals', 'success_measure')}' is blank"
+    ),
+    "measure-without-target": lambda p: (
+        f"{_named(p, 'measures', 'M-3')} leaves '{_header('measures', 'target')}' blank"
+    ),
+    "step-without-owner": lambda p: f"{_named(p, 'steps', 'A-4')} leaves '{_header('steps', 'responsible')}' blank",
+    "step-without-due-date": lambda p: f"{_named(p, 'steps', 'A-5')} leaves '{_header('steps', 'due_date')}' blank",
+    "step-not-serving-goal (No)": lambda p: (
+        f"{_named(p, 'steps', 'A-1')} is marked {schema.SERVES_GOAL_NO} under '{_header('steps', 'serves_goal')}'"
+    ),
+    "step-not-serving-goal (Partly, not saying how)": lambda p: (
+        f"{_named(p, 'steps', 'A-3')} is marked {schema.SERVES_GOAL_PARTLY} but "
+        f"'{_header('steps', 'how_it_serves')}' is blank"
+    ),
+    "step-dates-reversed": lambda p: f"{_named(p, 'steps', 'A-4')} starts 2027-10-01, after its due date 2027-09-30",
+    "plan-review-overdue": lambda p: (
+        f"The plan was last reviewed {p.coalition['last_reviewed']}; with a {SHORTEST_FREQUENCY} review cadence "
+        f"the next review was due by {AS_OF - dt.timedelta(days=1)}"
+    ),
+    "plan-review-overdue (never reviewed)": lambda p: (
+        f"'{schema.coalition_field('last_reviewed').label}' is blank and the plan started {PLAN_START}; with a "
+        f"{SHORTEST_FREQUENCY} review cadence the first review was due by "
+        f"{PLAN_START + dt.timedelta(days=schema.FREQUENCY_DAYS[SHORTEST_FREQUENCY])}"
+    ),
+    "step-outside-plan-period (after end)": lambda p: (
+        f"{_named(p, 'steps', 'A-1')} is due {PLAN_END + dt.timedelta(days=1)}, after the plan ends {PLAN_END}"
+    ),
+    "step-outside-plan-period (before start)": lambda p: (
+        f"{_named(p, 'steps', 'A-1')} is due 2027-06-30, before the plan starts 2027-07-01"
+    ),
+    "measure-stale": lambda p: (
+        f"{_named(p, 'measures', 'M-2')} was last read 2026-12-01; a new reading was due by "
+        f"{dt.date(2026, 12, 1) + dt.timedelta(days=schema.FREQUENCY_DAYS[SHORTEST_FREQUENCY])} ({SHORTEST_FREQUENCY})"
+    ),
+    "measure-stale (never read)": lambda p: (
+        f"{_named(p, 'measures', 'M-4')} has no reading yet; one was due by "
+        f"{PLAN_START + dt.timedelta(days=schema.FREQUENCY_DAYS[SHORTEST_FREQUENCY])} ({SHORTEST_FREQUENCY})"
+    ),
+    "measure-without-baseline": lambda p: (
+        f"{_named(p, 'measures', 'M-1')} leaves '{_header('measures', 'baseline')}' blank"
+    ),
+}
+
+
+def test_every_case_has_its_message() -> None:
+    assert set(MESSAGES) == set(CASES)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_each_rule_says_its_message_once_word_for_word(name: str) -> None:
+    plan = clean_plan()
+    CASES[name].mutate(plan)
+    (found,) = check(plan, AS_OF)
+    assert found.message == MESSAGES[name](plan)
+
+
+def test_a_step_that_starts_on_its_due_day_is_not_reversed() -> None:
+    plan = clean_plan()
+    step = get(plan, "steps", "A-4")
+    step.values["start_date"] = step.get("due_date")
+    assert check(plan, AS_OF) == []
+    step.values["start_date"] = step.get("due_date") + dt.timedelta(days=1)
+    assert [f.rule for f in check(plan, AS_OF)] == ["step-dates-reversed"]
+
+
+def test_a_step_due_on_the_plans_first_day_is_inside_the_plan_period() -> None:
+    plan = clean_plan()
+    due = get(plan, "steps", "A-1").get("due_date")  # the first due date of the open steps
+    plan.coalition["plan_start"] = due
+    assert check(plan, AS_OF) == []
+    plan.coalition["plan_start"] = due + dt.timedelta(days=1)
+    assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("step-outside-plan-period", "A-1")]
+
+
+def test_a_step_due_on_the_plans_last_day_is_inside_the_plan_period() -> None:
+    plan = clean_plan()
+    get(plan, "steps", "A-5").values["due_date"] = PLAN_END
+    assert check(plan, AS_OF) == []
+    plan.coalition["plan_end"] = PLAN_END - dt.timedelta(days=1)
+    assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("step-outside-plan-period", "A-5")]
+
+
+def test_either_bound_of_the_plan_period_is_enough_alone() -> None:
+    plan = clean_plan()
+    plan.coalition.update(plan_start=None, plan_end=dt.date(2027, 12, 30))
+    assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("step-outside-plan-period", "A-5")]
+    plan.coalition.update(plan_start=dt.date(2027, 7, 1), plan_end=None)
+    assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("step-outside-plan-period", "A-1")]
+
+
+def test_a_closed_step_is_never_outside_the_plan_period() -> None:
+    plan = clean_plan()
+    early = PLAN_START - dt.timedelta(days=1)
+    get(plan, "steps", "A-2").values.update(start_date=early, due_date=early)  # A-2 is complete
+    assert check(plan, AS_OF) == []
+
+
+def test_two_rows_without_an_id_on_one_sheet_are_not_duplicates_of_each_other() -> None:
+    plan = clean_plan()
+    for _ in range(2):
+        add_step(plan, None, "I-1", "Call the landlords")  # type: ignore[arg-type]
+        add_priority(plan, None, "Transport")  # type: ignore[arg-type]
+    assert check(plan, AS_OF) == []
+
+
+def test_a_duplicate_names_the_first_row_of_its_id_not_the_previous_duplicate() -> None:
+    plan = clean_plan()
+    first = get(plan, "priorities", "P-2")
+    for text in ("Employment, again", "Employment, a third time"):
+        add_priority(plan, "P-2", text)
+    messages = [f.message for f in check(plan, AS_OF)]
+    assert len(messages) == 2
+    assert all(m.endswith(f"repeats the ID of {_sheet_name('priorities')} row {first.row}") for m in messages)
+
+
+def test_a_duplicate_of_a_row_without_a_worksheet_row_says_another_row() -> None:
+    plan = clean_plan()
+    get(plan, "priorities", "P-2").row = 0  # a row built in code, not read from a worksheet
+    add_priority(plan, "P-2", "Employment, again")
+    (found,) = check(plan, AS_OF)
+    assert found.message.endswith(f"repeats the ID of another row of {_sheet_name('priorities')}")
+
+
+def test_a_row_without_an_id_or_worksheet_row_is_named_by_its_text() -> None:
+    plan = clean_plan()
+    rec = add_step(plan, None, "I-1", "Call the landlords", responsible=None)  # type: ignore[arg-type]
+    rec.row = 0
+    (found,) = check(plan, AS_OF)
+    responsible = _header("steps", "responsible")
+    assert found.message == f"{_noun('steps')} without an ID 'Call the landlords' leaves '{responsible}' blank"
+
+
+@pytest.mark.parametrize(
+    ("text", "quoted"),
+    [
+        ("x" * 48, "x" * 48),  # at the limit: whole
+        ("x" * 49, "x" * 45 + "..."),  # one over: cut, and says so
+        ("word " * 9 + "end of it", "word " * 8 + "word..."),  # cut at 45, spaces before the dots dropped
+        ("Two\nlines  and   spaces", "Two lines and spaces"),  # on one line
+    ],
+)
+def test_quoted_row_text_is_cut_at_the_limit_and_says_so(text: str, quoted: str) -> None:
+    plan = clean_plan()
+    get(plan, "steps", "A-4").values.update(step=text, responsible=None)
+    (found,) = check(plan, AS_OF)
+    assert found.message == f"{_noun('steps')} A-4 '{quoted}' leaves '{_header('steps', 'responsible')}' blank"
+
+
+def test_a_row_with_blank_text_is_named_by_its_id_alone() -> None:
+    plan = clean_plan()
+    get(plan, "steps", "A-4").values.update(step="  ", responsible=None)
+    (found,) = check(plan, AS_OF)
+    assert found.message == f"{_noun('steps')} A-4 leaves '{_header('steps', 'responsible')}' blank"
+
+
+def test_resources_quoted_in_a_message_are_cut_shorter() -> None:
+    plan = clean_plan()
+    improvement = get(plan, "improvements", "I-1")
+    improvement.values.update(resources_needed="Two case managers and a van", resources_secured=None)
+    (found,) = check(plan, AS_OF)
+    assert "needs 'Two case managers and...' but" in found.message
+
+
+@pytest.mark.parametrize(
+    ("blank", "said"),
+    [
+        (("target", "target_date"), "'{target}' and '{target_date}' are blank"),
+        (("success_measure", "target_date"), "'{success_measure}' and '{target_date}' are blank"),
+        (
+            ("success_measure", "target", "target_date"),
+            "'{success_measure}' and '{target}' and '{target_date}' are blank",
+        ),
+        (("target_date",), "'{target_date}' is blank"),
+    ],
+)
+def test_goal_not_measurable_says_is_for_one_blank_and_are_for_several(blank: tuple[str, ...], said: str) -> None:
+    plan = clean_plan()
+    goal = get(plan, "goals", "G-1")
+    goal.values.update({key: None for key in blank})
+    (found,) = check(plan, AS_OF)
+    headers = {key: _header("goals", key) for key in ("success_measure", "target", "target_date")}
+    assert found.message == f"{_named(plan, 'goals', 'G-1')} is not measurable: {said.format(**headers)}"
+    assert found.cell == plan.source.cell("goals", blank[0], goal.row)
+
+
+def test_a_measure_read_exactly_one_period_ago_is_not_stale() -> None:
+    days = schema.FREQUENCY_DAYS[SHORTEST_FREQUENCY]
+    plan = clean_plan()
+    measure = get(plan, "measures", "M-2")
+    measure.values["latest_as_of"] = AS_OF - dt.timedelta(days=days)
+    assert check(plan, AS_OF) == []
+    measure.values["latest_as_of"] = AS_OF - dt.timedelta(days=days + 1)
+    assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("measure-stale", "M-2")]
+
+
+def test_a_measure_never_read_in_a_young_plan_is_not_stale() -> None:
+    days = schema.FREQUENCY_DAYS[SHORTEST_FREQUENCY]
+    plan = clean_plan()
+    get(plan, "measures", "M-4").values["latest_as_of"] = None
+    plan.coalition["plan_start"] = AS_OF - dt.timedelta(days=days)
+    assert check(plan, AS_OF) == []
+    plan.coalition["plan_start"] = AS_OF - dt.timedelta(days=days + 1)
+    assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("measure-stale", "M-4")]

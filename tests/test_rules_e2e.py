@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from fill import Filler, dropdown_label, fill_plan
-from plans import AS_OF, PLAN_END, SHORTEST_FREQUENCY, clean_plan
+from plans import AS_OF, PLAN_END, SHORTEST_FREQUENCY, clean_plan, get
 
 from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.plan import catalogue, schema
@@ -196,6 +196,23 @@ CASES: dict[str, Case] = {
         set_("measures", "M-1", "latest_as_of", "2/3/2027"),
         hit("unreadable-date", "warning", "measures", "latest_as_of", "M-1"),
     ),
+    # A month that does not exist, typed as text: one clear warning, never a crash.
+    "unreadable-date (month 13)": case(
+        set_("steps", "A-4", "due_date", "13/2027"),
+        hit("unreadable-date", "warning", "steps", "due_date", "A-4"),
+    ),
+    "unreadable-date (month 00)": case(
+        set_("measures", "M-1", "latest_as_of", "2027-00"),
+        hit("unreadable-date", "warning", "measures", "latest_as_of", "M-1"),
+    ),
+    "unreadable-date (year 0000)": case(
+        coalition("last_reviewed", "March 0000"),
+        hit("unreadable-date", "warning", None, "last_reviewed", None),
+    ),
+    "unreadable-date (the number 0)": case(
+        set_("steps", "A-4", "due_date", 0),
+        hit("unreadable-date", "warning", "steps", "due_date", "A-4"),
+    ),
     "formula-in-text": case(
         formula("steps", "A-1", "notes", '=B2&" see the MOU"'),
         hit("formula-in-text", "warning", "steps", "notes", "A-1"),
@@ -218,12 +235,21 @@ CASES: dict[str, Case] = {
         add_row("priorities", id=None, priority="Transportation", why="No buses after 6 pm."),
         hit("missing-id", "warning", "priorities", "id", None, "added"),
     ),
+    # A date typed into the ID cell of a new row: not an ID, so the row has none.
+    "missing-id (a date in the ID cell)": case(
+        add_row("priorities", id=dt.date(2027, 3, 15), priority="Transportation", why="No buses after 6 pm."),
+        hit("missing-id", "warning", "priorities", "id", None, "added"),
+    ),
     "date-as-text": case(
         set_("steps", "A-1", "due_date", "2027-06-30"),
         hit("date-as-text", "info", "steps", "due_date", "A-1"),
     ),
     "date-as-text (spelled out)": case(
         set_("steps", "A-4", "due_date", "30 September 2027"),
+        hit("date-as-text", "info", "steps", "due_date", "A-4"),
+    ),
+    "date-as-text (month and year, year first)": case(
+        set_("steps", "A-4", "due_date", "2027 September"),
         hit("date-as-text", "info", "steps", "due_date", "A-4"),
     ),
     "step-outside-plan-period": case(
@@ -251,6 +277,12 @@ QUIET: dict[str, Edit] = {
     "text with a leading = typed as text": set_("steps", "A-1", "notes", "=not a formula, just text"),
     "number typed as text in a money column": set_("improvements", "I-1", "estimated_cost", "$52,000"),
     "date picked as a date-and-time": set_("steps", "A-5", "due_date", dt.datetime(2027, 12, 31, 17, 30)),
+    "step starting on its due day": set_("steps", "A-4", "start_date", get(PLAN, "steps", "A-4").get("due_date")),
+    "step due on the plan's last day": set_("steps", "A-5", "due_date", PLAN_END),
+    "parent's text holding the label separator, typed as the reference": lambda f: (
+        f.set("improvements", "I-3", "improvement", f"ID replacement{schema.ID_SEPARATOR}at booking"),
+        f.set("steps", "A-4", "improvement", f"id replacement{schema.ID_SEPARATOR}AT BOOKING"),
+    ),
 }
 
 
@@ -347,3 +379,13 @@ def test_the_clean_plan_typed_into_a_full_size_template_gives_no_finding(tmp_pat
     template = new_workbook(tmp_path / "blank.xlsx")  # the default number of pre-formatted rows
     path = fill_plan(template, PLAN, tmp_path / "Plan (filled in).xlsx")
     assert audit_plan(path, as_of=AS_OF).findings == []
+
+
+def test_rows_without_an_id_are_each_missing_one_and_not_duplicates_of_each_other(filled: Path, tmp_path: Path) -> None:
+    filler = Filler(filled)
+    rows = [filler.add_row("priorities", {"id": None, "priority": "Transportation"}) for _ in range(2)]
+    report = audit_plan(filler.save(tmp_path / "Plan (returned).xlsx"), as_of=AS_OF)
+    column = filler.column_letter("priorities", "id")
+    assert sorted(shape(f) for f in report.findings) == [
+        ("missing-id", "warning", schema.sheet("priorities").name, f"{column}{row}", None) for row in rows
+    ]

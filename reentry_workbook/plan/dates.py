@@ -40,10 +40,6 @@ class DateVerdict:
     date: dt.date | None = None
     note: str = ""
 
-    @property
-    def readable(self) -> bool:
-        return self.date is not None
-
 
 def read_date(value: Any, *, is_date_format: bool, date1904: bool) -> DateVerdict:
     """Give the verdict on one date cell.

@@ -7,12 +7,12 @@ import math
 
 _EPOCH_1900 = dt.datetime(1899, 12, 30)  # serial 61 and later; Excel's day 60 is the fictitious 1900-02-29
 _EPOCH_1904 = dt.datetime(1904, 1, 1)
-MAX_SERIAL = 2_958_465  # 9999-12-31 in the 1900 system
+MAX_SERIAL = 2_958_465  # 9999-12-31 in the 1900 system; a time of day may follow it
 
 
 def serial_to_datetime(serial: float, date1904: bool) -> dt.datetime | None:
     """The moment a spreadsheet serial number stands for, or ``None`` outside the spreadsheet's calendar."""
-    if not math.isfinite(serial) or serial < 0 or serial > MAX_SERIAL:
+    if not math.isfinite(serial) or serial < 0 or serial >= MAX_SERIAL + 1:
         return None
     if date1904:
         base = _EPOCH_1904
