@@ -311,16 +311,16 @@ def sheet_parts(members: dict[str, bytes]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _write(out: Path, data: bytes) -> None:
+def write_zip(out: Path, data: bytes) -> None:
     out.write_bytes(data)
 
 
 def _empty(out: Path, base: bytes, template: Path | None) -> None:
-    _write(out, b"")
+    write_zip(out, b"")
 
 
 def _random_bytes(out: Path, base: bytes, template: Path | None) -> None:
-    _write(out, random.Random(4).randbytes(64 * 1024))
+    write_zip(out, random.Random(4).randbytes(64 * 1024))
 
 
 def _csv_renamed(out: Path, base: bytes, template: Path | None) -> None:
@@ -330,34 +330,34 @@ def _csv_renamed(out: Path, base: bytes, template: Path | None) -> None:
         ",".join(steps.column(k).header for k in keys),
         f"{_id('steps', 1)},Open the housing desk,Maria,2027-03-15",
     ]
-    _write(out, ("\r\n".join(lines) + "\r\n").encode("utf-8"))
+    write_zip(out, ("\r\n".join(lines) + "\r\n").encode("utf-8"))
 
 
 def _text_renamed(out: Path, base: bytes, template: Path | None) -> None:
-    _write(out, b"Notes from the March meeting\n\nWe agreed to revisit the housing goals next quarter.\n")
+    write_zip(out, b"Notes from the March meeting\n\nWe agreed to revisit the housing goals next quarter.\n")
 
 
 def _truncated(out: Path, base: bytes, template: Path | None) -> None:
-    _write(out, base[: len(base) // 2])
+    write_zip(out, base[: len(base) // 2])
 
 
 def _no_workbook_part(out: Path, base: bytes, template: Path | None) -> None:
     members = zip_members(base)
     part = _workbook_part(dict(members))
-    _write(out, rezip((n, d) for n, d in members if n != part))
+    write_zip(out, rezip((n, d) for n, d in members if n != part))
 
 
 def _password_protected(out: Path, base: bytes, template: Path | None) -> None:
     rng = random.Random(7)
     info = struct.pack("<HHL", 4, 4, 0x40) + "Microsoft Enhanced RSA and AES Cryptographic Provider".encode("utf-16-le")
     package = struct.pack("<Q", len(base)) + rng.randbytes(len(base) + 16)
-    _write(out, compound_file({"EncryptionInfo": info, "EncryptedPackage": package}))
+    write_zip(out, compound_file({"EncryptionInfo": info, "EncryptedPackage": package}))
 
 
 def _legacy_xls(out: Path, base: bytes, template: Path | None) -> None:
     bof = struct.pack("<HH", 0x0809, 16) + struct.pack("<HHHHLL", 0x0600, 0x0005, 0x1F2B, 0x07CD, 0x41, 0x06)
     eof = struct.pack("<HH", 0x000A, 0)
-    _write(out, compound_file({"Workbook": bof + eof}))
+    write_zip(out, compound_file({"Workbook": bof + eof}))
 
 
 def _ods(out: Path, base: bytes, template: Path | None) -> None:
@@ -379,7 +379,7 @@ def _ods(out: Path, base: bytes, template: Path | None) -> None:
         '<table:table-cell office:value-type="string"><text:p>Budget</text:p></table:table-cell>'
         "</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"
     )
-    _write(
+    write_zip(
         out,
         raw_zip(
             [
@@ -405,7 +405,7 @@ def _xlsb(out: Path, base: bytes, template: Path | None) -> None:
         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
         'officeDocument" Target="xl/workbook.bin"/></Relationships>'
     )
-    _write(
+    write_zip(
         out,
         rezip(
             [
@@ -437,7 +437,7 @@ def _word_document(out: Path, base: bytes, template: Path | None) -> None:
         '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r>'
         "<w:t>Our reentry plan</w:t></w:r></w:p></w:body></w:document>"
     )
-    _write(
+    write_zip(
         out,
         rezip(
             [
@@ -450,7 +450,7 @@ def _word_document(out: Path, base: bytes, template: Path | None) -> None:
 
 
 def _numbers(out: Path, base: bytes, template: Path | None) -> None:
-    _write(
+    write_zip(
         out,
         rezip(
             [
@@ -463,7 +463,7 @@ def _numbers(out: Path, base: bytes, template: Path | None) -> None:
 
 
 def _pdf(out: Path, base: bytes, template: Path | None) -> None:
-    _write(
+    write_zip(
         out, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
     )
 
@@ -476,7 +476,7 @@ def _html_as_xls(out: Path, base: bytes, template: Path | None) -> None:
         f"<tr><td>{_id('steps', 1)}</td><td>Open the housing desk</td></tr>"
         "</table></body></html>"
     )
-    _write(out, html.encode())
+    write_zip(out, html.encode())
 
 
 def _xml_2003(out: Path, base: bytes, template: Path | None) -> None:
@@ -487,7 +487,7 @@ def _xml_2003(out: Path, base: bytes, template: Path | None) -> None:
         '<Worksheet ss:Name="Plan"><Table><Row><Cell><Data ss:Type="String">ID</Data></Cell></Row></Table>'
         "</Worksheet></Workbook>"
     )
-    _write(out, xml.encode())
+    write_zip(out, xml.encode())
 
 
 def _xlsm(out: Path, base: bytes, template: Path | None) -> None:
@@ -516,7 +516,7 @@ def _xlsm(out: Path, base: bytes, template: Path | None) -> None:
     members["[Content_Types].xml"] = types.encode()
     members[rels_name] = rels.encode()
     members[part.rpartition("/")[0] + "/vbaProject.bin"] = vba
-    _write(out, rezip(members.items()))
+    write_zip(out, rezip(members.items()))
 
 
 def _base_raw(base: bytes) -> list[RawMember]:
@@ -525,18 +525,18 @@ def _base_raw(base: bytes) -> list[RawMember]:
 
 def _zip_bomb(out: Path, base: bytes, template: Path | None) -> None:
     # 300 MB of zeros in one sheet-like part: about 300 kB on disk.
-    _write(out, raw_zip([*_base_raw(base), zeros_member("xl/worksheets/sheet99.xml", 300)]))
+    write_zip(out, raw_zip([*_base_raw(base), zeros_member("xl/worksheets/sheet99.xml", 300)]))
 
 
 def _zip_bomb_forged(out: Path, base: bytes, template: Path | None) -> None:
     bomb = raw_member("xl/media/image1.png", bytes(1000))
     bomb.size = 3_000_000_000  # declared uncompressed size: 3 GB
-    _write(out, raw_zip([*_base_raw(base), bomb]))
+    write_zip(out, raw_zip([*_base_raw(base), bomb]))
 
 
 def _zip_bomb_ratio(out: Path, base: bytes, template: Path | None) -> None:
     # 50 MB of zeros: under the size limits, but compressed about 1000 to 1.
-    _write(out, raw_zip([*_base_raw(base), zeros_member("xl/media/image1.bin", 50)]))
+    write_zip(out, raw_zip([*_base_raw(base), zeros_member("xl/media/image1.bin", 50)]))
 
 
 def _zip_bomb_overlap(out: Path, base: bytes, template: Path | None) -> None:
@@ -553,7 +553,7 @@ def _zip_bomb_overlap(out: Path, base: bytes, template: Path | None) -> None:
             alias_of=first,
         )
         members.append(alias)
-    _write(out, raw_zip(members))
+    write_zip(out, raw_zip(members))
 
 
 def _with_workbook_prolog(base: bytes, dtd: str, reference: str, into: str | None = None) -> bytes:
@@ -577,17 +577,17 @@ def _entity_bomb(out: Path, base: bytes, template: Path | None) -> None:
     lines = ['<!ENTITY lol0 "lol">']
     lines += [f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)]
     dtd = "<!DOCTYPE workbook [\n" + "\n".join(lines) + "\n]>"
-    _write(out, _with_workbook_prolog(base, dtd, "&lol9;"))
+    write_zip(out, _with_workbook_prolog(base, dtd, "&lol9;"))
 
 
 def _external_entity(out: Path, base: bytes, template: Path | None) -> None:
     dtd = '<!DOCTYPE sst [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
-    _write(out, _with_workbook_prolog(base, dtd, "&xxe;", into="xl/sharedStrings.xml"))
+    write_zip(out, _with_workbook_prolog(base, dtd, "&xxe;", into="xl/sharedStrings.xml"))
 
 
 def _named(extra: str | bytes) -> Builder:
     def build(out: Path, base: bytes, template: Path | None) -> None:
-        _write(out, raw_zip([*_base_raw(base), raw_member(extra, b"<x/>")]))
+        write_zip(out, raw_zip([*_base_raw(base), raw_member(extra, b"<x/>")]))
 
     return build
 
@@ -597,19 +597,19 @@ def _duplicate_names(out: Path, base: bytes, template: Path | None) -> None:
     part = _workbook_part(dict(zip_members(base)))
     first = next(m for m in members if m.name.decode() == part)
     second = raw_member(part, zlib.decompress(first.stored, -15) + b"<!-- a second copy -->")
-    _write(out, raw_zip([*members, second]))
+    write_zip(out, raw_zip([*members, second]))
 
 
 def _too_many_members(out: Path, base: bytes, template: Path | None) -> None:
     filler = [raw_member(f"customXml/item{i}.xml", b"<a/>", compress=False) for i in range(guard.MAX_MEMBERS)]
-    _write(out, raw_zip([*_base_raw(base), *filler]))
+    write_zip(out, raw_zip([*_base_raw(base), *filler]))
 
 
 def _encrypted_members(out: Path, base: bytes, template: Path | None) -> None:
     members = _base_raw(base)
     for member in members:
         member.flags |= 0x1
-    _write(out, raw_zip(members))
+    write_zip(out, raw_zip(members))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -706,7 +706,7 @@ def _openpyxl_case(change: Callable[[object], None]) -> Builder:
 
 
 def _unrelated_template(out: Path, base: bytes, template: Path | None) -> None:
-    _write(out, minimal_xlsx())
+    write_zip(out, minimal_xlsx())
 
 
 def _missing_sheet(workbook) -> None:
@@ -796,7 +796,7 @@ def _long_cell(out: Path, base: bytes, template: Path | None) -> None:
     for name, data in members.items():
         if _LONG_MARKER.encode() in data:
             members[name] = data.replace(_LONG_MARKER.encode(), text.encode())
-    _write(out, rezip(members.items()))
+    write_zip(out, rezip(members.items()))
 
 
 def _blank_formatted_rows(out: Path, base: bytes, template: Path | None) -> None:
@@ -824,7 +824,7 @@ def _blank_formatted_rows(out: Path, base: bytes, template: Path | None) -> None
         xml = xml.replace("</sheetData>", extra + "</sheetData>", 1)
     xml = re.sub(r'<dimension ref="([A-Z]+)(\d+):([A-Z]+)\d+"', rf'<dimension ref="\1\2:\g<3>{last + 100_000}"', xml)
     members[part] = xml.encode("utf-8")
-    _write(out, rezip(members.items()))
+    write_zip(out, rezip(members.items()))
 
 
 # --------------------------------------------------------------------------------------------------------------

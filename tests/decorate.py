@@ -101,7 +101,7 @@ def decorate(src: Path, dest: Path) -> dict[str, str]:
     parts[workbook] = _add_defined_name(parts[workbook])
     custom = _add_custom_property(parts)
 
-    _write(dest, parts, order)
+    write_zip(dest, parts, order)
     return {
         "sheet": sheet,
         "drawing": drawing,
@@ -234,7 +234,7 @@ def _read(path: Path) -> dict[str, bytes]:
         return {n: zf.read(n) for n in zf.namelist()}
 
 
-def _write(dest: Path, parts: dict[str, bytes], order: list[str]) -> None:
+def write_zip(dest: Path, parts: dict[str, bytes], order: list[str]) -> None:
     names = order + [n for n in parts if n not in order]
     with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
         for name in names:

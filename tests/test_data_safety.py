@@ -105,7 +105,7 @@ class XCell:
     text: str | None  # the shared or inline string, or the cached value
 
 
-def _unescape(text: str) -> str:
+def unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text)
 
 
@@ -117,7 +117,7 @@ def _string(element: ET.Element) -> str:
             parts.append(child.text or "")
         elif child.tag == MAIN + "r":
             parts.extend(t.text or "" for t in child.iter(MAIN + "t"))
-    return _unescape("".join(parts))
+    return unescape("".join(parts))
 
 
 def sheet_cells(path: Path) -> dict[str, dict[str, XCell]]:
@@ -149,7 +149,7 @@ def sheet_cells(path: Path) -> dict[str, dict[str, XCell]]:
                     inline = c.find(MAIN + "is")
                     text = _string(inline) if inline is not None else ""
                 else:
-                    text = _unescape(value.text) if value is not None and value.text is not None else None
+                    text = unescape(value.text) if value is not None and value.text is not None else None
                 cells[c.get("r", "")] = XCell(kind, c.find(MAIN + "f") is not None, text)
             out[entry.get("name", "")] = cells
     return out

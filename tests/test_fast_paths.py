@@ -26,26 +26,26 @@ from reentry_workbook.plan import schema
 from reentry_workbook.workbook import generate
 from reentry_workbook.workbook.formats import PlanWorksheet, _wrapped_count
 from reentry_workbook.workbook.lists import derived_formula, label_formula, name_formula
-from reentry_workbook.xlsx import package
+from reentry_workbook.xlsx import donor, opc, package, styles_merge, xmltext
 
 STEPS = schema.sheet("steps").name
 
 
-def _donor(tmp_path: Path, findings: int = 40) -> package._Package:
+def _donor(tmp_path: Path, findings: int = 40) -> opc.Package:
     many = [
         finding("step-overdue", STEPS, f"I{n + 3}", f"A-{n}", f"Action step A-{n} 'Step {n} & more' was due.")
         for n in range(1, findings + 1)
     ]
     path = tmp_path / "scratch.xlsx"
     write_summary_workbook(sample_report(many), path)
-    return package._Package.read(path)
+    return opc.Package.read(path)
 
 
 def _prefixed(text: str) -> str:
     """The same sheet with the spreadsheet namespace bound to the prefix x (as some writers do)."""
     root_end = text.index(">", text.index("<worksheet")) + 1
     head, body = text[:root_end], text[root_end:]
-    head = head.replace(f'xmlns="{package.MAIN_NS}"', f'xmlns:x="{package.MAIN_NS}"')
+    head = head.replace(f'xmlns="{opc.MAIN_NS}"', f'xmlns:x="{opc.MAIN_NS}"')
     body = body.replace("</", "\0").replace("<", "<x:").replace("\0", "</x:")
     return head.replace("<worksheet", "<x:worksheet") + body
 
@@ -53,15 +53,15 @@ def _prefixed(text: str) -> str:
 @pytest.mark.parametrize("keep_selected", [False, True])
 def test_summary_sheet_rewritten_by_pattern_matches_the_stream_of_tags(tmp_path: Path, keep_selected: bool) -> None:
     donor_pkg = _donor(tmp_path)
-    member = package._Package.read(generate.new_workbook(tmp_path / "plan.xlsx", example=True))
-    graft = package._Graft(member, donor_pkg, schema.SUMMARY_SHEET, 0)
+    member = opc.Package.read(generate.new_workbook(tmp_path / "plan.xlsx", example=True))
+    graft = package.Graft(member, donor_pkg, schema.SUMMARY_SHEET, 0)
     graft.run()
-    donor = graft._donor_sheet()
-    styles, dxfs = package._StyleMerge(graft, donor).run()
-    for text in (donor.text.text, _prefixed(donor.text.text)):
-        plain = package._rewrite_plain_tags(text, donor.strings, styles, dxfs, keep_selected)
-        stream = package._Editor(text)
-        package._rewrite_tags(stream, donor.strings, styles, dxfs, keep_selected)
+    sheet = graft._donor_sheet()
+    styles, dxfs = styles_merge.StyleMerge(graft, sheet).run()
+    for text in (sheet.text.text, _prefixed(sheet.text.text)):
+        plain = donor._rewrite_plain_tags(text, sheet.strings, styles, dxfs, keep_selected)
+        stream = xmltext.Editor(text)
+        donor._rewrite_tags(stream, sheet.strings, styles, dxfs, keep_selected)
         assert plain is not None
         assert plain == stream.result()
         assert 'inlineStr' in plain and 't="s"' not in plain
@@ -71,7 +71,7 @@ def test_a_sheet_that_is_not_plain_takes_the_stream_of_tags(tmp_path: Path) -> N
     donor_pkg = _donor(tmp_path, findings=3)
     text = donor_pkg.data["xl/worksheets/sheet1.xml"].decode()
     commented = text.replace("<sheetData>", "<sheetData><!-- <c r='Z1' s='9'/> -->", 1)
-    assert package._rewrite_plain_tags(commented, [], {}, {}, False) is None
+    assert donor._rewrite_plain_tags(commented, [], {}, {}, False) is None
 
 
 def test_shared_strings_read_by_pattern_match_the_parser(tmp_path: Path) -> None:
@@ -83,11 +83,11 @@ def test_shared_strings_read_by_pattern_match_the_parser(tmp_path: Path) -> None
         "<si/></sst>",
     )
     for source in (text, rich):
-        root = package._parse(source)
+        root = xmltext.parse_xml(source)
         for prefix in ("", "x:"):
-            items = root.find(package.MAIN_NS, "si")
-            parsed = [package._serialize(source, si, prefix, inner_only=True) for si in items]
-            assert package._plain_shared_strings(source, prefix) == parsed
+            items = root.find(opc.MAIN_NS, "si")
+            parsed = [donor.serialize(source, si, prefix, inner_only=True) for si in items]
+            assert donor.plain_shared_strings(source, prefix) == parsed
 
 
 def test_audited_copy_keeps_every_member_part_as_stored(tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_a_damaged_member_part_is_refused(tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.xlsx"
     damaged.write_bytes(bytes(data))
     with pytest.raises(Exception, match="damaged"):
-        package._Package.read(damaged)
+        opc.Package.read(damaged)
 
 
 PIECES = [*"ab é7.:-", "word", "x" * 14, "I-12", " - ", "--", "\t", "\xa0"]

@@ -21,12 +21,12 @@ from reentry_workbook.audit.summary_sheet import write_summary_workbook
 from reentry_workbook.errors import UnusableInputError, UsageError
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook import generate
-from reentry_workbook.xlsx import package
+from reentry_workbook.xlsx import opc, package
 from reentry_workbook.xlsx.atomic import atomic_path
 
 SUMMARY = schema.SUMMARY_SHEET
-MAIN = package.MAIN_NS
-REL = package.REL_NS
+MAIN = opc.MAIN_NS
+REL = opc.REL_NS
 MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 X15 = "http://schemas.microsoft.com/office/spreadsheetml/2010/11/main"
 STEPS = schema.sheet("steps").name
@@ -455,7 +455,7 @@ def test_member_without_a_styles_part(tmp_path: Path) -> None:
         ))
         zf.writestr("_rels/.rels", (
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
-            f'Id="a" Type="{package.REL_OFFICE_DOCUMENT}" Target="wb.xml"/></Relationships>'
+            f'Id="a" Type="{opc.REL_OFFICE_DOCUMENT}" Target="wb.xml"/></Relationships>'
         ))
         zf.writestr("wb.xml", (
             f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets><sheet name="{schema.COALITION_SHEET}" '
@@ -463,7 +463,7 @@ def test_member_without_a_styles_part(tmp_path: Path) -> None:
         ))
         zf.writestr("_rels/wb.xml.rels", (
             '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship '
-            f'Id="s1" Type="{package.REL_WORKSHEET}" Target="s/one.xml"/></Relationships>'
+            f'Id="s1" Type="{opc.REL_WORKSHEET}" Target="s/one.xml"/></Relationships>'
         ))
         zf.writestr("s/one.xml", (
             f'<worksheet xmlns="{MAIN}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>Coalition name'
@@ -522,7 +522,7 @@ def test_stale_calculation_chain_goes_with_the_old_summary(tmp_path: Path, membe
     summary_id = next(s.get("sheetId") for s in workbook_root(once).iter(f"{{{MAIN}}}sheet")
                       if s.get("name") == SUMMARY)
     content = parts(once)
-    rel = f'<Relationship Id="rIdCalc" Type="{package.REL_CALC_CHAIN}" Target="calcChain.xml"/></Relationships>'
+    rel = f'<Relationship Id="rIdCalc" Type="{opc.REL_CALC_CHAIN}" Target="calcChain.xml"/></Relationships>'
     ct = ('<Override PartName="/xl/calcChain.xml" ContentType="application/vnd.openxmlformats-officedocument.'
           'spreadsheetml.calcChain+xml"/></Types>')
 
@@ -591,7 +591,7 @@ def test_unusable_packages_get_one_clear_error(tmp_path: Path, member: Path) -> 
     with pytest.raises(UnusableInputError):
         graft(not_zip, tmp_path)
     strict = patch(member, tmp_path / "strict.xlsx", {"_rels/.rels": parts(member)["_rels/.rels"].replace(
-        package.REL_OFFICE_DOCUMENT.encode(), package.REL_STRICT_OFFICE_DOCUMENT.encode())})
+        opc.REL_OFFICE_DOCUMENT.encode(), opc.REL_STRICT_OFFICE_DOCUMENT.encode())})
     with pytest.raises(UnusableInputError, match="Strict Open XML"):
         graft(strict, tmp_path)
     broken = patch(member, tmp_path / "broken.xlsx", {"xl/workbook.xml": b"<workbook"})

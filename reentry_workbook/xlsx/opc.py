@@ -1,0 +1,338 @@
+"""The Open Packaging Conventions as a workbook uses them: namespaces and content types, relationships,
+the zip read member by member (raw bytes kept for parts copied unchanged) and written back with fixed
+timestamps."""
+
+from __future__ import annotations
+
+import posixpath
+import struct
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import defusedxml.ElementTree as SafeET
+
+from ..errors import OutputError, UnusableInputError
+from . import guard
+from .xmltext import Node, Unsupported, XmlText, parse_xml
+
+# -- namespaces, relationship and content types ----------------------------------------------------------
+
+MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+
+REL_OFFICE_DOCUMENT = REL_NS + "/officeDocument"
+REL_STRICT_OFFICE_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
+REL_WORKSHEET = REL_NS + "/worksheet"
+REL_STYLES = REL_NS + "/styles"
+REL_SHARED_STRINGS = REL_NS + "/sharedStrings"
+REL_CALC_CHAIN = REL_NS + "/calcChain"
+
+CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+CT_RELATIONSHIPS = "application/vnd.openxmlformats-package.relationships+xml"
+
+CONTENT_TYPES = "[Content_Types].xml"
+ROOT_RELS = "_rels/.rels"
+
+# The roles of the member parts a graft may rewrite; every other part is copied byte for byte.
+MAY_CHANGE: tuple[str, ...] = ("content types", "workbook", "workbook relationships", "styles")
+
+# Children of <styleSheet> and of <workbook> in the order the schema requires (for inserting a missing one).
+STYLE_ORDER = (
+    "numFmts", "fonts", "fills", "borders", "cellStyleXfs", "cellXfs", "cellStyles", "dxfs", "tableStyles",
+    "colors", "extLst",
+)
+WORKBOOK_ORDER = (
+    "fileVersion", "fileSharing", "workbookPr", "AlternateContent", "revisionPtr", "workbookProtection",
+    "bookViews", "sheets", "functionGroups", "externalReferences", "definedNames", "calcPr", "oleSize",
+    "customWorkbookViews", "pivotCaches", "smartTagPr", "smartTagTypes", "webPublishing", "fileRecoveryPr",
+    "webPublishObjects", "extLst",
+)
+FIRST_CUSTOM_NUMFMT = 164
+
+# Parts a grafted sheet may not bring: their ids must be unique across the workbook (tables, pivots,
+# slicers, timelines), which copying cannot promise. The summary sheet uses none of them.
+UNSUPPORTED_KINDS = ("table+xml", "pivot", "slicer", "timeline", "queryTable")
+
+
+# -- the package ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rel:
+    id: str
+    type: str
+    target: str
+    external: bool
+    node: Node
+    part: str | None  # resolved zip name of the target (internal, existing parts only)
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")  # zip local file header (APPNOTE 4.3.7)
+_CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")  # central directory file header (4.3.12)
+_END_RECORD = struct.Struct("<4s4H2LH")  # end of central directory record (4.3.16)
+
+
+def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, bytes], dict[str, memoryview]]:
+    """Every part's bytes, and its bytes as stored in the archive, from one read of the file.
+
+    Each part is inflated here from the stored bytes and checked against the size and CRC the archive declares,
+    so a part copied as stored is exactly the part that was read. (The guard has already bounded every size.)
+    """
+    def damaged(reason: str) -> UnusableInputError:
+        return UnusableInputError(f"{path.name} is damaged ({reason}); open it in Excel, save it again and retry")
+
+    try:
+        blob = memoryview(path.read_bytes())
+    except OSError as exc:
+        raise damaged(exc.strerror or "it cannot be read") from None
+    data: dict[str, bytes] = {}
+    stored: dict[str, memoryview] = {}
+    for info in infos:
+        at = info.header_offset
+        head = bytes(blob[at : at + _LOCAL_HEADER.size])
+        if len(head) != _LOCAL_HEADER.size or not head.startswith(b"PK\x03\x04"):
+            raise damaged(f"the part {info.filename} has no local header")
+        name_len, extra_len = _LOCAL_HEADER.unpack(head)[-2:]
+        name_at = at + _LOCAL_HEADER.size
+        encoding = "utf-8" if info.flag_bits & 0x800 else "cp437"
+        if bytes(blob[name_at : name_at + name_len]) != info.orig_filename.encode(encoding, "replace"):
+            raise damaged(f"the part {info.filename} is named differently in its local header")
+        begin = name_at + name_len + extra_len
+        raw = blob[begin : begin + info.compress_size]
+        if len(raw) != info.compress_size:
+            raise damaged(f"the part {info.filename} is cut short")
+        if info.compress_type == zipfile.ZIP_STORED:
+            content = bytes(raw)
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            try:
+                content = inflater.decompress(raw, info.file_size + 1)
+            except zlib.error as exc:
+                raise damaged(f"the part {info.filename} cannot be inflated: {exc}") from None
+            if not inflater.eof:
+                raise damaged(f"the part {info.filename} is cut short")
+        else:
+            raise damaged(f"the part {info.filename} uses compression method {info.compress_type}")
+        if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+            raise damaged(f"the part {info.filename} fails its checksum")
+        data[info.filename] = content
+        stored[info.filename] = raw
+    return data, stored
+
+
+class Package:
+    """A zip package read into memory (coalition workbooks are small; the guard bounds them)."""
+
+    def __init__(self, path: Path, zf: zipfile.ZipFile) -> None:
+        self.path = path
+        self.entries = zf.infolist()  # every zip entry, folders included, in the archive's order
+        self.infos = [i for i in self.entries if not i.is_dir()]
+        self.comment = zf.comment
+        # data: each part's bytes; stored: the same part as it sits in the archive (compressed), so that a copy
+        # of an unchanged part is written without compressing it again.
+        self.data, self.stored = _read_members(path, self.infos)
+        self.lower = {name.lower(): name for name in self.data}
+        if len(self.lower) != len(self.infos):
+            raise UnusableInputError(
+                f"{path.name} holds two entries with the same name; open it in Excel, save it again and retry"
+            )
+        self._xml: dict[str, tuple[XmlText, Node]] = {}
+        self._rels: dict[str, list[Rel]] = {}
+
+    @classmethod
+    def read(cls, path: Path) -> Package:
+        with guard.open_package(path) as zf:
+            return cls(path, zf)
+
+    def name(self, part: str) -> str | None:
+        """The zip name of ``part`` (part names are case-insensitive)."""
+        return self.lower.get(part.lstrip("/").lower())
+
+    def xml(self, part: str) -> tuple[XmlText, Node]:
+        if part not in self._xml:
+            raw = self.data[part]
+            try:
+                SafeET.fromstring(raw)  # well-formed, and no entity tricks
+                doc = XmlText.decode(raw)
+                self._xml[part] = (doc, parse_xml(doc.text))
+            except Unsupported:
+                raise
+            except Exception as exc:
+                raise Unsupported(f"{part} is not well-formed XML ({exc})") from None
+        return self._xml[part]
+
+    def rels(self, source: str) -> list[Rel]:
+        """Relationships of part ``source`` ('' for the package itself)."""
+        if source in self._rels:
+            return self._rels[source]
+        name = self.name(rels_name(source))
+        if name is None:
+            return []
+        _, root = self.xml(name)
+        out: list[Rel] = []
+        for node in root.children:
+            if node.local != "Relationship":
+                continue
+            target = node.get("Target") or ""
+            external = (node.get("TargetMode") or "").lower() == "external"
+            part = None if external else self.name(resolve_target(source, target) or "")
+            out.append(Rel(node.get("Id") or "", node.get("Type") or "", target, external, node, part))
+        self._rels[source] = out
+        return out
+
+
+def rels_name(part: str) -> str:
+    """Name of the relationships part of ``part`` ('' is the package itself)."""
+    folder, base = posixpath.split(part)
+    return posixpath.join(folder, "_rels", base + ".rels")
+
+
+def resolve_target(source: str, target: str) -> str | None:
+    """Zip name a relationship target points to, or None when it leaves the package."""
+    target = unquote(target.split("#", 1)[0])
+    if not target:
+        return None
+    path = target[1:] if target.startswith("/") else posixpath.join(posixpath.dirname(source), target)
+    path = posixpath.normpath(path)
+    if path.startswith("..") or path.startswith("/") or path == ".":
+        return None
+    return path
+
+
+def relative_target(source: str, part: str) -> str:
+    return quote(posixpath.relpath(part, posixpath.dirname(source) or "."), safe="/-._~")
+
+
+def part_closure(pkg: Package, start: str) -> list[str]:
+    """``start`` and every part reachable from it through internal relationships, in discovery order."""
+    seen = [start]
+    queue = [start]
+    while queue:
+        part = queue.pop(0)
+        for rel in pkg.rels(part):
+            if rel.part and rel.part not in seen:
+                seen.append(rel.part)
+                queue.append(rel.part)
+    return seen
+
+
+def reachable_parts(pkg: Package, skip: tuple[str, str] | None) -> set[str]:
+    """Parts reachable from the package root, ignoring relationship ``skip`` = (source part, Id)."""
+    seen: set[str] = set()
+    queue = [""]
+    while queue:
+        part = queue.pop()
+        for rel in pkg.rels(part):
+            if skip and part == skip[0] and rel.id == skip[1]:
+                continue
+            if rel.part and rel.part not in seen:
+                seen.add(rel.part)
+                queue.append(rel.part)
+    return seen
+
+
+@dataclass
+class ContentTypes:
+    doc: XmlText
+    root: Node
+    defaults: dict[str, str]
+    overrides: dict[str, Node]
+
+    @classmethod
+    def read(cls, pkg: Package) -> ContentTypes:
+        name = pkg.name(CONTENT_TYPES)
+        if name is None:
+            raise Unsupported("the package has no [Content_Types].xml")
+        doc, root = pkg.xml(name)
+        defaults = {
+            (n.get("Extension") or "").lower(): n.get("ContentType") or ""
+            for n in root.children
+            if n.local == "Default"
+        }
+        overrides = {(n.get("PartName") or "").lstrip("/").lower(): n for n in root.children if n.local == "Override"}
+        return cls(doc, root, defaults, overrides)
+
+    def of(self, part: str) -> str | None:
+        node = self.overrides.get(part.lower())
+        if node is not None:
+            return node.get("ContentType")
+        ext = posixpath.splitext(part)[1].lstrip(".").lower()
+        return self.defaults.get(ext)
+
+
+@dataclass
+class ZipEntry:
+    name: str
+    data: bytes
+    info: zipfile.ZipInfo | None  # the member's zip entry it replaces or copies; None for a new part
+    stored: memoryview | None = None  # an unchanged part's bytes as stored in the member's archive
+
+
+# -- writing the zip ------------------------------------------------------------------------------------
+
+
+def write_zip(dest: Path, entries: list[ZipEntry], comment: bytes) -> None:
+    """Write the zip archive: unchanged parts as they were stored (not compressed again), new ones deflated.
+
+    The guard bounds a member's package far below the classic zip format's 4 GB and 65,535 entries.
+    """
+    directory: list[bytes] = []
+    offset = 0
+    try:
+        with open(dest, "wb") as fh:
+            for entry in entries:
+                name, flags = _zip_name(entry.name)
+                if entry.info is not None:
+                    when = max(entry.info.date_time, (1980, 1, 1, 0, 0, 0))
+                    attributes = entry.info.external_attr
+                    stored_as_is = entry.info.compress_type == zipfile.ZIP_STORED
+                    method = zipfile.ZIP_STORED if stored_as_is else zipfile.ZIP_DEFLATED
+                else:
+                    when, attributes, method = (1980, 1, 1, 0, 0, 0), 0o600 << 16, zipfile.ZIP_DEFLATED
+                if entry.stored is not None and entry.info is not None and entry.info.compress_type == method:
+                    payload: bytes | memoryview = entry.stored
+                    crc, size = entry.info.CRC, entry.info.file_size
+                else:
+                    crc, size = zlib.crc32(entry.data), len(entry.data)
+                    payload = entry.data if method == zipfile.ZIP_STORED else _deflate(entry.data)
+                year, month, day, hour, minute, second = when
+                dos_time = hour << 11 | minute << 5 | second // 2
+                dos_date = (year - 1980) << 9 | month << 5 | day
+                fields = (flags, method, dos_time, dos_date, crc, len(payload), size, len(name))
+                if offset + len(payload) + len(name) + _LOCAL_HEADER.size > 0xFFFFFFFF or len(directory) == 0xFFFF:
+                    raise OutputError(f"the workbook is too large to write as {dest.name}; please report this")
+                fh.write(_LOCAL_HEADER.pack(b"PK\x03\x04", 20, 0, *fields, 0))
+                fh.write(name)
+                fh.write(payload)
+                # version made by 2.0 on Unix (the attributes are Unix modes), no extra field, comment or disk
+                directory.append(
+                    _CENTRAL_HEADER.pack(b"PK\x01\x02", 20, 3, 20, 0, *fields, 0, 0, 0, 0, attributes, offset) + name
+                )
+                offset += _LOCAL_HEADER.size + len(name) + len(payload)
+            central = b"".join(directory)
+            count = len(directory)
+            fh.write(central)
+            fh.write(_END_RECORD.pack(b"PK\x05\x06", 0, 0, count, count, len(central), offset, len(comment)))
+            fh.write(comment)
+    except OSError as exc:
+        raise OutputError(f"could not write {dest} ({exc.strerror}); check the disk and the folder") from None
+
+
+def _zip_name(name: str) -> tuple[bytes, int]:
+    """A part name as the archive stores it, and the flag that marks it UTF-8 when it is not ASCII."""
+    try:
+        return name.encode("ascii"), 0
+    except UnicodeEncodeError:
+        return name.encode("utf-8"), 0x800
+
+
+def _deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()

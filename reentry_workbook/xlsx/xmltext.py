@@ -1,0 +1,297 @@
+"""A small XML tokenizer that keeps offsets, and an editor that changes a part's text at those offsets:
+prefixes, declarations and unknown extensions stay exactly as they were."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+XML_NS = "http://www.w3.org/XML/1998/namespace"
+
+
+class Unsupported(Exception):
+    """A package this module cannot edit safely; turned into a typed error with the file's name."""
+
+
+# -- a tokenizer that keeps offsets ---------------------------------------------------------------------
+
+_MARKUP = re.compile(
+    r"<!--.*?-->"
+    r"|<!\[CDATA\[.*?\]\]>"
+    r"|<\?.*?\?>"
+    r"|<!(?P<decl>[A-Za-z]+)"
+    r"|<(?P<close>/)?(?P<name>[A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)"
+    r"(?P<attrs>(?:\s+[^\s=/<>\"']+\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(?P<empty>/)?>",
+    re.S,
+)
+_ATTR = re.compile(r"([^\s=/<>\"']+)\s*=\s*(?:\"([^\"<]*)\"|'([^'<]*)')")
+_CHAR_REF = re.compile(r"&(#x[0-9A-Fa-f]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def unescape(raw: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        ref = m.group(1)
+        if ref.startswith("#x"):
+            return chr(int(ref[2:], 16))
+        if ref.startswith("#"):
+            return chr(int(ref[1:]))
+        return _NAMED[ref]
+
+    return _CHAR_REF.sub(sub, raw)
+
+
+def escape_attr(value: str) -> str:
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    )
+
+
+@dataclass
+class Attr:
+    qname: str
+    value: str  # unescaped
+    span: tuple[int, int]  # offsets of the raw value, inside the quotes
+    name_start: int  # offset of the attribute's name
+
+
+@dataclass(eq=False)
+class Node:
+    """An element of a parsed XML text: names, attributes and the offsets of its tags."""
+
+    qname: str
+    start: int  # offsets of the start tag
+    end: int
+    attrs: list[Attr]
+    nsmap: dict[str, str]
+    parent: Node | None
+    empty: bool
+    close_start: int = -1  # offsets of the end tag (equal to start/end for an empty element)
+    close_end: int = -1
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        return self.qname.split(":", 1)[0] if ":" in self.qname else ""
+
+    @property
+    def local(self) -> str:
+        return self.qname.split(":", 1)[-1]
+
+    @property
+    def ns(self) -> str | None:
+        return self.nsmap.get(self.prefix)
+
+    def is_(self, ns: str, local: str) -> bool:
+        return self.local == local and self.ns == ns
+
+    def attr(self, local: str, ns: str | None = None) -> Attr | None:
+        """The attribute ``local`` without a namespace, or in namespace ``ns``."""
+        for a in self.attrs:
+            if a.qname.startswith("xmlns"):
+                continue
+            prefix, _, name = a.qname.rpartition(":")
+            if name != local:
+                continue
+            if ns is None and not prefix:
+                return a
+            if ns is not None and prefix and self.nsmap.get(prefix) == ns:
+                return a
+        return None
+
+    def get(self, local: str, default: str | None = None, ns: str | None = None) -> str | None:
+        a = self.attr(local, ns)
+        return a.value if a else default
+
+    def find(self, ns: str, local: str) -> list[Node]:
+        return [c for c in self.children if c.is_(ns, local)]
+
+    def first(self, ns: str, local: str) -> Node | None:
+        found = self.find(ns, local)
+        return found[0] if found else None
+
+    def iter(self) -> Iterator[Node]:
+        yield self
+        for child in self.children:
+            yield from child.iter()
+
+    def prefix_for(self, ns: str) -> str | None:
+        """A prefix bound to ``ns`` where this element is ('' for the default namespace)."""
+        if self.nsmap.get("") == ns:
+            return ""
+        for prefix, uri in self.nsmap.items():
+            if uri == ns and prefix:
+                return prefix
+        return None
+
+
+def xml_tokens(text: str) -> Iterator[re.Match[str]]:
+    """The element tags of ``text``, in order (comments, CDATA and processing instructions are skipped);
+    raise Unsupported on anything that is not plain XML."""
+    pos = 0
+    find = text.find
+    for m in _MARKUP.finditer(text):
+        if find("<", pos, m.start()) >= 0:
+            raise Unsupported("markup the tokenizer does not understand")
+        pos = m.end()
+        if m.group("name") is None:
+            if m.group("decl"):
+                raise Unsupported("a DOCTYPE or entity declaration")
+            continue  # comment, CDATA, processing instruction
+        yield m
+    if find("<", pos) >= 0:
+        raise Unsupported("XML that ends early")
+
+
+def tag_attributes(m: re.Match[str]) -> list[Attr]:
+    """The attributes of a start tag found by ``xml_tokens``, with the offsets of their values."""
+    raw = m.group("attrs")
+    if not raw:
+        return []
+    base = m.start("attrs")
+    out: list[Attr] = []
+    for am in _ATTR.finditer(raw):
+        group = 2 if am.group(2) is not None else 3
+        value = am.group(group)
+        if "&" in value:
+            value = unescape(value)
+        out.append(Attr(am.group(1), value, (base + am.start(group), base + am.end(group)), base + am.start(1)))
+    return out
+
+
+def ns_scope(outer: dict[str, str], attrs: list[Attr]) -> dict[str, str]:
+    """The namespace prefixes in force inside an element: ``outer``, or a copy with its declarations added.
+
+    Elements that declare nothing share their parent's mapping, which is never changed afterwards.
+    """
+    scope = outer
+    for a in attrs:
+        if a.qname == "xmlns" or a.qname.startswith("xmlns:"):
+            if scope is outer:
+                scope = dict(outer)
+            scope[a.qname[6:]] = a.value  # "" for the default namespace
+    return scope
+
+
+def parse_xml(text: str) -> Node:
+    """Parse ``text`` into offset-carrying nodes; raise Unsupported on anything not plain XML."""
+    root: Node | None = None
+    stack: list[Node] = []
+    base = {"xml": XML_NS}
+    for m in xml_tokens(text):
+        name = m.group("name")
+        if m.group("close"):
+            if not stack or stack[-1].qname != name:
+                raise Unsupported("an end tag that does not match its start tag")
+            node = stack.pop()
+            node.close_start, node.close_end = m.start(), m.end()
+            continue
+        parent = stack[-1] if stack else None
+        attrs = tag_attributes(m)
+        nsmap = ns_scope(parent.nsmap if parent is not None else base, attrs)
+        node = Node(name, m.start(), m.end(), attrs, nsmap, parent, bool(m.group("empty")))
+        if parent is not None:
+            parent.children.append(node)
+        elif root is not None:
+            raise Unsupported("more than one root element")
+        else:
+            root = node
+        if node.empty:
+            node.close_start, node.close_end = node.start, node.end
+        else:
+            stack.append(node)
+    if stack or root is None:
+        raise Unsupported("XML that ends early")
+    return root
+
+
+class Editor:
+    """Collects replacements at offsets of a text and applies them at once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.edits: list[tuple[int, int, int, str]] = []
+
+    def replace(self, start: int, end: int, new: str) -> None:
+        self.edits.append((start, end, len(self.edits), new))
+
+    def insert(self, pos: int, new: str) -> None:
+        self.replace(pos, pos, new)
+
+    def remove(self, node: Node) -> None:
+        self.replace(node.start, node.close_end, "")
+
+    def set_attr(self, node: Node, qname: str, value: str) -> None:
+        for a in node.attrs:
+            if a.qname == qname:
+                self.replace(a.span[0], a.span[1], escape_attr(value))
+                return
+        tag_end = node.end - (2 if node.empty else 1)
+        self.insert(tag_end, f' {qname}="{escape_attr(value)}"')
+
+    def drop_attr(self, attrs: list[Attr], qname: str) -> None:
+        for a in attrs:
+            if a.qname == qname:
+                start = a.name_start  # from the whitespace before the name to the closing quote
+                while self.text[start - 1].isspace():
+                    start -= 1
+                self.replace(start, a.span[1] + 1, "")
+
+    def append_children(self, node: Node, items: str, count: int | None = None) -> None:
+        """Add ``items`` as the last children of ``node`` (opening it up when it is empty)."""
+        if not node.empty:
+            self.insert(node.close_start, items)
+            if count is not None:
+                self.set_attr(node, "count", str(count))
+            return
+        head = self.text[node.start : node.end - 2].rstrip()
+        found = node.attr("count")
+        if count is not None and found is not None:
+            head = self.text[node.start : found.span[0]] + str(count) + self.text[found.span[1] : node.end - 2].rstrip()
+        elif count is not None:
+            head += f' count="{count}"'
+        self.replace(node.start, node.end, f"{head}>{items}</{node.qname}>")
+
+    @property
+    def changed(self) -> bool:
+        return any(start != end or new for start, end, _, new in self.edits)
+
+    def result(self) -> str:
+        # In text order, joined once (linear in the text); at one offset the insertions made there come first,
+        # in the order they were made, then a replacement starting there.
+        pieces: list[str] = []
+        pos = 0
+        for start, end, _, new in sorted(self.edits, key=lambda e: (e[0], e[1] > e[0], e[2])):
+            if start < pos:
+                raise AssertionError("overlapping edits")
+            pieces += (self.text[pos:start], new)
+            pos = end
+        pieces.append(self.text[pos:])
+        return "".join(pieces)
+
+
+# -- encodings ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class XmlText:
+    text: str
+    encoding: str
+    bom: bytes
+
+    @classmethod
+    def decode(cls, data: bytes) -> XmlText:
+        for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+            if data.startswith(bom):
+                return cls(data[len(bom) :].decode(enc), enc, bom)
+        head = data[:100]
+        if head.startswith(b"<\x00"):
+            return cls(data.decode("utf-16-le"), "utf-16-le", b"")
+        if head.startswith(b"\x00<"):
+            return cls(data.decode("utf-16-be"), "utf-16-be", b"")
+        return cls(data.decode("utf-8"), "utf-8", b"")
+
+    def encode(self, text: str) -> bytes:
+        return self.bom + text.encode(self.encoding)
