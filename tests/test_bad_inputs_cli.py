@@ -27,8 +27,8 @@ from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.schema import Kind
-from reentry_workbook.xlsx.cells import column_letter
 from reentry_workbook.xlsx.guard import open_package
+from reentry_workbook.xlsx.refs import column_letter
 
 MAX_PEAK_MB = 500
 AUDIT_STEPS = schema.sheet("steps")

@@ -35,7 +35,7 @@ from reentry_workbook.cycle.packets import make_packets
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.schema import Kind
 from reentry_workbook.workbook.generate import new_workbook
-from reentry_workbook.xlsx.cells import column_letter
+from reentry_workbook.xlsx.refs import column_letter
 
 AS_OF = "2027-03-01"
 

@@ -25,7 +25,7 @@ from reentry_workbook.audit.reader import ReadResult, read_plan
 from reentry_workbook.errors import TemplateMismatchError, UnsafeArchiveError
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding
-from reentry_workbook.xlsx import cells, guard
+from reentry_workbook.xlsx import cells, guard, refs, sheet_cells
 
 STEPS = schema.sheet("steps")
 GOALS = schema.sheet("goals")
@@ -86,7 +86,7 @@ def put(wb: openpyxl.Workbook, sheet: schema.Sheet, row: int, header_row: int = 
 
 
 def letter(wb: openpyxl.Workbook, sheet: schema.Sheet, key: str, header_row: int = 1) -> str:
-    return cells.column_letter(column_of(wb[sheet.name], sheet, key, header_row) - 1)
+    return refs.column_letter(column_of(wb[sheet.name], sheet, key, header_row) - 1)
 
 
 def set_coalition(wb: openpyxl.Workbook, **values: Any) -> None:
@@ -206,7 +206,7 @@ def test_the_template_identity_and_cells_are_recorded(template: Path) -> None:
     assert source.file == str(template)
     assert source.date1904 is False
     for sheet in schema.SHEETS:
-        assert source.columns[sheet.key] == {c.key: cells.column_letter(i) for i, c in enumerate(sheet.columns)}
+        assert source.columns[sheet.key] == {c.key: refs.column_letter(i) for i, c in enumerate(sheet.columns)}
     assert set(source.coalition_cells) == {f.key for f in schema.COALITION_FIELDS}
     assert result.findings == []
     assert all(not result.plan.rows(s.key) for s in schema.SHEETS)
@@ -793,7 +793,7 @@ def test_columns_beyond_z_are_read(tmp_path: Path) -> None:
     put(wb, STEPS, 2, id="A-1", step="x", notes="far to the right")
     result = read_both(save(wb, tmp_path))
     assert rows(result, STEPS)["A-1"]["notes"] == "far to the right"
-    assert result.plan.source.columns["steps"]["notes"] == cells.column_letter(len(headers) - 1)
+    assert result.plan.source.columns["steps"]["notes"] == refs.column_letter(len(headers) - 1)
 
 
 def test_a_document_type_declaration_in_the_shared_strings_is_refused(template: Path) -> None:
@@ -821,7 +821,7 @@ def test_values_typed_in_libreoffice_read_back(tmp_path: Path) -> None:
     template = save(wb, tmp_path, "laid-out.xlsx")
 
     def at(sheet: schema.Sheet, key: str, row: int = schema.FIRST_DATA_ROW) -> str:
-        return f"{cells.column_letter([c.key for c in sheet.columns].index(key))}{row}"
+        return f"{refs.column_letter([c.key for c in sheet.columns].index(key))}{row}"
 
     typed = [
         (GOALS, "goal", "Fewer people released with no address"),
@@ -879,7 +879,7 @@ _CELL_VALUES = st.one_of(
 )
 
 
-def _cells_of(book: cells.Workbook, name: str) -> dict[tuple[int, int], cells.Cell]:
+def _cells_of(book: cells.Workbook, name: str) -> dict[tuple[int, int], sheet_cells.Cell]:
     return {(r, c): cell for r, c, cell in book.read_sheet(name).iter_cells()}
 
 
@@ -907,6 +907,6 @@ def test_the_fast_and_the_exact_cell_readers_agree(tmp_path: Path, grid: dict, m
     wb.save(path)
     with guard.open_package(path) as zf:
         fast, exact = cells.open_workbook(zf), cells.open_workbook(zf, fast=False)
-        assert isinstance(fast.read_sheet("Cells"), cells._DenseCells)  # the scan accepts what openpyxl writes
+        assert isinstance(fast.read_sheet("Cells"), sheet_cells.DenseCells)  # the scan accepts what openpyxl writes
         assert _cells_of(fast, "Cells") == _cells_of(exact, "Cells")
         fast.close()

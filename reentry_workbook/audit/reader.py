@@ -28,8 +28,10 @@ from ..plan.dates import TEXT_DATE, UNREADABLE, read_date
 from ..plan.ids import label_index, normalise_id, parse_reference
 from ..plan.model import Finding, Plan, Record, Source
 from ..plan.schema import Column, Kind, Sheet
-from ..xlsx.cells import FORMULA, VALUE, SheetCells, SheetRef, Workbook, cell_ref, column_letter, open_workbook
+from ..xlsx.cells import Workbook, open_workbook
 from ..xlsx.guard import open_package
+from ..xlsx.refs import cell_ref, column_letter
+from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells, SheetRef
 
 HEADER_SCAN_ROWS = 10  # rows searched for the header row (a member may insert title rows above it)
 _SHOWN_TEXT = 60  # characters of a cell's text quoted in a message

@@ -1,0 +1,194 @@
+"""The fast path of the cell reader: python-calamine reads the values, and a scan of the worksheet's XML
+finds every formula and error cell. Taken only when the XML is plain enough for the scan to be exact."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .refs import parse_range
+from .sheet_cells import ERROR, FORMULA, DenseCells, SheetCells, SheetRef
+
+# --- the fast path's scan ------------------------------------------------------------------------------------
+
+if TYPE_CHECKING:
+    from .cells import Workbook
+
+
+@dataclass
+class _Scan:
+    flags: dict[tuple[int, int], tuple[str, str]]
+    merged: list[tuple[int, int, int, int]]
+
+
+_ENCODING = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_PROCESSING = re.compile(rb"\s*<\?.*?\?>", re.DOTALL)
+_ROOT = re.compile(rb"\s*<(?:[A-Za-z_][\w.-]*:)?[A-Za-z_][\w.-]*([^>]*)>")
+_XMLNS = re.compile(rb"""xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_MAIN_NAMESPACES = (
+    b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+)
+_SAFE_ENCODINGS = (b"utf-8", b"utf8", b"us-ascii", b"ascii")
+
+
+@functools.lru_cache(maxsize=8)
+def _patterns(prefix: bytes) -> tuple[re.Pattern[bytes], ...]:
+    p = re.escape(prefix)
+    return (
+        re.compile(b"<" + p + rb"sheetData([^>]*)>"),
+        # a row or cell whose reference is not its first attribute, or lies beyond row 99,999 or column Z
+        re.compile(b"<" + p + rb'(?:c|row)(?! r="[A-Za-z]?\d{1,5}")[\s>/]'),
+        re.compile(b"<" + p + rb"f[\s/>]"),
+        re.compile(
+            b"<"
+            + p
+            + rb'c r="([A-Za-z]{1,3})(\d{1,7})"[^>]*>\s*()<'
+            + p
+            + rb"f(?:\s[^>]*)?(?:/>|>([^<]*)</"
+            + p
+            + rb"f>)"
+        ),
+        re.compile(b"<" + p + rb'c r="([A-Za-z]{1,3})(\d{1,7})"[^>]*>'),
+        re.compile(rb"""\st\s*=\s*["']e["']"""),
+        re.compile(rb"\s*<" + p + rb"v>([^<]*)</" + p + rb"v>"),
+    )
+
+
+def _main_prefix(data: bytes, pos: int) -> bytes | None:
+    """The one namespace prefix (``b""`` for the default namespace) the root element binds to SpreadsheetML."""
+    while m := _PROCESSING.match(data, pos):
+        pos = m.end()
+    root = _ROOT.match(data, pos)
+    if root is None:
+        return None
+    bound = [
+        (m[1] or b"") for m in _XMLNS.finditer(root[1]) if (m[2] if m[2] is not None else m[3]) in _MAIN_NAMESPACES
+    ]
+    return bound[0] if len(bound) == 1 else None
+
+
+def _scan_sheet(data: bytes) -> _Scan | None:
+    """Find the formula and error cells and the merged ranges of a worksheet's XML, when a scan of the text
+    can do that exactly; ``None`` when the exact path must read the part. Works in place: no copy of the part."""
+    first = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if not data.startswith(b"<", first) or b"<!" in data:
+        return None
+    enc = _ENCODING.match(data, first)
+    if enc and enc[1].lower().replace(b"_", b"-") not in _SAFE_ENCODINGS:
+        return None
+    bound = _main_prefix(data, first)
+    if bound is None:
+        return None
+    prefix = bound + b":" if bound else b""
+    sheet_data, untagged, any_f, formula_cell, cell_start, error_type, error_value = _patterns(prefix)
+    m = sheet_data.search(data, first)
+    if m is None:
+        return _Scan({}, _merged_ranges(data, first)) if b"sheetData" not in data else None
+    if b"xmlns" in m[1]:
+        return None
+    if m[1].endswith(b"/"):
+        return _Scan({}, _merged_ranges(data, m.end()))
+    begin, end = m.end(), data.find(b"</" + prefix + b"sheetData>", m.end())
+    if end < 0 or any(data.find(mark, begin, end) >= 0 for mark in (b"<?", b"xmlns", b"sheetData")):
+        return None
+    if untagged.search(data, begin, end) and not _grid_is_small(data, begin, end, prefix):
+        return None  # a cell's place is implicit, or the grid python-calamine would allocate is too large
+    flags: dict[tuple[int, int], tuple[str, str]] = {}
+    columns: dict[bytes, int] = {}
+    for f in any_f.finditer(data, begin, end):
+        # The formula must be the first child of the cell whose start tag is the last tag before it.
+        hit = formula_cell.match(data, data.rfind(b"<", begin, f.start()), end)
+        if hit is None or hit.start(3) != f.start():
+            return None  # a formula that is not the first child of a cell: let the parser judge
+        letters, digits, _, body = hit.groups()
+        flags[(int(digits) - 1, _column_index(letters, columns))] = (FORMULA, _xml_text(body).strip())
+    for quote in (b'"e"', b"'e'"):
+        at = data.find(quote, begin, end)
+        while at >= 0:
+            tag = data.rfind(b"<", begin, at)
+            hit = cell_start.match(data, tag, end)
+            if hit is not None and hit.end() > at and error_type.search(data, tag, hit.end()):
+                where = (int(hit[2]) - 1, _column_index(hit[1], columns))
+                if where not in flags:
+                    value = error_value.match(data, hit.end(), end)
+                    flags[where] = (ERROR, _xml_text(value[1]).strip() if value else "")
+            at = data.find(quote, at + 1, end)
+    return _Scan(flags, _merged_ranges(data, end))
+
+
+MAX_FAST_GRID = 4_000_000  # cells of the dense grid python-calamine allocates for a sheet read on the fast path
+
+
+def _grid_is_small(data: bytes, begin: int, end: int, prefix: bytes) -> bool:
+    """Whether every row and cell carries its reference first and the sheet's grid stays small (the slow check,
+    run when a reference lies beyond row 99,999 or column Z)."""
+    p = re.escape(prefix)
+    if re.compile(b"<" + p + rb'(?:c|row)(?! r=")[\s>/]').search(data, begin, end):
+        return False
+    rows = [int(n) for n in re.compile(b"<" + p + rb'row r="(\d+)"').findall(data, begin, end)]
+    refs = re.compile(b"<" + p + rb'c r="([A-Za-z]+)(\d+)"').findall(data, begin, end)
+    last_row = max([*rows, *(int(digits) for _, digits in refs)], default=0)
+    columns: dict[bytes, int] = {}
+    last_col = max((_column_index(letters, columns) for letters, _ in refs), default=0) + 1
+    return last_row * last_col <= MAX_FAST_GRID
+
+
+def _column_index(letters: bytes, cache: dict[bytes, int]) -> int:
+    col = cache.get(letters)
+    if col is None:
+        col = 0
+        for ch in letters.upper():
+            col = col * 26 + ch - 64
+        col -= 1
+        cache[letters] = col
+    return col
+
+
+def _xml_text(raw: bytes) -> str:
+    text = raw.decode("utf-8", "replace")
+    if "&" not in text:
+        return text
+    plain = text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">")
+    if "&" in plain.replace("&amp;", ""):
+        return html.unescape(text)  # character references (and anything else): the full rules
+    return plain.replace("&amp;", "&")  # only the five named entities, &amp; last
+
+
+_MERGE_CELL = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?ref\s*=\s*["']([^"']+)["']""")
+
+
+def _merged_ranges(data: bytes, pos: int) -> list[tuple[int, int, int, int]]:
+    out = []
+    for m in _MERGE_CELL.finditer(data, pos):
+        found = parse_range(m[1].decode("ascii", "replace"))
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def read_fast(book: Workbook, ref: SheetRef) -> SheetCells | None:
+    filename = book.zf.filename
+    if not filename or not Path(filename).is_file():
+        return None
+    data = book._read_part(ref.part) or b""
+    scan = _scan_sheet(data)
+    del data  # not needed while python-calamine reads the part again
+    if scan is None:
+        return None
+    try:
+        import python_calamine
+
+        if book._calamine is None:
+            if book._strings_part is not None:
+                book._refuse_dtd(book._strings_part)
+            book._calamine = python_calamine.CalamineWorkbook.from_path(filename)
+        grid = book._calamine.get_sheet_by_name(ref.name).to_python(skip_empty_area=False)
+    except Exception:  # calamine could not read it: the exact path says what is wrong
+        book._calamine_failed = True
+        return None
+    return DenseCells(ref.name, grid, scan.flags, scan.merged)
