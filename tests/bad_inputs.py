@@ -34,7 +34,7 @@ from pathlib import Path
 
 from reentry_workbook import errors
 from reentry_workbook.plan import schema
-from reentry_workbook.xlsx import guard
+from reentry_workbook.xlsx import limits
 
 UNUSABLE = "unusable"
 AUDITS = "audits"
@@ -601,7 +601,7 @@ def _duplicate_names(out: Path, base: bytes, template: Path | None) -> None:
 
 
 def _too_many_members(out: Path, base: bytes, template: Path | None) -> None:
-    filler = [raw_member(f"customXml/item{i}.xml", b"<a/>", compress=False) for i in range(guard.MAX_MEMBERS)]
+    filler = [raw_member(f"customXml/item{i}.xml", b"<a/>", compress=False) for i in range(limits.MAX_MEMBERS)]
     write_zip(out, raw_zip([*_base_raw(base), *filler]))
 
 
@@ -914,7 +914,7 @@ CASES: dict[str, Case] = {
             "too-many-members",
             "too-many-members.xlsx",
             _UNSAFE,
-            f"more than {guard.MAX_MEMBERS:,} parts",
+            f"more than {limits.MAX_MEMBERS:,} parts",
             _too_many_members,
         ),
         _guard(

@@ -29,28 +29,28 @@ from bad_inputs import (
 
 from reentry_workbook import errors
 from reentry_workbook.plan import schema
-from reentry_workbook.xlsx import guard
+from reentry_workbook.xlsx import guard, limits, sniff
 
 GUARD_CASES = [name for name in ARCHIVE_CASES if CASES[name].stage == "guard"]
 
 # What sniff() says of each archive-level case.
 SNIFFED = {
-    "empty": guard.FORMAT_EMPTY,
-    "random-bytes": guard.FORMAT_UNKNOWN,
-    "csv-renamed": guard.FORMAT_CSV,
-    "text-renamed": guard.FORMAT_TEXT,
-    "truncated": guard.FORMAT_DAMAGED_ZIP,
-    "no-workbook-part": guard.FORMAT_ZIP,
-    "password-protected": guard.FORMAT_ENCRYPTED,
-    "legacy-xls": guard.FORMAT_XLS,
-    "ods": guard.FORMAT_ODS,
-    "xlsb": guard.FORMAT_XLSB,
-    "word-document": guard.FORMAT_OFFICE_OTHER,
-    "numbers-document": guard.FORMAT_NUMBERS,
-    "pdf-document": guard.FORMAT_PDF,
-    "html-as-xls": guard.FORMAT_HTML,
-    "xml-spreadsheet-2003": guard.FORMAT_XML,
-    "xlsm-macros": guard.FORMAT_XLSM,
+    "empty": sniff.FORMAT_EMPTY,
+    "random-bytes": sniff.FORMAT_UNKNOWN,
+    "csv-renamed": sniff.FORMAT_CSV,
+    "text-renamed": sniff.FORMAT_TEXT,
+    "truncated": sniff.FORMAT_DAMAGED_ZIP,
+    "no-workbook-part": sniff.FORMAT_ZIP,
+    "password-protected": sniff.FORMAT_ENCRYPTED,
+    "legacy-xls": sniff.FORMAT_XLS,
+    "ods": sniff.FORMAT_ODS,
+    "xlsb": sniff.FORMAT_XLSB,
+    "word-document": sniff.FORMAT_OFFICE_OTHER,
+    "numbers-document": sniff.FORMAT_NUMBERS,
+    "pdf-document": sniff.FORMAT_PDF,
+    "html-as-xls": sniff.FORMAT_HTML,
+    "xml-spreadsheet-2003": sniff.FORMAT_XML,
+    "xlsm-macros": sniff.FORMAT_XLSM,
 }
 
 # What the message tells the user to do, by case (a word or phrase from its second half).
@@ -192,7 +192,7 @@ def test_a_good_workbook_passes_and_is_left_alone(tmp_path: Path, inflated) -> N
     path = tmp_path / "Plan v3 FINAL (Maria).xlsx"
     path.write_bytes(minimal_xlsx())
     before = _fingerprint(path)
-    assert guard.sniff(path) == guard.FORMAT_XLSX
+    assert guard.sniff(path) == sniff.FORMAT_XLSX
     with guard.open_package(path) as zf:
         assert "xl/workbook.xml" in zf.namelist()
         assert zf.testzip() is None
@@ -200,7 +200,7 @@ def test_a_good_workbook_passes_and_is_left_alone(tmp_path: Path, inflated) -> N
 
 
 def test_the_plan_template_passes(template: Path, inflated) -> None:
-    assert guard.sniff(template) == guard.FORMAT_XLSX
+    assert guard.sniff(template) == sniff.FORMAT_XLSX
     with guard.open_package(template) as zf:
         size = sum(info.file_size for info in zf.infolist())
         names = zf.namelist()
@@ -252,7 +252,7 @@ def test_a_dtd_in_utf16_is_refused(tmp_path: Path) -> None:
 def test_a_part_count_under_the_limit_is_checked_after_opening_too(tmp_path: Path) -> None:
     # The end record can understate the member count; the guard counts again after opening.
     members = [raw_member(n, d) for n, d in zip_members(minimal_xlsx())]
-    filler = [raw_member(f"customXml/item{i}.xml", b"<a/>", compress=False) for i in range(guard.MAX_MEMBERS)]
+    filler = [raw_member(f"customXml/item{i}.xml", b"<a/>", compress=False) for i in range(limits.MAX_MEMBERS)]
     data = bytearray(raw_zip([*members, *filler]))
     end = data.rfind(b"PK\x05\x06")
     data[end + 8 : end + 12] = (100).to_bytes(2, "little") * 2
@@ -266,7 +266,7 @@ def test_a_file_larger_than_any_workbook_is_not_opened(tmp_path: Path) -> None:
     path = tmp_path / "huge.xlsx"
     with path.open("wb") as fh:  # sparse: costs no disk space
         fh.write(b"PK\x03\x04")
-        fh.truncate(guard.MAX_FILE_BYTES + 1)
+        fh.truncate(limits.MAX_FILE_BYTES + 1)
     with pytest.raises(errors.UnusableInputError, match="larger than") as caught:
         guard.open_package(path)
     assert_one_sentence(str(caught.value), path)
@@ -438,7 +438,7 @@ def test_template_case_passes_the_guard_and_holds_what_it_claims(
 
 def test_xlsm_built_on_the_template_passes(template: Path, tmp_path: Path) -> None:
     path = build_case("xlsm-macros", tmp_path, template)
-    assert guard.sniff(path) == guard.FORMAT_XLSM
+    assert guard.sniff(path) == sniff.FORMAT_XLSM
     with guard.open_package(path) as zf:
         assert any(n.endswith("vbaProject.bin") for n in zf.namelist())
 
@@ -458,7 +458,7 @@ def test_files_saved_by_libreoffice(tmp_path: Path) -> None:
     with guard.open_package(saved) as zf:
         assert zf.namelist()
     ods = libreoffice.convert(src, tmp_path / "ods", "ods")
-    assert guard.sniff(ods) == guard.FORMAT_ODS
+    assert guard.sniff(ods) == sniff.FORMAT_ODS
     with pytest.raises(errors.NotAWorkbookError, match="OpenDocument") as caught:
         guard.open_package(ods)
     assert_one_sentence(str(caught.value), ods)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import UnusableInputError
 from .cell_values import SAVE_AGAIN, cell_value, run_text, to_int
-from .guard import MAX_COLUMNS, MAX_ROWS
+from .limits import MAX_COLUMNS, MAX_ROWS
 from .refs import cell_position, parse_range
 from .sheet_cells import ERROR, FORMULA, SheetCells, SheetRef, SparseCells
 

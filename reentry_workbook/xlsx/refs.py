@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .guard import MAX_COLUMNS, MAX_ROWS
+from .limits import MAX_COLUMNS, MAX_ROWS
 
 
 def column_letter(index: int) -> str:
