@@ -12,8 +12,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from reentry_workbook.audit.report import UNKNOWN_OWNER
 from reentry_workbook.cli import cli
-from reentry_workbook.plan.catalogue import RULES
+from reentry_workbook.plan.catalogue import RULES, UNKNOWN_CELL_NOTE, UNKNOWN_CELL_RULES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -34,8 +35,12 @@ def reference() -> str:
 
 def rules() -> str:
     lines = ["| rule | severity | what it means | how to fix it |", "|---|---|---|---|"]
-    lines += [f"| `{r.slug}` | {r.severity} | {r.title} | {r.fix} |" for r in RULES]
-    return "\n".join(lines)
+    for r in RULES:
+        meaning = f"{r.title} (the cell counts as filled: see below)" if r.slug in UNKNOWN_CELL_RULES else r.title
+        lines.append(f"| `{r.slug}` | {r.severity} | {meaning} | {r.fix} |")
+    listed = ", ".join(f"`{slug}`" for slug in UNKNOWN_CELL_RULES)
+    note = UNKNOWN_CELL_NOTE.format(rules=listed, unknown_owner=f'"{UNKNOWN_OWNER}"')
+    return "\n".join([*lines, "", note])
 
 
 def markers(name: str) -> tuple[str, str]:

@@ -30,7 +30,7 @@ from reentry_workbook.audit.reader import ReadResult, read_plan
 from reentry_workbook.audit.report import Report
 from reentry_workbook.cli import cli
 from reentry_workbook.plan import catalogue, schema
-from reentry_workbook.plan.model import Finding
+from reentry_workbook.plan.model import UNREADABLE_DATE, Finding, Unknown
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF, example_plan
 from reentry_workbook.workbook.generate import new_workbook
 from reentry_workbook.workbook.lists import letter
@@ -233,7 +233,7 @@ def test_what_a_member_types_in_libreoffice_is_what_the_audit_reads(example_path
     assert read["A-1"] == {"id": "A-1", **steps[0].values}  # the member's own column is ignored
     assert (read["A-27"]["start_date"], read["A-27"]["due_date"]) == (dt.date(2027, 3, 15), dt.date(2027, 4, 30))
     assert read["A-16"]["due_date"] == dt.date(2027, 3, 1)
-    assert read["A-8"]["due_date"] == "TBD"
+    assert read["A-8"]["due_date"] == Unknown(UNREADABLE_DATE, "TBD")
     assert read["A-6"]["status"] == in_progress
     assert read["A-12"]["improvement"] == "I-3"
     assert read["A-15"]["improvement"] == "I-2"

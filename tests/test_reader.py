@@ -24,7 +24,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from reentry_workbook.audit.reader import ReadResult, read_plan
 from reentry_workbook.errors import TemplateMismatchError, UnsafeArchiveError
 from reentry_workbook.plan import catalogue, schema
-from reentry_workbook.plan.model import Finding
+from reentry_workbook.plan.model import ERROR_VALUE, FORMULA, UNREADABLE_DATE, Finding, Unknown
 from reentry_workbook.xlsx import cells, guard, refs, sheet_cells
 
 STEPS = schema.sheet("steps")
@@ -464,7 +464,7 @@ def test_ambiguous_or_unreadable_dates_are_unreadable_date_warnings(tmp_path: Pa
     wb = new_book()
     put(wb, STEPS, 2, id="A-12", step="x", due_date=typed)
     result = read_both(save(wb, tmp_path))
-    assert rows(result, STEPS)["A-12"]["due_date"] == typed  # kept as typed, never guessed
+    assert rows(result, STEPS)["A-12"]["due_date"] == Unknown(UNREADABLE_DATE, typed)  # kept as typed, never guessed
     finding = only(result, "unreadable-date")
     finding_shape(finding, "unreadable-date")
     assert (finding.cell, finding.id) == (f"{letter(wb, STEPS, 'due_date')}2", "A-12")
@@ -506,7 +506,8 @@ def test_formulas_are_never_evaluated_and_are_reported_where_values_belong(tmp_p
     path = save(wb, tmp_path)
     result = read_both(path)
     records = rows(result, STEPS)
-    assert records["A-1"]["step"] is None and records["A-1"]["notes"] is None
+    assert records["A-1"]["step"] == Unknown(FORMULA, 'B2&" plan"')  # filled, but its value is unknown
+    assert records["A-1"]["notes"] == Unknown(FORMULA, 'HYPERLINK("http://x","y")')
     assert None in records and records[None]["step"] == "Formula ID"
     formulas = [f for f in result.findings if f.rule == "formula-in-text"]
     assert [(f.cell, f.id) for f in formulas] == [
@@ -533,7 +534,7 @@ def test_cached_formula_results_are_never_trusted(tmp_path: Path) -> None:
         ),
     )
     result = read_both(path)
-    assert rows(result, STEPS)["A-1"]["step"] is None
+    assert rows(result, STEPS)["A-1"]["step"] == Unknown(FORMULA, 'UPPER("looks like text")')
     assert only(result, "formula-in-text").cell == step
 
 
@@ -543,7 +544,8 @@ def test_error_values_are_reported_and_never_taken_as_data(tmp_path: Path) -> No
     set_coalition(wb, name="#DIV/0!")
     result = read_both(save(wb, tmp_path))
     step = rows(result, STEPS)["A-1"]
-    assert step["due_date"] is None and step["status"] is None
+    assert (step["due_date"], step["status"]) == (Unknown(ERROR_VALUE, "#REF!"), Unknown(ERROR_VALUE, "#N/A"))
+    assert result.plan.coalition["name"] == Unknown(ERROR_VALUE, "#DIV/0!")
     errors = [f for f in result.findings if f.rule == "error-value"]
     assert [(f.sheet, f.cell, f.id) for f in errors] == [
         (schema.COALITION_SHEET, result.plan.source.coalition_cells["name"], None),
@@ -837,7 +839,8 @@ def test_values_typed_in_libreoffice_read_back(tmp_path: Path) -> None:
 
     step = rows(result, STEPS)[pid(STEPS, 1)]
     assert step["due_date"] == dt.date(2027, 3, 15)
-    assert (step["improvement"], step["status"], step["start_date"]) == (pid(IMPROVEMENTS, 1), STATUS[1], "TBD")
+    assert (step["improvement"], step["status"]) == (pid(IMPROVEMENTS, 1), STATUS[1])
+    assert step["start_date"] == Unknown(UNREADABLE_DATE, "TBD")
     assert rows(result, GOALS)[pid(GOALS, 1)]["target_date"] == dt.date(2028, 6, 30)
     assert sorted((f.rule, f.cell) for f in result.findings) == [
         ("date-as-text", at(GOALS, "target_date")),

@@ -5,7 +5,8 @@ moved them: the header row is the best match among the first rows (a title row m
 and sheets are ignored, blank rows are skipped, and a row holding nothing but an ID is a spare pre-formatted row,
 not a plan row. Values are typed by their column's kind: IDs and references through :mod:`ids`, dates through
 :mod:`dates`, choices matched to their canonical spelling. Formulas are never evaluated and their cached results
-never used; error values are never taken as data.
+never used; error values are never taken as data. A formula, an error value or a date that cannot be read is
+held in the model as a :class:`model.Unknown` (filled, meaning unknown), never as a blank.
 
 The reader reports what it meets in cells (``invalid-choice``, ``unreadable-date``, ``date-as-text``,
 ``formula-in-text``, ``error-value``, ``missing-id``); every other rule is computed from the plan by
@@ -23,10 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TemplateMismatchError
-from ..plan import catalogue, schema
+from ..plan import catalogue, model, schema
 from ..plan.dates import TEXT_DATE, UNREADABLE, read_date
 from ..plan.ids import label_index, normalise_id, parse_reference
-from ..plan.model import Finding, Plan, Record, Source
+from ..plan.model import Finding, Plan, Record, Source, Unknown, written
 from ..plan.schema import Column, Kind, Sheet
 from ..xlsx.cells import Workbook, open_workbook
 from ..xlsx.guard import open_package
@@ -206,12 +207,14 @@ class _Reader:
         rule = catalogue.rule(slug)
         self.findings.append(Finding(slug, rule.severity, sheet_name, cell, row_id, message, rule.fix))
 
-    def _cell_problem(self, flag: str, text: str) -> _Problem:
+    def _cell_problem(self, flag: str, text: str) -> tuple[Unknown, _Problem]:
+        """What the model holds for a formula or error cell, and the problem found with it."""
         if flag == FORMULA:
             shown = f" (={_shown(text)})" if text else ""
-            return "formula-in-text", f"holds a formula{shown} where a value belongs; it was not evaluated"
+            problem = "formula-in-text", f"holds a formula{shown} where a value belongs; it was not evaluated"
+            return Unknown(model.FORMULA, text), problem
         code = text or "an error value"
-        return "error-value", f"holds the error value {code}"
+        return Unknown(model.ERROR_VALUE, text), ("error-value", f"holds the error value {code}")
 
     # --- typing one value ---
 
@@ -235,7 +238,8 @@ class _Reader:
             if verdict.kind == TEXT_DATE:
                 return verdict.date, ("date-as-text", f"'{_shown(as_text(value))}' is typed as text; {verdict.note}")
             if verdict.kind == UNREADABLE:
-                return as_text(value), ("unreadable-date", f"'{_shown(as_text(value))}' {verdict.note}")
+                text = as_text(value)
+                return Unknown(model.UNREADABLE_DATE, text), ("unreadable-date", f"'{_shown(text)}' {verdict.note}")
             return verdict.date, None
         if kind in (Kind.NUMBER, Kind.MONEY):
             return _as_number(value), None
@@ -262,7 +266,7 @@ class _Reader:
             problem: _Problem | None = None
             value: Any = None
             if cell.flag != VALUE:
-                problem = self._cell_problem(cell.flag, cell.text)
+                value, problem = self._cell_problem(cell.flag, cell.text)
             elif cell.value is not None and as_text(cell.value) != "":
                 value, problem = self._typed(field.kind, field.choices, cell.value)
             self.plan.coalition[field.key] = value
@@ -387,8 +391,9 @@ class _Reader:
             if flagged:
                 problems = problems or []
                 for i, (flag, text) in flagged.items():
-                    record.values[keys[i]] = None
-                    problems.append((i, *self._cell_problem(flag, text)))
+                    unknown, problem = self._cell_problem(flag, text)
+                    record.values[keys[i]] = unknown
+                    problems.append((i, *problem))
                 problems.sort(key=lambda p: p[0])
             if problems or (row_id is None and id_pos >= 0 and not id_flagged):
                 self._row_findings(sheet, ref, record, columns, indexes, raw_id, problems or [], id_pos, id_flagged)
@@ -468,7 +473,7 @@ class _Reader:
                 if memo is None:
                     memo = memos[parent.key] = {}
                     labels[parent.key] = label_index(
-                        (rec.id, rec.values.get(parent.label)) for rec in self.plan.rows(parent.key)
+                        (rec.id, written(rec.values.get(parent.label))) for rec in self.plan.rows(parent.key)
                     )
                 key = (value.__class__, value)
                 resolved = memo.get(key)

@@ -17,6 +17,7 @@ def whole_percent(share: float) -> int:
 
 
 NO_ONE = "(no one)"  # PersonLine.responsible of the steps nobody is responsible for
+UNKNOWN_OWNER = "(cannot be read)"  # PersonLine.responsible of the steps whose Responsible is a formula or error
 
 
 @dataclass
@@ -39,7 +40,7 @@ class GoalLine:
 class PersonLine:
     """One row of the per-responsible table."""
 
-    responsible: str  # as typed; "(no one)" for steps without an owner
+    responsible: str  # as typed; NO_ONE for steps without an owner, UNKNOWN_OWNER when it cannot be read
     steps: int = 0
     overdue: int = 0
     without_due_date: int = 0

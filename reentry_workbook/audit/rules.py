@@ -20,8 +20,13 @@ Decisions the brief leaves open, applied consistently here and in :mod:`figures`
   step-without-due-date, step-without-owner, step-outside-plan-period and step-not-serving-goal skip them.
   The structural rules (duplicate-id, broken-link, step-without-improvement, step-dates-reversed) apply to
   every step. A step with a blank or invalid status is open.
-- "Without" rules fire on blank cells only. A cell holding an invalid choice or unreadable text is not
-  blank; the reader reports it.
+- "Without" rules fire on blank cells only. A cell holding an invalid choice, or one the reader could not take
+  at face value (a formula, an error value, an unreadable date: a :class:`model.Unknown`), is not blank; the
+  reader gives it its one finding (invalid-choice, formula-in-text, error-value, unreadable-date) and no rule
+  here adds another. An unknown reference names no row: it is neither blank nor broken, and the step (or
+  improvement, goal) it belongs to cannot be shown to serve a goal, which the alignment figure counts; a parent
+  whose only child names it through an unknown cell still gets its "has no child" rule. An unknown date is
+  never overdue, reversed or outside the plan period; an unknown status leaves a step open.
 - resources-unsecured: an improvement whose Resources needed is filled and whose Resources secured is No
   or blank (Partly, Yes and Not needed are accepted).
 - step-not-serving-goal: Serves goal? is No, or Partly with "How it serves the goal" blank. A blank Serves
@@ -46,7 +51,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..plan import catalogue, schema
-from ..plan.model import Finding, Plan, Record
+from ..plan.model import Finding, Plan, Record, as_date, is_blank, written
 
 TEXT_LIMIT = 48  # characters of a row's text quoted in a message
 
@@ -79,47 +84,7 @@ BLANK_CELL_RULES: tuple[tuple[str, str, str, bool], ...] = (
 MEASURABLE_COLUMNS: tuple[str, ...] = ("success_measure", "target", "target_date")
 
 
-# --- small helpers shared with figures --------------------------------------------------------------
-
-
-def is_blank(value: Any) -> bool:
-    """True for an empty cell: None, or text of spaces only."""
-    return value is None or (isinstance(value, str) and not value.strip())
-
-
-def as_date(value: Any) -> dt.date | None:
-    """The value as a date when it is one (a datetime counts by its day), else None."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return None
-
-
-def is_closed(step: Record) -> bool:
-    """True for a step whose status closes it (Complete or Dropped)."""
-    return step.get("status") in schema.CLOSED_STATUSES
-
-
-def is_overdue(step: Record, as_of: dt.date) -> bool:
-    """True for an open step whose due date is before the as-of date."""
-    due = as_date(step.get("due_date"))
-    return due is not None and due < as_of and not is_closed(step)
-
-
-def lacks_due_date(step: Record) -> bool:
-    """True for an open step with a blank due date (the step-without-due-date rule)."""
-    return is_blank(step.get("due_date")) and not is_closed(step)
-
-
-def reference(record: Record, column_key: str) -> str | None:
-    """A reference cell's value as text, or None when it is blank."""
-    value = record.values.get(column_key)
-    if value is None:
-        return None
-    if isinstance(value, str):  # is_blank, inlined: the rules and figures call this for every row
-        return value.strip() or None
-    return str(value).strip()
+# --- small helpers ---------------------------------------------------------------------------------
 
 
 def shorten(text: Any, limit: int = TEXT_LIMIT) -> str:
@@ -138,7 +103,7 @@ def row_name(record: Record) -> str:
         where = f"{noun} on row {record.row}"
     else:
         where = f"{noun} without an ID"
-    text = record.get(sheet.label)
+    text = written(record.get(sheet.label))
     return where if is_blank(text) else f"{where} '{shorten(text)}'"
 
 
@@ -187,7 +152,7 @@ class _Context:
         return Finding(rule.slug, rule.severity, sheet_name, cell, row_id, message, rule.fix)
 
     def referenced(self, child_key: str, column_key: str) -> set[str]:
-        return {ref for r in self.plan.rows(child_key) if (ref := reference(r, column_key)) is not None}
+        return {ref for r in self.plan.rows(child_key) if (ref := r.reference(column_key)) is not None}
 
 
 def _header(sheet_key: str, column_key: str) -> str:
@@ -219,9 +184,9 @@ def _references(ctx: _Context) -> Iterator[Finding]:
             blank_rule = BLANK_REFERENCE_RULES.get((sheet.key, col.key))
             parent_noun = parent.column(parent.label).header.lower()
             for rec in ctx.plan.rows(sheet.key):
-                ref = reference(rec, col.key)
+                ref = rec.reference(col.key)
                 if ref is None:
-                    if blank_rule:
+                    if blank_rule and is_blank(rec.get(col.key)):
                         yield ctx.finding(
                             blank_rule,
                             rec,
@@ -254,7 +219,7 @@ def _blank_cells(ctx: _Context) -> Iterator[Finding]:
         for rec in ctx.plan.rows(sheet_key):
             if not is_blank(rec.get(column_key)):
                 continue
-            if not closed_too and is_closed(rec):
+            if not closed_too and rec.is_closed():
                 continue
             yield ctx.finding(slug, rec, column_key, f"{row_name(rec)} leaves '{header}' blank")
 
@@ -301,9 +266,9 @@ def _steps(ctx: _Context) -> Iterator[Finding]:
                 "start_date",
                 f"{row_name(rec)} starts {start.isoformat()}, after its due date {due.isoformat()}",
             )
-        if is_closed(rec):
+        if rec.is_closed():
             continue
-        if is_overdue(rec, ctx.as_of):
+        if rec.is_overdue(ctx.as_of):
             assert due is not None
             status = rec.get("status")
             state = "has no status" if is_blank(status) else f"is {status}"

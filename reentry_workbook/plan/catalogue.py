@@ -167,6 +167,17 @@ RULES: tuple[Rule, ...] = (
 
 RULES_BY_SLUG: dict[str, Rule] = {r.slug: r for r in RULES}
 
+# The reader's rules for a cell it cannot take at face value (a ``model.Unknown``): such a cell is filled, not
+# blank, and gets exactly one finding, one of these.
+UNKNOWN_CELL_RULES: tuple[str, ...] = ("formula-in-text", "error-value", "unreadable-date")
+UNKNOWN_CELL_NOTE = (
+    "A cell holding a formula (never evaluated), an error value or a date that cannot be read is filled, not "
+    "blank: it gets exactly one finding ({rules}) and no \"without\" rule, completeness counts it as filled, "
+    "the per-person table lists a Responsible that cannot be read as {unknown_owner}, and a date that cannot be "
+    "read is never overdue. A step whose improvement (or that improvement's goal, or that goal's priority) "
+    "cannot be read is not an error, but it cannot be shown to serve a goal, so it does not count as aligned."
+)
+
 
 def rule(slug: str) -> Rule:
     return RULES_BY_SLUG[slug]

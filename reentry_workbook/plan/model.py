@@ -1,22 +1,95 @@
-"""The plan model: what the reader produces and the rules, round-trip commands and generator consume."""
+"""The plan model: what the reader produces and the rules, figures, round-trip commands and generator consume.
+
+The model knows what a plan means, so no consumer has to work it out again from raw values:
+
+- **Values.** A cell holds ``str`` (text, choices, references), ``datetime.date``, ``int``/``float``, ``None``
+  for blank, or :class:`Unknown` for a cell the reader could not take at face value (a formula, which is never
+  evaluated; an error value; a date typed as text that cannot be read). An ``Unknown`` is *filled*: no
+  "without" rule fires on it, completeness counts it, and the reader has already given it its one finding. Its
+  meaning is unknown: it names no row, is no date, and is never overdue. Round trips carry
+  :func:`written` (the text typed for an unreadable date, nothing for a formula or an error value): a formula is
+  never written back, and neither is its cached result.
+- **A step's meaning** (:class:`Record`): closed (``schema.CLOSED_STATUSES``), overdue as of a date, without a
+  due date. A blank, invalid or unknown status is open.
+- **Navigation** (:class:`PlanIndex`, from :meth:`Plan.index`): a row's parent along the chain of service
+  (``schema.CHAIN``, and a measure's improvement), a step's improvement, goal and priority, and its
+  :class:`Chain`, complete when every link names a row that exists. When an ID is repeated, the first row with
+  it decides.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import schema
+
+# What an Unknown stands for.
+FORMULA = "formula"  # raw: the formula without its "="
+ERROR_VALUE = "error value"  # raw: the error code, such as "#REF!"
+UNREADABLE_DATE = "unreadable date"  # raw: the text as typed
+UNKNOWN_KINDS: tuple[str, ...] = (FORMULA, ERROR_VALUE, UNREADABLE_DATE)
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A filled cell whose value could not be taken at face value: never blank, never a row, date or choice."""
+
+    kind: str  # one of UNKNOWN_KINDS
+    raw: str
+
+    def __str__(self) -> str:
+        """The cell as its member sees it in the formula bar: ``=B2``, ``#REF!``, ``next spring``."""
+        return f"={self.raw}" if self.kind == FORMULA else self.raw
+
+    @property
+    def written(self) -> str | None:
+        """What a round trip carries and writes back in its place: the member's own text for an unreadable
+        date (written as text); nothing for a formula or an error value (never a formula, never an error)."""
+        return self.raw if self.kind == UNREADABLE_DATE else None
+
+
+def written(value: Any) -> Any:
+    """A value as round trips carry and write it: an :class:`Unknown` becomes :attr:`Unknown.written`."""
+    return value.written if value.__class__ is Unknown else value
+
+
+def is_blank(value: Any) -> bool:
+    """True for an empty cell: None, or text of spaces only. An :class:`Unknown` is never blank."""
+    return value is None or (value.__class__ is str and not value.strip())
+
+
+def is_unknown(value: Any) -> bool:
+    return value.__class__ is Unknown
+
+
+def as_date(value: Any) -> dt.date | None:
+    """The value as a date when it is one (a datetime counts by its day), else None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return None
+
+
+def as_reference(value: Any) -> str | None:
+    """The ID (or text) a reference cell names; None when it is blank or :class:`Unknown` (names no known row)."""
+    if value is None:
+        return None
+    if value.__class__ is str:
+        return value.strip() or None
+    if value.__class__ is Unknown:
+        return None
+    return str(value).strip()
 
 
 @dataclass
 class Record:
     """One row of a data sheet.
 
-    ``values`` maps column keys of the declaration to Python values: ``str`` for text, choices and
-    references (a reference holds the parent's normalised ID when it could be resolved, else the text as
-    typed), ``datetime.date`` for readable dates, ``int``/``float`` for numbers, ``None`` for blank.
-    Cells the reader could not take at face value (formulas, error values, unreadable dates) hold ``None``
-    or the raw text, and the reader reports them as findings.
+    ``values`` maps column keys of the declaration to values (see the module docstring); a reference holds the
+    parent's normalised ID when it could be resolved, else the text as typed.
     """
 
     sheet: str  # sheet key of the declaration
@@ -27,8 +100,35 @@ class Record:
     def get(self, key: str) -> Any:
         return self.values.get(key)
 
-    def is_blank(self) -> bool:
-        return all(v in (None, "") for v in self.values.values())
+    def filled(self, key: str) -> bool:
+        """True when the cell is not blank (an :class:`Unknown` is filled)."""
+        return not is_blank(self.values.get(key))
+
+    def reference(self, key: str) -> str | None:
+        """What a reference cell names (see :func:`as_reference`)."""
+        return as_reference(self.values.get(key))
+
+    def date(self, key: str) -> dt.date | None:
+        return as_date(self.values.get(key))
+
+    # --- an action step ---
+
+    def is_closed(self) -> bool:
+        """True for a step whose status closes it (Complete or Dropped)."""
+        return self.values.get("status") in schema.CLOSED_STATUSES
+
+    def is_overdue(self, as_of: dt.date) -> bool:
+        """True for an open step whose due date is before ``as_of`` (an unknown due date is never overdue)."""
+        due = as_date(self.values.get("due_date"))
+        return due is not None and due < as_of and not self.is_closed()
+
+    def lacks_due_date(self) -> bool:
+        """True for an open step whose due date is blank (the step-without-due-date rule)."""
+        return is_blank(self.values.get("due_date")) and not self.is_closed()
+
+    def serves_goal_no(self) -> bool:
+        """True when the member marked the step as not serving its goal."""
+        return self.values.get("serves_goal") == schema.SERVES_GOAL_NO
 
 
 @dataclass
@@ -69,6 +169,78 @@ class Plan:
             if rec.id is not None:
                 out.setdefault(rec.id, rec)
         return out
+
+    def index(self) -> PlanIndex:
+        """Navigation over the plan as it is now (build a new one after changing the plan)."""
+        return PlanIndex(self)
+
+
+# The column naming each sheet's parent row: the chain of service, and a measure's improvement.
+PARENT_COLUMN: dict[str, str] = {**dict(schema.CHAIN), "measures": "improvement"}
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A step's chain of service: the improvement it names, that improvement's goal, that goal's priority.
+
+    A link is None when the cell above it is blank or unknown, or names a row that does not exist.
+    """
+
+    step: Record
+    improvement: Record | None
+    goal: Record | None
+    priority: Record | None
+
+    @property
+    def complete(self) -> bool:
+        """Every link names a row that exists."""
+        return self.priority is not None
+
+    @property
+    def serves(self) -> bool:
+        """The step serves the goals: its chain is complete and the member has not marked it as not serving."""
+        return self.priority is not None and not self.step.serves_goal_no()
+
+
+class PlanIndex:
+    """Navigation along the chain of service, built once per plan so that walking every row stays linear."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._by_id = {key: plan.by_id(key) for key in ("priorities", "goals", "improvements")}
+
+    def row(self, sheet_key: str, row_id: str | None) -> Record | None:
+        """The first row of a sheet with that ID."""
+        found = self._by_id.get(sheet_key)
+        if found is None:
+            found = self._by_id[sheet_key] = self.plan.by_id(sheet_key)
+        return found.get(row_id) if row_id is not None else None
+
+    def parent(self, rec: Record | None) -> Record | None:
+        """The row ``rec`` names as its parent (a step's improvement, a measure's improvement, an
+        improvement's goal, a goal's priority); None when it names none that exists."""
+        if rec is None:
+            return None
+        column = PARENT_COLUMN.get(rec.sheet)
+        if column is None:
+            return None
+        parent_key = schema.sheet(rec.sheet).column(column).ref or ""
+        return self.row(parent_key, as_reference(rec.values.get(column)))
+
+    def goal(self, rec: Record) -> Record | None:
+        """The goal a row serves: the goal itself, an improvement's goal, a step's or measure's through its
+        improvement."""
+        if rec.sheet == "goals":
+            return rec
+        improvement = rec if rec.sheet == "improvements" else self.parent(rec)
+        if improvement is None or improvement.sheet != "improvements":
+            return None
+        return self.parent(improvement)
+
+    def chain(self, step: Record) -> Chain:
+        improvement = self.parent(step)
+        goal = self.parent(improvement)
+        return Chain(step, improvement, goal, self.parent(goal))
 
 
 @dataclass(frozen=True)
