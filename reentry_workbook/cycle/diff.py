@@ -16,7 +16,7 @@ from typing import Any
 
 from ..audit.report import Report
 from ..plan import schema
-from ..plan.model import Plan, Record
+from ..plan.model import Plan, Record, written
 from ..plan.schema import Sheet
 from .roundtrip import comparable, compared_columns, display, index_rows, row_name, row_text, same
 
@@ -129,6 +129,7 @@ def field_label(sheet_key: str, key: str) -> str:
 
 
 def _json(value: Any) -> Any:
+    value = written(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return display(value)
     return value
@@ -146,7 +147,7 @@ def compare(old: Plan, new: Plan) -> list[RowChange]:
         if not same(old.coalition.get(f.key), new.coalition.get(f.key))
     ]
     if fields:
-        changes.append(RowChange(CHANGED, COALITION, "", new.coalition.get("name") or "", fields))
+        changes.append(RowChange(CHANGED, COALITION, "", written(new.coalition.get("name")) or "", fields))
     for sheet in schema.SHEETS:
         changes.extend(_compare_sheet(sheet, old.rows(sheet.key), new.rows(sheet.key)))
     return changes

@@ -34,7 +34,7 @@ from typing import Any
 from ..audit.report import NO_ONE
 from ..errors import OutputError, UsageError
 from ..plan import schema
-from ..plan.model import Plan
+from ..plan.model import Plan, written
 from ..xlsx.atomic import check_output
 from .roundtrip import custom_properties, name_key, plan_fingerprint, ref_key, row_key, sheet_names
 
@@ -128,7 +128,7 @@ def build_packets(plan: Plan) -> list[Packet]:
     """One packet per member named on the action steps, in order of first appearance; ``NO_ONE`` last."""
     members: dict[str, str] = {}
     for step in plan.rows("steps"):
-        text = " ".join(str(step.get("responsible") or "").split())
+        text = " ".join(str(written(step.get("responsible")) or "").split())
         members.setdefault(member_key(text), text or NO_ONE)
     ordered = sorted(members.items(), key=lambda item: item[0] == member_key(NO_ONE))
     packets = []
@@ -216,8 +216,8 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
 
 def _send_to(plan: Plan) -> str:
     """Who the packet goes back to, from the Coalition sheet: "Name (email)", either alone, or ""."""
-    name = " ".join(str(plan.coalition.get("coordinator") or "").split())
-    email = str(plan.coalition.get("coordinator_email") or "").strip()
+    name = " ".join(str(written(plan.coalition.get("coordinator")) or "").split())
+    email = str(written(plan.coalition.get("coordinator_email")) or "").strip()
     return f"{name} ({email})" if name and email else name or email
 
 

@@ -6,6 +6,9 @@ comparing cell values, and reading a workbook's document properties and sheet na
 - Two values are **the same** when they would look the same to a member: blank and empty text are equal, text
   is compared without surrounding spaces and with one kind of line break, a number typed as text equals the
   number, and a date at midnight equals the date.
+- A cell the reader could not take at face value (:class:`model.Unknown`) is carried as
+  :func:`model.written`: a formula or an error value as blank (the generator never writes a formula or an
+  error back, nor a formula's cached result), a date that cannot be read as the text the member typed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from typing import Any
 
 from ..plan import schema
 from ..plan.ids import normalise_id
-from ..plan.model import Plan, Record
+from ..plan.model import Plan, Record, Unknown, written
 from ..plan.schema import Column, Kind, Sheet
 from ..xlsx.guard import open_package, require_defusedxml
 
@@ -36,12 +39,12 @@ def ref_key(value: Any, parent: Sheet) -> str | None:
     """The ID a reference cell names (a bare ID, or the dropdown's "ID - text" label), or None."""
     from ..plan.ids import parse_reference
 
-    return parse_reference(value, parent.id_prefix, {})
+    return parse_reference(written(value), parent.id_prefix, {})
 
 
 def name_key(text: Any) -> str:
     """A name as rows are matched and grouped by it: case and spacing ignored."""
-    return " ".join(str(text or "").split()).casefold()
+    return " ".join(str(written(text) or "").split()).casefold()
 
 
 def row_key(sheet: Sheet, rec: Record) -> str | None:
@@ -80,6 +83,8 @@ def content_blank(sheet: Sheet, rec: Record) -> bool:
 
 def comparable(value: Any) -> Any:
     """A value reduced to what a member sees, so that equal-looking cells compare equal."""
+    if value.__class__ is Unknown:
+        value = value.written
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -110,6 +115,7 @@ def same(a: Any, b: Any) -> bool:
 
 def display(value: Any) -> str:
     """A value as text for logs, tables and the terminal (dates as YYYY-MM-DD, 12.0 as 12)."""
+    value = written(value)
     if value is None:
         return ""
     if isinstance(value, dt.datetime):

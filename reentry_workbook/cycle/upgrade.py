@@ -28,7 +28,7 @@ from typing import Any
 
 from ..audit.reader import HEADER_SCAN_ROWS
 from ..plan import schema
-from ..plan.model import Plan
+from ..plan.model import Plan, written
 from ..plan.schema import Kind, normalise_header
 from ..xlsx.atomic import check_output
 from .roundtrip import custom_properties, display
@@ -198,7 +198,7 @@ def _coalition_notes(ws: Any, plan: Plan) -> Iterator[UpgradeNote]:
     for cell in _filled(ws):
         key = value_cells.get(cell.coordinate)
         if key is not None:
-            if _blank(plan.coalition.get(key)):
+            if _blank(written(plan.coalition.get(key))):
                 yield UpgradeNote(ws.title, cell.coordinate, "", _label(ws, cell.row), _text(cell.value), WHY_UNREAD)
             continue
         if cell.column == 1 and normalise_header(cell.value) in labels:
@@ -241,7 +241,7 @@ def _data_notes(ws: Any, sheet: schema.Sheet, plan: Plan) -> Iterator[UpgradeNot
                 yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_COLUMN)
             elif rec is None:
                 yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_ROW)
-            elif key != id_key and _blank(rec.get(key)):
+            elif key != id_key and _blank(written(rec.get(key))):
                 yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_UNREAD)
     for col, text in headers.items():
         if col not in taken and col not in derived and col not in has_data:

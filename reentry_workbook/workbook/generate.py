@@ -22,7 +22,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from ..errors import OutputError, UsageError
 from ..plan import describe, schema
-from ..plan.model import Plan, Record
+from ..plan.model import Plan, Record, written
 from ..plan.schema import Kind, Sheet
 from ..xlsx import atomic
 from .checks import highlights, validation_options
@@ -205,7 +205,7 @@ def build_grid(plan: Plan, rows: int) -> dict[str, list[dict[str, Any]]]:
 
 
 def _record_values(sh: Sheet, rec: Record) -> dict[str, Any]:
-    values = {c.key: rec.get(c.key) for c in sh.columns if c.kind not in (Kind.ID, Kind.DERIVED)}
+    values = {c.key: written(rec.get(c.key)) for c in sh.columns if c.kind not in (Kind.ID, Kind.DERIVED)}
     if sh.id_column is not None:
         values[sh.id_column.key] = rec.id
     return values
@@ -295,8 +295,9 @@ def _write_coalition(ws: Worksheet, fm: Formats, plan: Plan) -> None:
         row = schema.FIRST_DATA_ROW - 1 + i
         check(ws.write_string(row, 0, fld.label, fm.bold), f"Coalition label {fld.label!r}")
         fmt = fm.date if fld.kind is Kind.DATE else fm.wrap
-        write_value(ws, row, 1, plan.coalition.get(fld.key), fmt, fm.date)
-        fit_row(ws, row, [(plan.coalition.get(fld.key), COALITION_VALUE_WIDTH)])
+        value = written(plan.coalition.get(fld.key))
+        write_value(ws, row, 1, value, fmt, fm.date)
+        fit_row(ws, row, [(value, COALITION_VALUE_WIDTH)])
         message = describe.input_message(fld.help, describe.field_hint(fld), required=fld.required)
         options = validation_options(fld.label, fld.kind, fld.choices, None, None, message)
         check(ws.data_validation(row, 1, row, 1, options), f"validation of Coalition {fld.label!r}")

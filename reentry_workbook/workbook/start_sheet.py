@@ -10,7 +10,7 @@ from typing import Any
 from xlsxwriter.worksheet import Worksheet
 
 from ..plan import describe, schema
-from ..plan.model import Plan
+from ..plan.model import Plan, written
 from .formats import CONTEXT_FILL, OVERDUE_FILL, OVERDUE_FONT, REQUIRED_BLANK_FILL, Formats, check, fit_row
 
 LABEL_WIDTH = 30
@@ -81,7 +81,7 @@ def write_start_sheet(
     check(ws.set_column(1, 1, TEXT_WIDTH), "Start Here text column")
     ws.set_tab_color("#1F4E78")
     page = _Page(ws, fm)
-    name = str(plan.coalition.get("name") or "").strip()
+    name = str(written(plan.coalition.get("name")) or "").strip()
     page.line("Reentry coalition plan", name, fm.title, fm.title)
     page.line("", "Read this sheet first. It explains what goes where; the other sheets hold the plan itself.")
 
