@@ -26,3 +26,15 @@ def serial_to_datetime(serial: float, date1904: bool) -> dt.datetime | None:
         return base + dt.timedelta(days=days, seconds=seconds)
     except OverflowError:
         return None
+
+
+def datetime_to_serial(moment: dt.date | dt.datetime, date1904: bool) -> float:
+    """The serial number a date (or moment) is stored as in a workbook of either date system."""
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time())
+    base = _EPOCH_1904 if date1904 else _EPOCH_1900
+    delta = moment - base
+    serial = delta.days + delta.seconds / 86_400 + delta.microseconds / 86_400_000_000
+    if not date1904 and serial < 61:
+        serial -= 1  # before Excel's phantom 1900-02-29
+    return serial

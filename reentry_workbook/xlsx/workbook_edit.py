@@ -1,0 +1,292 @@
+"""Applies cell changes to worksheets of a workbook package, copying every other part byte for byte.
+
+Only these parts can change (``EDIT_MAY_CHANGE`` names them by role):
+
+- the worksheet parts holding a changed cell or an appended row (see :mod:`sheet_edit`);
+- the shared-string table: new strings are appended to its end, existing ones are never renumbered (a
+  workbook without one gets inline strings instead);
+- the styles part: a date format is appended when a date goes into a cell whose style shows none, and no
+  other format of the column does;
+- the calculation chain (``calcChain.xml``, a cache Excel rebuilds) is dropped when a formula cell was
+  overwritten by a value, so that it never lists a cell that holds no formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import OutputError
+from .cells import format_kind, parse_ref
+from .package import (
+    CONTENT_TYPES,
+    MAIN_NS,
+    REL_CALC_CHAIN,
+    REL_SHARED_STRINGS,
+    REL_STYLES,
+    REL_NS,
+    _ContentTypes,
+    _Editor,
+    _Entry,
+    _Node,
+    _Package,
+    _unescape,
+    _unusable,
+    _Unsupported,
+    _workbook_part,
+    _write,
+    _XmlText,
+    rels_name,
+)
+from .sheet_edit import SheetChanges, edit_sheet, string_item
+
+EDIT_MAY_CHANGE: tuple[str, ...] = ("edited worksheets", "shared strings", "styles", "calculation chain")
+
+Range = tuple[int, int, int, int]  # 0-based first row, first column, last row, last column
+
+
+@dataclass
+class _Sheet:
+    name: str
+    part: str
+
+
+class _Book:
+    """The workbook part's view of a package: its sheets, shared strings, styles and date system."""
+
+    def __init__(self, pkg: _Package) -> None:
+        self.pkg = pkg
+        self.part = _workbook_part(pkg)
+        _, root = pkg.xml(self.part)
+        if not root.is_(MAIN_NS, "workbook"):
+            raise _Unsupported("its workbook part is not a spreadsheet workbook")
+        self.rels = pkg.rels(self.part)
+        by_id = {r.id: r for r in self.rels}
+        self.sheets: list[_Sheet] = []
+        sheets = root.first(MAIN_NS, "sheets")
+        for node in sheets.find(MAIN_NS, "sheet") if sheets is not None else []:
+            rel = by_id.get(node.get("id", ns=REL_NS) or "")
+            if rel is not None and rel.part:
+                self.sheets.append(_Sheet(node.get("name") or "", rel.part))
+        pr = root.first(MAIN_NS, "workbookPr")
+        self.date1904 = pr is not None and (pr.get("date1904") or "").strip().lower() in ("1", "true")
+        self.strings_part = next((r.part for r in self.rels if r.type == REL_SHARED_STRINGS and r.part), None)
+        self.styles_part = next((r.part for r in self.rels if r.type == REL_STYLES and r.part), None)
+
+    def sheet_part(self, name: str) -> str:
+        found = next((s.part for s in self.sheets if s.name == name), None)
+        if found is None:
+            raise _Unsupported(f"it has no worksheet named {name!r}")
+        return found
+
+
+# -- shared strings: append only ---------------------------------------------------------------------------
+
+
+class _SharedStrings:
+    """The workbook's shared-string table; new strings are appended, an existing plain one is reused."""
+
+    def __init__(self, pkg: _Package, part: str | None) -> None:
+        self.part = part
+        self.new: list[str] = []
+        self.known: dict[str, int] = {}
+        self.count = 0
+        self.used = 0  # cells written that point at the table
+        if part is None:
+            return
+        self.doc, self.root = pkg.xml(part)
+        if not self.root.is_(MAIN_NS, "sst"):
+            raise _Unsupported("its shared-string table is not one")
+        items = self.root.find(MAIN_NS, "si")
+        self.count = len(items)
+        for i, si in enumerate(items):
+            runs = si.children
+            if len(runs) == 1 and runs[0].local == "t" and not runs[0].children:
+                t = runs[0]
+                text = "" if t.empty else _unescape(self.doc.text[t.end : t.close_start])
+                if "_x" not in text and "\r" not in text:
+                    self.known.setdefault(text, i)
+
+    def index(self, text: str) -> int | None:
+        if self.part is None:
+            return None
+        self.used += 1
+        found = self.known.get(text)
+        if found is None:
+            found = self.known[text] = self.count + len(self.new)
+            self.new.append(text)
+        return found
+
+    def result(self) -> bytes | None:
+        if self.part is None or not self.used:
+            return None
+        edit = _Editor(self.doc.text)
+        prefix = f"{self.root.prefix}:" if self.root.prefix else ""
+        items = "".join(string_item(prefix, t) for t in self.new)
+        total = self.count + len(self.new)
+        old_count = self.root.get("count")
+        if old_count is not None and old_count.strip().isdigit():
+            edit.set_attr(self.root, "count", str(int(old_count) + self.used))
+        if self.new:
+            if self.root.get("uniqueCount") is not None:
+                edit.set_attr(self.root, "uniqueCount", str(total))
+            edit.append_children(self.root, items)
+        return self.doc.encode(edit.result()) if edit.changed else None
+
+
+# -- styles: a date format when one is needed -------------------------------------------------------------
+
+
+class _DateStyles:
+    """Which cell formats show dates, and a date format like a given one, appended when the styles lack it."""
+
+    DATE_FORMAT = 14  # the built-in short date
+
+    def __init__(self, pkg: _Package, part: str | None) -> None:
+        self.part = part
+        self.xfs: list[_Node] = []
+        self.dates: set[int] = set()
+        self.appended: dict[int, int] = {}
+        if part is None:
+            return
+        self.doc, self.root = pkg.xml(part)
+        codes = {}
+        fmts = self.root.first(MAIN_NS, "numFmts")
+        for n in fmts.find(MAIN_NS, "numFmt") if fmts is not None else []:
+            if (n.get("numFmtId") or "").isdigit():
+                codes[int(n.get("numFmtId") or 0)] = n.get("formatCode")
+        xfs = self.root.first(MAIN_NS, "cellXfs")
+        self.container = xfs
+        self.xfs = xfs.find(MAIN_NS, "xf") if xfs is not None else []
+        for i, xf in enumerate(self.xfs):
+            num = int(xf.get("numFmtId") or 0) if (xf.get("numFmtId") or "0").isdigit() else 0
+            if format_kind(num, codes.get(num)) == "date":
+                self.dates.add(i)
+
+    def is_date(self, xf: int) -> bool:
+        return xf in self.dates
+
+    def date_style(self, xf: int) -> int:
+        if xf in self.appended:
+            return self.appended[xf]
+        base = self.xfs[xf] if 0 <= xf < len(self.xfs) else None
+        if self.part is None or self.container is None or base is None:
+            raise _Unsupported("a date goes into a cell whose styles cannot show one")
+        want = {k: base.get(k) for k in ("fontId", "fillId", "borderId")}
+        for i in sorted(self.dates):
+            if {k: self.xfs[i].get(k) for k in want} == want:
+                self.appended[xf] = i
+                return i
+        self.appended[xf] = len(self.xfs) + len([k for k, v in self.appended.items() if v >= len(self.xfs)])
+        return self.appended[xf]
+
+    def result(self) -> bytes | None:
+        added = sorted((v, k) for k, v in self.appended.items() if v >= len(self.xfs))
+        if not added:
+            return None
+        edit = _Editor(self.doc.text)
+        items = []
+        for _, base in added:
+            node = self.xfs[base]
+            raw = self.doc.text[node.start : node.close_end]
+            head_end = node.end - node.start - (2 if node.empty else 1)
+            head = raw[:head_end]
+            for name in ("numFmtId", "applyNumberFormat"):
+                a = node.attr(name)
+                if a is not None:
+                    start, end = a.name_start - node.start, a.span[1] + 1 - node.start
+                    head = head[:start] + " " * (end - start) + head[end:]
+            head = " ".join(head.split()) + f' numFmtId="{self.DATE_FORMAT}" applyNumberFormat="1"'
+            items.append(head + raw[head_end:])
+        edit.append_children(self.container, "".join(items), len(self.xfs) + len(items))
+        return self.doc.encode(edit.result())
+
+
+# -- public API -------------------------------------------------------------------------------------------
+
+
+def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges]) -> None:
+    """Write to ``dest`` a copy of ``src`` with ``changes`` (sheet name -> changes) applied to its worksheets.
+
+    ``src`` is only read; every part other than those named in the module docstring is copied byte for byte.
+    """
+    pkg = _Package.read(src)
+    try:
+        book = _Book(pkg)
+        strings = _SharedStrings(pkg, book.strings_part)
+        styles = _DateStyles(pkg, book.styles_part)
+        changed: dict[str, bytes] = {}
+        formulas_removed = False
+        for name, sheet_changes in changes.items():
+            if not sheet_changes:
+                continue
+            part = book.sheet_part(name)
+            doc = _XmlText.decode(pkg.data[part])
+            report = edit_sheet(doc.text, sheet_changes, strings=strings, styles=styles, date1904=book.date1904)
+            formulas_removed = formulas_removed or report.formulas_removed
+            changed[part] = doc.encode(report.text)
+        for part, data in ((book.strings_part, strings.result()), (book.styles_part, styles.result())):
+            if part is not None and data is not None:
+                changed[part] = data
+        removed = _stale_calc_chain(pkg, book, changed) if formulas_removed else set()
+    except _Unsupported as exc:
+        raise _unusable(src, exc) from None
+    entries = []
+    for info in pkg.entries:
+        name = info.filename
+        if name in removed:
+            continue
+        if name in changed:
+            _check_xml(name, changed[name])
+            entries.append(_Entry(name, changed[name], info))
+        else:
+            entries.append(_Entry(name, pkg.data.get(name, b""), info, pkg.stored.get(name)))
+    _write(dest, entries, pkg.comment)
+
+
+def validation_ranges(src: Path, sheet_name: str) -> list[Range]:
+    """The ranges of the plain data validations of a worksheet (0-based, inclusive)."""
+    pkg = _Package.read(src)
+    try:
+        book = _Book(pkg)
+        _, root = pkg.xml(book.sheet_part(sheet_name))
+    except _Unsupported as exc:
+        raise _unusable(src, exc) from None
+    out: list[Range] = []
+    holder = root.first(MAIN_NS, "dataValidations")
+    for node in holder.find(MAIN_NS, "dataValidation") if holder is not None else []:
+        for item in (node.get("sqref") or "").split():
+            first, _, last = item.partition(":")
+            top, bottom = parse_ref(first), parse_ref(last or first)
+            if top is not None and bottom is not None:
+                out.append((top[0], top[1], bottom[0], bottom[1]))
+    return out
+
+
+def _stale_calc_chain(pkg: _Package, book: _Book, changed: dict[str, bytes]) -> set[str]:
+    """Drop the calculation chain (and its relationship and content type): Excel rebuilds it."""
+    rel = next((r for r in book.rels if r.type == REL_CALC_CHAIN and r.part), None)
+    if rel is None or rel.part is None:
+        return set()
+    rels_part = pkg.name(rels_name(book.part)) or rels_name(book.part)
+    doc, _ = pkg.xml(rels_part)
+    edit = _Editor(doc.text)
+    edit.remove(rel.node)
+    changed[rels_part] = doc.encode(edit.result())
+    ct = _ContentTypes.read(pkg)
+    override = ct.overrides.get(rel.part.lower())
+    if override is not None:
+        ct_edit = _Editor(ct.doc.text)
+        ct_edit.remove(override)
+        changed[pkg.name(CONTENT_TYPES) or CONTENT_TYPES] = ct.doc.encode(ct_edit.result())
+    return {rel.part}
+
+
+def _check_xml(part: str, data: bytes) -> None:
+    import defusedxml.ElementTree as SafeET
+
+    try:
+        SafeET.fromstring(data)
+    except Exception as exc:  # a bug here must never produce a broken workbook
+        raise OutputError(f"editing {part} went wrong ({exc}); please report this with the workbook") from None
