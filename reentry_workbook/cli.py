@@ -260,27 +260,31 @@ def packets(plan: Path, by: str, out_dir: Path, force: bool) -> None:
 @cli.command()
 @click.argument("master", type=click.Path(dir_okay=False, readable=False, path_type=Path))
 @click.argument("returned", nargs=-1, required=True, type=click.Path(dir_okay=False, readable=False, path_type=Path))
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The merged workbook."
-)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the merged master here.")
+@click.option("--in-place", is_flag=True, help="Merge into MASTER itself, after keeping a backup beside it.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was merged, and every conflict, as JSON.")
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
-def merge(master: Path, returned: tuple[Path, ...], output: Path, as_json: bool, force: bool) -> None:
+def merge(
+    master: Path, returned: tuple[Path, ...], output: Path | None, in_place: bool, as_json: bool, force: bool
+) -> None:
     """Fold returned copies back into the master plan, by row ID.
 
     MASTER is the version that was sent out; RETURNED are the packets or full copies that came back.
     An edit made in one copy is applied; the same cell changed differently in two copies is a conflict
-    (the master value stays); rows members added get fresh IDs; rows deleted in a copy are flagged, not
-    deleted. The conflicts and a log of what came from which file are written as two sheets of the
-    output. MASTER and the returned copies are never changed.
+    (the master value stays); rows members added fill the master's next blank rows, with fresh IDs;
+    rows deleted in a copy are flagged, not deleted. The conflicts and a log of what came from which
+    file are written as two sheets (replacing a previous merge's). Only the changed cells are written:
+    the master's own sheets, columns, pictures, comments and colours are kept as they are. The returned
+    copies are never changed; MASTER only with --in-place (a backup is kept beside it).
 
     \b
     Examples:
       reentry-workbook merge plan.xlsx returns/*.xlsx -o plan-merged.xlsx
+      reentry-workbook merge plan.xlsx returns/*.xlsx --in-place
     """
     from .cycle.merge import merge as merge_copies
 
-    result = merge_copies(master, returned, output, force=force)
+    result = merge_copies(master, returned, output, in_place=in_place, force=force)
     if as_json:
         _echo_json(result.to_dict())
     else:

@@ -74,7 +74,7 @@ def audit_file(
     if not write:
         return AuditResult(report, None)
 
-    backup = _keep_backup(path) if in_place else None
+    backup = keep_backup(path) if in_place else None
     write_summary_copy(path, report, target)
     return AuditResult(report, target, backup)
 
@@ -91,7 +91,7 @@ def write_summary_copy(src: Path, report: Report, out: Path) -> None:
             graft_sheet(src, scratch, dest, sheet_name=schema.SUMMARY_SHEET, position=0)
 
 
-def _keep_backup(path: Path) -> Path:
+def keep_backup(path: Path) -> Path:
     """Copy ``path`` to a free ``NAME.backup[-N].xlsx`` beside it, keeping its bytes and times."""
     for n in range(1, 1000):
         tag = ".backup" if n == 1 else f".backup-{n}"

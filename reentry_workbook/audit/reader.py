@@ -322,6 +322,7 @@ class _Reader:
                 f"{HEADER_SCAN_ROWS} rows; put the header back (or copy the sheet from a fresh template made with "
                 f"`reentry-workbook new`), then run the command again."
             )
+        self.source.header_rows[sheet.key] = header_row + 1
         self.source.columns[sheet.key] = {c.key: column_letter(found[c.key]) for c in sheet.columns if c.key in found}
         columns = [c for c in sheet.columns if c.key in found and c.kind is not Kind.DERIVED]
         indexes = [found[c.key] for c in columns]

@@ -51,7 +51,10 @@ from .merge_model import (
     LogEntry,
     MergeResult,
     Origin,
+    ReturnedCopy,
 )
+from .merge_master import Applied, MasterLayout, Placed, master_changes
+from .merge_write import write_merged_master
 from .packets import PacketIdentity, PacketRows, packet_rows, read_packet_identity
 from .roundtrip import (
     comparable,
@@ -79,6 +82,7 @@ Cells = dict[tuple[str, int, str], str]  # (sheet key, worksheet row, column key
 
 @dataclass
 class _Return:
+    index: int
     path: Path
     origin: Origin
     plan: Plan
@@ -89,9 +93,14 @@ class _Return:
 
 
 class _Merge:
-    def __init__(self, master: Path, base: Plan) -> None:
+    def __init__(self, master: Path, base: Plan, layout: MasterLayout) -> None:
         self.master = master
         self.base = base
+        self.layout = layout
+        self.applied: list[Applied] = []
+        self.placed: list[Placed] = []
+        self.used: dict[str, dict[str, set[int]]] = {}  # sheet key -> ID -> returns that name it
+        self.assigned: set[tuple[str, str]] = set()
         self.fingerprint = plan_fingerprint(base)
         self.merged = Plan(coalition=dict(base.coalition), source=base.source)
         self.base_index: dict[str, dict[str, Record]] = {}
@@ -118,17 +127,57 @@ class _Merge:
 
     # --- reading every return first, so fresh IDs collide with nothing ---------------------------------
 
-    def reserve_ids(self, plans: Sequence[Plan]) -> None:
+    def reserve_ids(self, rets: Sequence[_Return]) -> None:
+        """Note every ID the master, the returns and the master's blank rows use, so fresh IDs collide with none."""
         for sheet in schema.SHEETS:
             if sheet.id_column is None:
                 continue
-            numbers = [id_number(sheet, row_key(sheet, r)) for p in (self.base, *plans) for r in p.rows(sheet.key)]
+            used = self.used.setdefault(sheet.key, {})
+            for ret in rets:
+                for rec in ret.plan.rows(sheet.key):
+                    key = row_key(sheet, rec)
+                    if key:
+                        used.setdefault(key, set()).add(ret.index)
+                    for col in sheet.reference_columns:
+                        named = rec.get(col.key)
+                        if isinstance(named, str):
+                            self.used.setdefault(col.ref or "", {}).setdefault(named, set()).add(ret.index)
+            slots = [slot.id for slot in self.layout.sheets[sheet.key].slots]
+            keys = [row_key(sheet, r) for p in (self.base, *(r.plan for r in rets)) for r in p.rows(sheet.key)]
+            numbers = [id_number(sheet, k) for k in (*keys, *slots)]
             self.next_number[sheet.key] = max((n for n in numbers if n is not None), default=0) + 1
 
-    def fresh_id(self, sheet: Sheet) -> str:
-        n = self.next_number[sheet.key]
-        self.next_number[sheet.key] = n + 1
-        return f"{sheet.id_prefix}-{n}"
+    def place(self, ret: _Return, sheet: Sheet, marked: str | None) -> tuple[str | None, int, str | None, bool]:
+        """(ID, 0-based worksheet row, the ID the row was pre-filled with, appended?) of a row a return adds.
+
+        It fills the master's next blank pre-formatted row, keeping that row's ID when no row of the master and
+        no other return uses it; past those rows it is appended below them with a fresh ID.
+        """
+        where = self.layout.sheets[sheet.key]
+        slot = where.slots.pop(0) if where.slots else None
+        if slot is None:
+            row, prefilled, appended = where.append_at, None, True
+            where.append_at += 1
+        else:
+            row, prefilled, appended = slot.row, slot.id, False
+        if sheet.id_column is None:
+            return None, row, None, appended
+        if prefilled and self._free(sheet, prefilled, ret, marked):
+            new_id = prefilled
+        else:
+            n = self.next_number[sheet.key]
+            while (sheet.key, f"{sheet.id_prefix}-{n}") in self.assigned:
+                n += 1
+            self.next_number[sheet.key] = n + 1
+            new_id = f"{sheet.id_prefix}-{n}"
+        self.assigned.add((sheet.key, new_id))
+        return new_id, row, prefilled, appended
+
+    def _free(self, sheet: Sheet, candidate: str, ret: _Return, marked: str | None) -> bool:
+        if candidate in self.base_index[sheet.key] or (sheet.key, candidate) in self.assigned:
+            return False
+        users = self.used.get(sheet.key, {}).get(candidate, set())
+        return not (users - {ret.index}) and (ret.index not in users or marked == candidate)
 
     # --- one return ------------------------------------------------------------------------------------
 
@@ -206,14 +255,14 @@ class _Merge:
     def _add_row(self, ret: _Return, sheet: Sheet, rec: Record, why: str) -> None:
         key = row_key(sheet, rec)
         values = {k: self._rewrite(ret, sheet, k, v) for k, v in rec.values.items()}
-        new_id: str | None = None
+        new_id, row, prefilled, appended = self.place(ret, sheet, key)
         if sheet.id_column is not None:
-            new_id = self.fresh_id(sheet)
             values[sheet.id_column.key] = new_id
             if key is not None and not ret.id_map.get(sheet.key, {}).get(key):
                 ret.id_map.setdefault(sheet.key, {})[key] = new_id
-        new = Record(sheet=sheet.key, id=new_id, values=values)
+        new = Record(sheet=sheet.key, id=new_id, values=values, row=row + 1)
         self.merged.rows(sheet.key).append(new)
+        self.placed.append(Placed(sheet, new, row, prefilled, appended))
         merged_key = row_key(sheet, new)
         if merged_key is not None and merged_key not in self.merged_index[sheet.key]:
             self.merged_index[sheet.key][merged_key] = new
@@ -309,8 +358,10 @@ class _Merge:
     def _apply(self, sheet_key: str, key: str, field_key: str, value: Any) -> None:
         if sheet_key == COALITION:
             self.merged.coalition[field_key] = value
+            self.applied.append((COALITION, None, field_key, value))
         else:
             self.merged_index[sheet_key][key].values[field_key] = value
+            self.applied.append((sheet_key, self.base_index[sheet_key][key], field_key, value))
 
 
 _OWN_SHEETS: frozenset[str] = frozenset(
@@ -357,49 +408,89 @@ def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
     return out
 
 
-def merge(master: Path, returns: Sequence[Path], out: Path, *, force: bool = False) -> MergeResult:
-    """Merge the returned copies into a new plan workbook at ``out``; ``master`` and the returns are only read."""
-    from ..audit.reader import read_plan
-    from ..workbook.generate import write_plan_workbook
-    from .merge_sheets import write_merge_sheets
+def merge(
+    master: Path,
+    returns: Sequence[Path | ReturnedCopy],
+    out: Path | None = None,
+    *,
+    in_place: bool = False,
+    force: bool = False,
+) -> MergeResult:
+    """Merge the returned copies into the master workbook, written to ``out`` or, with ``in_place``, into the
+    master itself after keeping a backup beside it.
 
-    master, out = Path(master), Path(out)
-    paths = [Path(p) for p in returns]
-    if not paths:
+    The master's own sheets, columns, pictures, comments, formats and properties are kept: only the cells the
+    merge changes, the rows it adds and the ``Merge Conflicts`` and ``Merge Log`` sheets are written (see
+    docs/round-trips.md for the parts that may change). The returns are only read.
+    """
+    from ..audit.pipeline import keep_backup
+    from ..audit.reader import read_plan
+    from ..errors import TemplateMismatchError
+
+    master = Path(master)
+    copies = [r if isinstance(r, ReturnedCopy) else ReturnedCopy(Path(r)) for r in returns]
+    if not copies:
         raise UsageError("name at least one returned copy to merge into the master")
+    if in_place and out is not None:
+        raise UsageError("--in-place and -o both name where to write; use one of them")
+    if not in_place and out is None:
+        raise UsageError("name the merged workbook with -o, or merge into the master with --in-place")
     seen: set[Path] = set()
-    for path in (master, *paths):
+    for path in (master, *(c.path for c in copies)):
         if path.resolve() in seen:
             raise UsageError(f"{path.name} is named twice; give each returned copy once, and not the master again")
         seen.add(path.resolve())
-    check_output(out, force=force, inputs=(master, *paths))
+    target = master if in_place else Path(out or master)
+    if not in_place:
+        _same_kind(master, target)
+        check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
 
-    base = read_plan(master).plan
-    state = _Merge(master, base)
+    try:
+        base = read_plan(master).plan
+    except TemplateMismatchError as exc:
+        raise TemplateMismatchError(
+            f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an older "
+            "template, bring it up to date with `reentry-workbook upgrade` first)."
+        ) from None
+    layout = MasterLayout.read(master, base)
+    state = _Merge(master, base, layout)
     rets: list[_Return] = []
-    for path in paths:
-        read = read_plan(path)
-        packet = read_packet_identity(path)
-        origin = Origin(path.name, packet.member if packet else None)
+    for index, copy in enumerate(copies):
+        read = read_plan(copy.path)
+        packet = read_packet_identity(copy.path)
+        origin = Origin(copy.label or copy.path.name, packet.member if packet else None, copy.sender, copy.date)
         rows = packet_rows(base, packet.member) if packet else None
-        rets.append(_Return(path, origin, read.plan, list(read.findings), packet, rows))
-    state.reserve_ids([r.plan for r in rets])
+        rets.append(_Return(index, copy.path, origin, read.plan, list(read.findings), packet, rows))
+    state.reserve_ids(rets)
     master_origin = Origin(master.name)
     for name in extra_sheet_names(master):
         if name not in _OWN_SHEETS:
-            note = f"the master's sheet {name!r} is not part of the plan; it stays in the master"
+            note = f"the master's sheet {name!r} is not part of the plan; it is kept as it is"
             state.log.append(LogEntry(master_origin, NOTE, note=note))
     for ret in rets:
         state.take(ret)
     state.resolve()
     order = {r.origin: i for i, r in enumerate(rets)}
     log = sorted(state.log, key=lambda e: order.get(e.origin, -1))
-    result = MergeResult(out, state.merged, [r.origin for r in rets], log, state.issues)
-    # Every copy read is done with: let it go before the merged workbook is written (large plans, many copies).
-    del state, rets, ret, read, base
+    result = MergeResult(target, state.merged, [r.origin for r in rets], log, state.issues)
+    changes = master_changes(layout, state.merged, state.applied, state.placed)
+    # Every copy read is done with: let it go before the master is written (large plans, many copies).
+    del state, rets, read, layout
 
-    def add_sheets(book: Any, fm: Any) -> None:
-        write_merge_sheets(book, fm, result)
-
-    write_plan_workbook(out, result.plan, force=force, extra_sheets=add_sheets)
+    if in_place:
+        result.backup = keep_backup(master)
+    write_merged_master(master, changes, result, target)
     return result
+
+
+def _same_kind(master: Path, out: Path) -> None:
+    """A merged master keeps the master's file type: refuse a name whose extension says otherwise."""
+    a, b = master.suffix.lower(), out.suffix.lower()
+    if a != b and MACRO_SUFFIXES.intersection((a, b)):
+        raise UsageError(
+            f"{out.name} would hold a copy of {master.name}, whose file type is {a or 'unknown'}; "
+            f"name the output with {a or 'the same extension'} so that Excel opens it"
+        )
+
+
+MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlam"})

@@ -6,6 +6,7 @@ JSON by ``MergeResult.to_dict``. The merge itself is in :mod:`merge`.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,17 +32,38 @@ NOTE = "Note"
 LOG_ACTIONS: tuple[str, ...] = (READ, EDITED, ADDED, CONFLICT, DELETED, CONTEXT_EDIT, UNREADABLE, NOTE)
 
 
+@dataclass(frozen=True)
+class ReturnedCopy:
+    """A returned copy to merge: its file, and what is known of how it came back.
+
+    ``label`` names it in the Merge Log and Merge Conflicts sheets (default: the file's name); ``sender``
+    ("Name <address>") and ``date`` are those of the message it came attached to, when it came by email.
+    """
+
+    path: Path
+    label: str | None = None
+    sender: str | None = None
+    date: dt.datetime | None = None
+
 
 @dataclass(frozen=True)
 class Origin:
-    """Who sent a value: the return's file name and, for a packet, its member."""
+    """Who sent a value: the return's label (its file name), for a packet its member, and its sender."""
 
     file: str
     member: str | None = None
+    sender: str | None = None
+    date: dt.datetime | None = None
 
     @property
     def who(self) -> str:
-        return f"{self.file} ({self.member})" if self.member else self.file
+        shown = f"{self.file} ({self.member})" if self.member else self.file
+        return f"{shown} from {self.sender}" if self.sender else shown
+
+    @property
+    def received(self) -> str:
+        """The message date as shown in the sheets ("" when the return did not come by email)."""
+        return self.date.strftime("%Y-%m-%d %H:%M") if self.date else ""
 
 
 @dataclass
@@ -77,6 +99,7 @@ class MergeResult:
     returns: list[Origin]
     log: list[LogEntry]
     issues: list[Issue]
+    backup: Path | None = None  # the master as it was, kept beside it by an in-place merge
 
     def _count(self, action: str) -> int:
         return sum(e.action == action for e in self.log)
@@ -96,7 +119,8 @@ class MergeResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "output": str(self.output),
-            "returns": [{"file": o.file, "member": o.member} for o in self.returns],
+            "backup": str(self.backup) if self.backup else None,
+            "returns": [_origin(o) for o in self.returns],
             "edits": self.edits,
             "added": self.added,
             "issues": [
@@ -106,15 +130,14 @@ class MergeResult:
                     "id": i.id,
                     "field": label_of_field(i.sheet, i.field),
                     "master": display(i.master),
-                    "sent": [{"file": o.file, "member": o.member, "value": display(v)} for o, v in i.sent],
+                    "sent": [{**_origin(o), "value": display(v)} for o, v in i.sent],
                     "note": i.note,
                 }
                 for i in self.issues
             ],
             "log": [
                 {
-                    "file": e.origin.file,
-                    "member": e.origin.member,
+                    **_origin(e.origin),
                     "action": e.action,
                     "sheet": label_of_sheet(e.sheet),
                     "id": e.id,
@@ -127,6 +150,10 @@ class MergeResult:
                 for e in self.log
             ],
         }
+
+
+def _origin(o: Origin) -> dict[str, Any]:
+    return {"file": o.file, "member": o.member, "sender": o.sender, "date": o.date.isoformat() if o.date else None}
 
 
 def label_of_sheet(key: str) -> str:

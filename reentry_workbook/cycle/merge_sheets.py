@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ..plan import schema
@@ -18,11 +19,14 @@ CONFLICT_HEADERS: tuple[tuple[str, float], ...] = (
     ("Value sent", 30),
     ("Sent by (file)", 28),
     ("Member", 20),
+    ("Sender", 28),
     ("What happened", 44),
 )
 LOG_HEADERS: tuple[tuple[str, float], ...] = (
     ("File", 28),
     ("Member", 20),
+    ("Sender", 28),
+    ("Received", 17),
     ("Action", 16),
     ("Sheet", 14),
     ("ID in the return", 16),
@@ -55,6 +59,7 @@ def conflict_rows(result: MergeResult) -> list[tuple[Any, ...]]:
                     display(value),
                     origin.file,
                     origin.member or "",
+                    origin.sender or "",
                     issue.note,
                 )
             )
@@ -66,6 +71,8 @@ def log_rows(result: MergeResult) -> list[tuple[Any, ...]]:
         (
             e.origin.file,
             e.origin.member or "",
+            e.origin.sender or "",
+            e.origin.received,
             e.action,
             label_of_sheet(e.sheet) if e.sheet else "",
             e.id,
@@ -130,8 +137,21 @@ def render_merge(result: MergeResult, *, limit: int = SHOWN) -> str:
     if more > 0:
         lines.append(f"  ... and {more} more in the {schema.MERGE_CONFLICTS_SHEET} sheet")
     lines += ["", f"Wrote {result.output} (see its {schema.MERGE_CONFLICTS_SHEET} and {schema.MERGE_LOG_SHEET} sheets)"]
+    if result.backup is not None:
+        lines.append(f"The master as it was is kept as {result.backup.name}")
     return "\n".join(lines)
 
 
 def _s(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
+
+
+def write_merge_workbook(result: MergeResult, path: Path) -> None:
+    """A scratch workbook holding only the Merge Conflicts and Merge Log sheets (grafted into the master)."""
+    import xlsxwriter
+
+    from ..workbook.formats import WORKBOOK_OPTIONS, Formats
+
+    book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    write_merge_sheets(book, Formats(book), result)
+    book.close()

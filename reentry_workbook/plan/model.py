@@ -147,6 +147,8 @@ class Source:
     # Sheet name as found in the file, per sheet key ("coalition" for the Coalition sheet); may differ from the
     # declared name in case or spacing.
     sheet_names: dict[str, str] = field(default_factory=dict)
+    # Worksheet row (1-based) of each data sheet's header row, per sheet key.
+    header_rows: dict[str, int] = field(default_factory=dict)
 
     def cell(self, sheet_key: str, column_key: str, row: int) -> str:
         letter = self.columns.get(sheet_key, {}).get(column_key, "A")

@@ -225,7 +225,9 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges]) -> No
             doc = _XmlText.decode(pkg.data[part])
             report = edit_sheet(doc.text, sheet_changes, strings=strings, styles=styles, date1904=book.date1904)
             formulas_removed = formulas_removed or report.formulas_removed
-            changed[part] = doc.encode(report.text)
+            data = doc.encode(report.text)
+            if data != pkg.data[part]:
+                changed[part] = data
         for part, data in ((book.strings_part, strings.result()), (book.styles_part, styles.result())):
             if part is not None and data is not None:
                 changed[part] = data

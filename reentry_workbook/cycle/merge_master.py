@@ -1,0 +1,270 @@
+"""Writes a merge into the master workbook itself, cell by cell, so that everything else in it survives.
+
+:class:`MasterLayout` reads where the plan sits in the master: the sheets and columns the reader mapped, the
+pre-formatted rows still blank (an ID alone does not fill a row), and where rows past them go.
+:func:`master_changes` turns what the merge decided into cell changes: an applied change rewrites its cell;
+an added row fills the next blank pre-formatted row, or is appended below them (taking the styles and the
+derived formulas of the row above); references are written as the dropdown's "ID - text" label. Then the
+cached result of every formula the template wrote (the Lists sheet's labels, the derived Goal column) is
+worked out again from the edited cells, so that apps that show cached results show the new ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import TemplateMismatchError
+from ..plan import schema
+from ..plan.ids import normalise_id
+from ..plan.model import Plan, Record
+from ..plan.schema import Kind, Sheet
+from ..workbook.formula_results import result as formula_result
+from ..workbook.lists import label_value
+from ..xlsx.cells import FORMULA, VALUE, SheetCells, parse_ref
+from ..xlsx.sheet_edit import Formula, SheetChanges, shift_formula
+from .merge_model import COALITION
+
+
+
+@dataclass
+class Slot:
+    row: int  # 0-based worksheet row
+    id: str | None  # the ID it is pre-filled with
+
+
+@dataclass
+class SheetLayout:
+    name: str  # the sheet's name in the master
+    columns: dict[str, int]  # column key -> 0-based column
+    slots: list[Slot]  # blank pre-formatted rows, top first
+    append_at: int  # 0-based row where rows past the pre-formatted ones go
+
+
+@dataclass
+class Placed:
+    """An added row and where it goes in the master."""
+
+    sheet: Sheet
+    record: Record
+    row: int  # 0-based worksheet row
+    prefilled: str | None  # the ID the row was pre-filled with (None when appended)
+    appended: bool
+
+
+@dataclass
+class MasterLayout:
+    sheets: dict[str, SheetLayout]
+    coalition_sheet: str
+    coalition_cells: dict[str, tuple[int, int]]
+    cells: dict[str, SheetCells] = field(default_factory=dict)  # the master's cells, by sheet name
+
+    @classmethod
+    def read(cls, master: Path, base: Plan) -> MasterLayout:
+        """The layout of ``master`` (read as ``base``); refuse a layout whose cells cannot all be placed."""
+        from ..xlsx.guard import open_package
+        from ..xlsx.package import sheet_names
+        from ..xlsx.workbook_edit import validation_ranges
+
+        source = base.source
+        unmapped = [
+            f"{sheet.name}: {col.header}"
+            for sheet in schema.SHEETS
+            for col in sheet.columns
+            if col.kind is not Kind.DERIVED and col.key not in source.columns.get(sheet.key, {})
+        ] + [f"{schema.COALITION_SHEET}: {f.label}" for f in schema.COALITION_FIELDS if f.key not in source.coalition_cells]
+        if unmapped or COALITION not in source.sheet_names:
+            missing = ", ".join(unmapped[:3]) + (" ..." if len(unmapped) > 3 else "")
+            raise TemplateMismatchError(
+                f"{master.name} cannot be merged in place: the merge cannot tell where to write "
+                f"({missing or schema.COALITION_SHEET}); bring it to the current template with "
+                "`reentry-workbook upgrade`, then merge into the upgraded master."
+            )
+        coalition_cells = {}
+        for key, a1 in source.coalition_cells.items():
+            found = parse_ref(a1)
+            if found is not None:
+                coalition_cells[key] = found
+        layout = cls({}, source.sheet_names[COALITION], coalition_cells)
+        names = set(sheet_names(master))
+        with open_package(master) as zf:
+            from ..xlsx.cells import open_workbook
+
+            book = open_workbook(zf, label=master.name)
+            try:
+                for sheet in schema.SHEETS:
+                    name = source.sheet_names[sheet.key]
+                    cells = layout.cells[name] = book.read_sheet(name)
+                    columns = {k: _col(letter) for k, letter in source.columns[sheet.key].items()}
+                    ranges = validation_ranges(master, name)
+                    header = source.header_rows.get(sheet.key, schema.HEADER_ROW) - 1
+                    layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, ranges, header)
+                if schema.LISTS_SHEET in names:
+                    layout.cells[schema.LISTS_SHEET] = book.read_sheet(schema.LISTS_SHEET)
+            finally:
+                book.close()
+        return layout
+
+
+def _col(letters: str) -> int:
+    found = parse_ref(f"{letters}1")
+    assert found is not None
+    return found[1]
+
+
+def _sheet_layout(sheet: Sheet, name: str, columns: dict[str, int], cells: SheetCells,
+                  ranges: Iterable[tuple[int, int, int, int]], header: int) -> SheetLayout:
+    id_col = columns.get(sheet.id_column.key) if sheet.id_column is not None else None
+    derived = {columns[c.key] for c in sheet.columns if c.kind is Kind.DERIVED and c.key in columns}
+    label = columns[sheet.label]
+    bottom = max((r2 for r1, c1, r2, c2 in ranges if c1 <= label <= c2 and r2 > header), default=header)
+    occupied: set[int] = set()
+    for r, c, cell in cells.iter_cells():
+        if r <= header or c == id_col or (cell.flag == FORMULA and c in derived):
+            continue
+        if cell.flag == VALUE and (cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())):
+            continue
+        occupied.add(r)
+    slots = []
+    for r in range(header + 1, bottom + 1):
+        if r not in occupied:
+            prefilled = normalise_id(cells.value(r, id_col), sheet.id_prefix) if id_col is not None else None
+            slots.append(Slot(r, prefilled))
+    append_at = max([bottom, *occupied]) + 1
+    return SheetLayout(name, columns, slots, append_at)
+
+
+# -- the changes ------------------------------------------------------------------------------------------
+
+Applied = tuple[str, Record | None, str, Any]  # (sheet key or COALITION, master row or None, field key, value)
+
+
+def master_changes(layout: MasterLayout, merged: Plan, applied: Iterable[Applied],
+                   placed: Iterable[Placed]) -> dict[str, SheetChanges]:
+    """The cell changes that turn the master into the merged plan, cached formula results included."""
+    changes: dict[str, SheetChanges] = {}
+    labels = _labels(merged)
+
+    def put(sheet_name: str, row: int, col: int, value: Any) -> None:
+        changes.setdefault(sheet_name, SheetChanges()).cells[(row, col)] = value
+
+    for sheet_key, base_row, field_key, value in applied:
+        if sheet_key == COALITION:
+            r, c = layout.coalition_cells[field_key]
+            put(layout.coalition_sheet, r, c, _cell_value(None, field_key, value, labels))
+            continue
+        sheet = schema.sheet(sheet_key)
+        where = layout.sheets[sheet_key]
+        assert base_row is not None
+        put(where.name, base_row.row - 1, where.columns[field_key], _cell_value(sheet, field_key, value, labels))
+
+    for item in placed:
+        where = layout.sheets[item.sheet.key]
+        rec = item.record
+        for col in item.sheet.columns:
+            if col.kind is Kind.DERIVED or col.key not in where.columns:
+                continue
+            if col.kind is Kind.ID:
+                if rec.id is not None and rec.id != item.prefilled:
+                    put(where.name, item.row, where.columns[col.key], rec.id)
+                continue
+            value = rec.get(col.key)
+            if value not in (None, ""):
+                put(where.name, item.row, where.columns[col.key], _cell_value(item.sheet, col.key, value, labels))
+        if item.appended:
+            changes.setdefault(where.name, SheetChanges()).appended.add(item.row)
+    _formula_results(layout, changes)
+    return changes
+
+
+def _labels(plan: Plan) -> dict[str, dict[str, str]]:
+    """The dropdown label of every row of every referenced sheet, by ID."""
+    out: dict[str, dict[str, str]] = {}
+    for sheet in schema.SHEETS:
+        if sheet.id_column is None:
+            continue
+        out[sheet.key] = {
+            rec.id: label_value(sheet, {sheet.id_column.key: rec.id, sheet.label: rec.get(sheet.label)})
+            for rec in plan.rows(sheet.key)
+            if rec.id
+        }
+    return out
+
+
+def _cell_value(sheet: Sheet | None, key: str, value: Any, labels: dict[str, dict[str, str]]) -> Any:
+    """What a cell holds for a merged value: a reference as its dropdown label, text always as text."""
+    if value is None or value == "":
+        return None
+    col = sheet.column(key) if sheet is not None else None
+    if col is not None and col.kind is Kind.REF and isinstance(value, str):
+        return labels.get(col.ref or "", {}).get(value) or value
+    if isinstance(value, (bool, int, float, dt.date)):
+        return value
+    return str(value)
+
+
+# -- cached results of the template's formulas ------------------------------------------------------------
+
+
+def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> None:
+    """Set the cached result of every template formula (and copy them into appended rows)."""
+    cells = layout.cells
+
+    def value(sheet: str, row: int, col: int) -> Any:
+        written = changes.get(sheet)
+        if written is not None and (row, col) in written.cells:
+            found = written.cells[(row, col)]
+            return found.result if isinstance(found, Formula) else found
+        book = cells.get(sheet)
+        return book.value(row, col) if book is not None else None
+
+    columns: dict[tuple[str, int], dict[int, Any]] = {}
+
+    def column(sheet: str, col: int) -> dict[int, Any]:
+        key = (sheet, col)
+        if key not in columns:
+            found: dict[int, Any] = {}
+            book = cells.get(sheet)
+            if book is not None:
+                for r, c, cell in book.iter_cells():
+                    if c == col and cell.flag == VALUE:
+                        found[r] = cell.value
+            for (r, c), v in changes.get(sheet, SheetChanges()).cells.items():
+                if c == col:
+                    found[r] = v.result if isinstance(v, Formula) else v
+            columns[key] = found
+        return columns[key]
+
+    # Appended rows first take the formulas of the row above (their results are worked out below).
+    for sheet_name, sheet_changes in list(changes.items()):
+        book = cells.get(sheet_name)
+        if book is None or not sheet_changes.appended:
+            continue
+        for row in sorted(sheet_changes.appended):
+            above = row - 1
+            while above in sheet_changes.appended:
+                above -= 1
+            for (r, c), (flag, text) in book.flags.items():
+                if r == above and flag == FORMULA and (row, c) not in sheet_changes.cells:
+                    sheet_changes.cells[(row, c)] = Formula(shift_formula(text, row - above))
+    # The template's formulas read plain cells only (labels read data sheets; derived cells read a reference
+    # cell and the parent sheet), so one pass over them sees every input as it will be.
+    for sheet_name, book in cells.items():
+        for (r, c), (flag, text) in book.flags.items():
+            if flag != FORMULA:
+                continue
+            found = formula_result(text, sheet_name, value, column)
+            if found is not None:
+                changes.setdefault(sheet_name, SheetChanges()).results[(r, c)] = found
+    for sheet_name, sheet_changes in changes.items():
+        for (r, c), cell in list(sheet_changes.cells.items()):
+            if isinstance(cell, Formula):
+                found = formula_result(cell.text, sheet_name, value, column)
+                if found is not None:
+                    sheet_changes.cells[(r, c)] = Formula(cell.text, found)
+    for sheet_changes in changes.values():
+        sheet_changes.results = {k: v for k, v in sheet_changes.results.items() if k not in sheet_changes.cells}
+
