@@ -267,6 +267,17 @@ def _hostile_places_exact(path: Path) -> None:
     assert read_back(PAYLOADS["hyperlink"]) in texts({schema.SUMMARY_SHEET: summary})  # the coalition's name
 
 
+def _check_merged(paths: dict[str, Path], out: Path) -> None:
+    """The merge writes into a copy of the master: the master's cells keep their exact text, still text."""
+    (written,) = out.iterdir()
+    cells = assert_only_meant_formulas(written)
+    assert_plan_formulas_present(cells)
+    for place, name in PLACES.items():
+        sheet_name, ref = where(place)
+        cell = cells[sheet_name][ref]
+        assert cell.type in STRING_TYPES and not cell.formula and cell.text == PAYLOADS[name], (place, cell)
+
+
 def _all_read_back(cells: dict[str, dict[str, XCell]], where_from: str) -> None:
     missing = {read_back(PAYLOADS[n]) for n in PLACES.values()} - texts(cells)
     assert not missing, f"{where_from} lost or changed member text: {sorted(missing)}"
@@ -358,7 +369,7 @@ COMMANDS: dict[str, Command] = {
             "merge",
             lambda p, out: ["merge", str(p["hostile"]), str(p["packet"]), "-o", str(out / "merged.xlsx")],
             lambda p: [p["hostile"], p["packet"]],
-            _check_plan_output("the merged workbook"),
+            _check_merged,
         ),
         Command(
             "diff",

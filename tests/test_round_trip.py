@@ -32,7 +32,9 @@ from reentry_workbook.plan import schema
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF, example_plan
 
 KIND, SHEET, ID, FIELD, MASTER, SENT, FILE, MEMBER, *_ = (h for h, _w in CONFLICT_HEADERS)
-L_FILE, L_MEMBER, L_ACTION, L_SHEET, L_ID, L_MERGED_ID, L_FIELD, L_OLD, L_NEW, L_NOTE = (h for h, _w in LOG_HEADERS)
+L_FILE, L_MEMBER, _L_SENDER, _L_RECEIVED, L_ACTION, L_SHEET, L_ID, L_MERGED_ID, L_FIELD, L_OLD, L_NEW, L_NOTE = (
+    h for h, _w in LOG_HEADERS
+)
 NEW_STEP = "Brief the night shift on the housing screen"
 NOTES = "Landlord list shared with the jail on 2 March"
 CONTEXT_TEXT = "A sentence the member rewrote in a grey row"
