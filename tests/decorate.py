@@ -206,7 +206,8 @@ def _add_custom_property(parts: dict[str, bytes]) -> str:
     name = (target or "docProps/custom.xml").lstrip("/")
     # The value's prefix is declared where it is used: the part may bind it only locally (openpyxl does).
     vt = 'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"'
-    prop_tail = f'name="{_escape(MEMBER_PROPERTY)}"><vt:lpwstr {vt}>{_escape(MEMBER_PROPERTY_VALUE)}</vt:lpwstr></property>'
+    value = _escape(MEMBER_PROPERTY_VALUE)
+    prop_tail = f'name="{_escape(MEMBER_PROPERTY)}"><vt:lpwstr {vt}>{value}</vt:lpwstr></property>'
     if target is None:
         parts[name] = (
             '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'

@@ -34,6 +34,7 @@ from reentry_workbook.errors import TemplateMismatchError
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.xlsx import package
+from reentry_workbook.xlsx.workbook_edit import worksheet_parts
 
 MARIA, SAM = "Maria Lopez", "Sam Okafor"
 EXTRA_HEADER = "Budget code"  # the coordinator's own column: not part of the plan
@@ -70,10 +71,7 @@ def _parts(path: Path) -> dict[str, bytes]:
 
 def _sheet_parts(path: Path) -> dict[str, str]:
     """Sheet name -> its worksheet part."""
-    from reentry_workbook.xlsx.workbook_edit import _Book
-
-    book = _Book(package._Package.read(path))
-    return {s.name: s.part for s in book.sheets}
+    return worksheet_parts(path)
 
 
 @pytest.fixture(scope="module")

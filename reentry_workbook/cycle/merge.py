@@ -37,6 +37,7 @@ from ..plan import schema
 from ..plan.model import Finding, Plan, Record
 from ..plan.schema import Kind, Sheet
 from ..xlsx.atomic import check_output
+from .merge_master import Applied, MasterLayout, Placed, master_changes
 from .merge_model import (
     ADDED,
     COALITION,
@@ -53,7 +54,6 @@ from .merge_model import (
     Origin,
     ReturnedCopy,
 )
-from .merge_master import Applied, MasterLayout, Placed, master_changes
 from .merge_write import write_merged_master
 from .packets import PacketIdentity, PacketRows, packet_rows, read_packet_identity
 from .roundtrip import (

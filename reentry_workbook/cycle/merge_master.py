@@ -24,10 +24,10 @@ from ..plan.model import Plan, Record
 from ..plan.schema import Kind, Sheet
 from ..workbook.formula_results import result as formula_result
 from ..workbook.lists import label_value
-from ..xlsx.cells import FORMULA, VALUE, SheetCells, parse_ref
+from ..xlsx.refs import parse_ref
+from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells
 from ..xlsx.sheet_edit import Formula, SheetChanges, shift_formula
 from .merge_model import COALITION
-
 
 
 @dataclass
@@ -75,7 +75,9 @@ class MasterLayout:
             for sheet in schema.SHEETS
             for col in sheet.columns
             if col.kind is not Kind.DERIVED and col.key not in source.columns.get(sheet.key, {})
-        ] + [f"{schema.COALITION_SHEET}: {f.label}" for f in schema.COALITION_FIELDS if f.key not in source.coalition_cells]
+        ]
+        fields = source.coalition_cells
+        unmapped += [f"{schema.COALITION_SHEET}: {f.label}" for f in schema.COALITION_FIELDS if f.key not in fields]
         if unmapped or COALITION not in source.sheet_names:
             missing = ", ".join(unmapped[:3]) + (" ..." if len(unmapped) > 3 else "")
             raise TemplateMismatchError(

@@ -27,9 +27,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from .cells import column_letter, parse_ref
-from .package import MAIN_NS, _Editor, _escape_attr, _Node, _parse, _unescape, _Unsupported
+from .opc import MAIN_NS
+from .refs import column_letter, parse_ref
 from .serials import datetime_to_serial
+from .xmltext import Editor, Node, Unsupported, escape_attr, parse_xml, unescape
 
 Position = tuple[int, int]  # 0-based (row, column)
 
@@ -78,8 +79,8 @@ class EditReport:
 
 @dataclass
 class _Row:
-    node: _Node
-    cells: dict[int, _Node]
+    node: Node
+    cells: dict[int, Node]
 
 
 # -- the edit ---------------------------------------------------------------------------------------------
@@ -88,23 +89,23 @@ class _Row:
 def edit_sheet(text: str, changes: SheetChanges, *, strings: Strings, styles: Styles, date1904: bool) -> EditReport:
     """``text`` (a worksheet part) with ``changes`` applied; raises the package layer's unsupported error on a
     part it cannot edit safely."""
-    root = _parse(text)
+    root = parse_xml(text)
     if not root.is_(MAIN_NS, "worksheet"):
-        raise _Unsupported("a worksheet part that is not a spreadsheet worksheet")
+        raise Unsupported("a worksheet part that is not a spreadsheet worksheet")
     data = root.first(MAIN_NS, "sheetData")
     if data is None:
-        raise _Unsupported("a worksheet without cell data")
+        raise Unsupported("a worksheet without cell data")
     job = _Job(text, root, data, strings, styles, date1904)
     job.run(changes)
     return EditReport(job.edit.result(), job.formulas_removed)
 
 
 class _Job:
-    def __init__(self, text: str, root: _Node, data: _Node, strings: Strings, styles: Styles, date1904: bool) -> None:
+    def __init__(self, text: str, root: Node, data: Node, strings: Strings, styles: Styles, date1904: bool) -> None:
         self.text = text
         self.root = root
         self.data = data
-        self.edit = _Editor(text)
+        self.edit = Editor(text)
         self.strings = strings
         self.styles = styles
         self.date1904 = date1904
@@ -189,14 +190,14 @@ class _Job:
         attrs = head + (f' s="{style}"' if style else "") + (f' t="{kind}"' if kind else "")
         return f"<{qname}{attrs}>{content}</{qname}>" if content else f"<{qname}{attrs}/>"
 
-    def _set_result(self, cell: _Node, result: str | float) -> None:
+    def _set_result(self, cell: Node, result: str | float) -> None:
         formula = cell.first(MAIN_NS, "f")
         if formula is None:
             return
         kind, text = _result(result)
         old_v = cell.first(MAIN_NS, "v")
-        old_text = _unescape(self.text[old_v.end : old_v.close_start]) if old_v is not None and not old_v.empty else ""
-        if (cell.get("t") or "") == kind and old_text == _unescape(text):
+        old_text = unescape(self.text[old_v.end : old_v.close_start]) if old_v is not None and not old_v.empty else ""
+        if (cell.get("t") or "") == kind and old_text == unescape(text):
             return
         keep = [a for a in cell.attrs if a.qname not in ("t", "vm", "cm")]
         head = "".join(self.text[a.name_start - 1 : a.span[1] + 1] for a in keep)
@@ -205,7 +206,7 @@ class _Job:
         t = f' t="{kind}"' if kind else ""
         self.edit.replace(cell.start, cell.close_end, f"<{cell.qname}{head}{t}>{''.join(parts)}</{cell.qname}>")
 
-    def _inherited_style(self, row: _Node, c: int) -> int | None:
+    def _inherited_style(self, row: Node, c: int) -> int | None:
         """The style a cell that is not written takes: its row's (when the row is formatted), else its column's."""
         if (row.get("customFormat") or "").strip() in ("1", "true"):
             found = _int(row.get("s"))
@@ -231,7 +232,7 @@ class _Job:
             for name in ("s", "customFormat"):
                 found = model.node.get(name)
                 if found is not None:
-                    attrs += f' {name}="{_escape_attr(found)}"'
+                    attrs += f' {name}="{escape_attr(found)}"'
             styles = {c: _int(n.get("s")) for c, n in model.cells.items() if n.get("s") is not None}
         cells = []
         for c in sorted(set(values) | set(styles)):
@@ -251,11 +252,11 @@ class _Job:
                 assert a is not None
                 grown = _grow_sqref(a.value, appended)
                 if grown != a.value:
-                    self.edit.replace(a.span[0], a.span[1], _escape_attr(grown))
+                    self.edit.replace(a.span[0], a.span[1], escape_attr(grown))
             elif node.local == "sqref" and not node.empty and not node.children:
                 raw = self.text[node.end : node.close_start]
-                grown = _grow_sqref(_unescape(raw), appended)
-                if grown != _unescape(raw):
+                grown = _grow_sqref(unescape(raw), appended)
+                if grown != unescape(raw):
                     self.edit.replace(node.end, node.close_start, _escape_text(grown))
 
     def _grow_dimension(self, written: list[Position]) -> None:
@@ -279,7 +280,7 @@ class _Job:
 # -- locating rows and cells ------------------------------------------------------------------------------
 
 
-def _index_rows(data: _Node) -> dict[int, _Row]:
+def _index_rows(data: Node) -> dict[int, _Row]:
     """The rows of ``sheetData`` by 0-based index, with their cells by 0-based column (as the reader counts)."""
     rows: dict[int, _Row] = {}
     current = -1
@@ -288,7 +289,7 @@ def _index_rows(data: _Node) -> dict[int, _Row]:
             continue
         where = node.get("r")
         current = int(where) - 1 if where is not None and where.strip().isdigit() else current + 1
-        cells: dict[int, _Node] = {}
+        cells: dict[int, Node] = {}
         col = -1
         for cell in node.children:
             if not cell.is_(MAIN_NS, "c"):
@@ -298,12 +299,12 @@ def _index_rows(data: _Node) -> dict[int, _Row]:
             col = found[1] if found is not None else col + 1
             cells[col] = cell
         if current in rows:
-            raise _Unsupported(f"row {current + 1} written twice in a worksheet")
+            raise Unsupported(f"row {current + 1} written twice in a worksheet")
         rows[current] = _Row(node, cells)
     return rows
 
 
-def _column_styles(root: _Node) -> list[tuple[int, int, int]]:
+def _column_styles(root: Node) -> list[tuple[int, int, int]]:
     """(first, last 0-based column, style) of every ``<col>`` that sets a style."""
     out = []
     for cols in root.find(MAIN_NS, "cols"):
@@ -318,7 +319,7 @@ def _grow_sqref(sqref: str, appended: set[int]) -> str:
     """Each range of a space-separated list whose last row sits just above an appended row, grown over it."""
     out = []
     for item in sqref.split():
-        first, sep, last = item.partition(":")
+        first, _, last = item.partition(":")
         top, bottom = parse_ref(first), parse_ref(last or first)
         if top is None or bottom is None:
             out.append(item)

@@ -18,28 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import OutputError
-from .cells import format_kind, parse_ref
-from .package import (
+from .cell_values import format_kind
+from .opc import (
     CONTENT_TYPES,
     MAIN_NS,
     REL_CALC_CHAIN,
+    REL_NS,
     REL_SHARED_STRINGS,
     REL_STYLES,
-    REL_NS,
-    _ContentTypes,
-    _Editor,
-    _Entry,
-    _Node,
-    _Package,
-    _unescape,
-    _unusable,
-    _Unsupported,
-    _workbook_part,
-    _write,
-    _XmlText,
+    ContentTypes,
+    Package,
+    ZipEntry,
     rels_name,
+    write_zip,
 )
+from .package import _unusable, _workbook_part
+from .refs import parse_ref
 from .sheet_edit import SheetChanges, edit_sheet, string_item
+from .xmltext import Editor, Node, Unsupported, XmlText, unescape
 
 EDIT_MAY_CHANGE: tuple[str, ...] = ("edited worksheets", "shared strings", "styles", "calculation chain")
 
@@ -55,12 +51,12 @@ class _Sheet:
 class _Book:
     """The workbook part's view of a package: its sheets, shared strings, styles and date system."""
 
-    def __init__(self, pkg: _Package) -> None:
+    def __init__(self, pkg: Package) -> None:
         self.pkg = pkg
         self.part = _workbook_part(pkg)
         _, root = pkg.xml(self.part)
         if not root.is_(MAIN_NS, "workbook"):
-            raise _Unsupported("its workbook part is not a spreadsheet workbook")
+            raise Unsupported("its workbook part is not a spreadsheet workbook")
         self.rels = pkg.rels(self.part)
         by_id = {r.id: r for r in self.rels}
         self.sheets: list[_Sheet] = []
@@ -77,7 +73,7 @@ class _Book:
     def sheet_part(self, name: str) -> str:
         found = next((s.part for s in self.sheets if s.name == name), None)
         if found is None:
-            raise _Unsupported(f"it has no worksheet named {name!r}")
+            raise Unsupported(f"it has no worksheet named {name!r}")
         return found
 
 
@@ -87,7 +83,7 @@ class _Book:
 class _SharedStrings:
     """The workbook's shared-string table; new strings are appended, an existing plain one is reused."""
 
-    def __init__(self, pkg: _Package, part: str | None) -> None:
+    def __init__(self, pkg: Package, part: str | None) -> None:
         self.part = part
         self.new: list[str] = []
         self.known: dict[str, int] = {}
@@ -97,14 +93,14 @@ class _SharedStrings:
             return
         self.doc, self.root = pkg.xml(part)
         if not self.root.is_(MAIN_NS, "sst"):
-            raise _Unsupported("its shared-string table is not one")
+            raise Unsupported("its shared-string table is not one")
         items = self.root.find(MAIN_NS, "si")
         self.count = len(items)
         for i, si in enumerate(items):
             runs = si.children
             if len(runs) == 1 and runs[0].local == "t" and not runs[0].children:
                 t = runs[0]
-                text = "" if t.empty else _unescape(self.doc.text[t.end : t.close_start])
+                text = "" if t.empty else unescape(self.doc.text[t.end : t.close_start])
                 if "_x" not in text and "\r" not in text:
                     self.known.setdefault(text, i)
 
@@ -121,7 +117,7 @@ class _SharedStrings:
     def result(self) -> bytes | None:
         if self.part is None or not self.used:
             return None
-        edit = _Editor(self.doc.text)
+        edit = Editor(self.doc.text)
         prefix = f"{self.root.prefix}:" if self.root.prefix else ""
         items = "".join(string_item(prefix, t) for t in self.new)
         total = self.count + len(self.new)
@@ -143,9 +139,9 @@ class _DateStyles:
 
     DATE_FORMAT = 14  # the built-in short date
 
-    def __init__(self, pkg: _Package, part: str | None) -> None:
+    def __init__(self, pkg: Package, part: str | None) -> None:
         self.part = part
-        self.xfs: list[_Node] = []
+        self.xfs: list[Node] = []
         self.dates: set[int] = set()
         self.appended: dict[int, int] = {}
         if part is None:
@@ -172,7 +168,7 @@ class _DateStyles:
             return self.appended[xf]
         base = self.xfs[xf] if 0 <= xf < len(self.xfs) else None
         if self.part is None or self.container is None or base is None:
-            raise _Unsupported("a date goes into a cell whose styles cannot show one")
+            raise Unsupported("a date goes into a cell whose styles cannot show one")
         want = {k: base.get(k) for k in ("fontId", "fillId", "borderId")}
         for i in sorted(self.dates):
             if {k: self.xfs[i].get(k) for k in want} == want:
@@ -185,7 +181,7 @@ class _DateStyles:
         added = sorted((v, k) for k, v in self.appended.items() if v >= len(self.xfs))
         if not added:
             return None
-        edit = _Editor(self.doc.text)
+        edit = Editor(self.doc.text)
         items = []
         for _, base in added:
             node = self.xfs[base]
@@ -211,7 +207,7 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges]) -> No
 
     ``src`` is only read; every part other than those named in the module docstring is copied byte for byte.
     """
-    pkg = _Package.read(src)
+    pkg = Package.read(src)
     try:
         book = _Book(pkg)
         strings = _SharedStrings(pkg, book.strings_part)
@@ -222,7 +218,7 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges]) -> No
             if not sheet_changes:
                 continue
             part = book.sheet_part(name)
-            doc = _XmlText.decode(pkg.data[part])
+            doc = XmlText.decode(pkg.data[part])
             report = edit_sheet(doc.text, sheet_changes, strings=strings, styles=styles, date1904=book.date1904)
             formulas_removed = formulas_removed or report.formulas_removed
             data = doc.encode(report.text)
@@ -232,7 +228,7 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges]) -> No
             if part is not None and data is not None:
                 changed[part] = data
         removed = _stale_calc_chain(pkg, book, changed) if formulas_removed else set()
-    except _Unsupported as exc:
+    except Unsupported as exc:
         raise _unusable(src, exc) from None
     entries = []
     for info in pkg.entries:
@@ -241,19 +237,19 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges]) -> No
             continue
         if name in changed:
             _check_xml(name, changed[name])
-            entries.append(_Entry(name, changed[name], info))
+            entries.append(ZipEntry(name, changed[name], info))
         else:
-            entries.append(_Entry(name, pkg.data.get(name, b""), info, pkg.stored.get(name)))
-    _write(dest, entries, pkg.comment)
+            entries.append(ZipEntry(name, pkg.data.get(name, b""), info, pkg.stored.get(name)))
+    write_zip(dest, entries, pkg.comment)
 
 
 def validation_ranges(src: Path, sheet_name: str) -> list[Range]:
     """The ranges of the plain data validations of a worksheet (0-based, inclusive)."""
-    pkg = _Package.read(src)
+    pkg = Package.read(src)
     try:
         book = _Book(pkg)
         _, root = pkg.xml(book.sheet_part(sheet_name))
-    except _Unsupported as exc:
+    except Unsupported as exc:
         raise _unusable(src, exc) from None
     out: list[Range] = []
     holder = root.first(MAIN_NS, "dataValidations")
@@ -266,20 +262,29 @@ def validation_ranges(src: Path, sheet_name: str) -> list[Range]:
     return out
 
 
-def _stale_calc_chain(pkg: _Package, book: _Book, changed: dict[str, bytes]) -> set[str]:
+def worksheet_parts(src: Path) -> dict[str, str]:
+    """Sheet name -> the zip name of its worksheet part, in tab order."""
+    pkg = Package.read(src)
+    try:
+        return {s.name: s.part for s in _Book(pkg).sheets}
+    except Unsupported as exc:
+        raise _unusable(src, exc) from None
+
+
+def _stale_calc_chain(pkg: Package, book: _Book, changed: dict[str, bytes]) -> set[str]:
     """Drop the calculation chain (and its relationship and content type): Excel rebuilds it."""
     rel = next((r for r in book.rels if r.type == REL_CALC_CHAIN and r.part), None)
     if rel is None or rel.part is None:
         return set()
     rels_part = pkg.name(rels_name(book.part)) or rels_name(book.part)
     doc, _ = pkg.xml(rels_part)
-    edit = _Editor(doc.text)
+    edit = Editor(doc.text)
     edit.remove(rel.node)
     changed[rels_part] = doc.encode(edit.result())
-    ct = _ContentTypes.read(pkg)
+    ct = ContentTypes.read(pkg)
     override = ct.overrides.get(rel.part.lower())
     if override is not None:
-        ct_edit = _Editor(ct.doc.text)
+        ct_edit = Editor(ct.doc.text)
         ct_edit.remove(override)
         changed[pkg.name(CONTENT_TYPES) or CONTENT_TYPES] = ct.doc.encode(ct_edit.result())
     return {rel.part}
