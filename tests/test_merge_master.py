@@ -242,3 +242,28 @@ def test_findings_of_the_merged_master(cycle: dict[str, Path]) -> None:
     """Auditing the merged master works and names the row the merge added (it has no measure of its own)."""
     report = audit_plan(cycle["merged"], as_of=AS_OF)
     assert report.summary.steps == len(read_plan(cycle["merged"]).plan.rows("steps"))
+
+
+@pytest.mark.libreoffice
+def test_the_merged_master_in_libreoffice(cycle: dict[str, Path], tmp_path: Path) -> None:
+    """LibreOffice shows the edited texts and the new row, its improvements dropdown offers the edited text at once
+    (read from the file LibreOffice saves: the values it shows), and its saved copy audits the same."""
+    import libreoffice
+
+    saved = libreoffice.convert(cycle["merged"], tmp_path / "lo")
+    plan = read_plan(saved).plan
+    steps = {r.id: r for r in plan.rows("steps")}
+    assert steps["A-1"].get("step") == EDITED_STEP and steps["A-6"].get("step") == NEW_STEP
+    assert plan.by_id("improvements")["I-1"].get("improvement") == NEW_IMPROVEMENT_TEXT
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(saved, data_only=True)
+    try:
+        name = schema.reference_list_name("improvements")
+        [(target, ref)] = list(book.defined_names[name].destinations)
+        offered = [c.value for row in book[target][ref.replace("$", "")] for c in row]
+    finally:
+        book.close()
+    assert f"I-1{schema.ID_SEPARATOR}{NEW_IMPROVEMENT_TEXT}" in offered
+    direct, resaved = audit_plan(cycle["merged"], as_of=AS_OF), audit_plan(saved, as_of=AS_OF)
+    assert [(f.rule, f.id, f.cell) for f in resaved.findings] == [(f.rule, f.id, f.cell) for f in direct.findings]
