@@ -19,9 +19,11 @@ columns), a return *changes* it when its value does not look the same as the mas
 - a cell the reader could not take at face value (a formula or an error value where an entry belongs) is
   **not applied** but listed.
 
-Every one of these, per file, goes to the ``schema.MERGE_LOG_SHEET`` sheet; sheets of the master or of a
-return that are not part of the template are named in the log (they stay in their own file). The master
-and the returns are only read; the output is a fresh plan workbook written atomically.
+Every one of these, per file, goes to the ``schema.MERGE_LOG_SHEET`` sheet; sheets of a return that are not
+part of the template are named in the log (they stay in their own file). The merge is written into a copy of
+the master, or the master itself with ``in_place`` (:mod:`merge_master`, :mod:`merge_write`): only the changed
+cells, the added rows and the two merge sheets are written, so the coordinator's own sheets, columns and
+decorations survive. The returns are only read.
 """
 
 from __future__ import annotations
