@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import TemplateMismatchError
 from ..plan import schema
 from ..plan.ids import normalise_id
-from ..plan.model import Plan, Record
+from ..plan.model import Plan, Record, written
 from ..plan.schema import Kind, Sheet
 from ..workbook.formula_results import result as formula_result
 from ..workbook.lists import label_value
@@ -197,7 +197,9 @@ def _labels(plan: Plan) -> dict[str, dict[str, str]]:
 
 
 def _cell_value(sheet: Sheet | None, key: str, value: Any, labels: dict[str, dict[str, str]]) -> Any:
-    """What a cell holds for a merged value: a reference as its dropdown label, text always as text."""
+    """What a cell holds for a merged value: a reference as its dropdown label, text always as text; a cell the
+    reader could not take (an :class:`Unknown`) as round trips carry it (never a formula or an error)."""
+    value = written(value)
     if value is None or value == "":
         return None
     col = sheet.column(key) if sheet is not None else None
