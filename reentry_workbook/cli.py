@@ -158,20 +158,24 @@ def audit(
 ) -> None:
     """Audit returned plan workbooks and write each one's Alignment Summary into a copy.
 
-    FILES are workbooks or folders of them. The inputs are never changed (unless --in-place); each copy
-    can be emailed straight back. With several workbooks, a roll-up (one row per file) is printed and
-    written to rollup.xlsx, and a broken file becomes a row with its reason instead of stopping the rest.
+    FILES are workbooks, mail (.eml messages, .mbox mailboxes) or folders of them. The inputs are never
+    changed (unless --in-place); each copy can be emailed straight back. With several workbooks, a roll-up
+    (one row per file) is printed and written to rollup.xlsx, and a broken file becomes a row with its
+    reason instead of stopping the rest. Each workbook attached to a message is a return of its own,
+    labelled with who sent it and when; a message with no workbook attached is listed.
 
     \b
     Examples:
       reentry-workbook audit "Plan v3 FINAL (Maria).xlsx"
       reentry-workbook audit plan.xlsx --as-of 2027-03-01 --json
       reentry-workbook audit returns/ -o audited/
+      reentry-workbook audit "Plan returns.mbox" -o audited/
     """
     from .audit.batch import expand_inputs
+    from .mail.read import is_mail
 
     inputs = expand_inputs(files)
-    if len(inputs) == 1 and not files[0].is_dir():
+    if len(inputs) == 1 and not files[0].is_dir() and not is_mail(inputs[0]):
         from .audit.pipeline import audit_file
 
         result = audit_file(inputs[0], as_of=as_of, out=output, in_place=in_place, force=force, write=not no_copy)

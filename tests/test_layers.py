@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "reentry_workbook"
 
 # Lowest first. A module may import its own layer and any layer before it in this list.
-LAYERS = ["errors", "xlsx", "plan", "workbook", "audit", "cycle", "api", "cli"]
+LAYERS = ["errors", "xlsx", "mail", "plan", "workbook", "audit", "cycle", "api", "cli"]
 
 
 def layer_of(dotted: str) -> str:

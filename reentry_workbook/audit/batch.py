@@ -5,14 +5,17 @@ A broken file becomes a row with its one-sentence reason; it never stops the oth
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, ReentryWorkbookError, UnusableInputError
+from ..errors import OutputError, ReentryWorkbookError, UnusableInputError, UsageError
+from ..mail.read import MAIL_SUFFIXES, Found, is_mail, read_mail
 from ..plan.catalogue import SEVERITIES
 from ..xlsx.atomic import atomic_path, check_output
 from .pipeline import AUDITED_SUFFIX, audit_file
@@ -33,10 +36,26 @@ class BatchRow:
     counts: dict[str, int] = field(default_factory=dict)
     overdue: int = 0
     reason: str | None = None  # why the file could not be audited
+    # A return that came by mail: ``file`` is the .eml or .mbox it came in.
+    attachment: str = ""  # the attachment's name ("" for a file, or a message without a workbook)
+    message: str = ""  # which message of the file ("reply.eml", "inbox.mbox, message 3")
+    sender: str = ""  # "Name <address>"
+    sent: dt.datetime | None = None  # the message's date
+    note: str = ""  # what to know: no workbook attached, forwarded, name made safe
+
+    @property
+    def name(self) -> str:
+        """What the return is called: the attachment's name, or the file's."""
+        return self.attachment or self.file.name
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": str(self.file),
+            "attachment": self.attachment or None,
+            "message": self.message or None,
+            "sender": self.sender or None,
+            "sent": self.sent.isoformat() if self.sent else None,
+            "note": self.note or None,
             "output": str(self.output) if self.output else None,
             "coalition": self.coalition,
             "responsible": self.responsible,
@@ -66,7 +85,8 @@ class BatchResult:
 
 
 def expand_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the workbooks inside folders (not audited copies, lock files or hidden files)."""
+    """Files as given, and the workbooks and mail files (.eml, .mbox, .msg) inside folders (not audited copies,
+    lock files or hidden files)."""
     paths = list(paths)
     out: list[Path] = []
     for path in paths:
@@ -74,7 +94,7 @@ def expand_inputs(paths: Iterable[Path]) -> list[Path]:
             out.extend(
                 p
                 for p in sorted(path.iterdir())
-                if p.suffix.lower() in WORKBOOK_SUFFIXES
+                if p.suffix.lower() in (*WORKBOOK_SUFFIXES, *MAIL_SUFFIXES)
                 and not p.name.startswith(("~$", "."))
                 and not p.stem.endswith(AUDITED_SUFFIX)
                 and p.is_file()
@@ -114,17 +134,63 @@ def audit_many(
             raise OutputError(
                 f"cannot make the folder {out_dir} ({exc.strerror or 'error'}); choose another output folder with -o"
             ) from None
-    outputs = _output_paths(inputs, out_dir) if write and not in_place else [None] * len(inputs)
     rollup_path = _rollup_path(inputs, out_dir) if write and rollup else None
     if rollup_path is not None:
         check_output(rollup_path, force=force, inputs=tuple(inputs))
+    if in_place and any(is_mail(p) for p in inputs):
+        raise UsageError("--in-place cannot write into a mail attachment; use -o to name a folder for the copies")
+    with contextlib.ExitStack() as stack:
+        sources = _sources(inputs, lambda: Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rw-mail-"))))
+        result = _audit_sources(sources, out_dir, as_of, in_place, force, write, jobs, progress)
+    if rollup_path is not None:
+        from .rollup_sheet import write_rollup
 
-    tasks = [(path, out, as_of, in_place, force, write) for path, out in zip(inputs, outputs, strict=True)]
+        with atomic_path(rollup_path) as tmp:
+            write_rollup(result, tmp, folder=rollup_path.parent)
+        result.rollup = rollup_path
+    return result
+
+
+@dataclass
+class _Source:
+    """One thing to audit: a workbook file, or a workbook attached to a message (``found``)."""
+
+    path: Path | None  # the workbook to audit; None for a message without a usable one
+    home: Path  # the folder its audited copy goes to without -o
+    found: Found | None = None
+
+
+def _sources(inputs: Sequence[Path], folder: Callable[[], Path]) -> list[_Source]:
+    """Files as they are, and every workbook attached to mail (saved into ``folder()``, made on first use)."""
+    out: list[_Source] = []
+    mail_folder: Path | None = None
+    for path in inputs:
+        if not is_mail(path):
+            out.append(_Source(path, path.parent))
+            continue
+        mail_folder = mail_folder or folder()
+        out.extend(_Source(f.path, path.parent, f) for f in read_mail([path], mail_folder))
+    return out
+
+
+def _audit_sources(
+    sources: Sequence[_Source],
+    out_dir: Path | None,
+    as_of: dt.date,
+    in_place: bool,
+    force: bool,
+    write: bool,
+    jobs: int | None,
+    progress: Callable[[int], None] | None,
+) -> BatchResult:
+    todo = [s for s in sources if s.path is not None]
+    outputs = _output_paths(todo, out_dir) if write and not in_place else [None] * len(todo)
+    tasks = [(s.path, out, as_of, in_place, force, write) for s, out in zip(todo, outputs, strict=True)]
     workers = min(jobs or os.cpu_count() or 1, len(tasks)) or 1
-    rows: list[BatchRow | None] = [None] * len(tasks)
+    done: list[BatchRow | None] = [None] * len(tasks)
     if workers == 1:
         for i, task in enumerate(tasks):
-            rows[i] = _audit_task(task)
+            done[i] = _audit_task(task)
             if progress:
                 progress(1)
     else:
@@ -133,17 +199,33 @@ def audit_many(
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(_audit_task, task): i for i, task in enumerate(tasks)}
             for future in as_completed(futures):
-                rows[futures[future]] = future.result()
+                done[futures[future]] = future.result()
                 if progress:
                     progress(1)
-    result = BatchResult([r for r in rows if r is not None])
-    if rollup_path is not None:
-        from .rollup_sheet import write_rollup
+    audited = iter(done)
+    rows: list[BatchRow] = []
+    for source in sources:
+        row = next(audited) if source.path is not None else None
+        if source.found is not None:
+            row = _mail_row(source.found, row)
+        if row is not None:
+            rows.append(row)
+    return BatchResult(rows)
 
-        with atomic_path(rollup_path) as tmp:
-            write_rollup(result, tmp, folder=rollup_path.parent)
-        result.rollup = rollup_path
-    return result
+
+def _mail_row(found: Found, row: BatchRow | None) -> BatchRow:
+    """The row of a return that came by mail, labelled with its message."""
+    msg = found.message
+    row = row or BatchRow(msg.source, reason=found.reason)
+    row.file = msg.source
+    row.attachment = found.name
+    row.message = msg.where
+    row.sender = msg.sender.label if msg.sender else ""
+    row.sent = msg.date
+    row.note = found.note
+    return row
+
+
 
 
 def _audit_task(task: tuple[Path, Path | None, dt.date, bool, bool, bool]) -> BatchRow:
@@ -171,19 +253,20 @@ def _row(path: Path, output: Path | None, report: Report) -> BatchRow:
     )
 
 
-def _output_paths(inputs: Sequence[Path], out_dir: Path | None) -> list[Path | None]:
-    """``NAME.audited.xlsx`` beside each input, or in ``out_dir`` with clashing names numbered."""
+def _output_paths(sources: Sequence[_Source], out_dir: Path | None) -> list[Path | None]:
+    """``NAME.audited.xlsx`` beside each input (a mail attachment's beside its mail file), or in ``out_dir``,
+    with clashing names numbered."""
     seen: set[str] = set()
     outputs: list[Path | None] = []
-    for path in inputs:
-        folder = out_dir if out_dir is not None else path.parent
+    for source in sources:
+        path = source.path or source.home
+        folder = out_dir if out_dir is not None else source.home
         name = f"{path.stem}{AUDITED_SUFFIX}{path.suffix or '.xlsx'}"
         n = 2
-        while name.casefold() in seen:
+        while str(Path(folder, name)).casefold() in seen:
             name = f"{path.stem} ({n}){AUDITED_SUFFIX}{path.suffix or '.xlsx'}"
             n += 1
-        if out_dir is not None:
-            seen.add(name.casefold())
+        seen.add(str(Path(folder, name)).casefold())
         outputs.append(folder / name)
     return outputs
 
@@ -204,15 +287,24 @@ def render_rollup(batch: BatchResult, *, color: bool = False) -> str:
     header = f"{'file':<34} {'align':>6} {'compl':>6} {'err':>4} {'warn':>5} {'overdue':>7}  coalition / reason"
     lines = [header, "-" * len(header)]
     for r in batch.rows:
-        name = r.file.name if len(r.file.name) <= 34 else r.file.name[:31] + "..."
+        name = r.name if len(r.name) <= 34 else r.name[:31] + "..."
         if r.reason:
             lines.append(f"{name:<34} {paint('unusable', 'error')}  {r.reason}")
-            continue
-        lines.append(
-            f"{name:<34} {percent(r.alignment):>6} {percent(r.completeness):>6} {r.counts.get('error', 0):>4} "
-            f"{r.counts.get('warning', 0):>5} {r.overdue:>7}  {r.coalition}"
-        )
-    ok = len(batch.rows) - len(batch.unusable)
-    lines.append(f"{len(batch.rows)} files: {ok} audited, {len(batch.unusable)} unusable")
+        elif r.attachment or not r.sender:
+            lines.append(
+                f"{name:<34} {percent(r.alignment):>6} {percent(r.completeness):>6} {r.counts.get('error', 0):>4} "
+                f"{r.counts.get('warning', 0):>5} {r.overdue:>7}  {r.coalition}"
+            )
+        else:  # a message with no workbook attached
+            lines.append(f"{name:<34} {'-':>6} {'-':>6} {'-':>4} {'-':>5} {'-':>7}  {r.note}")
+        if r.sender or r.message:
+            sent = f" on {r.sent:%Y-%m-%d %H:%M}" if r.sent else ""
+            note = f"; {r.note}" if r.note and r.attachment else ""
+            lines.append(f"    from {r.sender or 'an unknown sender'}{sent} ({r.message}){note}")
+    empty = sum(1 for r in batch.rows if r.message and not r.attachment and not r.reason)
+    ok = len(batch.rows) - len(batch.unusable) - empty
+    tail = f", {empty} {'message' if empty == 1 else 'messages'} with no workbook" if empty else ""
+    noun = "returns" if any(r.message for r in batch.rows) else "files"
+    lines.append(f"{len(batch.rows) - empty} {noun}: {ok} audited, {len(batch.unusable)} unusable{tail}")
     return "\n".join(lines)
 
