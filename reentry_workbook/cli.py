@@ -223,6 +223,99 @@ def _echo_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+PASSWORD_ENV = "REENTRY_WORKBOOK_SMTP_PASSWORD"
+
+
+def _send_options(command: Any) -> Any:
+    """The options that send drafts over SMTP (``packets`` and ``brief``)."""
+    for option in reversed(
+        (
+            click.option("--send", is_flag=True, help="Send the messages too (only with this flag is anything sent)."),
+            click.option("--smtp", metavar="HOST[:PORT]", help="Mail server to send through (STARTTLS, port 587)."),
+            click.option("--smtp-ssl", is_flag=True, help="Use implicit TLS (port 465) instead of STARTTLS."),
+            click.option(
+                "--smtp-insecure", is_flag=True, help="Send unencrypted (a local relay only; never over the internet)."
+            ),
+            click.option(
+                "--smtp-user",
+                metavar="USER",
+                help=f"Log in as USER; the password comes from {PASSWORD_ENV}, or is asked for (hidden).",
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
+def _server(
+    drafts: Path | None, send: bool, smtp: str | None, smtp_ssl: bool, smtp_insecure: bool, smtp_user: str | None
+) -> Any:
+    """The mail server to send through (a ``mail.send.Server``), or None to write drafts only."""
+    import os
+
+    from .errors import UsageError
+
+    if not send:
+        if smtp or smtp_ssl or smtp_insecure or smtp_user:
+            raise UsageError("--smtp and its options only say how to send; add --send to send the messages")
+        return None
+    if drafts is None:
+        raise UsageError("--send needs --drafts DIR: every message sent is also kept there as .eml")
+    if not smtp:
+        raise UsageError("--send needs the mail server: add --smtp HOST[:PORT]")
+    if smtp_ssl and smtp_insecure:
+        raise UsageError("--smtp-ssl and --smtp-insecure contradict each other; use one of them")
+    from .mail.send import INSECURE, SSL, STARTTLS, Server, parse_server
+
+    security = SSL if smtp_ssl else INSECURE if smtp_insecure else STARTTLS
+    host, port = parse_server(smtp, security=security)
+    password = None
+    if smtp_user:
+        password = os.environ.get(PASSWORD_ENV)
+        if password is None:
+            if not sys.stdin.isatty():
+                raise UsageError(f"set the password of {smtp_user} in the environment variable {PASSWORD_ENV}")
+            password = click.prompt(f"Password of {smtp_user} on {host}", hide_input=True)
+    return Server(host, port, security, smtp_user, password)
+
+
+class _SendingBar:
+    """A progress bar for messages being sent, made when the number to send is known."""
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.bar: Any = None
+
+    def __call__(self, n: int, total: int) -> None:
+        if self.bar is None:
+            hidden = not sys.stderr.isatty()
+            self.bar = self.stack.enter_context(
+                click.progressbar(length=total, label="Sending", file=sys.stderr, hidden=hidden)
+            )
+        self.bar.update(n)
+
+
+def _report_mail(run: Any, folder: Path) -> None:
+    """Print what was written and sent; exit 2 when a message could not be sent."""
+    from .cycle.drafts import FAILED, NO_ADDRESS, SENT
+
+    n = len(run.messages)
+    when = f" (reply by {run.reply_by.isoformat()})" if run.reply_by else ""
+    click.echo(f"Wrote {n} {'message' if n == 1 else 'messages'} to {folder}{when}:")
+    for m in run.messages:
+        to = ", ".join(m.to) if m.to else "no email address: add the recipient before sending"
+        mark = {SENT: "sent", FAILED: "NOT SENT", NO_ADDRESS: "draft"}.get(m.status, "draft")
+        click.echo(f"  {m.path.name}  [{mark}]  {to}")
+        if m.problem and m.status == FAILED:
+            click.echo(f"      {m.problem}")
+    if run.sent_to:
+        sent, failed = run.count(SENT), len(run.failed)
+        click.echo(f"Sent {sent} of {sent + failed} through {run.sent_to}; {failed} failed.")
+        if failed:
+            click.secho("The failed ones are kept as drafts to send by hand.", err=True, fg="red")
+            sys.exit(EXIT_UNUSABLE)
+
+
 @cli.command()
 @click.argument("plan", type=click.Path(dir_okay=False, readable=False, path_type=Path))
 @click.option(
@@ -240,8 +333,29 @@ def _echo_json(data: object) -> None:
     required=True,
     help="Folder for the packets (made if missing).",
 )
-@click.option("--force", is_flag=True, help="Overwrite packets already in the folder.")
-def packets(plan: Path, by: str, out_dir: Path, force: bool) -> None:
+@click.option("--force", is_flag=True, help="Overwrite packets (and drafts) already in the folder.")
+@click.option(
+    "--drafts",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write one email per member (.eml, opens as a draft in Outlook) with their packet attached.",
+)
+@click.option("--reply-by", callback=_date, metavar="DATE", help="Date to reply by (default: in 2 weeks).")
+@click.option("--as-of", callback=_date, metavar="DATE", help="Date overdue is counted from (default: today).")
+@_send_options
+def packets(
+    plan: Path,
+    by: str,
+    out_dir: Path,
+    force: bool,
+    drafts: Path | None,
+    reply_by: dt.date | None,
+    as_of: dt.date | None,
+    send: bool,
+    smtp: str | None,
+    smtp_ssl: bool,
+    smtp_insecure: bool,
+    smtp_user: str | None,
+) -> None:
     """Write one packet per member with their steps.
 
     Each packet is a plan workbook holding the member's action steps to update and, greyed as context,
@@ -249,16 +363,43 @@ def packets(plan: Path, by: str, out_dir: Path, force: bool) -> None:
     Steps with no one responsible get a packet of their own. Send each packet out, then fold the
     returned ones back with `merge`.
 
+    With --drafts, each member also gets an email (to their Email on the Stakeholders sheet, from the
+    coordinator on the Coalition sheet) listing their overdue, coming and undated steps, with the packet
+    attached. Nothing is sent unless --send is given with --smtp.
+
     \b
     Examples:
       reentry-workbook packets plan.xlsx --by responsible -o packets/
+      reentry-workbook packets plan.xlsx -o packets/ --drafts drafts/ --reply-by 2027-03-19
+      reentry-workbook packets plan.xlsx -o packets/ --drafts sent/ --send --smtp smtp.example.org --smtp-user me
     """
-    from .cycle.packets import make_packets
+    server = _server(drafts, send, smtp, smtp_ssl, smtp_insecure, smtp_user)
+    if drafts is None:
+        from .cycle.packets import make_packets
 
-    paths = make_packets(plan, out_dir, by=by, force=force)
+        paths = make_packets(plan, out_dir, by=by, force=force)
+    else:
+        import contextlib
+
+        from .cycle.drafts import packets_by_mail
+
+        with contextlib.ExitStack() as stack:
+            run = packets_by_mail(
+                plan,
+                out_dir,
+                drafts,
+                reply_by=reply_by,
+                as_of=as_of,
+                force=force,
+                server=server,
+                progress=_SendingBar(stack),
+            )
+        paths = run.packets
     click.echo(f"Wrote {len(paths)} packet{'' if len(paths) == 1 else 's'} to {out_dir}:")
     for path in paths:
         click.echo(f"  {path.name}")
+    if drafts is not None:
+        _report_mail(run, drafts)
 
 
 @cli.command()

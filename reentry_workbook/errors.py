@@ -36,3 +36,7 @@ class OutputError(ReentryWorkbookError):
 
 class UsageError(ReentryWorkbookError):
     """Options that do not fit together."""
+
+
+class MailError(ReentryWorkbookError):
+    """Mail cannot be sent: the server cannot be reached, refuses the login or the connection is not secure."""

@@ -26,7 +26,7 @@ import datetime as dt
 import re
 import unicodedata
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -176,6 +176,19 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
     Returns the packets written, in the order of :func:`build_packets`. Nothing is written when any
     packet would overwrite a file (without ``force``) or the plan has no action steps.
     """
+    return [path for _packet, path in write_packets(plan_path, out_dir, by=by, force=force)[1]]
+
+
+def write_packets(
+    plan_path: Path,
+    out_dir: Path,
+    *,
+    by: str = "responsible",
+    force: bool = False,
+    check_also: Callable[[Plan, Sequence[tuple[Packet, Path]]], None] | None = None,
+) -> tuple[Plan, list[tuple[Packet, Path]]]:
+    """:func:`make_packets`, returning the plan read and each packet with its file. ``check_also`` is called
+    with both before anything is written, to refuse other outputs (the drafts) up front."""
     from ..audit.reader import read_plan
     from ..workbook.generate import SPARE_ROWS, write_plan_workbook
 
@@ -194,6 +207,8 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
     targets = [out_dir / packet_file_name(p.member, taken) for p in packets]
     for target in targets:
         check_output(target, force=force, inputs=(plan_path,))
+    if check_also is not None:
+        check_also(plan, list(zip(packets, targets, strict=True)))
     fingerprint = plan_fingerprint(plan)
     made = dt.datetime.now().replace(microsecond=0)
     for packet, target in zip(packets, targets, strict=True):
@@ -211,7 +226,7 @@ def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", for
             context_rows=packet.rows.context,
             extra_sheets=add_sheet,
         )
-    return targets
+    return plan, list(zip(packets, targets, strict=True))
 
 
 def _send_to(plan: Plan) -> str:
