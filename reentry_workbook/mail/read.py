@@ -26,7 +26,8 @@ from email.message import Message as _EmailMessage
 from pathlib import Path
 
 from ..errors import ReentryWorkbookError
-from ..xlsx.guard import MAX_FILE_BYTES, MB, open_package
+from ..xlsx.guard import open_package
+from ..xlsx.limits import MAX_FILE_BYTES, MB
 from .names import safe_name, unique_name
 
 EML_SUFFIX = ".eml"
