@@ -99,7 +99,8 @@ class Found:
     """A workbook attached to a message, or a message that yields none, with why."""
 
     message: Message
-    name: str = ""  # the attachment's safe name as saved; "" when there is none
+    name: str = ""  # the attachment's safe name as saved (numbered when the folder had it); "" when none
+    attached_as: str = ""  # the attachment's safe name, not numbered: how to call it
     path: Path | None = None  # the saved attachment, once it passed the guard
     reason: str | None = None  # why it cannot be used (one sentence)
     note: str = ""  # what to know: no workbook attached, the name was made safe, forwarded
@@ -279,13 +280,14 @@ def _classify(part: _EmailMessage) -> tuple[str, str]:
 def _save(
     part: _EmailMessage, raw_name: str, message: Message, forwarded: Sender | None, folder: Path, taken: set[str]
 ) -> Found:
-    name = unique_name(safe_name(raw_name, "attachment.xlsx"), taken)
-    found = Found(message, name=name, forwarded_from=forwarded)
+    safe = safe_name(raw_name, "attachment.xlsx")
+    name = unique_name(safe, taken)
+    found = Found(message, name=name, attached_as=safe, forwarded_from=forwarded)
     notes = []
     if forwarded is not None:
         notes.append(f"forwarded, first sent by {forwarded.label}")
-    if name != raw_name:
-        notes.append(f"attached as {_printable(raw_name)!r}, saved as {name!r}")
+    if safe != raw_name:
+        notes.append(f"attached as {_printable(raw_name)!r}, saved as {safe!r}")
     found.note = "; ".join(notes)
     too_large = (
         f"{name} in {message.where} is larger than {MAX_FILE_BYTES // MB} MB, far more than a plan workbook needs, "
