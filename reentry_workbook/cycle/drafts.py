@@ -22,12 +22,12 @@ from pathlib import Path
 from typing import Any
 
 from ..audit.report import NO_ONE
-from ..audit.rules import as_date, is_closed, is_overdue, lacks_due_date, shorten
+from ..audit.rules import shorten
 from ..errors import OutputError
 from ..mail.compose import DRAFT_HEADER, Person, as_sent, compose, valid_address, write_eml
 from ..mail.send import Server, send_all
 from ..plan import schema
-from ..plan.model import Plan, Record
+from ..plan.model import Plan, Record, as_date
 from ..xlsx.atomic import check_output
 from .packets import Packet, member_key, write_packets
 
@@ -91,10 +91,10 @@ class StepLists:
 def member_steps(plan: Plan, member: str, as_of: dt.date) -> StepLists:
     """The member's open steps: overdue (oldest first), coming up (soonest first), and with no due date."""
     key = member_key(member)
-    mine = [s for s in plan.rows("steps") if member_key(s.get("responsible")) == key and not is_closed(s)]
-    overdue = sorted((s for s in mine if is_overdue(s, as_of)), key=_due)
-    coming = sorted((s for s in mine if (d := as_date(s.get("due_date"))) is not None and d >= as_of), key=_due)
-    return StepLists(overdue, coming, [s for s in mine if lacks_due_date(s)])
+    mine = [s for s in plan.rows("steps") if member_key(s.get("responsible")) == key and not s.is_closed()]
+    overdue = sorted((s for s in mine if s.is_overdue(as_of)), key=_due)
+    coming = sorted((s for s in mine if (d := s.date("due_date")) is not None and d >= as_of), key=_due)
+    return StepLists(overdue, coming, [s for s in mine if s.lacks_due_date()])
 
 
 def coordinator(plan: Plan) -> Person | None:
