@@ -404,7 +404,7 @@ def packets(
 
 @cli.command()
 @click.argument("master", type=click.Path(dir_okay=False, readable=False, path_type=Path))
-@click.argument("returned", nargs=-1, required=True, type=click.Path(dir_okay=False, readable=False, path_type=Path))
+@click.argument("returned", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the merged master here.")
 @click.option("--in-place", is_flag=True, help="Merge into MASTER itself, after keeping a backup beside it.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was merged, and every conflict, as JSON.")
@@ -414,7 +414,9 @@ def merge(
 ) -> None:
     """Fold returned copies back into the master plan, by row ID.
 
-    MASTER is the version that was sent out; RETURNED are the packets or full copies that came back.
+    MASTER is the version that was sent out; RETURNED are the packets or full copies that came back:
+    workbooks, mail (.eml, .mbox: each workbook attached is a return, labelled with its sender and date;
+    of several from one sender for the same packet, the latest is merged) or folders of them.
     An edit made in one copy is applied; the same cell changed differently in two copies is a conflict
     (the master value stays); rows members added fill the master's next blank rows, with fresh IDs;
     rows deleted in a copy are flagged, not deleted. The conflicts and a log of what came from which
@@ -426,16 +428,19 @@ def merge(
     Examples:
       reentry-workbook merge plan.xlsx returns/*.xlsx -o plan-merged.xlsx
       reentry-workbook merge plan.xlsx returns/*.xlsx --in-place
+      reentry-workbook merge plan.xlsx "Plan returns.mbox" -o plan-merged.xlsx
     """
-    from .cycle.merge import merge as merge_copies
+    from .cycle.returns import merge_returns
 
-    result = merge_copies(master, returned, output, in_place=in_place, force=force)
+    result, gathered = merge_returns(master, returned, output, in_place=in_place, force=force)
     if as_json:
         _echo_json(result.to_dict())
     else:
         from .cycle.merge_sheets import render_merge
 
         click.echo(render_merge(result))
+    if gathered.unusable:
+        sys.exit(EXIT_UNUSABLE)
 
 
 @cli.command()

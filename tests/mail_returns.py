@@ -60,9 +60,17 @@ def build_returns(tmp: Path) -> Returns:
     second = edit_with_openpyxl(
         maria,
         files / "maria-second.xlsx",
-        [Set("steps", "A-1", "status", "Complete"), Set("steps", "A-6", "notes", "Van booked for 3 April")],
+        [
+            Set("steps", "A-1", "status", "Complete"),
+            Set("steps", "A-6", "notes", "Van booked for 3 April"),
+            Set("stakeholders", NO_EMAIL, "organization", "Peñasco Works"),  # Sam's copy says otherwise
+        ],
     )
-    sam = edit_with_openpyxl(packets[SAM[0]], files / "sam.xlsx", [Set("steps", "A-3", "notes", "Ten staff trained")])
+    sam = edit_with_openpyxl(
+        packets[SAM[0]],
+        files / "sam.xlsx",
+        [Set("steps", "A-3", "notes", "Ten staff trained"), Set("stakeholders", NO_EMAIL, "organization", "Jobs")],
+    )
 
     folder = tmp / "returns"
     folder.mkdir()

@@ -11,10 +11,15 @@ import openpyxl
 from click.testing import CliRunner
 from mail_plans import MARIA, NO_EMAIL, SAM
 from mail_returns import ASSISTANT, XLSX, build_returns
+from member_edits import table
 from plans import AS_OF
 
+from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.audit.rollup_sheet import COLUMNS, ROLLUP_SHEET
 from reentry_workbook.cli import cli
+from reentry_workbook.cycle.merge_model import NOT_MERGED
+from reentry_workbook.cycle.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS
+from reentry_workbook.plan import schema
 
 ROW_FIGURES = ("coalition", "responsible", "alignment", "completeness", "counts", "overdue", "reason")
 
@@ -66,6 +71,38 @@ def test_audit_terminal_says_who_sent_what(tmp_path: Path) -> None:
     assert f"from {MARIA[0]} <{MARIA[1]}> on 2027-03-04 16:40 (replies.mbox, message 1)" in result.output
     assert "no workbook attached" in result.output
     assert "2 returns: 2 audited, 0 unusable, 2 messages with no workbook" in result.output
+
+
+def test_merge_of_mail_equals_the_merge_of_the_latest_attachments_as_files(tmp_path: Path) -> None:
+    returns = build_returns(tmp_path)
+    by_mail, by_files = tmp_path / "by-mail.xlsx", tmp_path / "by-files.xlsx"
+    result = CliRunner().invoke(cli, ["merge", str(returns.master), str(returns.folder), "-o", str(by_mail)])
+    assert result.exit_code == 0, result.output
+    files = CliRunner().invoke(cli, ["merge", str(returns.master), str(returns.maria_second), str(returns.sam),
+                                     "-o", str(by_files)])
+    assert files.exit_code == 0, files.output
+
+    mailed, filed = read_plan(by_mail).plan, read_plan(by_files).plan
+    assert mailed.coalition == filed.coalition
+    for sheet in schema.SHEETS:
+        assert [r.values for r in mailed.rows(sheet.key)] == [r.values for r in filed.rows(sheet.key)], sheet.name
+    steps = {r.id: r for r in mailed.rows("steps")}
+    assert steps["A-1"].get("status") == "Complete"  # María's later reply, not her first
+    assert steps["A-3"].get("notes") == "Ten staff trained"  # Sam's, forwarded by Pat
+
+    maria, pat = f"{MARIA[0]} <{MARIA[1]}>", f"{ASSISTANT[0]} <{ASSISTANT[1]}>"
+    sender = "Sender"
+    assert sender in {h for h, _w in LOG_HEADERS} and sender in {h for h, _w in CONFLICT_HEADERS}
+    log = table(by_mail, schema.MERGE_LOG_SHEET, LOG_HEADERS[0][0])
+    assert {row[sender] for row in log if row.get(sender)} >= {maria, pat}
+    (superseded,) = [row for row in log if "superseded" in str(row.get("Note"))]
+    assert superseded[sender] == maria and superseded["Action"] == NOT_MERGED
+    assert superseded["Received"].startswith("2027-03-02")
+    left = [row for row in log if row["Action"] == NOT_MERGED]
+    assert len(left) == 3  # the first reply, Jo's message without a workbook, Sam's minutes
+    conflicts = table(by_mail, schema.MERGE_CONFLICTS_SHEET, CONFLICT_HEADERS[0][0])
+    assert {row[sender] for row in conflicts} == {maria, pat}
+    assert "superseded by" in result.output and maria in result.output
 
 
 # --- hostile mail -------------------------------------------------------------------------------------------
@@ -137,3 +174,13 @@ def test_hostile_mail_gets_one_line_each_and_nothing_is_written_outside_the_outp
     written = _tree(tmp_path) - before
     assert written and all(out in p.parents or p == out for p in written), sorted(map(str, written))
     assert (out / "x.audited.xlsx").is_file() and not list(tmp_path.rglob("x.xlsx"))
+
+    merged = out / "merged.xlsx"
+    result = CliRunner().invoke(cli, ["merge", str(returns.master), str(hostile), "-o", str(merged)])
+    assert result.exit_code == 2 and "Traceback" not in result.output  # written, and the refused ones listed
+    lines = result.output.splitlines()
+    for words in (("big.xlsx", "larger than 100 MB"), ("bomb.xlsx", "zip bomb"), ("broken.eml", "damaged MIME")):
+        line(*words)
+    assert merged.is_file()
+    written = _tree(tmp_path) - before
+    assert all(out in p.parents or p == out for p in written), sorted(map(str, written))

@@ -47,6 +47,7 @@ from .merge_model import (
     CONTEXT_EDIT,
     DELETED,
     EDITED,
+    NOT_MERGED,
     NOTE,
     READ,
     UNREADABLE,
@@ -417,9 +418,11 @@ def merge(
     *,
     in_place: bool = False,
     force: bool = False,
+    not_merged: Sequence[tuple[Origin, str]] = (),
 ) -> MergeResult:
     """Merge the returned copies into the master workbook, written to ``out`` or, with ``in_place``, into the
-    master itself after keeping a backup beside it.
+    master itself after keeping a backup beside it. ``not_merged`` lists what came back but is not merged
+    (who, why: superseded, no workbook attached), for the Merge Log.
 
     The master's own sheets, columns, pictures, comments, formats and properties are kept: only the cells the
     merge changes, the rows it adds and the ``Merge Conflicts`` and ``Merge Log`` sheets are written (see
@@ -474,6 +477,7 @@ def merge(
     state.resolve()
     order = {r.origin: i for i, r in enumerate(rets)}
     log = sorted(state.log, key=lambda e: order.get(e.origin, -1))
+    log += [LogEntry(origin, NOT_MERGED, note=why) for origin, why in not_merged]
     result = MergeResult(target, state.merged, [r.origin for r in rets], log, state.issues)
     changes = master_changes(layout, state.merged, state.applied, state.placed)
     # Every copy read is done with: let it go before the master is written (large plans, many copies).

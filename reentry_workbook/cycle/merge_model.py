@@ -29,7 +29,8 @@ READ = "Read"
 EDITED = "Edited"
 ADDED = "Added"
 NOTE = "Note"
-LOG_ACTIONS: tuple[str, ...] = (READ, EDITED, ADDED, CONFLICT, DELETED, CONTEXT_EDIT, UNREADABLE, NOTE)
+NOT_MERGED = "Not merged"  # came back but not merged: superseded, no workbook attached, refused by the guard
+LOG_ACTIONS: tuple[str, ...] = (READ, EDITED, ADDED, CONFLICT, DELETED, CONTEXT_EDIT, UNREADABLE, NOTE, NOT_MERGED)
 
 
 @dataclass(frozen=True)

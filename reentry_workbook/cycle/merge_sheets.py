@@ -6,7 +6,16 @@ from pathlib import Path
 from typing import Any
 
 from ..plan import schema
-from .merge_model import CONFLICT, CONTEXT_EDIT, DELETED, UNREADABLE, MergeResult, label_of_field, label_of_sheet
+from .merge_model import (
+    CONFLICT,
+    CONTEXT_EDIT,
+    DELETED,
+    NOT_MERGED,
+    UNREADABLE,
+    MergeResult,
+    label_of_field,
+    label_of_sheet,
+)
 from .roundtrip import display, write_table
 
 # Header texts and widths of the two sheets (declared once; tests read them from here).
@@ -136,6 +145,10 @@ def render_merge(result: MergeResult, *, limit: int = SHOWN) -> str:
     more = len(result.issues) - shown
     if more > 0:
         lines.append(f"  ... and {more} more in the {schema.MERGE_CONFLICTS_SHEET} sheet")
+    left = [e for e in result.log if e.action == NOT_MERGED]
+    if left:
+        lines += ["", "Came back but not merged:"]
+        lines += [f"  {e.origin.who}{f' ({e.origin.received})' if e.origin.date else ''}: {e.note}" for e in left]
     lines += ["", f"Wrote {result.output} (see its {schema.MERGE_CONFLICTS_SHEET} and {schema.MERGE_LOG_SHEET} sheets)"]
     if result.backup is not None:
         lines.append(f"The master as it was is kept as {result.backup.name}")
