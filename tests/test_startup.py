@@ -28,3 +28,18 @@ def test_help_and_version_import_no_heavy_library(args: list[str]) -> None:
     )
     assert "reentry-workbook" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_the_audit_never_imports_pandas(tmp_path) -> None:
+    """pandas is for the Python API's DataFrames only: an audit, with its summary copy and JSON, never loads it."""
+    from reentry_workbook.workbook.example import EXAMPLE_AS_OF
+    from reentry_workbook.workbook.generate import new_workbook
+
+    plan = new_workbook(tmp_path / "plan.xlsx", example=True)
+    args = ["audit", str(plan), "--as-of", EXAMPLE_AS_OF.isoformat(), "--json", "--fail-on", "never"]
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy={"pandas"}), *args], capture_output=True, text=True, check=True
+    )
+    assert '"summary"' in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
+    assert (tmp_path / "plan.audited.xlsx").exists()

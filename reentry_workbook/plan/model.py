@@ -21,9 +21,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import schema
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # What an Unknown stands for.
 FORMULA = "formula"  # raw: the formula without its "="
@@ -175,6 +178,13 @@ class Plan:
     def index(self) -> PlanIndex:
         """Navigation over the plan as it is now (build a new one after changing the plan)."""
         return PlanIndex(self)
+
+    def to_frames(self) -> dict[str, pd.DataFrame]:
+        """One pandas DataFrame per sheet, keyed by sheet name: typed columns named by their headers, IDs as the
+        index (see :mod:`reentry_workbook.plan.frames`)."""
+        from .frames import plan_frames
+
+        return plan_frames(self)
 
 
 # The column naming each sheet's parent row: the chain of service, and a measure's improvement.
