@@ -35,7 +35,7 @@ UNREADABLE_DATE = "unreadable date"  # raw: the text as typed
 UNKNOWN_KINDS: tuple[str, ...] = (FORMULA, ERROR_VALUE, UNREADABLE_DATE)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unknown:
     """A filled cell whose value could not be taken at face value: never blank, never a row, date or choice."""
 
@@ -191,7 +191,7 @@ class Plan:
 PARENT_COLUMN: dict[str, str] = {**dict(schema.CHAIN), "measures": "improvement"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chain:
     """A step's chain of service: the improvement it names, that improvement's goal, that goal's priority.
 
