@@ -267,3 +267,43 @@ def test_the_merged_master_in_libreoffice(cycle: dict[str, Path], tmp_path: Path
     assert f"I-1{schema.ID_SEPARATOR}{NEW_IMPROVEMENT_TEXT}" in offered
     direct, resaved = audit_plan(cycle["merged"], as_of=AS_OF), audit_plan(saved, as_of=AS_OF)
     assert [(f.rule, f.id, f.cell) for f in resaved.findings] == [(f.rule, f.id, f.cell) for f in direct.findings]
+
+
+def test_a_row_past_the_pre_formatted_ones_is_appended_with_the_formats_above(tmp_path: Path) -> None:
+    plan = clean_plan()
+    master = write_plan_workbook(tmp_path / "tight.xlsx", plan, rows=len(plan.rows("steps")))
+    full = edit_with_openpyxl(master, tmp_path / "full.xlsx", [
+        Add("steps", {"improvement": "I-2", "step": NEW_STEP, "due_date": dt.date(2027, 9, 1)}),
+        Add("improvements", {"goal": "G-1", "improvement": "Rent deposit loans"}),  # the last blank row
+        Add("improvements", {"goal": "G-1", "improvement": NEW_IMPROVEMENT_TEXT}),  # past the blank rows
+    ])
+    result = merge(master, [full], tmp_path / "merged.xlsx")
+    merged = read_plan(result.output).plan
+    [new] = [r for r in merged.rows("steps") if r.get("step") == NEW_STEP]
+    assert new.row == max(r.row for r in read_plan(master).plan.rows("steps")) + 1
+    assert new.get("due_date") == dt.date(2027, 9, 1) and new.get("improvement") == "I-2"
+    cols = merged.source.columns["steps"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        book = openpyxl.load_workbook(result.output)
+        values = openpyxl.load_workbook(result.output, data_only=True)
+    try:
+        ws = book[STEPS.name]
+        due, above = ws[f"{cols['due_date']}{new.row}"], ws[f"{cols['due_date']}{new.row - 1}"]
+        assert due.number_format == above.number_format and due.style_id == above.style_id
+        validated = {str(dv.sqref) for dv in ws.data_validations.dataValidation}
+        assert any(f"{cols['status']}{new.row}" in dv.sqref for dv in ws.data_validations.dataValidation), validated
+        row_cells = [f"{letter}{new.row}" for letter in cols.values()]
+        assert any(cell in rng.sqref for rng in ws.conditional_formatting for cell in row_cells)
+        goal_cell = f"{cols['goal']}{new.row}"
+        assert str(ws[goal_cell].value).startswith("=") and f"{cols['improvement']}{new.row}" in ws[goal_cell].value
+        goal = get(plan, "goals", get(plan, "improvements", "I-2").get("goal"))
+        assert values[STEPS.name][goal_cell].value == f"{goal.id}{schema.ID_SEPARATOR}{goal.get('goal')}"
+        # The improvements dropdown grows over the appended improvement, and offers it at once.
+        [appended] = [r for r in merged.rows("improvements") if r.get("improvement") == NEW_IMPROVEMENT_TEXT]
+        [(target, ref)] = list(values.defined_names[schema.reference_list_name("improvements")].destinations)
+        offered = [c.value for row in values[target][ref.replace("$", "")] for c in row]
+        assert offered[-1] == f"{appended.id}{schema.ID_SEPARATOR}{NEW_IMPROVEMENT_TEXT}"
+    finally:
+        book.close()
+        values.close()

@@ -12,6 +12,7 @@ worked out again from the edited cells, so that apps that show cached results sh
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,13 +62,14 @@ class MasterLayout:
     coalition_sheet: str
     coalition_cells: dict[str, tuple[int, int]]
     cells: dict[str, SheetCells] = field(default_factory=dict)  # the master's cells, by sheet name
+    names: dict[str, str] = field(default_factory=dict)  # workbook-level defined names -> their formula texts
 
     @classmethod
     def read(cls, master: Path, base: Plan) -> MasterLayout:
         """The layout of ``master`` (read as ``base``); refuse a layout whose cells cannot all be placed."""
         from ..xlsx.guard import open_package
         from ..xlsx.package import sheet_names
-        from ..xlsx.workbook_edit import validation_ranges
+        from ..xlsx.workbook_edit import defined_names, validation_ranges
 
         source = base.source
         unmapped = [
@@ -90,7 +92,7 @@ class MasterLayout:
             found = parse_ref(a1)
             if found is not None:
                 coalition_cells[key] = found
-        layout = cls({}, source.sheet_names[COALITION], coalition_cells)
+        layout = cls({}, source.sheet_names[COALITION], coalition_cells, names=defined_names(master))
         names = set(sheet_names(master))
         with open_package(master) as zf:
             from ..xlsx.cells import open_workbook
@@ -144,8 +146,14 @@ def _sheet_layout(sheet: Sheet, name: str, columns: dict[str, int], cells: Sheet
 Applied = tuple[str, Record | None, str, Any]  # (sheet key or COALITION, master row or None, field key, value)
 
 
+@dataclass
+class MasterChanges:
+    cells: dict[str, SheetChanges]  # sheet name -> its cell changes
+    names: dict[str, str]  # defined names given a new range (a dropdown's list grown over appended rows)
+
+
 def master_changes(layout: MasterLayout, merged: Plan, applied: Iterable[Applied],
-                   placed: Iterable[Placed]) -> dict[str, SheetChanges]:
+                   placed: Iterable[Placed]) -> MasterChanges:
     """The cell changes that turn the master into the merged plan, cached formula results included."""
     changes: dict[str, SheetChanges] = {}
     labels = _labels(merged)
@@ -178,8 +186,49 @@ def master_changes(layout: MasterLayout, merged: Plan, applied: Iterable[Applied
                 put(where.name, item.row, where.columns[col.key], _cell_value(item.sheet, col.key, value, labels))
         if item.appended:
             changes.setdefault(where.name, SheetChanges()).appended.add(item.row)
+    names = _grow_lists(layout, changes, put)
     _formula_results(layout, changes)
-    return changes
+    return MasterChanges(changes, names)
+
+
+_LIST_RANGE = re.compile(r"^('(?:[^']|'')+'|[^!]+)!\$([A-Z]{1,3})\$(\d+):\$([A-Z]{1,3})\$(\d+)$")
+_READ_ROW = re.compile(r"!\$?[A-Z]{1,3}\$?(\d+)")
+
+
+def _grow_lists(layout: MasterLayout, changes: dict[str, SheetChanges], put: Any) -> dict[str, str]:
+    """Grow the dropdown lists of the Lists sheet over rows appended past the pre-formatted ones.
+
+    Each list of a sheet's rows (its "ID - text" labels, its suggested names) is a column of formulas, one per
+    pre-formatted row, under a workbook-level name. For each appended row the column gets the formula of its
+    last cell moved down to read that row, and the name's range grows over it.
+    """
+    from ..plan.describe import referenced_sheets, suggested_sheets
+    from ..xlsx.sheet_edit import shift_formula as shift
+
+    lists = layout.cells.get(schema.LISTS_SHEET)
+    names: dict[str, str] = {}
+    if lists is None:
+        return names
+    for sheet in schema.SHEETS:
+        where = layout.sheets[sheet.key]
+        appended = sorted(changes[where.name].appended) if where.name in changes else []
+        if not appended:
+            continue
+        wanted = [schema.reference_list_name(sheet.key)] if sheet.key in referenced_sheets() else []
+        wanted += [schema.suggest_list_name(sheet.key)] if sheet.key in suggested_sheets() else []
+        for name in wanted:
+            m = _LIST_RANGE.match(layout.names.get(name, "").lstrip("="))
+            if m is None or m.group(2) != m.group(4):
+                continue
+            col, bottom = _col(m.group(2)), int(m.group(5)) - 1
+            flag = lists.flags.get((bottom, col))
+            read = _READ_ROW.search(flag[1]) if flag is not None and flag[0] == FORMULA else None
+            if flag is None or read is None:
+                continue
+            for i, row in enumerate(appended, start=1):
+                put(schema.LISTS_SHEET, bottom + i, col, Formula(shift(flag[1], row + 1 - int(read.group(1)))))
+            names[name] = f"{m.group(1)}!${m.group(2)}${m.group(3)}:${m.group(4)}${bottom + len(appended) + 1}"
+    return names
 
 
 def _labels(plan: Plan) -> dict[str, dict[str, str]]:

@@ -9,16 +9,15 @@ byte, so the master's own sheets, pictures, comments and properties come out as 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Mapping
 from pathlib import Path
 
 from ..plan import schema
 from ..xlsx.atomic import atomic_path
-from ..xlsx.sheet_edit import SheetChanges
+from .merge_master import MasterChanges
 from .merge_model import MergeResult
 
 
-def write_merged_master(master: Path, changes: Mapping[str, SheetChanges], result: MergeResult, target: Path) -> None:
+def write_merged_master(master: Path, changes: MasterChanges, result: MergeResult, target: Path) -> None:
     """Write ``master`` with ``changes`` and the merge's sheets to ``target`` atomically."""
     from ..xlsx.package import graft_sheet
     from ..xlsx.workbook_edit import edit_cells
@@ -27,7 +26,7 @@ def write_merged_master(master: Path, changes: Mapping[str, SheetChanges], resul
     conflicts, log = schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET
     with tempfile.TemporaryDirectory(prefix="reentry-workbook-") as tmp:
         edited = Path(tmp) / "edited.xlsx"
-        edit_cells(master, edited, changes)
+        edit_cells(master, edited, changes.cells, changes.names)
         scratch = Path(tmp) / "merge-sheets.xlsx"
         write_merge_workbook(result, scratch)
         with_conflicts = Path(tmp) / "with-conflicts.xlsx"

@@ -172,7 +172,7 @@ class _Job:
         kind, content = "", ""
         if isinstance(value, Formula):
             kind, result = _result(value.result)
-            content = f"<{self.p}f>{_escape_text(value.text)}</{self.p}f><{self.p}v>{result}</{self.p}v>"
+            content = f"<{self.p}f>{escape_text(value.text)}</{self.p}f><{self.p}v>{result}</{self.p}v>"
         elif isinstance(value, bool):
             kind, content = "b", f"<{self.p}v>{int(value)}</{self.p}v>"
         elif isinstance(value, (int, float)):
@@ -257,7 +257,7 @@ class _Job:
                 raw = self.text[node.end : node.close_start]
                 grown = _grow_sqref(unescape(raw), appended)
                 if grown != unescape(raw):
-                    self.edit.replace(node.end, node.close_start, _escape_text(grown))
+                    self.edit.replace(node.end, node.close_start, escape_text(grown))
 
     def _grow_dimension(self, written: list[Position]) -> None:
         node = self.root.first(MAIN_NS, "dimension")
@@ -360,7 +360,7 @@ def shift_formula(text: str, rows: int) -> str:
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\r]|_(?=x[0-9A-Fa-f]{4}_)")
 
 
-def _escape_text(text: str) -> str:
+def escape_text(text: str) -> str:
     """Element text, with the characters XML cannot carry (and a literal ``_xHHHH_``) escaped as Excel does."""
     text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -368,7 +368,7 @@ def _escape_text(text: str) -> str:
 
 def _text_run(prefix: str, text: str) -> str:
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f"<{prefix}t{space}>{_escape_text(text)}</{prefix}t>"
+    return f"<{prefix}t{space}>{escape_text(text)}</{prefix}t>"
 
 
 def string_item(prefix: str, text: str) -> str:
@@ -385,7 +385,7 @@ def _number(value: float) -> str:
 def _result(value: str | float) -> tuple[str, str]:
     """The ``t`` attribute and ``<v>`` text of a cached formula result."""
     if isinstance(value, str):
-        return "str", _escape_text(value)
+        return "str", escape_text(value)
     return "", _number(value)
 
 

@@ -7,6 +7,8 @@ Only these parts can change (``EDIT_MAY_CHANGE`` names them by role):
   workbook without one gets inline strings instead);
 - the styles part: a date format is appended when a date goes into a cell whose style shows none, and no
   other format of the column does;
+- the workbook part, only when a workbook-level defined name is given a new range (a dropdown's source list
+  grown over appended rows), and then only that name's text;
 - the calculation chain (``calcChain.xml``, a cache Excel rebuilds) is dropped when a formula cell was
   overwritten by a value, so that it never lists a cell that holds no formula.
 """
@@ -34,10 +36,12 @@ from .opc import (
 )
 from .package import _unusable, _workbook_part
 from .refs import parse_ref
-from .sheet_edit import SheetChanges, edit_sheet, string_item
+from .sheet_edit import SheetChanges, edit_sheet, escape_text, string_item
 from .xmltext import Editor, Node, Unsupported, XmlText, unescape
 
-EDIT_MAY_CHANGE: tuple[str, ...] = ("edited worksheets", "shared strings", "styles", "calculation chain")
+EDIT_MAY_CHANGE: tuple[str, ...] = (
+    "edited worksheets", "shared strings", "styles", "workbook (defined names)", "calculation chain"
+)
 
 Range = tuple[int, int, int, int]  # 0-based first row, first column, last row, last column
 
@@ -202,8 +206,10 @@ class _DateStyles:
 # -- public API -------------------------------------------------------------------------------------------
 
 
-def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges]) -> None:
-    """Write to ``dest`` a copy of ``src`` with ``changes`` (sheet name -> changes) applied to its worksheets.
+def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges],
+               names: Mapping[str, str] | None = None) -> None:
+    """Write to ``dest`` a copy of ``src`` with ``changes`` (sheet name -> changes) applied to its worksheets, and
+    the workbook-level defined names in ``names`` (name -> formula text, without ``=``) given new texts.
 
     ``src`` is only read; every part other than those named in the module docstring is copied byte for byte.
     """
@@ -224,6 +230,10 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges]) -> No
             data = doc.encode(report.text)
             if data != pkg.data[part]:
                 changed[part] = data
+        if names:
+            renamed = _rename(pkg, book.part, names)
+            if renamed is not None:
+                changed[book.part] = renamed
         for part, data in ((book.strings_part, strings.result()), (book.styles_part, styles.result())):
             if part is not None and data is not None:
                 changed[part] = data
@@ -260,6 +270,33 @@ def validation_ranges(src: Path, sheet_name: str) -> list[Range]:
             if top is not None and bottom is not None:
                 out.append((top[0], top[1], bottom[0], bottom[1]))
     return out
+
+
+def defined_names(src: Path) -> dict[str, str]:
+    """The workbook-level defined names and their formula texts (without ``=``)."""
+    pkg = Package.read(src)
+    try:
+        part = _workbook_part(pkg)
+        doc, root = pkg.xml(part)
+    except Unsupported as exc:
+        raise _unusable(src, exc) from None
+    holder = root.first(MAIN_NS, "definedNames")
+    out: dict[str, str] = {}
+    for node in holder.find(MAIN_NS, "definedName") if holder is not None else []:
+        if node.get("localSheetId") is None and not node.empty:
+            out.setdefault(node.get("name") or "", unescape(doc.text[node.end : node.close_start]))
+    return out
+
+
+def _rename(pkg: Package, part: str, names: Mapping[str, str]) -> bytes | None:
+    doc, root = pkg.xml(part)
+    holder = root.first(MAIN_NS, "definedNames")
+    edit = Editor(doc.text)
+    for node in holder.find(MAIN_NS, "definedName") if holder is not None else []:
+        new = names.get(node.get("name") or "")
+        if new is not None and node.get("localSheetId") is None and not node.empty:
+            edit.replace(node.end, node.close_start, escape_text(new))
+    return doc.encode(edit.result()) if edit.changed else None
 
 
 def worksheet_parts(src: Path) -> dict[str, str]:
