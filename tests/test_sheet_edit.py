@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
+from pathlib import Path
 
 from reentry_workbook.xlsx.sheet_edit import SheetChanges, edit_sheet, shift_formula
+from reentry_workbook.xlsx.workbook_edit import edit_cells
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -91,3 +95,43 @@ def test_formulas_move_down_like_a_fill() -> None:
     moved = shift_formula(text, 3)
     assert moved.count("$B10") == 3 and "$A$2" in moved and "$B:$B" in moved and '" - "' in moved
     assert shift_formula("'Sheet 1'!C5+LOG10(A1)", 1) == "'Sheet 1'!C6+LOG10(A2)"
+
+
+def test_a_package_edit_appends_strings_and_a_date_format_and_keeps_every_other_part(tmp_path: Path) -> None:
+    import openpyxl
+    import xlsxwriter
+
+    src = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(src))
+    ws = book.add_worksheet("S")
+    bold = book.add_format({"bold": True})
+    ws.write_string(0, 0, "keep")
+    ws.write_string(1, 0, "dup")
+    ws.write_string(1, 1, "a bold note", bold)
+    ws.write_number(1, 2, 3)
+    book.add_worksheet("Other").write_string(0, 0, "untouched")
+    book.close()
+    out = tmp_path / "edited.xlsx"
+    changes = SheetChanges(cells={(1, 0): "dup", (2, 0): "brand new", (1, 1): dt.date(2027, 3, 15), (1, 2): 5})
+    edit_cells(src, out, {"S": changes})
+
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(out) as b:
+        before = {n: a.read(n) for n in a.namelist()}
+        after = {n: b.read(n) for n in b.namelist()}
+    assert set(before) == set(after)
+    assert {n for n in before if before[n] != after[n]} == {
+        "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml", "xl/styles.xml"
+    }
+    old, new = before["xl/sharedStrings.xml"].decode(), after["xl/sharedStrings.xml"].decode()
+    items = re.findall(r"<si>.*?</si>", new)
+    assert items[: len(re.findall(r"<si>.*?</si>", old))] == re.findall(r"<si>.*?</si>", old)  # never renumbered
+    assert items[-1] == "<si><t>brand new</t></si>" and new.count("<t>dup</t>") == 1  # a known string is reused
+    assert f'uniqueCount="{len(items)}"' in new
+    wb = openpyxl.load_workbook(out)
+    try:
+        s = wb["S"]
+        assert [s["A1"].value, s["A2"].value, s["A3"].value, s["C2"].value] == ["keep", "dup", "brand new", 5]
+        assert s["B2"].value == dt.datetime(2027, 3, 15) and s["B2"].font.b  # a date format like the cell's own
+        assert s["B2"].is_date
+    finally:
+        wb.close()
