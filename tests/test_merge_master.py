@@ -23,7 +23,7 @@ from member_edits import Add, Delete, Set, edit_with_openpyxl, load, table
 from openpyxl.styles import PatternFill
 from plans import AS_OF, clean_plan, get
 
-from reentry_workbook.audit.pipeline import audit_plan
+from reentry_workbook.audit.pipeline import audit_file, audit_plan
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.cycle.merge import merge
@@ -59,8 +59,10 @@ def _coordinators_master(folder: Path) -> Path:
     styled = folder / "styled.xlsx"
     book.save(styled)
     book.close()
+    decorated = folder / "decorated.xlsx"
+    decorate(styled, decorated)
     master = folder / "master.xlsx"
-    decorate(styled, master)
+    audit_file(decorated, out=master, as_of=AS_OF)  # the coordinator audits the master: an Alignment Summary
     return master
 
 
@@ -112,7 +114,9 @@ def test_every_part_outside_the_documented_list_is_byte_identical(cycle: dict[st
     changed = {n for n in before if before[n] != after[n]}
     assert changed <= _may_change(cycle["master"]), changed - _may_change(cycle["master"])
     sheets = _sheet_parts(cycle["master"])
-    for name in (MEMBER_SHEET, schema.START_SHEET, schema.sheet("goals").name, schema.sheet("stakeholders").name):
+    kept = (MEMBER_SHEET, schema.SUMMARY_SHEET, schema.START_SHEET, schema.sheet("goals").name,
+            schema.sheet("stakeholders").name)
+    for name in kept:
         assert before[sheets[name]] == after[sheets[name]], name
     assert any("threadedComment" in n for n in before) and any(n.startswith("xl/media/") for n in before)
 
@@ -200,6 +204,8 @@ def test_merging_twice_keeps_one_pair_of_merge_sheets_and_loses_nothing(cycle: d
 def test_in_place_keeps_a_backup_and_an_unmappable_master_is_refused(cycle: dict[str, Path], tmp_path: Path) -> None:
     master = tmp_path / "plan.xlsx"
     master.write_bytes(cycle["master"].read_bytes())
+    neither = CliRunner().invoke(cli, ["merge", str(master), str(cycle["sam"])])
+    assert neither.exit_code != 0 and "--in-place" in neither.output
     result = CliRunner().invoke(cli, ["merge", str(master), str(cycle["sam"]), "--in-place"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "plan.backup.xlsx").read_bytes() == cycle["master"].read_bytes()

@@ -5,8 +5,8 @@ pre-formatted rows still blank (an ID alone does not fill a row), and where rows
 :func:`master_changes` turns what the merge decided into cell changes: an applied change rewrites its cell;
 an added row fills the next blank pre-formatted row, or is appended below them (taking the styles and the
 derived formulas of the row above); references are written as the dropdown's "ID - text" label. Then the
-cached result of every formula the template wrote (the Lists sheet's labels, the derived Goal column) is
-worked out again from the edited cells, so that apps that show cached results show the new ones.
+cached result of every formula the template wrote (the Lists sheet's labels, the derived Goal column) that
+reads a written cell is worked out again, so that apps that show cached results show the new ones.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from ..plan import schema
 from ..plan.ids import normalise_id
 from ..plan.model import Plan, Record, written
 from ..plan.schema import Kind, Sheet
+from ..workbook.formula_results import first_rows
+from ..workbook.formula_results import inputs as formula_inputs
 from ..workbook.formula_results import result as formula_result
 from ..workbook.lists import label_value
 from ..xlsx.refs import parse_ref
@@ -94,6 +96,7 @@ class MasterLayout:
                 coalition_cells[key] = found
         layout = cls({}, source.sheet_names[COALITION], coalition_cells, names=defined_names(master))
         names = set(sheet_names(master))
+        validated = validation_ranges(master, [source.sheet_names[s.key] for s in schema.SHEETS])
         with open_package(master) as zf:
             from ..xlsx.cells import open_workbook
 
@@ -103,7 +106,7 @@ class MasterLayout:
                     name = source.sheet_names[sheet.key]
                     cells = layout.cells[name] = book.read_sheet(name)
                     columns = {k: _col(letter) for k, letter in source.columns[sheet.key].items()}
-                    ranges = validation_ranges(master, name)
+                    ranges = validated[name]
                     header = source.header_rows.get(sheet.key, schema.HEADER_ROW) - 1
                     layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, ranges, header)
                 if schema.LISTS_SHEET in names:
@@ -263,7 +266,8 @@ def _cell_value(sheet: Sheet | None, key: str, value: Any, labels: dict[str, dic
 
 
 def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> None:
-    """Set the cached result of every template formula (and copy them into appended rows)."""
+    """Set the cached result of every template formula that reads a written cell (appended rows first take the
+    formulas of the row above)."""
     cells = layout.cells
 
     def value(sheet: str, row: int, col: int) -> Any:
@@ -274,9 +278,9 @@ def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> 
         book = cells.get(sheet)
         return book.value(row, col) if book is not None else None
 
-    columns: dict[tuple[str, int], dict[int, Any]] = {}
+    columns: dict[tuple[str, int], dict[str, int]] = {}
 
-    def column(sheet: str, col: int) -> dict[int, Any]:
+    def column(sheet: str, col: int) -> dict[str, int]:
         key = (sheet, col)
         if key not in columns:
             found: dict[int, Any] = {}
@@ -288,7 +292,7 @@ def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> 
             for (r, c), v in changes.get(sheet, SheetChanges()).cells.items():
                 if c == col:
                     found[r] = v.result if isinstance(v, Formula) else v
-            columns[key] = found
+            columns[key] = first_rows(found)
         return columns[key]
 
     # Appended rows first take the formulas of the row above (their results are worked out below).
@@ -304,10 +308,21 @@ def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> 
                 if r == above and flag == FORMULA and (row, c) not in sheet_changes.cells:
                     sheet_changes.cells[(row, c)] = Formula(shift_formula(text, row - above))
     # The template's formulas read plain cells only (labels read data sheets; derived cells read a reference
-    # cell and the parent sheet), so one pass over them sees every input as it will be.
+    # cell and the parent sheet), so one pass over them sees every input as it will be. Only those reading a
+    # written cell are worked out again: the others' cached results stay as the master has them.
+    touched = {name: set(found.cells) for name, found in changes.items()}
+    touched_columns = {name: {c for _r, c in cells_} for name, cells_ in touched.items()}
+
+    def reads_a_written_cell(text: str, sheet_name: str) -> bool:
+        read = formula_inputs(text, sheet_name)
+        return read is not None and any(
+            (r is None and c in touched_columns.get(s, ())) or (r is not None and (r, c) in touched.get(s, ()))
+            for s, r, c in read
+        )
+
     for sheet_name, book in cells.items():
         for (r, c), (flag, text) in book.flags.items():
-            if flag != FORMULA:
+            if flag != FORMULA or not reads_a_written_cell(text, sheet_name):
                 continue
             found = formula_result(text, sheet_name, value, column)
             if found is not None:

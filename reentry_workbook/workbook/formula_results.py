@@ -17,8 +17,17 @@ from .lists import excel_text
 
 # (sheet name, 0-based row, 0-based column) -> the cell's value after the edits
 Lookup = Callable[[str, int, int], Any]
-# (sheet name, 0-based column) -> the cell values of that column, by 0-based row
-ColumnLookup = Callable[[str, int], dict[int, Any]]
+# (sheet name, 0-based column) -> the first 0-based row holding each text of that column (as ``excel_text`` gives
+# it, casefolded): what MATCH finds, looked up once per column
+ColumnLookup = Callable[[str, int], dict[str, int]]
+
+
+def first_rows(values: dict[int, Any]) -> dict[str, int]:
+    """A :data:`ColumnLookup` result for a column's values by row."""
+    out: dict[str, int] = {}
+    for row in sorted(values):
+        out.setdefault(excel_text(values[row]).casefold(), row)
+    return out
 
 _S = r"('(?:[^']|'')+'|[^\s'!(),&=\"]+)"  # a sheet name, quoted or not
 _CELL = _S + r"!\$?([A-Z]{1,3})\$?(\d+)"
@@ -50,6 +59,28 @@ def _trim(text: str) -> str:
     return re.sub(" +", " ", text.strip(" "))
 
 
+Input = tuple[str, int | None, int]  # (sheet name, 0-based row or None for the whole column, 0-based column)
+
+
+def inputs(formula: str, sheet: str) -> list[Input] | None:
+    """The cells one of the template's formulas on ``sheet`` reads, or None when it is not one of them."""
+    text = formula.lstrip("=")
+    m = _LABEL.match(text)
+    if m:
+        s1, c1, r1, s2, c2, r2, _sep, s3, c3, r3 = m.groups()
+        return [(_sheet(s), int(r) - 1, _col(c)) for s, c, r in ((s1, c1, r1), (s2, c2, r2), (s3, c3, r3))]
+    m = _NAME.match(text)
+    if m:
+        s1, c1, r1, s2, c2, r2 = m.groups()
+        return [(_sheet(s1), int(r1) - 1, _col(c1)), (_sheet(s2), int(r2) - 1, _col(c2))]
+    m = _DERIVED.match(text)
+    if m:
+        c, r, values_sheet, values_col, *_rest, ids_sheet, ids_col = m.groups()
+        return [(sheet, int(r) - 1, _col(c)), (_sheet(values_sheet), None, _col(values_col)),
+                (_sheet(ids_sheet), None, _col(ids_col))]
+    return None
+
+
 def result(formula: str, sheet: str, cell: Lookup, column: ColumnLookup) -> str | None:
     """The result of one of the template's formulas on ``sheet``, or None when the formula is not one of them."""
     text = formula.lstrip("=")
@@ -74,8 +105,7 @@ def result(formula: str, sheet: str, cell: Lookup, column: ColumnLookup) -> str 
             return ""
         sep = sep.replace('""', '"')
         wanted = _trim(chosen.split(sep, 1)[0] if sep else chosen).casefold()
-        ids = column(_sheet(ids_sheet), _col(ids_col))
-        row = next((i for i in sorted(ids) if excel_text(ids[i]).casefold() == wanted), None)
+        row = column(_sheet(ids_sheet), _col(ids_col)).get(wanted)
         if row is None:
             return ""
         return excel_text(cell(_sheet(values_sheet), row, _col(values_col)))

@@ -15,7 +15,8 @@ Only these parts can change (``EDIT_MAY_CHANGE`` names them by role):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -253,22 +254,30 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges],
     write_zip(dest, entries, pkg.comment)
 
 
-def validation_ranges(src: Path, sheet_name: str) -> list[Range]:
-    """The ranges of the plain data validations of a worksheet (0-based, inclusive)."""
+_VALIDATION = re.compile(r"""<(?:[A-Za-z_][\w.-]*:)?dataValidation\s[^>]*?\bsqref\s*=\s*["']([^"']*)["']""")
+
+
+def validation_ranges(src: Path, sheet_names: Iterable[str]) -> dict[str, list[Range]]:
+    """The ranges of the plain data validations of each named worksheet (0-based, inclusive).
+
+    Read by pattern from the part's text after its cell data (where the schema puts them), so a large sheet is
+    never parsed for them; Excel 2010 extended validations carry their ranges in ``<xm:sqref>``, not here.
+    """
     pkg = Package.read(src)
+    out: dict[str, list[Range]] = {}
     try:
         book = _Book(pkg)
-        _, root = pkg.xml(book.sheet_part(sheet_name))
+        for name in sheet_names:
+            text = XmlText.decode(pkg.data[book.sheet_part(name)]).text
+            found = out[name] = []
+            for m in _VALIDATION.finditer(text, max(0, text.rfind("sheetData>"))):
+                for item in unescape(m.group(1)).split():
+                    first, _, last = item.partition(":")
+                    top, bottom = parse_ref(first), parse_ref(last or first)
+                    if top is not None and bottom is not None:
+                        found.append((top[0], top[1], bottom[0], bottom[1]))
     except Unsupported as exc:
         raise _unusable(src, exc) from None
-    out: list[Range] = []
-    holder = root.first(MAIN_NS, "dataValidations")
-    for node in holder.find(MAIN_NS, "dataValidation") if holder is not None else []:
-        for item in (node.get("sqref") or "").split():
-            first, _, last = item.partition(":")
-            top, bottom = parse_ref(first), parse_ref(last or first)
-            if top is not None and bottom is not None:
-                out.append((top[0], top[1], bottom[0], bottom[1]))
     return out
 
 
