@@ -83,6 +83,12 @@ def test_an_appended_row_takes_the_styles_above_and_ranges_grow_over_it() -> Non
     assert '<dimension ref="A1:B4"/>' in out
 
 
+def test_cells_go_into_an_empty_row_element_in_column_order() -> None:
+    sheet = f'<worksheet xmlns="{MAIN}"><sheetData><row r="3" ht="30" customHeight="1"/></sheetData></worksheet>'
+    out = _edit(sheet, SheetChanges(cells={(2, 4): 1, (2, 1): 2}))
+    assert '<row r="3" ht="30" customHeight="1"><c r="B3"><v>2</v></c><c r="E3"><v>1</v></c></row>' in out
+
+
 def test_text_is_never_a_formula_and_unsafe_characters_are_escaped() -> None:
     sheet = f'<worksheet xmlns="{MAIN}"><sheetData/></worksheet>'
     out = _edit(sheet, SheetChanges(cells={(0, 0): "=1+1", (0, 1): " a\x01_x0041_\r"}), inline=True)

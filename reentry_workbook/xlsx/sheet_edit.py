@@ -149,6 +149,7 @@ class _Job:
     # ---- cells
 
     def _write_into(self, row: _Row, r: int, values: dict[int, CellValue]) -> None:
+        tail: list[str] = []  # new cells after the row's last one
         for c, value in sorted(values.items()):
             cell = row.cells.get(c)
             if cell is not None:
@@ -165,7 +166,9 @@ class _Job:
             if later is not None:
                 self.edit.insert(later.start, xml)
             else:
-                self.edit.append_children(row.node, xml)
+                tail.append(xml)
+        if tail:  # one edit: an empty row element is opened up once
+            self.edit.append_children(row.node, "".join(tail))
 
     def _cell(self, qname: str, head: str, style: int | None, value: CellValue) -> str:
         """A whole ``<c>`` element; ``head`` holds its attributes other than ``s`` and ``t`` (as written)."""
