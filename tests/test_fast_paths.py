@@ -26,7 +26,7 @@ from reentry_workbook.plan import schema
 from reentry_workbook.workbook import generate
 from reentry_workbook.workbook.formats import PlanWorksheet, _wrapped_count
 from reentry_workbook.workbook.lists import derived_formula, label_formula, name_formula
-from reentry_workbook.xlsx import donor, opc, package, styles_merge, xmltext
+from reentry_workbook.xlsx import cells, donor, opc, package, styles_merge, xmltext
 
 STEPS = schema.sheet("steps").name
 
@@ -151,3 +151,19 @@ def test_formulas_are_prepared_as_xlsxwriter_prepares_them(tmp_path: Path) -> No
     for formula in formulas * 2:
         assert ours._prepare_formula(formula) == Worksheet._prepare_formula(stock, formula)
     book.close()
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_a_noncharacter_escaped_in_the_xml_reads_the_same_on_both_paths(tmp_path: Path, inline: bool) -> None:
+    # XML cannot carry U+FFFE, so writers escape it as _xFFFE_; python-calamine leaves that escape undecoded.
+    path = tmp_path / "escaped.xlsx"
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": inline})  # constant memory writes inline strings
+    sheet = book.add_worksheet("S")
+    texts = ["Housing \ufffe plan", "a\r\nb", "plain"]
+    for row, text in enumerate(texts):
+        sheet.write_string(row, 0, text)
+    book.close()
+    with zipfile.ZipFile(path) as zf:
+        assert ("inlineStr" in zf.read("xl/worksheets/sheet1.xml").decode()) is inline
+        fast, exact = cells.open_workbook(zf).read_sheet("S"), cells.open_workbook(zf, fast=False).read_sheet("S")
+        assert [fast.value(r, 0) for r in range(3)] == [exact.value(r, 0) for r in range(3)] == texts

@@ -70,6 +70,7 @@ class Workbook:
     _styles: Styles = field(default_factory=Styles)
     _strings: list[str] | None = None
     _calamine: Any = None
+    _strings_escaped: bool | None = None  # whether the shared strings hold an escape only the exact path decodes
     _calamine_failed: bool = False
 
     def sheet(self, name: str) -> SheetRef | None:

@@ -159,6 +159,18 @@ def _xml_text(raw: bytes) -> str:
     return plain.replace("&amp;", "&")  # only the five named entities, &amp; last
 
 
+# ``_xHHHH_`` escapes python-calamine leaves as they are (the noncharacters U+FFFE/U+FFFF and surrogates): the
+# exact path decodes them, so a sheet or shared-string table holding one is read there.
+_UNDECODED_ESCAPE = re.compile(rb"_x(?:[Ff]{3}[EeFf]|[Dd][89A-Fa-f][0-9A-Fa-f]{2})_")
+
+
+def _strings_hold_undecoded_escape(book: Workbook) -> bool:
+    if book._strings_escaped is None:
+        part = book._strings_part
+        book._strings_escaped = part is not None and bool(_UNDECODED_ESCAPE.search(book._read_part(part) or b""))
+    return book._strings_escaped
+
+
 _MERGE_CELL = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?ref\s*=\s*["']([^"']+)["']""")
 
 
@@ -176,9 +188,9 @@ def read_fast(book: Workbook, ref: SheetRef) -> SheetCells | None:
     if not filename or not Path(filename).is_file():
         return None
     data = book._read_part(ref.part) or b""
-    scan = _scan_sheet(data)
+    scan = None if _UNDECODED_ESCAPE.search(data) else _scan_sheet(data)
     del data  # not needed while python-calamine reads the part again
-    if scan is None:
+    if scan is None or _strings_hold_undecoded_escape(book):
         return None
     try:
         import python_calamine
