@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from member_edits import table
+from opened import count_opens
 from plans import AS_OF, add_step, clean_plan, get
 
 from reentry_workbook.cli import cli
@@ -159,3 +160,11 @@ def test_member_text_in_the_review_workbook_is_text(tmp_path: Path) -> None:
         assert notes and all(c.data_type == "s" for c in notes)
     finally:
         book.close()
+
+
+def test_each_version_is_opened_once(two_versions: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    old, new = two_versions
+    opened = count_opens(monkeypatch)
+    diff = diff_plans(old, new, as_of=AS_OF)
+    assert diff.after.steps == 6  # the figures come from the same read as the changes
+    assert opened == {old.name: 1, new.name: 1}

@@ -7,11 +7,15 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import OutputError, UsageError
 from ..plan import schema
 from ..xlsx.atomic import atomic_path, check_output
 from .report import Report
+
+if TYPE_CHECKING:
+    from .reader import ReadResult
 
 AUDITED_SUFFIX = ".audited"
 
@@ -33,12 +37,17 @@ def default_output(path: Path) -> Path:
 
 def audit_plan(path: Path, *, as_of: dt.date | None = None, audited_at: dt.datetime | None = None) -> Report:
     """Read ``path`` and return its report; nothing is written."""
-    from .figures import build_report
     from .reader import read_plan
+
+    return report_of(read_plan(path), as_of=as_of, audited_at=audited_at)
+
+
+def report_of(read: ReadResult, *, as_of: dt.date | None = None, audited_at: dt.datetime | None = None) -> Report:
+    """The report of a plan already read (commands that need the plan too read the workbook once)."""
+    from .figures import build_report
     from .rules import check
 
     as_of = as_of or dt.date.today()
-    read = read_plan(path)
     findings = [*read.findings, *check(read.plan, as_of)]
     return build_report(read.plan, findings, as_of=as_of, audited_at=audited_at)
 

@@ -205,12 +205,13 @@ def _whole(kind: str, sheet: Sheet, rec: Record, key: str) -> RowChange:
 
 def diff_plans(old: Path, new: Path, *, as_of: dt.date | None = None) -> PlanDiff:
     """Compare the plans in two workbooks; ``as_of`` (default today) dates the audit figures."""
-    from ..audit.pipeline import audit_plan
+    from ..audit.pipeline import report_of
     from ..audit.reader import read_plan
 
     old, new = Path(old), Path(new)
     as_of = as_of or dt.date.today()
-    changes = compare(read_plan(old).plan, read_plan(new).plan)
-    before = Figures.of(audit_plan(old, as_of=as_of))
-    after = Figures.of(audit_plan(new, as_of=as_of))
+    old_read, new_read = read_plan(old), read_plan(new)  # each workbook is read once, for both purposes
+    changes = compare(old_read.plan, new_read.plan)
+    before = Figures.of(report_of(old_read, as_of=as_of))
+    after = Figures.of(report_of(new_read, as_of=as_of))
     return PlanDiff(old.name, new.name, as_of, changes, before, after)
