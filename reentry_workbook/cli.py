@@ -342,6 +342,12 @@ def _report_mail(run: Any, folder: Path) -> None:
 @click.option("--reply-by", callback=_date, metavar="DATE", help="Date to reply by (default: in 2 weeks).")
 @click.option("--as-of", callback=_date, metavar="DATE", help="Date overdue is counted from (default: today).")
 @_send_options
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Packets written at once (default: one per core, as always with --drafts).",
+)
 def packets(
     plan: Path,
     by: str,
@@ -355,6 +361,7 @@ def packets(
     smtp_ssl: bool,
     smtp_insecure: bool,
     smtp_user: str | None,
+    jobs: int | None,
 ) -> None:
     """Write one packet per member with their steps.
 
@@ -377,7 +384,7 @@ def packets(
     if drafts is None:
         from .cycle.packets import make_packets
 
-        paths = make_packets(plan, out_dir, by=by, force=force)
+        paths = make_packets(plan, out_dir, by=by, force=force, jobs=jobs)
     else:
         import contextlib
 

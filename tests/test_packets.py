@@ -203,3 +203,48 @@ def test_cli_lists_the_packets_written(example: Path, tmp_path: Path) -> None:
         assert name in result.output
     again = CliRunner().invoke(cli, ["packets", str(example), "-o", str(out)])
     assert again.exit_code == 2 and "--force" in again.output
+
+
+class _CountedRows(list):  # type: ignore[type-arg]
+    """A sheet's rows that count each time a row is looked at."""
+
+    visited = 0
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        for row in super().__iter__():
+            _CountedRows.visited += 1
+            yield row
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        _CountedRows.visited += 1
+        return super().__getitem__(index)
+
+
+def _rows_visited_building(members: int) -> int:
+    """Rows looked at while building the packets of a 600-step plan split among ``members`` members."""
+    plan = clean_plan()
+    plan.records["steps"] = []
+    for n in range(1, 601):
+        add_step(plan, f"A-{n}", f"I-{n % 3 + 1}", f"Step {n}", responsible=f"Member {n % members}")
+    for key, rows in plan.records.items():
+        plan.records[key] = _CountedRows(rows)
+    _CountedRows.visited = 0
+    packets = build_packets(plan)
+    assert len(packets) == members and sum(len(p.plan.rows("steps")) for p in packets) == 600
+    return _CountedRows.visited
+
+
+def test_building_the_packets_is_one_pass_whatever_the_number_of_members() -> None:
+    few, many = _rows_visited_building(2), _rows_visited_building(300)
+    rows = 600 + sum(len(rows) for key, rows in clean_plan().records.items() if key != "steps")
+    assert few < 8 * rows  # a few looks at each row, once each for the index and for the packets
+    assert many < few + 2 * 300 * (rows - 600)  # each packet adds only the context it shows
+
+
+def test_packets_written_on_several_cores_are_those_written_on_one(example: Path, tmp_path: Path) -> None:
+    one = make_packets(example, tmp_path / "one", jobs=1)
+    several = make_packets(example, tmp_path / "several", jobs=2)
+    assert [p.name for p in one] == [p.name for p in several]
+    for a, b in zip(one, several, strict=True):
+        assert read_plan(a).plan.records == read_plan(b).plan.records
+        assert read_packet_identity(a).member == read_packet_identity(b).member  # type: ignore[union-attr]

@@ -23,6 +23,7 @@ recomputes which rows a packet held from the master and the member's name (:func
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 import warnings
@@ -98,60 +99,96 @@ def member_key(text: Any) -> str:
 
 def packet_rows(plan: Plan, member: str) -> PacketRows:
     """Which rows of ``plan`` the packet of ``member`` holds (steps of that member, plus their context)."""
-    key = member_key(member)
-    steps = [r for r in plan.rows("steps") if member_key(r.get("responsible")) == key]
-    rows = PacketRows()
-    rows.own["steps"] = {k for r in steps if (k := row_key(schema.sheet("steps"), r))}
-    stakeholders = schema.sheet("stakeholders")
-    rows.own["stakeholders"] = {k for r in plan.rows("stakeholders") if (k := row_key(stakeholders, r))}
-    # Walk up the chain of service, then down to the measures of the improvements met on the way.
-    wanted: dict[str, set[str]] = {"steps": rows.own["steps"]}
-    for child, column in schema.CHAIN:
-        parent = schema.sheet(child).column(column).ref or ""
-        children = [r for r in plan.rows(child) if row_key(schema.sheet(child), r) in wanted[child]]
-        wanted[parent] = {ref for r in children if (ref := _ref_key(r.get(column), parent))}
-    improvements = wanted["improvements"]
-    measures = schema.sheet("measures")
-    wanted["measures"] = {
-        k
-        for r in plan.rows("measures")
-        if _ref_key(r.get("improvement"), "improvements") in improvements and (k := row_key(measures, r))
-    }
-    for sheet in schema.SHEETS:
-        if sheet.key not in rows.own and sheet.key in wanted:
-            existing = {k for r in plan.rows(sheet.key) if (k := row_key(sheet, r))}
-            rows.context[sheet.key] = wanted[sheet.key] & existing
-    return rows
+    return PacketIndex(plan).rows_of(member)
+
+
+class PacketIndex:
+    """One pass over a plan that answers, for any member, which rows their packet holds and what its plan is.
+
+    Building it visits every row once; each member's packet then costs what that packet holds, so cutting a
+    plan for thousands of members stays linear in its size (not members x steps).
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        # sheet key -> row key -> positions of the rows with that key (an ID used twice has two)
+        self.positions: dict[str, dict[str, list[int]]] = {}
+        self.members: dict[str, str] = {}  # member key -> the name as first typed (NO_ONE for blank)
+        self.member_steps: dict[str, list[int]] = {}  # member key -> positions of their steps
+        self.measures_of: dict[str, list[int]] = {}  # improvement key -> positions of its measures
+        for sheet in schema.SHEETS:
+            by_key: dict[str, list[int]] = {}
+            for i, rec in enumerate(plan.rows(sheet.key)):
+                if (k := row_key(sheet, rec)) is not None:
+                    by_key.setdefault(k, []).append(i)
+                if sheet.key == "steps":
+                    text = " ".join(str(written(rec.get("responsible")) or "").split())
+                    key = member_key(text)
+                    self.members.setdefault(key, text or NO_ONE)
+                    self.member_steps.setdefault(key, []).append(i)
+                elif sheet.key == "measures" and (ref := _ref_key(rec.get("improvement"), "improvements")):
+                    self.measures_of.setdefault(ref, []).append(i)
+            self.positions[sheet.key] = by_key
+
+    def ordered_members(self) -> list[str]:
+        """The members named on the action steps, in order of first appearance; ``NO_ONE`` last."""
+        no_one = member_key(NO_ONE)
+        return [name for key, name in sorted(self.members.items(), key=lambda item: item[0] == no_one)]
+
+    def rows_of(self, member: str) -> PacketRows:
+        key = member_key(member)
+        steps_sheet = schema.sheet("steps")
+        steps = self.plan.rows("steps")
+        rows = PacketRows()
+        own = {k for i in self.member_steps.get(key, ()) if (k := row_key(steps_sheet, steps[i]))}
+        rows.own["steps"] = own
+        rows.own["stakeholders"] = set(self.positions["stakeholders"])
+        # Walk up the chain of service, then down to the measures of the improvements met on the way.
+        wanted: dict[str, set[str]] = {"steps": own}
+        for child, column in schema.CHAIN:
+            parent = schema.sheet(child).column(column).ref or ""
+            records, by_key = self.plan.rows(child), self.positions[child]
+            wanted[parent] = {
+                ref
+                for k in wanted[child]
+                for i in by_key.get(k, ())
+                if (ref := _ref_key(records[i].get(column), parent))
+            }
+        measures_sheet, measures = schema.sheet("measures"), self.plan.rows("measures")
+        wanted["measures"] = {
+            k
+            for improvement in wanted["improvements"]
+            for i in self.measures_of.get(improvement, ())
+            if (k := row_key(measures_sheet, measures[i]))
+        }
+        for sheet in schema.SHEETS:
+            if sheet.key not in rows.own and sheet.key in wanted:
+                rows.context[sheet.key] = wanted[sheet.key] & self.positions[sheet.key].keys()
+        return rows
+
+    def packet_plan(self, member: str, rows: PacketRows) -> Plan:
+        """The packet's plan: the rows it holds, in the master's order, plus the member's steps that have no
+        ID (they cannot be matched, but the member should still see them)."""
+        out = Plan(coalition=dict(self.plan.coalition))
+        key = member_key(member)
+        for sheet in schema.SHEETS:
+            records, by_key = self.plan.rows(sheet.key), self.positions[sheet.key]
+            held = rows.own.get(sheet.key, set()) | rows.context.get(sheet.key, set())
+            picked = {i for k in held for i in by_key.get(k, ())}
+            if sheet.key == "steps":
+                picked |= {i for i in self.member_steps.get(key, ()) if records[i].id is None}
+            out.records[sheet.key] = [replace(records[i], values=dict(records[i].values)) for i in sorted(picked)]
+        return out
 
 
 def build_packets(plan: Plan) -> list[Packet]:
     """One packet per member named on the action steps, in order of first appearance; ``NO_ONE`` last."""
-    members: dict[str, str] = {}
-    for step in plan.rows("steps"):
-        text = " ".join(str(written(step.get("responsible")) or "").split())
-        members.setdefault(member_key(text), text or NO_ONE)
-    ordered = sorted(members.items(), key=lambda item: item[0] == member_key(NO_ONE))
+    index = PacketIndex(plan)
     packets = []
-    for _key, member in ordered:
-        rows = packet_rows(plan, member)
-        packets.append(Packet(member, _packet_plan(plan, member, rows), rows))
+    for member in index.ordered_members():
+        rows = index.rows_of(member)
+        packets.append(Packet(member, index.packet_plan(member, rows), rows))
     return packets
-
-
-def _packet_plan(plan: Plan, member: str, rows: PacketRows) -> Plan:
-    """The packet's plan: the rows it holds, plus the member's steps that have no ID (they cannot be matched,
-    but the member should still see them)."""
-    out = Plan(coalition=dict(plan.coalition))
-    key = member_key(member)
-    for sheet in schema.SHEETS:
-        held = rows.own.get(sheet.key, set()) | rows.context.get(sheet.key, set())
-        out.records[sheet.key] = [
-            replace(r, values=dict(r.values))
-            for r in plan.rows(sheet.key)
-            if row_key(sheet, r) in held
-            or (sheet.key == "steps" and r.id is None and member_key(r.get("responsible")) == key)
-        ]
-    return out
 
 
 def packet_file_name(member: str, taken: set[str]) -> str:
@@ -170,13 +207,15 @@ def packet_file_name(member: str, taken: set[str]) -> str:
     return f"{candidate}.xlsx"
 
 
-def make_packets(plan_path: Path, out_dir: Path, *, by: str = "responsible", force: bool = False) -> list[Path]:
+def make_packets(
+    plan_path: Path, out_dir: Path, *, by: str = "responsible", force: bool = False, jobs: int | None = None
+) -> list[Path]:
     """Write one packet per responsible member of the plan in ``plan_path`` into ``out_dir``.
 
     Returns the packets written, in the order of :func:`build_packets`. Nothing is written when any
     packet would overwrite a file (without ``force``) or the plan has no action steps.
     """
-    return [path for _packet, path in write_packets(plan_path, out_dir, by=by, force=force)[1]]
+    return [path for _packet, path in write_packets(plan_path, out_dir, by=by, force=force, jobs=jobs)[1]]
 
 
 def write_packets(
@@ -186,11 +225,12 @@ def write_packets(
     by: str = "responsible",
     force: bool = False,
     check_also: Callable[[Plan, Sequence[tuple[Packet, Path]]], None] | None = None,
+    jobs: int | None = None,
 ) -> tuple[Plan, list[tuple[Packet, Path]]]:
     """:func:`make_packets`, returning the plan read and each packet with its file. ``check_also`` is called
-    with both before anything is written, to refuse other outputs (the drafts) up front."""
+    with both before anything is written, to refuse other outputs (the drafts) up front. The packets are
+    written ``jobs`` at a time in processes of their own (default: one per core), as the folder audit does."""
     from ..audit.reader import read_plan
-    from ..workbook.generate import SPARE_ROWS, write_plan_workbook
 
     if by not in BY_CHOICES:
         raise UsageError(f"packets can be made by {', '.join(BY_CHOICES)}, not {by!r}; use --by responsible")
@@ -210,23 +250,42 @@ def write_packets(
     if check_also is not None:
         check_also(plan, list(zip(packets, targets, strict=True)))
     fingerprint = plan_fingerprint(plan)
-    made = dt.datetime.now().replace(microsecond=0)
-    for packet, target in zip(packets, targets, strict=True):
-        identity = PacketIdentity(packet.member, fingerprint, plan_path.name, made.isoformat(sep=" "))
-        steps = sorted(packet.rows.own.get("steps", set()), key=_id_order)
+    made = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
+    send_to = _send_to(plan)
+    tasks = [
+        (packet, target, PacketIdentity(packet.member, fingerprint, plan_path.name, made), send_to, force)
+        for packet, target in zip(packets, targets, strict=True)
+    ]
+    workers = min(jobs or os.cpu_count() or 1, len(tasks))
+    if workers <= 1:
+        for task in tasks:
+            _write_packet(task)
+    else:
+        from concurrent.futures import ProcessPoolExecutor  # only here: one packet needs no pool
 
-        def add_sheet(book: Any, fm: Any, identity: PacketIdentity = identity, steps: Sequence[str] = steps) -> None:
-            _write_packet_sheet(book, fm, identity, steps, _send_to(plan))
-
-        write_plan_workbook(
-            target,
-            packet.plan,
-            rows=max(len(packet.plan.rows(s.key)) for s in schema.SHEETS) + SPARE_ROWS,
-            force=force,
-            context_rows=packet.rows.context,
-            extra_sheets=add_sheet,
-        )
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(_write_packet, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
     return plan, list(zip(packets, targets, strict=True))
+
+
+def _write_packet(task: tuple[Packet, Path, PacketIdentity, str, bool]) -> None:
+    """Write one packet (a top-level function: it runs in the pool's processes)."""
+    from ..workbook.generate import SPARE_ROWS, write_plan_workbook
+
+    packet, target, identity, send_to, force = task
+    steps = sorted(packet.rows.own.get("steps", set()), key=_id_order)
+
+    def add_sheet(book: Any, fm: Any) -> None:
+        _write_packet_sheet(book, fm, identity, steps, send_to)
+
+    write_plan_workbook(
+        target,
+        packet.plan,
+        rows=max(len(packet.plan.rows(s.key)) for s in schema.SHEETS) + SPARE_ROWS,
+        force=force,
+        context_rows=packet.rows.context,
+        extra_sheets=add_sheet,
+    )
 
 
 def _send_to(plan: Plan) -> str:
