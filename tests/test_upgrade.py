@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from frozen import schema_v1 as v1
 from member_edits import load, table
+from opened import count_opens
 from openpyxl.packaging.custom import StringProperty
 
 from reentry_workbook.audit.reader import read_plan
@@ -233,3 +235,11 @@ def test_a_sheet_or_column_the_old_layout_lacked_comes_out_empty(tmp_path: Path)
         assert steps[rec.id].get("step") == rec.get("step")
     new = upgrade(old, tmp_path / "new.xlsx")
     assert schema.sheet("measures").name in load(new).sheetnames
+
+
+def test_the_old_workbook_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = write_v1(tmp_path / "v1.xlsx", example_plan())
+    opened = count_opens(monkeypatch)
+    notes = prepare_upgrade(old).notes
+    assert {n.value for n in notes} >= {OWN_FORMULA, "Alder Community Foundation"}
+    assert opened == {old.name: 1}  # the plan and every other cell come from one read, not a second parser

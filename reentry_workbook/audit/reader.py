@@ -56,9 +56,14 @@ def read_plan(path: Path, *, fast: bool = True) -> ReadResult:
     with open_package(path) as zf:
         book = open_workbook(zf, label=path.name, fast=fast)
         try:
-            return _Reader(book, path).read()
+            return read_book(book, path)
         finally:
             book.close()
+
+
+def read_book(book: Workbook, path: Path) -> ReadResult:
+    """:func:`read_plan` on a workbook already opened (for commands that read more of it than the plan)."""
+    return _Reader(book, path).read()
 
 
 def describe_row(sheet: Sheet, row_id: str | None, row: int) -> str:

@@ -21,17 +21,22 @@ from __future__ import annotations
 
 import tempfile
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..audit.reader import HEADER_SCAN_ROWS
 from ..plan import schema
 from ..plan.model import Plan, written
 from ..plan.schema import Kind, normalise_header
 from ..xlsx.atomic import check_output
+from ..xlsx.refs import cell_position, cell_ref
+from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells
 from .roundtrip import custom_properties, display
+
+if TYPE_CHECKING:
+    from ..xlsx.cells import Workbook
 
 # Header texts and widths of the Upgrade Notes sheet (declared once; tests read them from here).
 NOTE_HEADERS: tuple[tuple[str, float], ...] = (
@@ -96,28 +101,39 @@ class Upgrade:
 def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
     """Read ``old`` into the current model and collect every entry that has no home there; nothing is written.
 
-    When the old layout lacks a sheet or a column the current one has (or used a name ``legacy`` knows), the
-    reader is given a scratch copy in which earlier names are renamed and the missing sheets and columns are
-    added, empty; the old file itself is only read.
+    The workbook is read once, by the cell reader: the plan, then every other cell of the same sheets. When the
+    old layout lacks a sheet or a column the current one has (or used a name ``legacy`` knows), the reader is
+    given a scratch copy in which earlier names are renamed and the missing sheets and columns are added,
+    empty; the old file itself is only read.
     """
-    from ..audit.reader import read_plan
     from ..errors import TemplateMismatchError
 
     old = Path(old)
-    props = custom_properties(old)
+    if not legacy:
+        try:
+            return _read_upgrade(old, old)
+        except TemplateMismatchError:
+            pass
+    with tempfile.TemporaryDirectory(prefix="reentry-workbook-upgrade-") as tmp:
+        return _read_upgrade(old, _current_layout_copy(old, Path(tmp) / "layout.xlsx", legacy))
+
+
+def _read_upgrade(old: Path, readable: Path) -> Upgrade:
+    """The plan in ``readable`` and the notes of every cell it did not take; ``old`` says the version."""
+    from ..audit.reader import read_book
+    from ..xlsx.cells import open_workbook
+    from ..xlsx.guard import open_package
+
+    with open_package(readable) as zf:
+        book = open_workbook(zf, label=old.name, keep=True)
+        try:
+            plan = read_book(book, readable).plan
+            notes = list(_unplaced(book, plan))
+            props = book.properties if readable == old else custom_properties(old)
+        finally:
+            book.close()
     version = props.get(schema.PROP_VERSION)
     current = version == schema.TEMPLATE_VERSION and props.get(schema.PROP_FINGERPRINT) == schema.fingerprint()
-    with tempfile.TemporaryDirectory(prefix="reentry-workbook-upgrade-") as tmp:
-        readable: Path | None = None if legacy else old
-        if readable is not None:
-            try:
-                plan = read_plan(readable).plan
-            except TemplateMismatchError:
-                readable = None
-        if readable is None:
-            readable = _current_layout_copy(old, Path(tmp) / "layout.xlsx", legacy)
-            plan = read_plan(readable).plan
-        notes = list(_unplaced(readable, plan))
     return Upgrade(old, plan, notes, version, current)
 
 
@@ -145,42 +161,47 @@ def upgrade(old: Path, out: Path, *, force: bool = False) -> Path:
 # --- accounting for every cell --------------------------------------------------------------------------------
 
 
-def _load(path: Path) -> Any:
-    import openpyxl
+class _Grid:
+    """The cells of one worksheet, 1-based, each value as a member sees it: a formula as ``=...``, an error
+    value as its code (the notes quote them)."""
 
-    from ..xlsx.guard import open_package
+    def __init__(self, name: str, cells: SheetCells) -> None:
+        self.title = name
+        self.cells = cells
+        self.rows: dict[int, dict[int, Any]] = {}  # row -> {column: value} of the cells that hold something
+        for r, c, cell in cells.iter_cells():
+            value = cell.value if cell.flag == VALUE else (f"={cell.text}" if cell.flag == FORMULA else cell.text)
+            if not _blank(value):
+                self.rows.setdefault(r + 1, {})[c + 1] = value
 
-    open_package(path).close()  # the guard's checks before openpyxl parses anything
-    with warnings.catch_warnings():  # openpyxl warns about parts it does not keep; only values matter here
-        warnings.simplefilter("ignore")
-        return openpyxl.load_workbook(path, data_only=False)
+    def value(self, row: int, col: int) -> Any:
+        return self.rows.get(row, {}).get(col)
 
-
-def _unplaced(path: Path, plan: Plan) -> Iterator[UpgradeNote]:
-    book = _load(path)
-    try:
-        keys = {s.name: s.key for s in schema.SHEETS} | {name: key for key, name in plan.source.sheet_names.items()}
-        keys[schema.COALITION_SHEET] = COALITION
-        for ws in book.worksheets:
-            if ws.title in REMADE_SHEETS:
-                continue
-            key = keys.get(ws.title)
-            if key == COALITION:
-                yield from _coalition_notes(ws, plan)
-            elif key is not None:
-                yield from _data_notes(ws, schema.sheet(key), plan)
-            else:
-                for cell in _filled(ws):
-                    yield UpgradeNote(ws.title, cell.coordinate, "", "", _text(cell.value), WHY_SHEET)
-    finally:
-        book.close()
+    def filled(self, min_row: int = 1) -> Iterator[tuple[int, int, Any]]:
+        for row in sorted(r for r in self.rows if r >= min_row):
+            for col, value in sorted(self.rows[row].items()):
+                yield row, col, value
 
 
-def _filled(ws: Any) -> Iterator[Any]:
-    for row in ws.iter_rows():
-        for cell in row:
-            if not _blank(cell.value):
-                yield cell
+def _unplaced(book: Workbook, plan: Plan) -> Iterator[UpgradeNote]:
+    keys = {s.name: s.key for s in schema.SHEETS} | {name: key for key, name in plan.source.sheet_names.items()}
+    keys[schema.COALITION_SHEET] = COALITION
+    for ref in book.sheets:
+        if ref.name in REMADE_SHEETS:
+            continue
+        ws = _Grid(ref.name, book.read_sheet(ref))
+        key = keys.get(ref.name)
+        if key == COALITION:
+            yield from _coalition_notes(ws, plan)
+        elif key is not None:
+            yield from _data_notes(ws, schema.sheet(key), plan)
+        else:
+            for row, col, value in ws.filled():
+                yield UpgradeNote(ws.title, _a1(row, col), "", "", _text(value), WHY_SHEET)
+
+
+def _a1(row: int, col: int) -> str:
+    return cell_ref(row - 1, col - 1)
 
 
 def _blank(value: Any) -> bool:
@@ -191,76 +212,94 @@ def _text(value: Any) -> str:
     return display(value)
 
 
-def _coalition_notes(ws: Any, plan: Plan) -> Iterator[UpgradeNote]:
+def _coalition_notes(ws: _Grid, plan: Plan) -> Iterator[UpgradeNote]:
     value_cells = {cell.upper(): key for key, cell in plan.source.coalition_cells.items()}
     labels = {normalise_header(f.label) for f in schema.COALITION_FIELDS}
     labels |= {normalise_header(schema.COALITION_LABEL_HEADER), normalise_header(schema.COALITION_VALUE_HEADER)}
-    for cell in _filled(ws):
-        key = value_cells.get(cell.coordinate)
+    for row, col, value in ws.filled():
+        a1 = _a1(row, col)
+        key = value_cells.get(a1)
+        label = _text(ws.value(row, 1))
         if key is not None:
             if _blank(written(plan.coalition.get(key))):
-                yield UpgradeNote(ws.title, cell.coordinate, "", _label(ws, cell.row), _text(cell.value), WHY_UNREAD)
+                yield UpgradeNote(ws.title, a1, "", label, _text(value), WHY_UNREAD)
             continue
-        if cell.column == 1 and normalise_header(cell.value) in labels:
+        if col == 1 and normalise_header(value) in labels:
             continue
-        if cell.column == 1 and any(not _blank(c.value) for c in ws[cell.row][1:]):
+        if col == 1 and any(c > 1 for c in ws.rows[row]):
             continue  # an unknown label: its value's note names it
-        if cell.row == schema.HEADER_ROW and normalise_header(cell.value) in labels:
+        if row == schema.HEADER_ROW and normalise_header(value) in labels:
             continue
-        yield UpgradeNote(ws.title, cell.coordinate, "", _label(ws, cell.row), _text(cell.value), WHY_LABEL)
+        yield UpgradeNote(ws.title, a1, "", label, _text(value), WHY_LABEL)
 
 
-def _label(ws: Any, row: int) -> str:
-    return _text(ws.cell(row=row, column=1).value)
-
-
-def _data_notes(ws: Any, sheet: schema.Sheet, plan: Plan) -> Iterator[UpgradeNote]:
-    from openpyxl.utils import column_index_from_string
-
+def _data_notes(ws: _Grid, sheet: schema.Sheet, plan: Plan) -> Iterator[UpgradeNote]:
     letters = plan.source.columns.get(sheet.key, {})
-    taken = {column_index_from_string(letter): key for key, letter in letters.items()}
+    taken: dict[int, str] = {}  # 1-based column -> column key
+    for key, letter in letters.items():
+        at = cell_position(f"{letter}1")
+        if at is not None:
+            taken[at[1] + 1] = key
     derived_headers = {normalise_header(c.header) for c in sheet.columns if c.kind is Kind.DERIVED}
     header_row = _header_row(ws, sheet)
-    headers = {cell.column: cell.value for cell in ws[header_row] if not _blank(cell.value)}
+    headers = dict(ws.rows.get(header_row, {}))
     derived = {col for col, text in headers.items() if normalise_header(text) in derived_headers}
     id_key = sheet.id_column.key if sheet.id_column else None
     id_col = next((col for col, key in taken.items() if key == id_key), None)
     by_row = {rec.row: rec for rec in plan.rows(sheet.key)}
     has_data: set[int] = set()
-    for row in ws.iter_rows(min_row=header_row + 1):
-        filled = [c for c in row if not _blank(c.value) and c.column not in derived]
-        if not filled or all(c.column == id_col for c in filled):
+    for row in sorted(r for r in ws.rows if r > header_row):
+        filled = [(col, value) for col, value in sorted(ws.rows[row].items()) if col not in derived]
+        if not filled or all(col == id_col for col, _ in filled):
             continue  # a blank pre-formatted row: its ID and formulas are made again
-        row_id = _text(ws.cell(row=filled[0].row, column=id_col).value) if id_col else ""
-        rec = by_row.get(filled[0].row)
-        for cell in filled:
-            key = taken.get(cell.column)
-            column = _text(headers.get(cell.column, ""))
+        row_id = _text(ws.value(row, id_col)) if id_col else ""
+        rec = by_row.get(row)
+        for col, value in filled:
+            key = taken.get(col)
+            column = _text(headers.get(col, ""))
             if key is None:
-                has_data.add(cell.column)
-                yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_COLUMN)
+                has_data.add(col)
+                yield UpgradeNote(ws.title, _a1(row, col), row_id, column, _text(value), WHY_COLUMN)
             elif rec is None:
-                yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_ROW)
+                yield UpgradeNote(ws.title, _a1(row, col), row_id, column, _text(value), WHY_ROW)
             elif key != id_key and _blank(written(rec.get(key))):
-                yield UpgradeNote(ws.title, cell.coordinate, row_id, column, _text(cell.value), WHY_UNREAD)
+                yield UpgradeNote(ws.title, _a1(row, col), row_id, column, _text(value), WHY_UNREAD)
     for col, text in headers.items():
         if col not in taken and col not in derived and col not in has_data:
-            cell = ws.cell(row=header_row, column=col)
-            yield UpgradeNote(ws.title, cell.coordinate, "", _text(text), "", WHY_COLUMN)
+            yield UpgradeNote(ws.title, _a1(header_row, col), "", _text(text), "", WHY_COLUMN)
 
 
-def _header_row(ws: Any, sheet: schema.Sheet, extra: set[str] | None = None) -> int:
-    """The row holding the most of the sheet's header texts (or ``extra`` ones) among the first rows."""
-    wanted = {normalise_header(c.header) for c in sheet.columns} | (extra or set())
+def _header_row(ws: _Grid, sheet: schema.Sheet) -> int:
+    """The row holding the most of the sheet's header texts among the first rows."""
+    return _best_header_row(((r, ws.rows.get(r, {}).values()) for r in range(1, HEADER_SCAN_ROWS + 1)), sheet)
+
+
+def _best_header_row(
+    rows: Iterable[tuple[int, Iterable[Any]]], sheet: schema.Sheet, extra: frozenset[str] = frozenset()
+) -> int:
+    """Of ``(row number, values)``, the row holding the most of the sheet's header texts (or ``extra`` ones)."""
+    wanted = {normalise_header(c.header) for c in sheet.columns} | extra
     best, best_count = schema.HEADER_ROW, 0
-    for row in ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS):
-        count = sum(normalise_header(c.value) in wanted for c in row)
+    for row, values in rows:
+        count = sum(normalise_header(v) in wanted for v in values)
         if count > best_count:
-            best, best_count = row[0].row, count
+            best, best_count = row, count
     return best
 
 
 # --- earlier names --------------------------------------------------------------------------------------------
+
+
+def _load(path: Path) -> Any:
+    import openpyxl
+
+    from ..xlsx.guard import open_package
+
+    open_package(path).close()  # the guard's checks before openpyxl parses anything
+    with warnings.catch_warnings():  # openpyxl warns about parts it does not keep; only values matter here
+        warnings.simplefilter("ignore")
+        return openpyxl.load_workbook(path, data_only=False)
+
 
 
 def _current_layout_copy(old: Path, dest: Path, legacy: Legacy) -> Path:
@@ -291,7 +330,8 @@ def _current_layout_copy(old: Path, dest: Path, legacy: Legacy) -> Path:
                 book.create_sheet(sheet.name)
             ws = book[sheet.name]
             renames = {normalise_header(k): v for k, v in legacy.headers.get(sheet.key, {}).items()}
-            row = _header_row(ws, sheet, extra=set(renames))
+            top = ws.iter_rows(min_row=1, max_row=HEADER_SCAN_ROWS)
+            row = _best_header_row(((r[0].row, (c.value for c in r)) for r in top), sheet, frozenset(renames))
             for cell in ws[row]:
                 key = renames.get(normalise_header(cell.value))
                 if key is not None:

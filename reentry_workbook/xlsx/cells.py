@@ -65,6 +65,7 @@ class Workbook:
     date1904: bool = False
     properties: dict[str, str] = field(default_factory=dict)  # custom document properties
     fast: bool = True  # allow the fast path
+    keep: bool = False  # keep each sheet read, for a caller that reads it again
     _names: dict[str, str] = field(default_factory=dict)
     _strings_part: str | None = None
     _styles: Styles = field(default_factory=Styles)
@@ -72,6 +73,7 @@ class Workbook:
     _calamine: Any = None
     _strings_escaped: bool | None = None  # whether the shared strings hold an escape only the exact path decodes
     _calamine_failed: bool = False
+    _kept: dict[str, SheetCells] = field(default_factory=dict)
 
     def sheet(self, name: str) -> SheetRef | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -87,11 +89,14 @@ class Workbook:
         ref = sheet if isinstance(sheet, SheetRef) else self.sheet(sheet)
         if ref is None:
             raise KeyError(sheet)
-        if self.fast and not self._calamine_failed:
-            cells = read_fast(self, ref)
-            if cells is not None:
-                return cells
-        return read_exact(self, ref)
+        cells = self._kept.get(ref.part)
+        if cells is None:
+            cells = read_fast(self, ref) if self.fast and not self._calamine_failed else None
+            if cells is None:
+                cells = read_exact(self, ref)
+            if self.keep:
+                self._kept[ref.part] = cells
+        return cells
 
     # --- parts ---
 
@@ -272,12 +277,15 @@ class Workbook:
 
 
 
-def open_workbook(zf: zipfile.ZipFile, *, label: str | None = None, fast: bool = True) -> Workbook:
+def open_workbook(
+    zf: zipfile.ZipFile, *, label: str | None = None, fast: bool = True, keep: bool = False
+) -> Workbook:
     """Read the structure of the package ``zf`` (opened by :func:`guard.open_package`).
 
-    ``fast=False`` reads every sheet on the exact path (the tests compare both paths).
+    ``fast=False`` reads every sheet on the exact path (the tests compare both paths); ``keep=True`` keeps each
+    sheet read, so that reading it again costs nothing.
     """
     name = label or (Path(zf.filename).name if zf.filename else "the workbook")
-    book = Workbook(zf, name, fast=fast)
+    book = Workbook(zf, name, fast=fast, keep=keep)
     book._load()
     return book
