@@ -361,7 +361,7 @@ COMMANDS: dict[str, Command] = {
         ),
         Command(
             "packets",
-            lambda p, out: ["packets", str(p["hostile"]), "-o", str(out)],
+            lambda p, out: ["packets", str(p["hostile"]), "-o", str(out), "--jobs", "1"],
             lambda p: [p["hostile"]],
             _check_packets,
         ),

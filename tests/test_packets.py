@@ -248,3 +248,19 @@ def test_packets_written_on_several_cores_are_those_written_on_one(example: Path
     for a, b in zip(one, several, strict=True):
         assert read_plan(a).plan.records == read_plan(b).plan.records
         assert read_packet_identity(a).member == read_packet_identity(b).member  # type: ignore[union-attr]
+
+
+def test_a_packet_that_cannot_be_written_on_another_core_stops_the_command(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    out = tmp_path / "out"
+
+    def full_disk(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)  # the pool's processes start from this one, patch included
+    with pytest.raises(OutputError, match="could not"):
+        make_packets(example, out, jobs=2)
+    assert list(out.iterdir()) == []
