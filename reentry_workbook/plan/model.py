@@ -189,6 +189,10 @@ class Plan:
 
 # The column naming each sheet's parent row: the chain of service, and a measure's improvement.
 PARENT_COLUMN: dict[str, str] = {**dict(schema.CHAIN), "measures": "improvement"}
+# sheet key -> (that column, the parent's sheet key): looked up once, not on every step of a walk
+_PARENT_LINK: dict[str, tuple[str, str]] = {
+    key: (column, schema.sheet(key).column(column).ref or "") for key, column in PARENT_COLUMN.items()
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,11 +237,16 @@ class PlanIndex:
         improvement's goal, a goal's priority); None when it names none that exists."""
         if rec is None:
             return None
-        column = PARENT_COLUMN.get(rec.sheet)
-        if column is None:
+        link = _PARENT_LINK.get(rec.sheet)
+        if link is None:
             return None
-        parent_key = schema.sheet(rec.sheet).column(column).ref or ""
-        return self.row(parent_key, as_reference(rec.values.get(column)))
+        row_id = as_reference(rec.values.get(link[0]))
+        if row_id is None:
+            return None
+        found = self._by_id.get(link[1])
+        if found is None:
+            found = self._by_id[link[1]] = self.plan.by_id(link[1])
+        return found.get(row_id)
 
     def goal(self, rec: Record) -> Record | None:
         """The goal a row serves: the goal itself, an improvement's goal, a step's or measure's through its
