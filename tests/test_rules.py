@@ -122,6 +122,20 @@ CASES: dict[str, Case] = {
         "resources_secured",
         "I-4",
     ),
+    "resources-without-cost (blank)": Case(
+        _set("improvements", "I-1", estimated_cost=None),
+        "resources-without-cost",
+        "improvements",
+        "estimated_cost",
+        "I-1",
+    ),
+    "resources-without-cost (text)": Case(
+        _set("improvements", "I-1", estimated_cost="TBD"),
+        "resources-without-cost",
+        "improvements",
+        "estimated_cost",
+        "I-1",
+    ),
     "goal-not-measurable (target)": Case(
         _set("goals", "G-1", target=None), "goal-not-measurable", "goals", "target", "G-1"
     ),

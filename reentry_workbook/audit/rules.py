@@ -27,6 +27,8 @@ Decisions the brief leaves open, applied consistently here and in :mod:`figures`
   improvement, goal) it belongs to cannot be shown to serve a goal, which the alignment figure counts; a parent
   whose only child names it through an unknown cell still gets its "has no child" rule. An unknown date is
   never overdue, reversed or outside the plan period; an unknown status leaves a step open.
+- resources-without-cost: an improvement whose Resources needed is filled, whose Resources secured is not Not
+  needed, and whose Estimated cost is blank or not a number.
 - resources-unsecured: an improvement whose Resources needed is filled and whose Resources secured is No
   or blank (Partly, Yes and Not needed are accepted).
 - step-not-serving-goal: Serves goal? is No, or Partly with "How it serves the goal" blank. A blank Serves
@@ -46,6 +48,7 @@ Decisions the brief leaves open, applied consistently here and in :mod:`figures`
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -224,11 +227,32 @@ def _blank_cells(ctx: _Context) -> Iterator[Finding]:
             yield ctx.finding(slug, rec, column_key, f"{row_name(rec)} leaves '{header}' blank")
 
 
+def needs_resources(improvement: Record) -> bool:
+    """Resources needed is filled and Resources secured is not Not needed."""
+    return not is_blank(improvement.get("resources_needed")) and (
+        improvement.get("resources_secured") != schema.RESOURCES_NOT_NEEDED
+    )
+
+
+def cost_of(improvement: Record) -> float | None:
+    """The improvement's estimated cost in dollars, when it is a number (text such as "TBD" is not)."""
+    cost = improvement.get("estimated_cost")
+    if isinstance(cost, bool) or not isinstance(cost, (int, float)) or not math.isfinite(cost):
+        return None
+    return cost
+
+
 def _resources(ctx: _Context) -> Iterator[Finding]:
     header = _header("improvements", "resources_secured")
+    cost_header = _header("improvements", "estimated_cost")
     for rec in ctx.plan.rows("improvements"):
         if is_blank(rec.get("resources_needed")):
             continue
+        if needs_resources(rec) and cost_of(rec) is None:
+            raw = rec.get("estimated_cost")
+            state = "is blank" if is_blank(raw) else f"is '{shorten(raw, 24)}', not a sum"
+            message = f"{row_name(rec)} needs resources but '{cost_header}' {state}"
+            yield ctx.finding("resources-without-cost", rec, "estimated_cost", message)
         secured = rec.get("resources_secured")
         if is_blank(secured):
             state = f"'{header}' is blank"
@@ -392,6 +416,7 @@ COMPUTED: tuple[str, ...] = (
     "step-not-serving-goal",
     "step-dates-reversed",
     "plan-review-overdue",
+    "resources-without-cost",
     "step-outside-plan-period",
     "measure-stale",
     "measure-without-baseline",

@@ -151,6 +151,12 @@ RULES: tuple[Rule, ...] = (
         "Nothing is wrong, but a real date sorts and filters better: retype it as 2027-03-15.",
     ),
     Rule(
+        "resources-without-cost",
+        "info",
+        "Resources needed but no estimated cost",
+        "Enter a rough figure in dollars under Estimated cost, or set Resources secured to Not needed.",
+    ),
+    Rule(
         "step-outside-plan-period",
         "info",
         "Due date outside the plan period",

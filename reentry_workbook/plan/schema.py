@@ -24,6 +24,7 @@ START_SHEET = "Start Here"
 COALITION_SHEET = "Coalition"
 LISTS_SHEET = "Lists"
 SUMMARY_SHEET = "Alignment Summary"
+HISTORY_SHEET = "Audit History"  # one row per audit, carried in the workbook (see HISTORY_COLUMNS)
 
 # Header texts of the Coalition sheet's two columns.
 COALITION_LABEL_HEADER = "Field"
@@ -159,6 +160,9 @@ SERVES_GOAL_YES = "Yes"
 SERVES_GOAL_PARTLY = "Partly"
 SERVES_GOAL_NO = "No"
 RESOURCES_SECURED_NO = "No"
+RESOURCES_SECURED_YES = "Yes"
+RESOURCES_SECURED_PARTLY = "Partly"
+RESOURCES_NOT_NEEDED = "Not needed"
 
 COALITION_FIELDS: tuple[Field, ...] = (
     Field("name", "Coalition name", Kind.TEXT, "The name the coalition goes by.", required=True),
@@ -416,3 +420,26 @@ PROP_PACKET_MEMBER = "reentry-workbook packet member"
 PROP_PACKET_MASTER = "reentry-workbook packet master fingerprint"
 PROP_PACKET_MASTER_FILE = "reentry-workbook packet master file"
 PROP_PACKET_MADE = "reentry-workbook packet made"
+
+
+# --- The Audit History sheet (written by the audit, read back like any plan sheet) ---------------------------
+# (key, header) of each column, in sheet order. Plain values: dates, text, whole numbers, shares as numbers
+# between 0 and 1 shown as percentages, costs in dollars. The reader finds columns by header text and keeps
+# any row whose as-of date it can read.
+HISTORY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("as_of", "As of"),
+    ("audited_at", "Audited at"),
+    ("file", "File"),
+    ("template_version", "Template version"),
+    ("alignment", "Alignment"),
+    ("completeness", "Completeness"),
+    ("errors", "Errors"),
+    ("warnings", "Warnings"),
+    ("info", "Info"),
+    ("steps", "Action steps"),
+    ("complete", COMPLETE_STATUS),
+    ("overdue", "Overdue"),
+    ("estimated_cost", "Estimated cost"),
+    ("secured_cost", "Secured cost"),
+    *((key, sheet(key).name) for key in ("priorities", "goals", "improvements", "measures")),
+)
