@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from ..errors import OutputError, UsageError
 from ..plan import schema
 from ..xlsx.atomic import atomic_path, check_output
-from .report import Report
+from .questions import DEFAULT_HORIZON
+from .report import ChangedRow, Report
 
 if TYPE_CHECKING:
     from .reader import ReadResult
@@ -35,21 +36,52 @@ def default_output(path: Path) -> Path:
     return path.with_name(f"{stem}{AUDITED_SUFFIX}{path.suffix or '.xlsx'}")
 
 
-def audit_plan(path: Path, *, as_of: dt.date | None = None, audited_at: dt.datetime | None = None) -> Report:
-    """Read ``path`` and return its report; nothing is written."""
+def audit_plan(
+    path: Path,
+    *,
+    as_of: dt.date | None = None,
+    audited_at: dt.datetime | None = None,
+    horizon: int = DEFAULT_HORIZON,
+    history: Path | None = None,
+    changes: list[ChangedRow] | None = None,
+) -> Report:
+    """Read ``path`` and return its report; nothing is written.
+
+    The report's history is the input's own Audit History, plus the rows of the workbook ``history`` (last
+    month's audited copy) for dates the input lacks, with this audit's row in place of its date's row.
+    ``changes`` are the rows changed since a previous version (``audit --since``), listed as they are.
+    """
     from .reader import read_plan
 
-    return report_of(read_plan(path), as_of=as_of, audited_at=audited_at)
+    read = read_plan(path, extra=(schema.HISTORY_SHEET,))
+    return report_of(read, as_of=as_of, audited_at=audited_at, horizon=horizon, history=history, changes=changes)
 
 
-def report_of(read: ReadResult, *, as_of: dt.date | None = None, audited_at: dt.datetime | None = None) -> Report:
-    """The report of a plan already read (commands that need the plan too read the workbook once)."""
+def report_of(
+    read: ReadResult,
+    *,
+    as_of: dt.date | None = None,
+    audited_at: dt.datetime | None = None,
+    horizon: int = DEFAULT_HORIZON,
+    history: Path | None = None,
+    changes: list[ChangedRow] | None = None,
+) -> Report:
+    """The report of a plan already read (commands that need the plan too read the workbook once); its history
+    is the Audit History read with it (``extra``), if any, then ``history``'s, then this audit's row."""
     from .figures import build_report
+    from .history import add_history, read_history, read_history_file
+    from .questions import answer_questions
     from .rules import check
 
     as_of = as_of or dt.date.today()
     findings = [*read.findings, *check(read.plan, as_of)]
-    return build_report(read.plan, findings, as_of=as_of, audited_at=audited_at)
+    report = build_report(read.plan, findings, as_of=as_of, audited_at=audited_at)
+    answer_questions(report, read.plan, horizon=horizon)
+    cells = read.extra.get(schema.HISTORY_SHEET)
+    own = [] if cells is None else read_history(cells, date1904=read.plan.source.date1904)
+    earlier = [] if history is None else read_history_file(history)
+    add_history(report, read.plan, own, earlier, changes=changes)
+    return report
 
 
 def audit_file(
@@ -61,6 +93,9 @@ def audit_file(
     force: bool = False,
     write: bool = True,
     audited_at: dt.datetime | None = None,
+    horizon: int = DEFAULT_HORIZON,
+    history: Path | None = None,
+    changes: list[ChangedRow] | None = None,
 ) -> AuditResult:
     """Audit ``path`` and, unless ``write`` is false, write the Alignment Summary into a copy.
 
@@ -79,7 +114,7 @@ def audit_file(
             )
         check_output(target, force=force, inputs=(path,))
 
-    report = audit_plan(path, as_of=as_of, audited_at=audited_at)
+    report = audit_plan(path, as_of=as_of, audited_at=audited_at, horizon=horizon, history=history, changes=changes)
     if not write:
         return AuditResult(report, None)
 
@@ -89,15 +124,22 @@ def audit_file(
 
 
 def write_summary_copy(src: Path, report: Report, out: Path) -> None:
-    """Write ``src`` plus the Alignment Summary sheet to ``out`` atomically; ``src`` is only read."""
-    from ..xlsx.package import graft_sheet
+    """Write ``src`` plus the Alignment Summary (first) and Audit History (last) sheets to ``out`` atomically;
+    ``src`` is only read."""
+    from ..xlsx.package import graft_sheet, sheet_names
+    from .history_sheet import write_history_workbook
     from .summary_sheet import write_summary_workbook
 
     with tempfile.TemporaryDirectory(prefix="reentry-workbook-") as tmp:
-        scratch = Path(tmp) / "summary.xlsx"
-        write_summary_workbook(report, scratch)
+        summary = Path(tmp) / "summary.xlsx"
+        history = Path(tmp) / "history.xlsx"
+        with_summary = Path(tmp) / "with-summary.xlsx"
+        write_summary_workbook(report, summary)
+        write_history_workbook(report.history, history)
+        graft_sheet(src, summary, with_summary, sheet_name=schema.SUMMARY_SHEET, position=0)
+        last = len(sheet_names(with_summary))
         with atomic_path(out) as dest:
-            graft_sheet(src, scratch, dest, sheet_name=schema.SUMMARY_SHEET, position=0)
+            graft_sheet(with_summary, history, dest, sheet_name=schema.HISTORY_SHEET, position=last)
 
 
 def keep_backup(path: Path) -> Path:

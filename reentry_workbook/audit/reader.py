@@ -19,7 +19,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,27 +43,36 @@ _NEW_TEMPLATE = "make a fresh template with `reentry-workbook new`"
 class ReadResult:
     plan: Plan
     findings: list[Finding]  # reader-level findings only (see the module docstring)
+    # The cells of the extra sheets asked for (by name, case and spaces ignored); absent when missing.
+    extra: dict[str, SheetCells] = field(default_factory=dict)
 
 
-def read_plan(path: Path, *, fast: bool = True) -> ReadResult:
+def read_plan(path: Path, *, fast: bool = True, extra: Sequence[str] = ()) -> ReadResult:
     """Read the plan in the workbook at ``path``; nothing is written and no formula is evaluated.
 
     Raises the errors of :func:`guard.open_package` for a file that is not a usable .xlsx package, and
     :class:`TemplateMismatchError` for a workbook that lacks a plan sheet or header. ``fast=False`` reads every
-    sheet with the XML parser instead of python-calamine (the tests compare both).
+    sheet with the XML parser instead of python-calamine (the tests compare both). ``extra`` names sheets
+    beside the plan (the Audit History, Merge Conflicts) whose cells are read in the same pass.
     """
     path = Path(path)
     with open_package(path) as zf:
         book = open_workbook(zf, label=path.name, fast=fast)
         try:
-            return read_book(book, path)
+            return read_book(book, path, extra=extra)
         finally:
             book.close()
 
 
-def read_book(book: Workbook, path: Path) -> ReadResult:
+def read_book(book: Workbook, path: Path, *, extra: Sequence[str] = ()) -> ReadResult:
     """:func:`read_plan` on a workbook already opened (for commands that read more of it than the plan)."""
-    return _Reader(book, path).read()
+    result = _Reader(book, path).read()
+    loose = {_sheet_key(s.name): s for s in reversed(book.sheets)}
+    for name in extra:
+        ref = book.sheet(name) or loose.get(_sheet_key(name))
+        if ref is not None:
+            result.extra[name] = book.read_sheet(ref)
+    return result
 
 
 def describe_row(sheet: Sheet, row_id: str | None, row: int) -> str:
