@@ -118,6 +118,17 @@ def new(
 FAIL_ON = ("error", "warning", "info", "never")
 
 
+def _horizon_option(command: Any) -> Any:
+    return click.option(
+        "--horizon",
+        type=click.IntRange(0, 3660),
+        default=schema.DEFAULT_HORIZON,
+        show_default=True,
+        metavar="DAYS",
+        help="List the open steps that fall due within this many days of the as-of date.",
+    )(command)
+
+
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
 @click.option(
@@ -145,6 +156,18 @@ FAIL_ON = ("error", "warning", "info", "never")
     default=None,
     help="Workbooks audited at once with several files (default: one per core).",
 )
+@click.option(
+    "--history",
+    type=click.Path(dir_okay=False, readable=False, path_type=Path),
+    help="Also take the Audit History rows of this workbook (e.g. last month's audited copy).",
+)
+@click.option(
+    "--since",
+    type=click.Path(dir_okay=False, readable=False, path_type=Path),
+    metavar="PREVIOUS",
+    help="List the rows changed since this earlier version of the plan (as `diff` does).",
+)
+@_horizon_option
 def audit(
     files: tuple[Path, ...],
     output: Path | None,
@@ -155,6 +178,9 @@ def audit(
     no_copy: bool,
     force: bool,
     jobs: int | None,
+    history: Path | None,
+    since: Path | None,
+    horizon: int,
 ) -> None:
     """Audit returned plan workbooks and write each one's Alignment Summary into a copy.
 
@@ -164,21 +190,33 @@ def audit(
     reason instead of stopping the rest. Each workbook attached to a message is a return of its own,
     labelled with who sent it and when; a message with no workbook attached is listed.
 
+    The summary answers the toolkit's three questions (resources, revisited, in service) and lists the
+    steps overdue and coming up. Each audit adds a row to the copy's Audit History sheet (a second audit
+    with the same --as-of replaces it), so the trend travels with the workbook.
+
     \b
     Examples:
       reentry-workbook audit "Plan v3 FINAL (Maria).xlsx"
       reentry-workbook audit plan.xlsx --as-of 2027-03-01 --json
       reentry-workbook audit returns/ -o audited/
       reentry-workbook audit "Plan returns.mbox" -o audited/
+      reentry-workbook audit plan.xlsx --in-place --since plan-last-month.xlsx
     """
     from .audit.batch import expand_inputs
     from .mail.read import is_mail
 
     inputs = expand_inputs(files)
     if len(inputs) == 1 and not files[0].is_dir() and not is_mail(inputs[0]):
-        from .audit.pipeline import audit_file
+        options = {"as_of": as_of, "out": output, "in_place": in_place, "force": force, "write": not no_copy,
+                   "horizon": horizon, "history": history}
+        if since is not None:
+            from .cycle.since import audit_since
 
-        result = audit_file(inputs[0], as_of=as_of, out=output, in_place=in_place, force=force, write=not no_copy)
+            result = audit_since(inputs[0], since, **options)
+        else:
+            from .audit.pipeline import audit_file
+
+            result = audit_file(inputs[0], **options)
         if as_json:
             _echo_json(result.report.to_dict())
         else:
@@ -190,6 +228,8 @@ def audit(
                     click.echo(f"{label} {path}")
         found = result.report.count_at_or_above
     else:
+        if history is not None or since is not None:
+            raise click.UsageError("--history and --since apply to one workbook; audit the files one at a time")
         from .audit.batch import audit_many, render_rollup
 
         hidden = as_json or not sys.stderr.isatty()

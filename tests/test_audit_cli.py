@@ -47,7 +47,7 @@ def test_audit_writes_a_copy_beside_the_input_and_leaves_the_input_alone(example
     assert digest(example) == before
     wb = openpyxl.load_workbook(copy)
     assert wb.sheetnames[0] == schema.SUMMARY_SHEET
-    assert wb.sheetnames[1:] == list(schema.SHEET_ORDER)
+    assert wb.sheetnames[1:] == [*schema.SHEET_ORDER, schema.HISTORY_SHEET]
     assert f"Wrote {copy}" in result.output
 
 

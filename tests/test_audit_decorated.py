@@ -103,7 +103,7 @@ def test_audit_keeps_every_decorated_part_byte_identical(decorated: tuple[Path, 
     assert f'name="{MEMBER_NAME}"' in after[decorations["workbook"]].decode()
     names = package.sheet_names(out)
     assert names[0] == schema.SUMMARY_SHEET
-    assert names[1:] == package.sheet_names(src)
+    assert names[1:] == [*package.sheet_names(src), schema.HISTORY_SHEET]
 
 
 def test_the_audited_copy_reads_back_as_the_same_plan(decorated: tuple[Path, dict[str, str]]) -> None:

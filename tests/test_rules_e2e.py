@@ -152,6 +152,11 @@ CASES: dict[str, Case] = {
         set_("improvements", "I-4", "resources_secured", schema.RESOURCES_SECURED_NO.lower()),
         hit("resources-unsecured", "warning", "improvements", "resources_secured", "I-4"),
     ),
+    # The cost typed as words: not a sum, so the improvement gives no estimated cost.
+    "resources-without-cost": case(
+        set_("improvements", "I-3", "estimated_cost", "to be costed"),
+        hit("resources-without-cost", "info", "improvements", "estimated_cost", "I-3"),
+    ),
     "goal-not-measurable": case(
         set_("goals", "G-1", "target", None),
         hit("goal-not-measurable", "warning", "goals", "target", "G-1"),

@@ -44,7 +44,7 @@ from .report import (
 from .rules import as_date, cost_of, is_blank, is_closed, is_overdue, needs_resources, reference
 
 SECURED: tuple[str, ...] = (schema.RESOURCES_SECURED_YES, schema.RESOURCES_NOT_NEEDED)
-DEFAULT_HORIZON = 30  # days ahead the coming-up list looks
+DEFAULT_HORIZON = schema.DEFAULT_HORIZON
 
 
 def _text(rec: Record, key: str) -> str:

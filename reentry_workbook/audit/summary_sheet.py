@@ -27,13 +27,14 @@ from ..plan import schema
 from ..plan.catalogue import RULES_BY_SLUG, SEVERITIES
 from ..workbook.formats import WORKBOOK_OPTIONS
 from .report import NO_ONE, Report, whole_percent
+from .summary_questions import write_questions
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 MAX_FINDINGS_SHOWN = 50_000  # beyond this the list points at the JSON report instead
 
 # Column layout, shared by every table on the sheet: A short, B and C wide text, D..I figures.
-COLUMN_WIDTHS: tuple[float, ...] = (18, 50, 40, 14, 12, 12, 26, 12, 12)
+COLUMN_WIDTHS: tuple[float, ...] = (18, 50, 40, 14, 14, 12, 26, 12, 12, 13, 13)
 
 SEVERITY_LABELS: dict[str, str] = {"error": "Errors", "warning": "Warnings", "info": "Info"}
 SEVERITY_NOTES: dict[str, str] = {
@@ -62,7 +63,7 @@ _ACCENT = "#1F4E78"
 _ROW_PX = 20  # default row height in pixels, used to keep charts clear of the next table
 
 
-class _Sheet:
+class SheetWriter:
     """The summary worksheet plus its formats; every write checks XlsxWriter's return code."""
 
     def __init__(self, workbook: xlsxwriter.Workbook, worksheet: Worksheet) -> None:
@@ -93,13 +94,19 @@ class _Sheet:
         self.text = fmt(cell, text_wrap=True)
         self.code = fmt(cell)  # short codes (IDs, slugs, sheet names): no wrap
         self.count = fmt(cell, num_format="0")
+        self.money = fmt(cell, num_format="$#,##0")
+        self.share = fmt(cell, num_format=9)  # 0%
+        self.day = fmt(cell, num_format="yyyy-mm-dd", align="left")
         self.link = fmt(cell, font_color="#0563C1", underline=1)
         self.severity = {s: fmt(cell, bold=True, bg_color=bg, font_color=fg)
                          for s, (bg, fg) in SEVERITY_COLOURS.items()}
         self.big_severity = {s: fmt(base, bold=True, font_size=14, align="left", bg_color=bg, font_color=fg)
                              for s, (bg, fg) in SEVERITY_COLOURS.items()}
         self.rag = {r: fmt(cell, bold=True, bg_color=bg, font_color=fg) for r, (bg, fg) in RAG_COLOURS.items()}
-        self.wrapping = {id(f) for f in (self.value, self.note, self.header, self.header_number, self.text)}
+        self.answer = {r: fmt(cell, bold=True, bg_color=bg, font_color=fg, text_wrap=True)
+                       for r, (bg, fg) in RAG_COLOURS.items()}
+        self.wrapping = {id(f) for f in (self.value, self.note, self.header, self.header_number, self.text,
+                                         *self.answer.values())}
 
     # -- checked writes -------------------------------------------------------------------------------
 
@@ -154,8 +161,10 @@ class _Sheet:
             fmt = self.header_number if i >= numeric_from else self.header
             self.string(row, first_col + i, name, fmt)
 
-    def insert_chart(self, row: int, col: int, chart: Any) -> None:
-        self.check(self.ws.insert_chart(row, col, chart, {"x_offset": 8, "y_offset": 4}), "a chart", row, col)
+    def insert_chart(self, row: int, col: int, chart: Any, alt_text: str) -> None:
+        """A chart whose alt text (``alt_text``) says what it shows for people who cannot see it."""
+        options = {"x_offset": 8, "y_offset": 4, "description": alt_text}
+        self.check(self.ws.insert_chart(row, col, chart, options), "a chart", row, col)
 
 
 def quote_sheet(name: str) -> str:
@@ -167,11 +176,12 @@ def write_summary_workbook(report: Report, path: Path) -> None:
     """Write a scratch .xlsx at ``path`` whose only worksheet is the Alignment Summary of ``report``."""
     workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     worksheet = workbook.add_worksheet(schema.SUMMARY_SHEET)
-    sheet = _Sheet(workbook, worksheet)
+    sheet = SheetWriter(workbook, worksheet)
     _layout(sheet)
     row = _title_block(sheet, report)
     headline_row, row = _headline(sheet, report, row)
     top_chart_rows = (3, row - 1)
+    row = write_questions(sheet, report, row)
     row = _rule_table(sheet, report, row)
     goal_rows = _goal_table(sheet, report, row)
     row = goal_rows[1]
@@ -188,7 +198,7 @@ def write_summary_workbook(report: Report, path: Path) -> None:
 # -- layout and sections -------------------------------------------------------------------------------
 
 
-def _layout(sheet: _Sheet) -> None:
+def _layout(sheet: SheetWriter) -> None:
     ws = sheet.ws
     for col, width in enumerate(COLUMN_WIDTHS):
         sheet.check(ws.set_column(col, col, width), "a column width", 0, col)
@@ -203,14 +213,14 @@ def _layout(sheet: _Sheet) -> None:
     ws.set_header("&L&F")
 
 
-def _title_block(sheet: _Sheet, report: Report) -> int:
+def _title_block(sheet: SheetWriter, report: Report) -> int:
     s = report.summary
     sheet.string(0, 0, schema.SUMMARY_SHEET, sheet.title)
     sheet.string(
         1,
         0,
-        "Is every action step in service of the coalition's goals? Written by the audit, in values only: "
-        "run the audit again to refresh it.",
+        "The toolkit's three questions answered for this plan, then the details. Written by the audit, in values "
+        "only: run the audit again to refresh it.",
         sheet.subtitle,
     )
     sheet.string(3, 0, "About this audit", sheet.section)
@@ -236,7 +246,7 @@ def _title_block(sheet: _Sheet, report: Report) -> int:
     return row + 1
 
 
-def _headline(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
+def _headline(sheet: SheetWriter, report: Report, row: int) -> tuple[int, int]:
     """Alignment, completeness and counts by severity; returns (first severity row, next free row)."""
     s = report.summary
     sheet.string(row, 0, "Headline figures", sheet.section)
@@ -266,7 +276,7 @@ def _headline(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
     return first, row + 1
 
 
-def _rule_table(sheet: _Sheet, report: Report, row: int) -> int:
+def _rule_table(sheet: SheetWriter, report: Report, row: int) -> int:
     counts = report.summary.rule_counts
     sheet.string(row, 0, "Findings per rule", sheet.section)
     for col in range(1, 4):
@@ -306,12 +316,13 @@ def _rule_table(sheet: _Sheet, report: Report, row: int) -> int:
     chart.set_x_axis(x_axis)
     height = max(240, 70 + 24 * n)
     chart.set_size({"width": 470, "height": height})
-    sheet.insert_chart(header, 4, chart)
+    findings = ", ".join(f"{slug} {count}" for slug, count in counts.items())
+    sheet.insert_chart(header, 4, chart, f"Bar chart of the findings per rule: {findings}.")
     chart_rows = -(-height // _ROW_PX) + 1
     return max(row, header + chart_rows) + 1
 
 
-def _goal_table(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
+def _goal_table(sheet: SheetWriter, report: Report, row: int) -> tuple[int, int]:
     """The per-goal table; returns (header row, next free row)."""
     sheet.string(row, 0, "By goal", sheet.section)
     for col in range(1, len(COLUMN_WIDTHS)):
@@ -334,6 +345,8 @@ def _goal_table(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
             schema.COMPLETE_STATUS,
             "Overdue",
             "Gaps",
+            "Estimated cost",
+            "Unsecured cost",
         ),
         numeric_from=3,
     )
@@ -346,11 +359,13 @@ def _goal_table(sheet: _Sheet, report: Report, row: int) -> tuple[int, int]:
             (goal.improvements, goal.measures, goal.steps, goal.complete, goal.overdue, goal.gaps), start=3
         ):
             sheet.number(row, col, value, sheet.count)
+        sheet.number(row, 9, goal.estimated_cost, sheet.money)
+        sheet.number(row, 10, goal.unsecured_cost, sheet.money)
         row += 1
     return header, row + 1
 
 
-def _people_table(sheet: _Sheet, report: Report, row: int) -> int:
+def _people_table(sheet: SheetWriter, report: Report, row: int) -> int:
     sheet.string(row, 0, "By person responsible", sheet.section)
     for col in range(1, 6):
         sheet.string(row, col, "", sheet.section)
@@ -379,7 +394,7 @@ def _people_table(sheet: _Sheet, report: Report, row: int) -> int:
     return row + 1
 
 
-def _findings(sheet: _Sheet, report: Report, row: int) -> None:
+def _findings(sheet: SheetWriter, report: Report, row: int) -> None:
     sheet.string(row, 0, "Findings", sheet.section)
     for col in range(1, 7):
         sheet.string(row, col, "", sheet.section)
@@ -415,7 +430,7 @@ def _findings(sheet: _Sheet, report: Report, row: int) -> None:
 
 
 def _top_chart(
-    sheet: _Sheet, report: Report, severity_row: int, goal_rows: tuple[int, int], rows: tuple[int, int]
+    sheet: SheetWriter, report: Report, severity_row: int, goal_rows: tuple[int, int], rows: tuple[int, int]
 ) -> None:
     """Action steps per goal (or, without goals, findings by severity) beside the headline figures."""
     name = schema.SUMMARY_SHEET
@@ -450,7 +465,15 @@ def _top_chart(
         chart.set_y_axis({"min": 0})
         chart.set_legend({"none": True})
     chart.set_size({"width": 560, "height": max(200, (rows[1] - rows[0]) * _ROW_PX - 8)})
-    sheet.insert_chart(rows[0], 3, chart)
+    if report.goals:
+        alt = "Column chart of the action steps, steps complete and steps overdue per goal: " + "; ".join(
+            f"{g.id} {g.steps} steps, {g.complete} complete, {g.overdue} overdue" for g in report.goals
+        )
+    else:
+        alt = "Column chart of the findings by severity: " + ", ".join(
+            f"{report.summary.counts.get(s, 0)} {SEVERITY_LABELS.get(s, s).lower()}" for s in SEVERITIES
+        )
+    sheet.insert_chart(rows[0], 3, chart, alt + ".")
 
 
 def _shown_share(share: float) -> float:

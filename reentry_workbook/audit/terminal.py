@@ -11,6 +11,7 @@ import re
 
 from ..plan import catalogue, schema
 from .report import Report, whole_percent
+from .wording import ANSWER_LABELS, ANSWER_RAG, FIGURE_LABELS, QUESTIONS, change, figure, sentence, since_sentence
 
 WIDTH = 100  # characters per line
 
@@ -19,6 +20,7 @@ _STYLES: dict[str, str] = {
     "error": "\033[31m",  # red
     "warning": "\033[33m",  # yellow
     "info": "\033[36m",  # cyan
+    "green": "\033[32m",
     "bold": "\033[1m",
     "dim": "\033[2m",
 }
@@ -111,6 +113,8 @@ def render(report: Report, *, color: bool = False, limit: int | None = None, wid
     else:  # a narrow terminal: one figure per line
         lines.extend([aligned, completeness, counts])
 
+    lines.extend(question_lines(report, paint, width))
+
     if summary.rule_counts:
         lines.append("")
         slug_width = max(len(slug) for slug in summary.rule_counts)
@@ -143,3 +147,43 @@ def render(report: Report, *, color: bool = False, limit: int | None = None, wid
             more = f"... and {hidden} more finding{'s' if hidden != 1 else ''}"
             lines.append(paint(_cut(f"{more}: see the {schema.SUMMARY_SHEET} sheet or run with --json", width), "dim"))
     return "\n".join(lines) + "\n"
+
+
+TREND_LINES = 3  # recent audits the terminal lists
+_ANSWER_STYLES: dict[str, str] = {"green": "green", "amber": "warning", "red": "error"}
+
+
+def question_lines(report: Report, paint: Painter, width: int = WIDTH) -> list[str]:
+    """One line per question, then what changed since the last audit, the recent audits and what is coming up."""
+    lines = [""]
+    name_width = max(len(name) for _, name, _ in QUESTIONS)
+    for number, (key, name, _) in enumerate(QUESTIONS, start=1):
+        answer = getattr(report, key).answer
+        label = ANSWER_LABELS[answer]
+        lead = f"{number} {name:<{name_width}}  "
+        rest = _cut(f"{label}: {_safe(sentence(report, key))}", max(width - len(lead), 0))
+        style = _ANSWER_STYLES[ANSWER_RAG[answer]]
+        lines.append(lead + paint(rest[: len(label)], style) + rest[len(label):])
+    since = report.since_last
+    if since is not None:
+        figures = ", ".join(f"{FIGURE_LABELS[f.key].lower()} {change(f)}" for f in since.figures
+                            if f.key in ("alignment", "completeness", "errors", "overdue") and f.delta)
+        after = f" {since.previous_as_of.isoformat()}" if since.previous_as_of else " the last audit"
+        text = f"Since{after}: {since_sentence(since)}" + (f"; {figures}" if figures else "")
+        lines.append(_cut(text, width))
+    recent = report.history[-TREND_LINES:] if len(report.history) >= 2 else []
+    for i, h in enumerate(recent):
+        lead = "Trend  " if i == 0 else "       "
+        lines.append(_cut(
+            f"{lead}{h.as_of.isoformat()}  alignment {figure('alignment', h.alignment):>4}  completeness "
+            f"{figure('completeness', h.completeness):>4}  errors {figure('errors', h.errors)}  overdue "
+            f"{figure('overdue', h.overdue)}",
+            width,
+        ))
+    coming = report.coming_up
+    if coming is not None:
+        people = "; ".join(
+            f"{_safe(p.responsible)} {', '.join(s.id for s in p.steps)}" for p in coming.people
+        )
+        lines.append(_cut(f"Coming up by {coming.until.isoformat()}: {people or 'nothing falls due'}", width))
+    return lines

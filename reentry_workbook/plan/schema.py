@@ -33,6 +33,7 @@ COALITION_VALUE_HEADER = "Value"
 HEADER_ROW = 1  # 1-based row of the header on every data sheet
 FIRST_DATA_ROW = HEADER_ROW + 1
 DEFAULT_ROWS = 200  # pre-formatted rows per data sheet
+DEFAULT_HORIZON = 30  # days ahead the audit and the brief list the steps coming up
 ID_SEPARATOR = " - "  # between an ID and its text in a dropdown label
 
 
