@@ -45,7 +45,7 @@ def history_row(report: Report, plan: Plan) -> HistoryRow:
     return HistoryRow(
         as_of=s.as_of,
         audited_at=s.audited_at,
-        file=s.file,
+        file=Path(s.file).name,
         template_version=s.template_version,
         alignment=s.alignment,
         completeness=s.completeness,
