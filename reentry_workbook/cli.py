@@ -530,6 +530,52 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
 
 
 @cli.command()
+@click.argument("plan", type=click.Path(dir_okay=False, readable=False, path_type=Path))
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The brief (.html)."
+)
+@click.option("--as-of", callback=_date, metavar="DATE", help="Date the audit figures use (default: today).")
+@_horizon_option
+@click.option(
+    "--history",
+    type=click.Path(dir_okay=False, readable=False, path_type=Path),
+    help="Also take the Audit History rows of this workbook (e.g. last month's audited copy).",
+)
+@click.option(
+    "--since",
+    type=click.Path(dir_okay=False, readable=False, path_type=Path),
+    metavar="PREVIOUS",
+    help="List the rows changed since this earlier version of the plan.",
+)
+@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
+def brief(
+    plan: Path,
+    output: Path,
+    as_of: dt.date | None,
+    horizon: int,
+    history: Path | None,
+    since: Path | None,
+    force: bool,
+) -> None:
+    """Write a one-page brief of PLAN for the coalition meeting.
+
+    One self-contained HTML file (no scripts, nothing fetched from the network) that prints on one Letter
+    or A4 page: the headline figures and their trend, the toolkit's three questions answered, the steps
+    overdue and coming up by person, open merge conflicts, and what changed since the last audit. Audit
+    the master with --in-place first so its Audit History holds this month's row. PLAN is never changed.
+
+    \b
+    Examples:
+      reentry-workbook brief plan.xlsx -o brief.html
+      reentry-workbook brief plan.xlsx -o brief.html --as-of 2027-03-01 --horizon 45
+    """
+    from .cycle.brief import write_brief
+
+    path = write_brief(plan, output, force=force, as_of=as_of, horizon=horizon, history=history, since=since)
+    click.echo(f"Wrote {path}")
+
+
+@cli.command()
 @click.argument("old", type=click.Path(dir_okay=False, readable=False, path_type=Path))
 @click.option(
     "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The upgraded workbook."
