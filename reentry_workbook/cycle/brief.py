@@ -11,6 +11,7 @@ more there are and where to see them.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,7 +186,7 @@ def context(brief: Brief) -> dict[str, Any]:
     horizon = f"next {coming.horizon_days} days, to {coming.until.isoformat()}" if coming else ""
     return {
         "title": s.coalition or "Reentry coalition plan",
-        "subtitle": f"Plan brief for the coalition meeting, as of {as_of.isoformat()} ({s.file})",
+        "subtitle": f"Plan brief for the coalition meeting, as of {as_of.isoformat()} ({Path(s.file).name})",
         "made": brief.made.strftime("%Y-%m-%d %H:%M"),
         "headline": headline,
         "questions": questions,
@@ -244,8 +245,11 @@ def trend_chart(rows: list[HistoryRow]) -> dict[str, Any] | None:
     span = w - left - right
     x_of = [left + span * i / (len(rows) - 1) for i in range(len(rows))]
 
+    values = [v for r in rows for key, _, _ in TREND_SERIES if (v := getattr(r, key)) is not None]
+    low = max(0.0, math.floor((min(values, default=0.0) - 0.05) * 10) / 10)  # the axis starts near the data
+
     def y_of(share: float) -> float:
-        return top + (h - top - bottom) * (1 - max(0.0, min(1.0, share)))
+        return top + (h - top - bottom) * (1 - (max(low, min(1.0, share)) - low) / (1 - low))
 
     series = []
     for key, colour, dash in TREND_SERIES:
@@ -258,7 +262,7 @@ def trend_chart(rows: list[HistoryRow]) -> dict[str, Any] | None:
             "markers": [{"x": f"{x:.1f}", "y": f"{y:.1f}"} for x, y in points],
             "last": figure(key, getattr(rows[-1], key)),
         })
-    ticks = [{"y": f"{y_of(v):.1f}", "label": f"{int(v * 100)}%"} for v in (0.0, 0.5, 1.0)]
+    ticks = [{"y": f"{y_of(v):.1f}", "label": f"{round(v * 100)}%"} for v in (low, (low + 1) / 2, 1.0)]
     labels = [{"x": f"{x_of[0]:.1f}", "text": rows[0].as_of.isoformat(), "anchor": "start"},
               {"x": f"{x_of[-1]:.1f}", "text": rows[-1].as_of.isoformat(), "anchor": "end"}]
     table = [

@@ -1,0 +1,88 @@
+"""Render the example plan's one-page brief to a PNG, as headless Chromium prints it. Used for the README picture.
+
+    python scripts/render_brief_png.py OUT.png [--workbook PLAN.xlsx] [--dpi 70] [--force]
+
+The bundled example plan is written, audited in place on three as-of dates a month apart (so the Audit
+History holds a trend), and briefed as of the last one; Chromium (tests/chromium.py) prints the page to a
+PDF and `pdftoppm` turns it into a PNG. With --workbook the audited example is kept there too (feed it to
+scripts/render_summary_png.py for the summary picture). Needs chromium and poppler-utils.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+import chromium  # noqa: E402  (tests/chromium.py, found through the path set above)
+
+from reentry_workbook.audit.pipeline import audit_file  # noqa: E402
+from reentry_workbook.cycle.brief import write_brief  # noqa: E402
+from reentry_workbook.errors import ReentryWorkbookError  # noqa: E402
+from reentry_workbook.workbook.example import EXAMPLE_AS_OF  # noqa: E402
+from reentry_workbook.workbook.generate import new_workbook  # noqa: E402
+from reentry_workbook.xlsx.atomic import atomic_path, check_output  # noqa: E402
+
+AUDITS = (EXAMPLE_AS_OF - dt.timedelta(days=59), EXAMPLE_AS_OF - dt.timedelta(days=28), EXAMPLE_AS_OF)
+PDFTOPPM_TIMEOUT = 60.0
+
+
+def audited_example(plan: Path) -> Path:
+    """The example plan at ``plan``, audited in place on each of AUDITS (backups removed)."""
+    new_workbook(plan, example=True, force=True)
+    for as_of in AUDITS:
+        result = audit_file(plan, as_of=as_of, in_place=True)
+        if result.backup:
+            result.backup.unlink()
+    return plan
+
+
+def render_brief_png(out: Path, *, workbook: Path | None = None, dpi: int = 70, force: bool = False) -> Path:
+    check_output(out, force=force)
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise RuntimeError("pdftoppm is not installed; install poppler-utils")
+    with tempfile.TemporaryDirectory(prefix="render-brief-") as tmp:
+        plan = audited_example(Path(tmp) / "plan.xlsx")
+        page = write_brief(plan, Path(tmp) / "brief.html", as_of=AUDITS[-1])
+        pdf = chromium.print_pdf(page, Path(tmp) / "brief.pdf")
+        prefix = Path(tmp) / "page"
+        result = subprocess.run(
+            [pdftoppm, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)],
+            capture_output=True, text=True, timeout=PDFTOPPM_TIMEOUT,
+        )
+        png = prefix.with_suffix(".png")
+        if result.returncode != 0 or not png.is_file():
+            raise RuntimeError(f"pdftoppm failed (exit {result.returncode}): {result.stderr.strip()}")
+        with atomic_path(out) as tmp_out:
+            shutil.copyfile(png, tmp_out)
+        if workbook is not None:
+            shutil.copyfile(plan, workbook)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render the example plan's brief to a PNG.")
+    parser.add_argument("png", type=Path, help="the PNG to write")
+    parser.add_argument("--workbook", type=Path, help="also keep the audited example workbook here")
+    parser.add_argument("--dpi", type=int, default=70, help="resolution (default: %(default)s)")
+    parser.add_argument("--force", action="store_true", help="overwrite an existing PNG")
+    args = parser.parse_args(argv)
+    try:
+        out = render_brief_png(args.png, workbook=args.workbook, dpi=args.dpi, force=args.force)
+    except (ReentryWorkbookError, RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
