@@ -528,6 +528,14 @@ MESSAGES: dict[str, Callable[[Plan], str]] = {
         f"{_named(p, 'improvements', 'I-4')} needs 'One case manager' but "
         f"'{_header('improvements', 'resources_secured')}' is {schema.RESOURCES_SECURED_NO}"
     ),
+    "resources-without-cost (blank)": lambda p: (
+        f"{_named(p, 'improvements', 'I-1')} needs resources but "
+        f"'{_header('improvements', 'estimated_cost')}' is blank"
+    ),
+    "resources-without-cost (text)": lambda p: (
+        f"{_named(p, 'improvements', 'I-1')} needs resources but "
+        f"'{_header('improvements', 'estimated_cost')}' is 'TBD', not a sum"
+    ),
     "goal-not-measurable (target)": lambda p: (
         f"{_named(p, 'goals', 'G-1')} is not measurable: '{_header('goals', 'target')}' is blank"
     ),

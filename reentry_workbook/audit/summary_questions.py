@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 TREND_ROWS = 12  # recent audits in the trend table and charts
 CHANGED_ROWS_SHOWN = 200  # rows changed since --since listed on the sheet
+STEPS_SHOWN = 200  # overdue and coming-up steps listed on the sheet (the JSON report has them all)
 STATUS_NOTES: dict[str, str] = {
     schema.RESOURCES_SECURED_YES: "in hand",
     schema.RESOURCES_SECURED_PARTLY: "partly in hand: counted as unsecured",
@@ -252,7 +253,7 @@ def _steps(sheet: SheetWriter, report: Report, row: int) -> int:
     row += 1
     as_of = report.summary.as_of
     listed.sort(key=lambda item: (item[0] == NO_ONE, person_key(item[0])))
-    for person, step, rag in listed:
+    for person, step, rag in listed[:STEPS_SHOWN]:
         sheet.string(row, 0, person, sheet.text)
         sheet.string(row, 1, step.step, sheet.text)
         sheet.string(row, 2, when(step.due_date, as_of).capitalize(), sheet.rag[rag])
@@ -262,5 +263,9 @@ def _steps(sheet: SheetWriter, report: Report, row: int) -> int:
         else:
             sheet.string(row, 4, "", sheet.code)
         sheet.string(row, 5, step.status, sheet.code)
+        row += 1
+    if len(listed) > STEPS_SHOWN:
+        sheet.string(row, 0, f"{len(listed) - STEPS_SHOWN} more: the findings below list every overdue step, and "
+                             "the audit's --json report every step coming up.", sheet.remark)
         row += 1
     return row + 1

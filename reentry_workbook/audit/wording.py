@@ -113,8 +113,8 @@ def since_sentence(since: SinceLast) -> str:
                      else f"{plural(-since.steps_completed, 'step')} fewer complete")
     if since.previous_as_of is not None:
         parts.append(f"{len(since.newly_overdue)} newly overdue")
-    moved = [f"{name} {n:+d}" for name, n in since.rows.items() if n]
-    parts.append("rows " + ", ".join(moved) if moved else "rows unchanged")
+        moved = [f"{name} {n:+d}" for name, n in since.rows.items() if n]
+        parts.append("rows " + ", ".join(moved) if moved else "rows unchanged")
     if since.changes is not None:
         parts.append(f"{plural(len(since.changes), 'row')} changed")
     return "; ".join(parts)
