@@ -26,7 +26,6 @@ from ..plan.model import Plan
 from ..xlsx.cells import SheetCells
 from ..xlsx.serials import serial_to_datetime
 from .report import ChangedRow, FigureChange, HistoryRow, Report, SinceLast
-from .rules import as_date, is_closed, is_overdue
 
 HEADER_SCAN_ROWS = 10
 SHARES = ("alignment", "completeness")
@@ -54,7 +53,7 @@ def history_row(report: Report, plan: Plan) -> HistoryRow:
         info=s.counts.get("info", 0),
         steps=len(steps),
         complete=sum(step.get("status") == schema.COMPLETE_STATUS for step in steps),
-        overdue=sum(is_overdue(step, s.as_of) for step in steps),
+        overdue=sum(step.is_overdue(s.as_of) for step in steps),
         estimated_cost=report.resources.estimated_cost,
         secured_cost=report.resources.secured_cost,
         **{key: len(plan.rows(key)) for key in SHEET_COUNTS},
@@ -86,8 +85,8 @@ def since_last(history: list[HistoryRow], current: HistoryRow, plan: Plan) -> Si
             rows[schema.sheet(key).name] = new - old
     newly = []
     for step in plan.rows("steps"):
-        due = as_date(step.get("due_date"))
-        if due is not None and before.as_of <= due < current.as_of and not is_closed(step) and step.id:
+        due = step.date("due_date")
+        if due is not None and before.as_of <= due < current.as_of and not step.is_closed() and step.id:
             newly.append(step.id)
     completed = None if before.complete is None or current.complete is None else current.complete - before.complete
     return SinceLast(before.as_of, completed, newly, rows, figures)

@@ -22,13 +22,14 @@ import datetime as dt
 from collections.abc import Callable
 
 from ..plan import schema
-from ..plan.model import Plan, Record
+from ..plan.model import Plan, Record, as_date, is_blank, is_unknown
 from .report import (
     NO,
     NO_ONE,
     NOT_STATED,
     PARTLY,
     UNKNOWN,
+    UNKNOWN_OWNER,
     YES,
     ComingUp,
     CostLine,
@@ -41,10 +42,11 @@ from .report import (
     SecuredLine,
     StepLine,
 )
-from .rules import as_date, cost_of, is_blank, is_closed, is_overdue, needs_resources, reference
+from .rules import cost_of, needs_resources
 
 SECURED: tuple[str, ...] = (schema.RESOURCES_SECURED_YES, schema.RESOURCES_NOT_NEEDED)
 DEFAULT_HORIZON = schema.DEFAULT_HORIZON
+PERSON_ORDER: dict[str, int] = {UNKNOWN_OWNER: 1, NO_ONE: 2}  # after the named people, as in the people table
 
 
 def _text(rec: Record, key: str) -> str:
@@ -59,8 +61,7 @@ def resources(plan: Plan, goals: list[GoalLine]) -> Resources:
         return Resources(UNKNOWN)
     statuses = [*schema.CHOICES["resources_secured"], NOT_STATED]
     by_status = {s: SecuredLine(s) for s in statuses}
-    goal_rows = plan.by_id("goals")
-    priorities = plan.by_id("priorities")
+    index = plan.index()
     per_goal: dict[str, CostLine] = {}
     per_priority: dict[str, CostLine] = {}
     out = Resources(UNKNOWN, improvements=len(improvements))
@@ -76,7 +77,7 @@ def resources(plan: Plan, goals: list[GoalLine]) -> Resources:
             out.needing += 1
             secured_needing += status == schema.RESOURCES_SECURED_YES
             unsecured_needing += not secured
-            if cost is None and rec.id is not None:
+            if cost is None and rec.id is not None and not is_unknown(rec.get("estimated_cost")):
                 out.without_cost.append(rec.id)
         if cost is None:
             continue
@@ -85,13 +86,13 @@ def resources(plan: Plan, goals: list[GoalLine]) -> Resources:
         unsecured = 0 if secured else cost
         out.secured_cost += cost - unsecured
         out.unsecured_cost += unsecured
-        goal = goal_rows.get(reference(rec, "goal") or "")
+        goal = index.parent(rec)
         if goal is None or goal.id is None:
             continue
         g = per_goal.setdefault(goal.id, CostLine(goal.id, _text(goal, "goal")))
         g.estimated_cost += cost
         g.unsecured_cost += unsecured
-        priority = priorities.get(reference(goal, "priority") or "")
+        priority = index.parent(goal)
         if priority is not None and priority.id is not None:
             p = per_priority.setdefault(priority.id, CostLine(priority.id, _text(priority, "priority")))
             p.estimated_cost += cost
@@ -134,7 +135,7 @@ def revisited(plan: Plan, as_of: dt.date) -> Revisited:
 
 def in_service(steps: int, aligned: int, plan: Plan) -> InService:
     """Question 3 from the alignment figures."""
-    not_serving = sum(s.get("serves_goal") == schema.SERVES_GOAL_NO for s in plan.rows("steps"))
+    not_serving = sum(s.serves_goal_no() for s in plan.rows("steps"))
     out = InService(UNKNOWN, steps, aligned, not_serving, max(steps - aligned - not_serving, 0))
     if steps:
         out.answer = YES if aligned == steps else PARTLY if aligned * 2 >= steps else NO
@@ -147,34 +148,34 @@ def person_key(name: str) -> str:
 
 
 def steps_by_person(plan: Plan, keep: Callable[[Record, dt.date | None], bool]) -> list[PersonSteps]:
-    """Open steps that ``keep`` (given the step and its due date) selects, grouped by person responsible:
-    named people alphabetically, then NO_ONE; each person's steps by due date, then sheet order."""
-    improvements = plan.by_id("improvements")
-    goals = plan.by_id("goals")
+    """Open steps that ``keep`` (given the step and its due date) selects, grouped by person responsible like the
+    per-person table (named people alphabetically, then UNKNOWN_OWNER, then NO_ONE); each person's steps by
+    due date, then sheet order."""
+    index = plan.index()
     groups: dict[str, PersonSteps] = {}
     for step in plan.rows("steps"):
-        if is_closed(step):
+        if step.is_closed():
             continue
-        due = as_date(step.get("due_date"))
+        due = step.date("due_date")
         if not keep(step, due):
             continue
-        owner = _text(step, "responsible")
-        group = groups.setdefault(person_key(owner), PersonSteps(owner or NO_ONE))
-        improvement = improvements.get(reference(step, "improvement") or "")
-        goal = None if improvement is None else goals.get(reference(improvement, "goal") or "")
+        owner = step.get("responsible")
+        shown = NO_ONE if is_blank(owner) else UNKNOWN_OWNER if is_unknown(owner) else _text(step, "responsible")
+        group = groups.setdefault(person_key(shown), PersonSteps(shown))
+        chain = index.chain(step)
         group.steps.append(
             StepLine(
                 id=step.id or "",
                 step=_text(step, "step"),
                 due_date=due,
                 status=_text(step, "status"),
-                improvement=None if improvement is None else improvement.id,
-                goal=None if goal is None else goal.id,
+                improvement=None if chain.improvement is None else chain.improvement.id,
+                goal=None if chain.goal is None else chain.goal.id,
             )
         )
     for group in groups.values():
         group.steps.sort(key=lambda s: s.due_date or dt.date.max)  # stable: sheet order among equal dates
-    return sorted(groups.values(), key=lambda g: (g.responsible == NO_ONE, person_key(g.responsible)))
+    return sorted(groups.values(), key=lambda g: (PERSON_ORDER.get(g.responsible, 0), person_key(g.responsible)))
 
 
 def coming_up(plan: Plan, as_of: dt.date, horizon: int = DEFAULT_HORIZON) -> ComingUp:
@@ -184,7 +185,7 @@ def coming_up(plan: Plan, as_of: dt.date, horizon: int = DEFAULT_HORIZON) -> Com
 
 
 def overdue(plan: Plan, as_of: dt.date) -> list[PersonSteps]:
-    return steps_by_person(plan, lambda step, _due: is_overdue(step, as_of))
+    return steps_by_person(plan, lambda step, _due: step.is_overdue(as_of))
 
 
 def answer_questions(report: Report, plan: Plan, *, horizon: int = DEFAULT_HORIZON) -> None:

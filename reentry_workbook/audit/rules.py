@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..plan import catalogue, schema
-from ..plan.model import Finding, Plan, Record, as_date, is_blank, written
+from ..plan.model import Finding, Plan, Record, as_date, is_blank, is_unknown, written
 
 TEXT_LIMIT = 48  # characters of a row's text quoted in a message
 
@@ -229,7 +229,7 @@ def _blank_cells(ctx: _Context) -> Iterator[Finding]:
 
 def needs_resources(improvement: Record) -> bool:
     """Resources needed is filled and Resources secured is not Not needed."""
-    return not is_blank(improvement.get("resources_needed")) and (
+    return improvement.filled("resources_needed") and (
         improvement.get("resources_secured") != schema.RESOURCES_NOT_NEEDED
     )
 
@@ -248,8 +248,8 @@ def _resources(ctx: _Context) -> Iterator[Finding]:
     for rec in ctx.plan.rows("improvements"):
         if is_blank(rec.get("resources_needed")):
             continue
-        if needs_resources(rec) and cost_of(rec) is None:
-            raw = rec.get("estimated_cost")
+        raw = rec.get("estimated_cost")
+        if needs_resources(rec) and cost_of(rec) is None and not is_unknown(raw):  # the reader reports an Unknown
             state = "is blank" if is_blank(raw) else f"is '{shorten(raw, 24)}', not a sum"
             message = f"{row_name(rec)} needs resources but '{cost_header}' {state}"
             yield ctx.finding("resources-without-cost", rec, "estimated_cost", message)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..plan import schema
-from .questions import person_key
-from .report import NO_ONE, NOT_STATED, Report
+from .questions import PERSON_ORDER, person_key
+from .report import NOT_STATED, Report
 from .wording import ANSWER_LABELS, ANSWER_RAG, FIGURE_LABELS, QUESTIONS, change, figure, sentence, since_sentence, when
 
 if TYPE_CHECKING:
@@ -252,7 +252,7 @@ def _steps(sheet: SheetWriter, report: Report, row: int) -> int:
                   numeric_from=99)
     row += 1
     as_of = report.summary.as_of
-    listed.sort(key=lambda item: (item[0] == NO_ONE, person_key(item[0])))
+    listed.sort(key=lambda item: (PERSON_ORDER.get(item[0], 0), person_key(item[0])))
     for person, step, rag in listed[:STEPS_SHOWN]:
         sheet.string(row, 0, person, sheet.text)
         sheet.string(row, 1, step.step, sheet.text)
