@@ -169,8 +169,11 @@ def question_lines(report: Report, paint: Painter, width: int = WIDTH) -> list[s
         figures = ", ".join(f"{FIGURE_LABELS[f.key].lower()} {change(f)}" for f in since.figures
                             if f.key in ("alignment", "completeness", "errors", "overdue") and f.delta)
         after = f" {since.previous_as_of.isoformat()}" if since.previous_as_of else " the last audit"
-        text = f"Since{after}: {since_sentence(since)}" + (f"; {figures}" if figures else "")
-        lines.append(_cut(text, width))
+        text = f"Since{after}: {since_sentence(since)}"
+        if figures and len(f"{text}; {figures}") > width:  # the figures on a line of their own
+            lines.extend([_cut(text, width), _cut(f"  {figures}", width)])
+        else:
+            lines.append(_cut(text + (f"; {figures}" if figures else ""), width))
     recent = report.history[-TREND_LINES:] if len(report.history) >= 2 else []
     for i, h in enumerate(recent):
         lead = "Trend  " if i == 0 else "       "
