@@ -19,7 +19,7 @@ def safe_name(raw: str | None, default: str) -> str:
     text = unicodedata.normalize("NFC", raw or "")
     text = _SEPARATORS.split(text)[-1]
     text = " ".join(_UNSAFE.sub("_", text).split()).strip(" .")
-    if not text or text.startswith("."):
+    if not text:
         text = default
     stem, dot, suffix = text.rpartition(".")
     if not dot:
