@@ -160,8 +160,7 @@ def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth
     return AuthResult(success=ok, handled=False)  # aiosmtpd answers a failure with 535 itself
 
 
-@pytest.fixture()
-def smtp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, implicit_tls: bool) -> Any:
     import socket
 
     from aiosmtpd.controller import Controller
@@ -174,21 +173,35 @@ def smtp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     inbox = _Inbox(refused=SAM[1])
+    # aiosmtpd offers AUTH only after STARTTLS, so the implicit-TLS server takes mail without a login
+    tls: dict[str, Any] = (
+        {"ssl_context": context}
+        if implicit_tls
+        else {"tls_context": context, "require_starttls": True, "authenticator": _authenticate, "auth_required": True}
+    )
     controller = Controller(
         inbox,
         hostname="127.0.0.1",
         port=port,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=_authenticate,
-        auth_required=True,
-        auth_require_tls=True,
+        **tls,
     )
     controller.start()
     try:
         yield inbox, f"127.0.0.1:{port}"
     finally:
         controller.stop()
+
+
+@pytest.fixture()
+def smtp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A server on 127.0.0.1 that requires STARTTLS and a login, and refuses Sam's address."""
+    yield from _serve(tmp_path, monkeypatch, implicit_tls=False)
+
+
+@pytest.fixture()
+def smtps_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A server speaking TLS from the first byte (port 465 style), refusing Sam's address."""
+    yield from _serve(tmp_path, monkeypatch, implicit_tls=True)
 
 
 def test_send_over_starttls_with_login_delivers_and_reports_a_refused_recipient(
@@ -235,3 +248,24 @@ def test_plain_smtp_is_refused_unless_asked(tmp_path: Path, smtp_server: Any) ->
     env = {PASSWORD_ENV: PASSWORD}
     result = run_packets(master, tmp_path, "--send", "--smtp", address, "--smtp-insecure", "--smtp-user", USER, env=env)
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_implicit_tls_with_smtp_ssl(tmp_path: Path, smtps_server: Any) -> None:
+    inbox, address = smtps_server
+    master = write_mail_plan(tmp_path)
+    env = {PASSWORD_ENV: PASSWORD}
+    result = run_packets(master, tmp_path, "--send", "--smtp", address, "--smtp-ssl", env=env)
+    assert result.exit_code == 2 and "Sent 1 of 2" in result.output  # Sam's address is refused here too
+    assert [rcpt for _from, rcpt, _content in inbox.messages] == [[MARIA[1]]]
+
+
+def test_an_untrusted_certificate_is_one_line(
+    tmp_path: Path, smtp_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, address = smtp_server
+    monkeypatch.delenv("SSL_CERT_FILE")
+    master = write_mail_plan(tmp_path)
+    env = {PASSWORD_ENV: PASSWORD}
+    result = run_packets(master, tmp_path, "--send", "--smtp", address, "--smtp-user", USER, env=env)
+    assert result.exit_code == 2 and "could not be verified" in result.output and "Traceback" not in result.output
+    assert inbox.messages == []
