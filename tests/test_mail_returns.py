@@ -150,6 +150,13 @@ def test_hostile_mail_gets_one_line_each_and_nothing_is_written_outside_the_outp
     for level in range(30):
         nested = f"Content-Type: multipart/mixed; boundary=n{level}\r\n\r\n--n{level}\r\n{nested}\r\n--n{level}--"
     (hostile / "nested.eml").write_bytes(_raw("eve@example.org", "nested", [nested]))
+    for level in range(30, 1000):
+        nested = f"Content-Type: multipart/mixed; boundary=n{level}\r\n\r\n--n{level}\r\n{nested}\r\n--n{level}--"
+    (hostile / "maze.eml").write_bytes(_raw("eve@example.org", "maze", [nested]))
+    forwarded = text
+    for level in range(3000):  # forwarded in forwarded...: deeper than the standard parser's recursion goes
+        forwarded = f"Content-Type: message/rfc822\r\n\r\nSubject: {level}\r\n{forwarded}"
+    (hostile / "abyss.eml").write_bytes(_raw("eve@example.org", "abyss", [forwarded]))
     (hostile / "outlook.msg").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
 
     before = _tree(tmp_path)
@@ -168,6 +175,8 @@ def test_hostile_mail_gets_one_line_each_and_nothing_is_written_outside_the_outp
     line("bomb.xlsx", "unusable", "zip bomb")
     line("broken.eml", "unusable", "damaged MIME structure")
     line("nested.eml", "unusable", "levels deep")
+    line("maze.eml", "unusable", "nested parts")
+    line("abyss.eml", "unusable", "thousands of levels deep")
     line("outlook.msg", "unusable", "Outlook", "Save As")
     line("x.xlsx", "100%")  # the climbing name is made safe, and the workbook audited
     line("attached as '../../x.xlsx', saved as 'x.xlsx'")

@@ -47,6 +47,7 @@ TNEF_TYPE = "application/ms-tnef"  # Outlook's winmail.dat: its attachments cann
 MAX_MESSAGE_BYTES = 150 * MB  # one message (mail servers refuse far smaller ones)
 MAX_PARTS = 1000  # MIME parts in one message
 MAX_DEPTH = 20  # levels of nested multiparts and forwarded messages
+MAX_BOUNDARIES = 200  # multipart boundaries one message declares (counted before parsing: parsing nests slowly)
 LINE_LIMIT = 1 << 20  # bytes read at once while splitting a mailbox
 
 _MBOX_START = b"From "
@@ -204,7 +205,18 @@ def _mbox_messages(path: Path) -> Iterator[tuple[int, bytes | None]]:
 
 
 def _read_message(data: bytes, source: Path, number: int, folder: Path, taken: set[str]) -> Iterator[Found]:
-    msg = email.message_from_bytes(data, policy=email.policy.default)
+    if data.lower().count(b"boundary=") > MAX_BOUNDARIES:
+        where = Message(source, number).where
+        yield Found(
+            Message(source, number), reason=f"{where} has more than {MAX_BOUNDARIES} nested parts; {_SEND_AGAIN}"
+        )
+        return
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+    except RecursionError:  # the standard parser recurses once per level of nesting
+        where = Message(source, number).where
+        yield Found(Message(source, number), reason=f"{where} nests its parts thousands of levels deep; {_SEND_AGAIN}")
+        return
     message = Message(source, number, _sender(msg), _date(msg), _text_header(msg, "Subject"))
     if not msg.keys():
         yield Found(message, reason=f"{message.where} is not an email message (it has no headers)")
