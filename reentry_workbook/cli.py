@@ -343,7 +343,8 @@ def _report_mail(run: Any, folder: Path) -> None:
     when = f" (reply by {run.reply_by.isoformat()})" if run.reply_by else ""
     click.echo(f"Wrote {n} {'message' if n == 1 else 'messages'} to {folder}{when}:")
     for m in run.messages:
-        to = ", ".join(m.to) if m.to else "no email address: add the recipient before sending"
+        to = ", ".join(m.to[:3]) + (f" and {len(m.to) - 3} more" if len(m.to) > 3 else "")
+        to = to or "no email address: add the recipient before sending"
         mark = {SENT: "sent", FAILED: "NOT SENT", NO_ADDRESS: "draft"}.get(m.status, "draft")
         click.echo(f"  {m.path.name}  [{mark}]  {to}")
         if m.problem and m.status == FAILED:
@@ -531,9 +532,7 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
 
 @cli.command()
 @click.argument("plan", type=click.Path(dir_okay=False, readable=False, path_type=Path))
-@click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The brief (.html)."
-)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The brief (.html).")
 @click.option("--as-of", callback=_date, metavar="DATE", help="Date the audit figures use (default: today).")
 @_horizon_option
 @click.option(
@@ -547,15 +546,29 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
     metavar="PREVIOUS",
     help="List the rows changed since this earlier version of the plan.",
 )
-@click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
+@click.option("--force", is_flag=True, help="Overwrite the output (and the draft) if it exists.")
+@click.option(
+    "--drafts",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the email to the coalition (.eml, a draft in Outlook): the brief, the audited plan attached.",
+)
+@click.option("--bcc", is_flag=True, help="Put the stakeholders in Bcc (the email is then To the coordinator).")
+@_send_options
 def brief(
     plan: Path,
-    output: Path,
+    output: Path | None,
     as_of: dt.date | None,
     horizon: int,
     history: Path | None,
     since: Path | None,
     force: bool,
+    drafts: Path | None,
+    bcc: bool,
+    send: bool,
+    smtp: str | None,
+    smtp_ssl: bool,
+    smtp_insecure: bool,
+    smtp_user: str | None,
 ) -> None:
     """Write a one-page brief of PLAN for the coalition meeting.
 
@@ -564,15 +577,35 @@ def brief(
     overdue and coming up by person, open merge conflicts, and what changed since the last audit. Audit
     the master with --in-place first so its Audit History holds this month's row. PLAN is never changed.
 
+    With --drafts, one email to every stakeholder with an email address (from the coordinator) carries
+    the brief as its body, in HTML and plain text, with the audited plan and the brief attached.
+    Nothing is sent unless --send is given with --smtp.
+
     \b
     Examples:
       reentry-workbook brief plan.xlsx -o brief.html
       reentry-workbook brief plan.xlsx -o brief.html --as-of 2027-03-01 --horizon 45
+      reentry-workbook brief plan.xlsx --drafts drafts/ --bcc
     """
-    from .cycle.brief import write_brief
+    from .errors import UsageError
 
-    path = write_brief(plan, output, force=force, as_of=as_of, horizon=horizon, history=history, since=since)
-    click.echo(f"Wrote {path}")
+    server = _server(drafts, send, smtp, smtp_ssl, smtp_insecure, smtp_user)
+    if output is None and drafts is None:
+        raise UsageError("say where the brief goes: -o brief.html, or --drafts DIR for the email (or both)")
+    options = {"as_of": as_of, "horizon": horizon, "history": history, "since": since}
+    if output is not None:
+        from .cycle.brief import write_brief
+
+        click.echo(f"Wrote {write_brief(plan, output, force=force, **options)}")
+    if drafts is not None:
+        import contextlib
+
+        from .cycle.brief_mail import brief_by_mail
+
+        with contextlib.ExitStack() as stack:
+            bar = _SendingBar(stack)
+            run = brief_by_mail(plan, drafts, bcc=bcc, force=force, server=server, progress=bar, **options)
+        _report_mail(run, drafts)
 
 
 @cli.command()

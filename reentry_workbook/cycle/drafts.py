@@ -155,7 +155,7 @@ def packets_by_mail(
     as_of = as_of or dt.date.today()
     reply_by = reply_by or as_of + dt.timedelta(days=DEFAULT_REPLY_DAYS)
     drafts_dir = Path(drafts_dir)
-    _make_folder(drafts_dir)
+    make_folder(drafts_dir)
 
     def drafts_free(_plan: Plan, made: Sequence[tuple[Packet, Path]]) -> None:
         for _packet, path in made:
@@ -208,7 +208,7 @@ def _recipients(msg: EmailMessage) -> list[str]:
     return [a.addr_spec for h in ("To", "Cc", "Bcc") for a in getattr(msg[h], "addresses", ())]
 
 
-def _make_folder(folder: Path) -> None:
+def make_folder(folder: Path) -> None:
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} is a file; give a folder for the drafts with --drafts")
     try:
