@@ -107,6 +107,12 @@ def test_label_keys_ignore_case_spaces_and_line_breaks() -> None:
     assert label_key(None) == ""
 
 
+def test_label_keys_ignore_invisible_characters_pasted_from_the_web() -> None:
+    assert label_key("More\u200b people\u2060 in work\ufeff") == label_key("more people in work")
+    labels = label_index([(f"{GOAL}-2", "More\u200b people in work")])
+    assert parse_reference("more people in work", GOAL, labels) == f"{GOAL}-2"
+
+
 @pytest.mark.parametrize(("typed", "expected"), [(0, "0"), ("0", "0"), ("000", "0"), (0.0, "0"), (7, "7")])
 def test_zero_and_other_bare_whole_numbers_are_ids_of_the_sheet(typed: object, expected: str) -> None:
     assert normalise_id(typed, STEP) == f"{STEP}-{expected}"
@@ -131,8 +137,13 @@ def test_a_parents_text_that_contains_the_label_separator_is_still_found_by_its_
     assert parse_reference(text, GOAL, labels) == f"{GOAL}-4"
     assert parse_reference(text.upper(), GOAL, labels) == f"{GOAL}-4"
     assert parse_reference(f"{GOAL}-4{schema.ID_SEPARATOR}{text}", GOAL, labels) == f"{GOAL}-4"
-    # The ID part of a label decides, even when the rest is another row's text.
+    # The ID part of a label decides, even when the rest is another row's text...
     assert parse_reference(f"{GOAL}-5{schema.ID_SEPARATOR}{text}", GOAL, labels) == f"{GOAL}-5"
+    assert parse_reference(f"{GOAL.lower()}-05{schema.ID_SEPARATOR}{text}", GOAL, labels) == f"{GOAL}-5"
+    # ... and even when the whole label is another row's text (a member pasted a label into a text cell).
+    pasted = f"{GOAL.lower()}-05{schema.ID_SEPARATOR}{text}"
+    labels = label_index([(f"{GOAL}-4", pasted)])
+    assert parse_reference(pasted, GOAL, labels) == f"{GOAL}-5"
 
 
 def test_a_row_without_an_id_leaves_its_text_to_a_later_row_with_an_id() -> None:

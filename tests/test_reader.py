@@ -913,3 +913,160 @@ def test_the_fast_and_the_exact_cell_readers_agree(tmp_path: Path, grid: dict, m
         assert isinstance(fast.read_sheet("Cells"), sheet_cells.DenseCells)  # the scan accepts what openpyxl writes
         assert _cells_of(fast, "Cells") == _cells_of(exact, "Cells")
         fast.close()
+
+
+# --- typing values, boundary by boundary ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (42, "42"),
+        (42.0, "42"),
+        (-7, "-7"),
+        (0.31, "0.31"),
+        (0.1 + 0.2, "0.3"),  # as the spreadsheet shows it, not the float's last digits
+        (1e15, "1e+15"),  # at the edge of whole numbers shown in full
+        (999999999999999.0, "999999999999999"),
+        (True, "TRUE"),
+        (False, "FALSE"),
+        (dt.datetime(2027, 3, 15), "2027-03-15"),
+        (dt.datetime(2027, 3, 15, 9, 30), "2027-03-15 09:30:00"),
+        (dt.time(9, 30), "09:30:00"),
+    ],
+)
+def test_a_value_in_a_text_column_is_kept_as_the_text_a_member_sees(tmp_path: Path, typed: Any, expected: str) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", notes=typed, responsible=typed)
+    set_coalition(wb, name=typed)
+    result = read_both(save(wb, tmp_path))
+    step = rows(result, STEPS)["A-1"]
+    assert (step["notes"], step["responsible"]) == (expected, expected)
+    assert result.plan.coalition["name"] == expected
+    assert result.findings == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (38000, 38000),
+        (38000.0, 38000),
+        (1234.5, 1234.5),
+        ("$12,500", 12500),
+        ("€ 1 250", 1250),
+        ("£99.50", 99.5),
+        ("12.5", 12.5),
+        (" 7 ", 7),
+        ("0", 0),
+        ("about 5000", "about 5000"),  # not a number: kept as typed
+        ("inf", "inf"),
+        ("nan", "nan"),
+        (True, "TRUE"),
+    ],
+)
+def test_a_money_column_reads_numbers_and_keeps_anything_else_as_typed(
+    tmp_path: Path, typed: Any, expected: Any
+) -> None:
+    wb = new_book()
+    put(wb, IMPROVEMENTS, 2, id="I-1", improvement="x", estimated_cost=typed)
+    result = read_both(save(wb, tmp_path))
+    got = rows(result, IMPROVEMENTS)["I-1"]["estimated_cost"]
+    assert (got, type(got)) == (expected, type(expected))
+    assert result.findings == []
+
+
+def test_an_invalid_choice_lists_a_short_list_and_counts_a_long_one(tmp_path: Path) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", serves_goal="Kind of")
+    put(wb, IMPROVEMENTS, 2, id="I-1", improvement="y", mechanism="A memo")
+    set_coalition(wb, review_cadence="Now and then")
+    result = read_both(save(wb, tmp_path))
+    by_sheet = {f.sheet: f.message for f in result.findings}
+    assert [f.rule for f in result.findings] == ["invalid-choice"] * 3
+    serves = STEPS.column("serves_goal")
+    assert by_sheet[STEPS.name] == (
+        f"{STEPS.column(STEPS.label).header} A-1: {serves.header} 'Kind of' is not one of "
+        f"{', '.join(schema.CHOICES['serves_goal'])}."
+    )
+    mechanism = IMPROVEMENTS.column("mechanism")
+    assert by_sheet[IMPROVEMENTS.name] == (
+        f"{IMPROVEMENTS.column(IMPROVEMENTS.label).header} I-1: {mechanism.header} 'A memo' is not one of the "
+        f"{len(schema.CHOICES['mechanism'])} choices in the cell's dropdown."
+    )
+    cadence = schema.coalition_field("review_cadence")
+    assert by_sheet[schema.COALITION_SHEET] == (
+        f"{schema.COALITION_SHEET}: {cadence.label} 'Now and then' is not one of "
+        f"{', '.join(schema.CHOICES[cadence.choices or ''])}."
+    )
+    assert rows(result, STEPS)["A-1"]["serves_goal"] == "Kind of"  # kept as typed
+
+
+def test_a_choice_list_of_six_is_spelled_out_in_the_message(tmp_path: Path) -> None:
+    assert len(STATUS) == 6  # the longest list still spelled out
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", status="Nearly there")
+    result = read_both(save(wb, tmp_path))
+    status = STEPS.column("status")
+    assert [f.message for f in result.findings] == [
+        f"{STEPS.column(STEPS.label).header} A-1: {status.header} 'Nearly there' is not one of {', '.join(STATUS)}."
+    ]
+
+
+@pytest.mark.parametrize("typed", [" yes ", "YES", "Yes", "y e s"])
+def test_a_choice_is_matched_whatever_its_case_and_spaces(tmp_path: Path, typed: str) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", serves_goal=typed, status=STATUS[0].upper())
+    put(wb, STEPS, 3, id="A-2", step="y", serves_goal=typed, status=f" {STATUS[-1].lower()}")
+    result = read_both(save(wb, tmp_path))
+    expected = SERVES[0] if typed != "y e s" else typed
+    assert [(r.values["serves_goal"], r.values["status"]) for r in result.plan.rows("steps")] == [
+        (expected, STATUS[0]),
+        (expected, STATUS[-1]),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "note"),
+    [
+        (True, "is a TRUE/FALSE value, not a date"),
+        (0, "is a time of day or zero, not a date"),
+        (2027, "is the number 2027, perhaps a year; type a full date"),
+        ("soon", "is not a date"),
+    ],
+)
+def test_a_date_cell_that_holds_no_date_says_why_and_keeps_what_was_typed(
+    tmp_path: Path, typed: Any, note: str
+) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", due_date=typed)
+    set_coalition(wb, last_reviewed=typed)
+    result = read_both(save(wb, tmp_path))
+    shown = {True: "TRUE", 0: "0", 2027: "2027"}.get(typed, typed) if not isinstance(typed, str) else typed
+    assert rows(result, STEPS)["A-1"]["due_date"] == shown
+    assert result.plan.coalition["last_reviewed"] == shown
+    noun, header = STEPS.column(STEPS.label).header, STEPS.column("due_date").header
+    label = schema.coalition_field("last_reviewed").label
+    assert sorted(f.message for f in result.findings if f.rule == "unreadable-date") == sorted(
+        [f"{noun} A-1: {header} '{shown}' {note}.", f"{schema.COALITION_SHEET}: {label} '{shown}' {note}."]
+    )
+
+
+def test_a_date_typed_as_text_says_how_it_was_read(tmp_path: Path) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", due_date=" 2027-03-15 ")
+    result = read_both(save(wb, tmp_path))
+    noun, header = STEPS.column(STEPS.label).header, STEPS.column("due_date").header
+    assert [f.message for f in result.findings] == [
+        f"{noun} A-1: {header} '2027-03-15' is typed as text; read as 2027-03-15."
+    ]
+    assert rows(result, STEPS)["A-1"]["due_date"] == dt.date(2027, 3, 15)
+
+
+@pytest.mark.parametrize(("typed", "kept"), [(2.5, "2.5"), (7.0, pid(IMPROVEMENTS, 7)), (True, "TRUE")])
+def test_a_reference_that_names_no_row_is_kept_as_the_text_a_member_sees(tmp_path: Path, typed: Any, kept: str) -> None:
+    wb = new_book()
+    put(wb, IMPROVEMENTS, 2, id="I-1", improvement="x")
+    put(wb, STEPS, 2, id="A-1", step="y", improvement=typed)
+    put(wb, STEPS, 3, id="A-2", step="z", improvement=typed)  # the same value twice reads the same
+    result = read_both(save(wb, tmp_path))
+    assert [r.values["improvement"] for r in result.plan.rows("steps")] == [kept, kept]

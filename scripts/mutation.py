@@ -1,0 +1,168 @@
+"""Mutation testing of the modules users depend on most, with mutmut, one area at a time (docs/testing.md).
+
+    python scripts/mutation.py                 # every area, one after another, then the scores
+    python scripts/mutation.py dates ids       # some areas
+    python scripts/mutation.py --report        # the scores of the last runs, running nothing
+
+mutmut (configured in setup.cfg, ``[mutmut]``) copies the package into ``mutants/``, makes one small fault at a
+time and runs the tests that reach it. Equivalent mutants (no input can tell them apart from the code as
+written) are listed in ``tests/mutation/equivalent.txt`` and left out of the score, so the score is "caught, of
+the mutants that can be caught". An equivalent entry whose mutant no longer makes the recorded change is not
+left out: it is reported as stale. Exit status 1 when an area is under its target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENT = ROOT / "tests" / "mutation" / "equivalent.txt"
+MUTMUT = [sys.executable, "-m", "mutmut"]
+
+_READER = "reentry_workbook.audit.reader."
+_MERGE = "reentry_workbook.cycle.merge."
+
+
+@dataclass(frozen=True)
+class Area:
+    what: str
+    patterns: tuple[str, ...]  # mutant names, as fnmatch patterns
+    target: float  # share of the catchable mutants that must be caught
+
+
+AREAS: dict[str, Area] = {
+    "rules": Area(
+        "the rule catalogue and the rules",
+        ("reentry_workbook.plan.catalogue.*", "reentry_workbook.audit.rules.*"),
+        0.97,
+    ),
+    "dates": Area("the date reader", ("reentry_workbook.plan.dates.*",), 0.95),
+    "ids": Area("IDs and references", ("reentry_workbook.plan.ids.*",), 0.95),
+    "reader-typing": Area(
+        "the reader's typing of values",
+        tuple(
+            _READER + name
+            for name in (
+                "x_as_text__*",
+                "x__number_text__*",
+                "x__as_number__*",
+                "x__choice_table__*",
+                "x__choices_hint__*",
+                "x__code__*",
+                "x__id_reader__*",
+                "xǁ_Readerǁ_typed__*",
+                "xǁ_Readerǁ_converter__*",
+                "xǁ_Readerǁ_cell_problem__*",
+                "xǁ_Readerǁ_resolve_references__*",
+            )
+        ),
+        0.95,
+    ),
+    "merge": Area(
+        "the merge's three-way decisions",
+        (
+            _MERGE + "xǁ_Mergeǁ*",
+            _MERGE + "x__content__*",
+            _MERGE + "x__content_text__*",
+            _MERGE + "x__take_identical__*",
+            _MERGE + "x__unreadable_cells__*",
+            "reentry_workbook.cycle.merge_model.*",
+        ),
+        0.90,
+    ),
+}
+
+CAUGHT = {"killed", "timeout"}
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    name: str
+    before: str
+    after: str
+    why: str
+
+
+def read_equivalents(path: Path = EQUIVALENT) -> dict[str, Equivalent]:
+    """The listed equivalent mutants by name; the format is described at the top of the file."""
+    lines = [line.rstrip() for line in path.read_text(encoding="utf-8").splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    out: dict[str, Equivalent] = {}
+    for i in range(0, len(lines), 4):
+        name, before, after, why = [*lines[i : i + 4], "", "", ""][:4]
+        if not (before.startswith("- ") and after.startswith("+ ") and why.startswith("why: ")):
+            raise ValueError(f"{path}: the entry of {name!r} is not a name, '- ', '+ ' and 'why: ' line")
+        if name in out:
+            raise ValueError(f"{path}: {name} is listed twice")
+        out[name] = Equivalent(name, before[2:].strip(), after[2:].strip(), why[5:].strip())
+    return out
+
+
+def results() -> dict[str, str]:
+    """Every mutant mutmut knows, with its status."""
+    done = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=ROOT, capture_output=True, text=True, check=True)
+    found = (re.match(r"\s*(\S+): (.+)$", line) for line in done.stdout.splitlines())
+    return {m[1]: m[2].strip() for m in found if m}
+
+
+def still_equivalent(entry: Equivalent) -> bool:
+    """True when the mutant of that name still makes the recorded change."""
+    shown = subprocess.run([*MUTMUT, "show", entry.name], cwd=ROOT, capture_output=True, text=True).stdout
+    removed = {line[1:].strip() for line in shown.splitlines() if line.startswith("-") and not line.startswith("--")}
+    added = {line[1:].strip() for line in shown.splitlines() if line.startswith("+") and not line.startswith("++")}
+    return entry.before in removed and entry.after in added
+
+
+def score(name: str, area: Area, statuses: dict[str, str], equivalents: dict[str, Equivalent]) -> bool:
+    """Print one area's figures and what escaped; True when it meets its target."""
+    mine = {m: s for m, s in statuses.items() if any(fnmatch.fnmatchcase(m, p) for p in area.patterns)}
+    if not mine or all(s == "not checked" for s in mine.values()):
+        print(f"{name}: not run yet")
+        return False
+    caught = [m for m, s in mine.items() if s in CAUGHT]
+    escaped = sorted(m for m, s in mine.items() if s not in CAUGHT)
+    equivalent = [m for m in escaped if m in equivalents and still_equivalent(equivalents[m])]
+    stale = [m for m in escaped if m in equivalents and m not in equivalent]
+    missed = [m for m in escaped if m not in equivalent]
+    catchable = len(mine) - len(equivalent)
+    share = len(caught) / catchable if catchable else 1.0
+    verdict = "ok" if share >= area.target else f"UNDER the target of {area.target:.0%}"
+    print(
+        f"{name} ({area.what}): {len(caught)} caught of {catchable} catchable = {share:.1%} ({verdict}); "
+        f"{len(mine)} mutants, {len(equivalent)} equivalent"
+    )
+    for m in missed:
+        note = " (listed as equivalent, but the mutant changed: check the entry)" if m in stale else ""
+        print(f"    {mine[m]}: {m}{note}")
+    return share >= area.target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("areas", nargs="*", metavar="AREA", help="any of " + ", ".join(AREAS) + " (default: all)")
+    parser.add_argument("--report", action="store_true", help="print the scores of the last runs, running nothing")
+    parser.add_argument("--max-children", type=int, default=1, help="mutants run at once (default 1)")
+    args = parser.parse_args(argv)
+    names = args.areas or list(AREAS)
+    unknown = [n for n in names if n not in AREAS]
+    if unknown:
+        parser.error(f"no area {', '.join(unknown)}; the areas are {', '.join(AREAS)}")
+    if not args.report:
+        for name in names:
+            print(f"== mutmut on {AREAS[name].what}", flush=True)
+            run = [*MUTMUT, "run", "--max-children", str(args.max_children), *AREAS[name].patterns]
+            subprocess.run(run, cwd=ROOT, check=True)
+    statuses = results()
+    equivalents = read_equivalents()
+    met = [score(name, AREAS[name], statuses, equivalents) for name in names]
+    return 0 if all(met) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
