@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from fill import Filler
 from member_edits import Add, Delete, Set, cell_value, edit_with_openpyxl, formula, load, table
 from plans import clean_plan, get
 
@@ -20,7 +21,18 @@ from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.cycle.diff import compare
 from reentry_workbook.cycle.merge import merge
-from reentry_workbook.cycle.merge_model import CONFLICT, CONTEXT_EDIT, DELETED, EDITED, NOTE, UNREADABLE
+from reentry_workbook.cycle.merge_model import (
+    ADDED,
+    COALITION,
+    CONFLICT,
+    CONTEXT_EDIT,
+    DELETED,
+    EDITED,
+    NOTE,
+    READ,
+    UNREADABLE,
+    MergeResult,
+)
 from reentry_workbook.cycle.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS, render_merge
 from reentry_workbook.cycle.packets import make_packets, read_packet_identity
 from reentry_workbook.cycle.roundtrip import id_number
@@ -30,6 +42,7 @@ from reentry_workbook.workbook.generate import write_plan_workbook
 
 STATUS = schema.CHOICES["status"]
 MARIA, SAM = "Maria Lopez", "Sam Okafor"
+STEPS_NOUN = schema.sheet("steps").column(schema.sheet("steps").label).header
 KIND, SHEET, ID, FIELD, MASTER, SENT, FILE, MEMBER, *_ = (h for h, _w in CONFLICT_HEADERS)
 
 
@@ -266,3 +279,176 @@ def test_a_members_own_sheet_is_named_in_the_log(master: Path, tmp_path: Path) -
     notes = [e.note for e in result.log if e.action == NOTE]
     assert any("Maria's notes" in n for n in notes)  # not carried, but not silently dropped either
     assert any("no changes" in n for n in notes)
+
+
+# --- every decision, word for word ---------------------------------------------------------------------------
+
+
+def _entries(result: MergeResult, file: str) -> list[tuple]:
+    return [
+        (e.action, e.sheet, e.id, e.merged_id, e.field, e.old, e.new, e.note)
+        for e in result.log
+        if e.origin.file == file
+    ]
+
+
+KEPT = "deleted in this return; the row is kept in the merged plan: delete it there if that is right"
+DIFFERENT = "different values sent; the master value is kept until you choose one"
+FULL_COPY = "a full copy of the plan: every master row it lacks is flagged as deleted"
+
+
+def test_every_decision_on_two_full_copies_is_logged_word_for_word(master: Path, tmp_path: Path) -> None:
+    base = clean_plan()
+    old_status = get(base, "steps", "A-3").get("status")
+    new_status = _status_other_than(old_status)
+    old_place = base.coalition["jurisdiction"]
+    a = Filler(master)
+    a.set("steps", "A-3", "status", new_status)
+    a.set_coalition("jurisdiction", f"{old_place}, Michigan")
+    a.add_row("priorities", {"id": None, "priority": "Transport"})
+    a.add_row("goals", {"id": "G-9", "priority": "P-1", "goal": "Bus passes at release"})
+    a.add_row("goals", {"id": "G-1", "priority": "P-1", "goal": "Copied goal"})
+    a.add_row("improvements", {"id": "I-7", "goal": "G-9", "improvement": "Free passes"})
+    a.add_row("steps", {"id": "A-30", "improvement": "i-07", "step": "Ring the transit office"})
+    a.formula("steps", "A-2", "notes", "=1+1")
+    a.save(tmp_path / "a.xlsx")
+    b = Filler(master)
+    b.set("steps", "A-3", "status", new_status)
+    b.set_coalition("jurisdiction", "Lake County")
+    b.add_row("steps", {"id": None, "improvement": "I-9", "step": "Orphan step"})
+    b.save(tmp_path / "b.xlsx")
+
+    result = merge(master, [tmp_path / "a.xlsx", tmp_path / "b.xlsx"], tmp_path / "merged.xlsx")
+
+    notes = schema.sheet("steps").column("notes").header
+    formula_said = f"{STEPS_NOUN} A-2: {notes} holds a formula (=1+1) where a value belongs; it was not evaluated"
+    assert _entries(result, "a.xlsx") == [
+        (READ, "", "", "", "", None, None, FULL_COPY),
+        (ADDED, "priorities", "", "P-3", "", None, "Transport", "a row without an ID"),
+        (ADDED, "goals", "G-9", "G-10", "", None, "Bus passes at release", "a new row (marked G-9 in the return)"),
+        (ADDED, "goals", "G-1", "G-11", "", None, "Copied goal", "a second row with G-1; added as a row of its own"),
+        (ADDED, "improvements", "I-7", "I-8", "", None, "Free passes", "a new row (marked I-7 in the return)"),
+        (ADDED, "steps", "A-30", "A-31", "", None, "Ring the transit office", "a new row (marked A-30 in the return)"),
+        (UNREADABLE, "steps", "A-2", "A-2", "notes", None, None, f"{formula_said}; the master value is kept"),
+        (EDITED, "steps", "A-3", "A-3", "status", old_status, new_status, "the same change also came from b.xlsx"),
+        (CONFLICT, COALITION, "", "", "jurisdiction", old_place, f"{old_place}, Michigan", DIFFERENT),
+    ]
+    assert _entries(result, "b.xlsx") == [
+        (READ, "", "", "", "", None, None, FULL_COPY),
+        (ADDED, "steps", "", "A-32", "", None, "Orphan step", "a row without an ID"),
+        (EDITED, "steps", "A-3", "A-3", "status", old_status, new_status, "the same change also came from a.xlsx"),
+        (CONFLICT, COALITION, "", "", "jurisdiction", old_place, "Lake County", DIFFERENT),
+    ]
+    assert [(i.kind, i.sheet, i.id, i.field, i.master, [(o.file, v) for o, v in i.sent]) for i in result.issues] == [
+        (UNREADABLE, "steps", "A-2", "notes", None, [("a.xlsx", None)]),
+        (
+            CONFLICT,
+            COALITION,
+            "",
+            "jurisdiction",
+            old_place,
+            [("a.xlsx", f"{old_place}, Michigan"), ("b.xlsx", "Lake County")],
+        ),
+    ]
+    assert (result.edits, result.added) == (1, 6)
+    plan = read_plan(result.output).plan
+    assert get(plan, "goals", "G-10").get("priority") == "P-1"
+    assert get(plan, "improvements", "I-8").get("goal") == "G-10"  # the return's G-9, under its fresh ID
+    assert get(plan, "steps", "A-31").get("improvement") == "I-8"  # "i-07" in the return
+    assert get(plan, "steps", "A-32").get("improvement") == "I-9"  # names no row: kept for the audit to report
+    assert get(plan, "steps", "A-3").get("status") == new_status
+    assert plan.coalition["jurisdiction"] == old_place
+
+
+def test_a_packet_s_log_says_what_was_done_with_each_row(
+    master: Path, packets: dict[str, Path], tmp_path: Path
+) -> None:
+    maria = edit_with_openpyxl(
+        packets[MARIA],
+        tmp_path / "maria.xlsx",
+        [
+            Set("steps", "A-1", "notes", "Called"),
+            Add("steps", {"improvement": "I-1", "step": "New one"}),
+            Delete("steps", "A-4"),
+            Set("improvements", "I-1", "buy_in", None),  # a context row of her packet
+        ],
+    )
+    base = clean_plan()
+    result = merge(master, [maria, packets[SAM]], tmp_path / "merged.xlsx")
+    [read, *rest] = _entries(result, "maria.xlsx")
+    assert read[:7] == (READ, "", "", "", "", None, None)
+    assert read[7].startswith(f"a packet for {MARIA}, cut from {master.name} on ")
+    context = "a context row of the packet: not applied, as the packet says"
+    pre_filled = "its pre-filled ID A-5 belongs to another row of the master"
+    buy_in = get(base, "improvements", "I-1").get("buy_in")
+    assert rest == [
+        (ADDED, "steps", "A-5", "A-6", "", None, "New one", f"a new row ({pre_filled})"),
+        (CONTEXT_EDIT, "improvements", "I-1", "I-1", "buy_in", buy_in, None, context),
+        (DELETED, "steps", "A-4", "A-4", "", None, None, KEPT),
+        (EDITED, "steps", "A-1", "A-1", "notes", None, "Called", ""),
+    ]
+    assert [(i.kind, i.id, i.field, i.master, i.note) for i in result.issues] == [
+        (CONTEXT_EDIT, "I-1", "buy_in", buy_in, context),
+        (DELETED, "A-4", "", get(base, "steps", "A-4").get("step"), KEPT),
+    ]
+    sam = _entries(result, packets[SAM].name)
+    assert sam[-1] == (NOTE, "", "", "", "", None, None, "no changes found in this file")
+    assert result.issues_of(CONFLICT) == [] and len(result.issues_of(DELETED)) == 1
+
+
+def test_a_packet_cut_from_an_older_master_says_so(master: Path, packets: dict[str, Path], tmp_path: Path) -> None:
+    board = [Set("steps", "A-5", "notes", "Board meets in May")]
+    newer = edit_with_openpyxl(master, tmp_path / "master v2.xlsx", board)
+    maria = edit_with_openpyxl(packets[MARIA], tmp_path / "maria.xlsx", [Set("steps", "A-1", "notes", "Called")])
+    result = merge(newer, [maria], tmp_path / "merged.xlsx")
+    [read] = [e for e in result.log if e.action == READ]
+    assert read.note.endswith(
+        "; the master has changed since the packet was cut, so rows it held are worked out from the current master"
+    )
+    assert _rows(result.output, "steps")["A-5"]["notes"] == "Board meets in May"
+    assert _rows(result.output, "steps")["A-1"]["notes"] == "Called"
+
+
+def test_the_json_of_a_merge_names_sheets_and_fields_as_excel_shows_them(master: Path, tmp_path: Path) -> None:
+    base = clean_plan()
+    a = Filler(master)
+    a.set("steps", "A-3", "notes", "Room booked")
+    a.set_coalition("jurisdiction", "Lake County")
+    a.save(tmp_path / "a.xlsx")
+    b = Filler(master)
+    b.set_coalition("jurisdiction", "Lakeside")
+    b.save(tmp_path / "b.xlsx")
+    data = merge(master, [tmp_path / "a.xlsx", tmp_path / "b.xlsx"], tmp_path / "merged.xlsx").to_dict()
+    label = schema.coalition_field("jurisdiction").label
+    assert (data["edits"], data["added"]) == (1, 0)
+    assert data["returns"] == [{"file": "a.xlsx", "member": None}, {"file": "b.xlsx", "member": None}]
+    assert data["issues"] == [
+        {
+            "kind": CONFLICT,
+            "sheet": schema.COALITION_SHEET,
+            "id": "",
+            "field": label,
+            "master": base.coalition["jurisdiction"],
+            "sent": [
+                {"file": "a.xlsx", "member": None, "value": "Lake County"},
+                {"file": "b.xlsx", "member": None, "value": "Lakeside"},
+            ],
+            "note": DIFFERENT,
+        }
+    ]
+    edited = [line for line in data["log"] if line["action"] == EDITED]
+    assert edited == [
+        {
+            "file": "a.xlsx",
+            "member": None,
+            "action": EDITED,
+            "sheet": schema.sheet("steps").name,
+            "id": "A-3",
+            "merged_id": "A-3",
+            "field": schema.sheet("steps").column("notes").header,
+            "old": "",
+            "new": "Room booked",
+            "note": "",
+        }
+    ]
+    assert [line["sheet"] for line in data["log"] if line["action"] == READ] == ["", ""]

@@ -11,6 +11,7 @@ from plans import (
     AS_OF,
     DROPPED_STATUS,
     FREQUENCIES,
+    OPEN_STATUS,
     PLAN_END,
     PLAN_START,
     SECURED_OK,
@@ -23,9 +24,17 @@ from plans import (
     get,
 )
 
-from reentry_workbook.audit.rules import COMPUTED, check
+from reentry_workbook.audit.rules import (
+    COMPUTED,
+    cell_row,
+    check,
+    is_overdue,
+    lacks_due_date,
+    location_key,
+    reference,
+)
 from reentry_workbook.plan import catalogue, schema
-from reentry_workbook.plan.model import Plan
+from reentry_workbook.plan.model import Finding, Plan
 
 # The rules the reader reports while reading cells; check() computes every other one.
 READER_RULES = {"invalid-choice", "unreadable-date", "date-as-text", "formula-in-text", "error-value", "missing-id"}
@@ -748,3 +757,74 @@ def test_a_measure_never_read_in_a_young_plan_is_not_stale() -> None:
     assert check(plan, AS_OF) == []
     plan.coalition["plan_start"] = AS_OF - dt.timedelta(days=days + 1)
     assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("measure-stale", "M-4")]
+
+
+# --- the helpers the figures share -------------------------------------------------------------------------
+
+
+def test_an_open_step_without_a_due_date_lacks_one_and_a_closed_step_never_does() -> None:
+    plan = clean_plan()
+    step = get(plan, "steps", "A-1")
+    assert not lacks_due_date(step)
+    for blank in (None, "", "   "):
+        step.values["due_date"] = blank
+        assert lacks_due_date(step)
+    for status in schema.CLOSED_STATUSES:
+        step.values["status"] = status
+        assert not lacks_due_date(step)
+
+
+def test_a_step_is_overdue_from_the_day_after_its_due_date_while_it_is_open() -> None:
+    plan = clean_plan()
+    step = get(plan, "steps", "A-1")
+    due = step.get("due_date")
+    assert not is_overdue(step, due)
+    assert is_overdue(step, due + dt.timedelta(days=1))
+    step.values["status"] = schema.COMPLETE_STATUS
+    assert not is_overdue(step, due + dt.timedelta(days=1))
+    step.values.update(status=OPEN_STATUS, due_date="end of June")  # unreadable: the reader reports it
+    assert not is_overdue(step, due + dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize(("cell", "row"), [("J7", 7), ("AB120", 120), ("$C$12", 12), ("", 0), (None, 0)])
+def test_a_cell_reference_gives_its_worksheet_row(cell: str | None, row: int) -> None:
+    assert cell_row(cell) == row  # type: ignore[arg-type]
+
+
+def test_findings_on_a_sheet_the_plan_does_not_declare_come_after_the_plan_sheets() -> None:
+    def finding(sheet: str, cell: str) -> Finding:
+        return Finding("missing-id", "warning", sheet, cell, None, "m", "f")
+
+    last_declared = schema.SHEET_ORDER[-1]
+    assert location_key(finding(schema.COALITION_SHEET, "")) == (schema.SHEET_ORDER.index(schema.COALITION_SHEET), 0)
+    assert location_key(finding("Maria's notes", "B3")) == (len(schema.SHEET_ORDER), 3)
+    assert location_key(finding(last_declared, "A900")) < location_key(finding("Maria's notes", "A1"))
+
+
+def test_a_reference_held_as_a_number_is_read_as_its_text() -> None:
+    plan = clean_plan()
+    step = get(plan, "steps", "A-1")
+    for value, text in ((7, "7"), (7.5, "7.5"), ("  I-1 ", "I-1"), ("   ", None), (None, None)):
+        step.values["improvement"] = value
+        assert reference(step, "improvement") == text
+    step.values["improvement"] = 7
+    (found,) = check(plan, AS_OF)
+    assert (found.rule, found.message) == (
+        "broken-link",
+        f"{_named(plan, 'steps', 'A-1')} names '7', but {_sheet_name('improvements')} has no such row",
+    )
+
+
+def test_a_coalition_finding_without_a_cell_points_at_no_cell() -> None:
+    plan = clean_plan()
+    plan.coalition["last_reviewed"] = None
+    del plan.source.coalition_cells["last_reviewed"]  # the Coalition sheet has no Last reviewed row
+    (found,) = check(plan, AS_OF)
+    assert (found.rule, found.sheet, found.cell, found.id) == ("plan-review-overdue", schema.COALITION_SHEET, "", None)
+
+
+def test_a_frequency_that_is_not_a_choice_never_makes_anything_overdue() -> None:
+    plan = clean_plan()
+    plan.coalition.update(review_cadence=30, last_reviewed=dt.date(2020, 1, 1))
+    get(plan, "measures", "M-1").values.update(reporting_frequency="Every blue moon", latest_as_of=dt.date(2020, 1, 1))
+    assert check(plan, AS_OF) == []
