@@ -305,7 +305,7 @@ def test_a_step_with_no_status_that_is_past_due_is_overdue() -> None:
     get(plan, "steps", "A-1").values.update(status=None, due_date=dt.date(2027, 2, 1))
     (found,) = check(plan, AS_OF)
     assert found.rule == "step-overdue"
-    assert "no status" in found.message
+    assert found.message == f"{_named(plan, 'steps', 'A-1')} was due 2027-02-01 and has no status"
 
 
 def test_due_today_is_not_overdue() -> None:
@@ -709,12 +709,21 @@ def test_a_row_with_blank_text_is_named_by_its_id_alone() -> None:
     assert found.message == f"{_noun('steps')} A-4 leaves '{_header('steps', 'responsible')}' blank"
 
 
-def test_resources_quoted_in_a_message_are_cut_shorter() -> None:
+@pytest.mark.parametrize(
+    ("needed", "quoted"),
+    [
+        ("Two case managers, a van", "Two case managers, a van"),  # 24 characters: whole
+        ("Two case managers, a van.", "Two case managers, a..."),  # 25: cut
+        ("Two case managers and a van", "Two case managers and..."),
+    ],
+)
+def test_resources_quoted_in_a_message_are_cut_at_24_characters(needed: str, quoted: str) -> None:
     plan = clean_plan()
     improvement = get(plan, "improvements", "I-1")
-    improvement.values.update(resources_needed="Two case managers and a van", resources_secured=None)
+    improvement.values.update(resources_needed=needed, resources_secured=None)
     (found,) = check(plan, AS_OF)
-    assert "needs 'Two case managers and...' but" in found.message
+    secured = _header("improvements", "resources_secured")
+    assert found.message == f"{_named(plan, 'improvements', 'I-1')} needs '{quoted}' but '{secured}' is blank"
 
 
 @pytest.mark.parametrize(
@@ -828,3 +837,41 @@ def test_a_frequency_that_is_not_a_choice_never_makes_anything_overdue() -> None
     plan.coalition.update(review_cadence=30, last_reviewed=dt.date(2020, 1, 1))
     get(plan, "measures", "M-1").values.update(reporting_frequency="Every blue moon", latest_as_of=dt.date(2020, 1, 1))
     assert check(plan, AS_OF) == []
+
+
+def test_findings_about_a_whole_row_point_at_its_id_cell_wherever_the_member_moved_it() -> None:
+    plan = clean_plan()
+    for sheet_key in ("priorities", "goals", "improvements"):
+        plan.source.columns[sheet_key]["id"] = "F"  # the ID column dragged to the right
+    add_priority(plan, "P-1", "Housing, again")
+    get(plan, "goals", "G-2").values["priority"] = "P-1"  # P-2 loses its goal
+    get(plan, "steps", "A-2").values["improvement"] = "I-1"  # I-2 loses its step
+    found = [(f.rule, f.cell) for f in check(plan, AS_OF)]
+    p2, i2 = get(plan, "priorities", "P-2"), get(plan, "improvements", "I-2")
+    assert found == [
+        ("priority-without-goal", f"F{p2.row}"),
+        ("duplicate-id", f"F{plan.rows('priorities')[-1].row}"),
+        ("improvement-without-step", f"F{i2.row}"),
+    ]
+
+
+def test_a_row_without_an_id_does_not_hide_the_duplicates_after_it() -> None:
+    plan = clean_plan()
+    add_priority(plan, None, "Transport")  # type: ignore[arg-type]
+    add_priority(plan, "P-2", "Employment, again")
+    assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("duplicate-id", "P-2")]
+
+
+def test_an_unreadable_reading_date_does_not_hide_the_stale_measures_after_it() -> None:
+    plan = clean_plan()
+    get(plan, "measures", "M-1").values["latest_as_of"] = "TBD"
+    get(plan, "measures", "M-2").values["latest_as_of"] = dt.date(2026, 12, 1)
+    assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("measure-stale", "M-2")]
+
+
+def test_a_closed_step_does_not_hide_the_open_steps_after_it_from_the_owner_rule() -> None:
+    plan = clean_plan()
+    get(plan, "steps", "A-2").values.update(responsible=None, due_date=None)  # A-2 is complete
+    get(plan, "steps", "A-4").values.update(responsible=None, due_date=None)
+    found = [(f.rule, f.id) for f in check(plan, AS_OF)]
+    assert found == [("step-without-owner", "A-4"), ("step-without-due-date", "A-4")]
