@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from fill import Filler
 from member_edits import Add, Delete, Set, cell_value, edit_with_openpyxl, formula, load, table
-from plans import clean_plan, get
+from plans import add, clean_plan, get
 
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
@@ -452,3 +452,69 @@ def test_the_json_of_a_merge_names_sheets_and_fields_as_excel_shows_them(master:
         }
     ]
     assert [line["sheet"] for line in data["log"] if line["action"] == READ] == ["", ""]
+
+
+def test_rows_without_a_key_emptied_rows_stakeholders_and_edits_naming_new_rows(tmp_path: Path) -> None:
+    plan = clean_plan()
+    add(plan, "priorities", None, priority="Transport", why="No buses after 6 pm")  # a master row without an ID
+    master = write_plan_workbook(tmp_path / "master.xlsx", plan)
+    a = Filler(master)
+    for column in schema.sheet("measures").columns:
+        if column.kind not in (schema.Kind.ID, schema.Kind.DERIVED):
+            a.set("measures", "M-2", column.key, None)
+    a.formula("measures", "M-2", "data_source", "=A1")  # all that is left of the row
+    a.add_row("improvements", {"id": "I-7", "goal": "G-1", "improvement": "Deposit fund"})
+    a.set("steps", "A-1", "improvement", "I-7")  # names the row the same return adds
+    a.add_row("stakeholders", {"name": "Dana Whitfield", "organization": "County"})
+    a.add_row("stakeholders", {"organization": "Nameless org"})
+    for _ in range(2):  # the master's row without an ID is in the copy too: these are two more
+        a.add_row("priorities", {"id": None, "priority": "Transport", "why": "No buses after 6 pm"})
+    a.save(tmp_path / "a.xlsx")
+
+    result = merge(master, [tmp_path / "a.xlsx"], tmp_path / "merged.xlsx")
+
+    emptied = KEPT.replace("deleted", "emptied", 1)
+    assert _entries(result, "a.xlsx")[1:] == [
+        (ADDED, "priorities", "", "P-3", "", None, "Transport", "a row without an ID"),
+        (ADDED, "priorities", "", "P-4", "", None, "Transport", "a row without an ID"),
+        (ADDED, "improvements", "I-7", "I-8", "", None, "Deposit fund", "a new row (marked I-7 in the return)"),
+        (ADDED, "stakeholders", "Dana Whitfield", "Dana Whitfield", "", None, "Dana Whitfield", "a new row"),
+        (ADDED, "stakeholders", "", "", "", None, "", "a row without a name"),
+        (DELETED, "measures", "M-2", "M-2", "", None, None, emptied),
+        (EDITED, "steps", "A-1", "A-1", "improvement", "I-1", "I-8", ""),
+    ]
+    merged = read_plan(result.output).plan
+    assert get(merged, "steps", "A-1").get("improvement") == "I-8"
+    assert [(r.id, r.get("priority")) for r in merged.rows("priorities")][2:] == [
+        (None, "Transport"),
+        ("P-3", "Transport"),
+        ("P-4", "Transport"),
+    ]
+    assert get(merged, "measures", "M-2").get("measure") == get(plan, "measures", "M-2").get("measure")
+
+
+def test_a_sheet_with_no_rows_anywhere_numbers_its_first_new_row_1(tmp_path: Path) -> None:
+    plan = clean_plan()
+    plan.records["measures"] = []
+    master = write_plan_workbook(tmp_path / "master.xlsx", plan)
+    a = Filler(master)
+    a.add_row("measures", {"id": None, "improvement": "I-1", "measure": "People housed"})
+    a.save(tmp_path / "a.xlsx")
+    result = merge(master, [tmp_path / "a.xlsx"], tmp_path / "merged.xlsx")
+    measure = schema.sheet("measures")
+    assert [(e.action, e.merged_id) for e in result.log if e.action == ADDED] == [(ADDED, f"{measure.id_prefix}-1")]
+
+
+def test_three_returns_where_two_agree_are_still_a_conflict_listing_all_three(master: Path, tmp_path: Path) -> None:
+    old = get(clean_plan(), "steps", "A-3").get("status")
+    first = _status_other_than(old)
+    second = _status_other_than(old, first)
+    paths = []
+    for name, value in (("a.xlsx", first), ("b.xlsx", f"  {first.upper()} "), ("c.xlsx", second)):
+        paths.append(edit_with_openpyxl(master, tmp_path / name, [Set("steps", "A-3", "status", value)]))
+    result = merge(master, paths, tmp_path / "merged.xlsx")
+    [issue] = result.issues
+    assert (issue.kind, issue.id, issue.master) == (CONFLICT, "A-3", old)
+    assert [(o.file, v) for o, v in issue.sent] == [("a.xlsx", first), ("b.xlsx", first), ("c.xlsx", second)]
+    assert _rows(result.output, "steps")["A-3"]["status"] == old
+    assert result.edits == 0
