@@ -1070,3 +1070,45 @@ def test_a_reference_that_names_no_row_is_kept_as_the_text_a_member_sees(tmp_pat
     put(wb, STEPS, 3, id="A-2", step="z", improvement=typed)  # the same value twice reads the same
     result = read_both(save(wb, tmp_path))
     assert [r.values["improvement"] for r in result.plan.rows("steps")] == [kept, kept]
+
+
+def test_a_formula_filled_down_and_an_error_cell_without_its_code_are_reported_in_plain_words(
+    tmp_path: Path,
+) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", notes="=1+1")
+    put(wb, STEPS, 3, id="A-2", step="y", notes="=1+2", status="#N/A")
+    notes = letter(wb, STEPS, "notes")
+
+    def fill_down_and_drop_the_code(xml: bytes) -> bytes:
+        # Excel writes a formula filled down as a shared formula: the cells below the first hold no text of it.
+        xml = xml.replace(b"<f>1+1</f>", f'<f t="shared" ref="{notes}2:{notes}3" si="0">1+1</f>'.encode())
+        xml = xml.replace(b"<f>1+2</f>", b'<f t="shared" si="0"/>')
+        return xml.replace(b"<v>#N/A</v>", b"")
+
+    path = patch_sheet(save(wb, tmp_path), STEPS.name, fill_down_and_drop_the_code)
+    result = read_both(path)
+    noun, notes_header = STEPS.column(STEPS.label).header, STEPS.column("notes").header
+    assert sorted(f.message for f in result.findings) == [
+        f"{noun} A-1: {notes_header} holds a formula (=1+1) where a value belongs; it was not evaluated.",
+        f"{noun} A-2: {notes_header} holds a formula where a value belongs; it was not evaluated.",
+        f"{noun} A-2: {STEPS.column('status').header} holds an error value.",
+    ]
+
+
+def test_error_values_are_quoted_by_their_code(tmp_path: Path) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", status="#DIV/0!")
+    result = read_both(save(wb, tmp_path))
+    noun, status = STEPS.column(STEPS.label).header, STEPS.column("status").header
+    assert [f.message for f in result.findings] == [f"{noun} A-1: {status} holds the error value #DIV/0!."]
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(7, "7"), (-7, "-7"), (10**16, "10000000000000000"), (12.0, "12"), (1e16, "1e+16"), (0.1, "0.1")],
+)
+def test_numbers_as_text_show_whole_numbers_in_full(value: float, text: str) -> None:
+    from reentry_workbook.audit.reader import as_text
+
+    assert as_text(value) == text

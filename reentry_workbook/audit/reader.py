@@ -227,8 +227,8 @@ class _Reader:
             shown = f" (={_shown(text)})" if text else ""
             problem = "formula-in-text", f"holds a formula{shown} where a value belongs; it was not evaluated"
             return Unknown(model.FORMULA, text), problem
-        code = text or "an error value"
-        return Unknown(model.ERROR_VALUE, text), ("error-value", f"holds the error value {code}")
+        said = f"holds the error value {text}" if text else "holds an error value"
+        return Unknown(model.ERROR_VALUE, text), ("error-value", said)
 
     # --- typing one value ---
 

@@ -105,8 +105,8 @@ def _scan_sheet(data: bytes) -> _Scan | None:
         hit = formula_cell.match(data, data.rfind(b"<", begin, f.start()), end)
         if hit is None or hit.start(3) != f.start():
             return None  # a formula that is not the first child of a cell: let the parser judge
-        letters, digits, _, body = hit.groups()
-        flags[(int(digits) - 1, _column_index(letters, columns))] = (FORMULA, _xml_text(body).strip())
+        letters, digits, _, body = hit.groups()  # no body: <f .../>, a cell a shared formula was filled into
+        flags[(int(digits) - 1, _column_index(letters, columns))] = (FORMULA, _xml_text(body or b"").strip())
     for quote in (b'"e"', b"'e'"):
         at = data.find(quote, begin, end)
         while at >= 0:
