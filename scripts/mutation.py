@@ -2,13 +2,16 @@
 
     python scripts/mutation.py                 # every area, one after another, then the scores
     python scripts/mutation.py dates ids       # some areas
+    python scripts/mutation.py --fresh         # run every mutant again, not only those not yet caught
     python scripts/mutation.py --report        # the scores of the last runs, running nothing
 
 mutmut (configured in setup.cfg, ``[mutmut]``) copies the package into ``mutants/``, makes one small fault at a
-time and runs the tests that reach it. Equivalent mutants (no input can tell them apart from the code as
-written) are listed in ``tests/mutation/equivalent.txt`` and left out of the score, so the score is "caught, of
-the mutants that can be caught". An equivalent entry whose mutant no longer makes the recorded change is not
-left out: it is reported as stale. Exit status 1 when an area is under its target.
+time and runs the tests that reach it. It keeps its results there: a mutant of a function whose code changed is
+run again by itself. This script runs, area by area, every mutant not yet caught (all of them the first time, or
+with ``--fresh``), so new tests get their chance at the survivors. Equivalent mutants (no input can tell them
+apart from the code as written) are listed in ``tests/mutation/equivalent.txt`` and left out of the score, so
+the score is "caught, of the mutants that can be caught". An entry whose mutant no longer makes the recorded
+change is not left out: it is reported as stale. Exit status 1 when an area is under its target.
 """
 
 from __future__ import annotations
@@ -105,10 +108,25 @@ def read_equivalents(path: Path = EQUIVALENT) -> dict[str, Equivalent]:
 
 
 def results() -> dict[str, str]:
-    """Every mutant mutmut knows, with its status."""
+    """Every mutant mutmut knows, with its status; nothing before its first run."""
+    if not (ROOT / "mutants").is_dir():
+        return {}
     done = subprocess.run([*MUTMUT, "results", "--all", "true"], cwd=ROOT, capture_output=True, text=True, check=True)
     found = (re.match(r"\s*(\S+): (.+)$", line) for line in done.stdout.splitlines())
     return {m[1]: m[2].strip() for m in found if m}
+
+
+def not_caught(area: Area, equivalents: dict[str, Equivalent]) -> list[str]:
+    """The area's mutants that no run has caught yet, less the listed equivalents that still survive as
+    recorded; the area's patterns when mutmut has no results for it yet."""
+    mine = {m: s for m, s in results().items() if any(fnmatch.fnmatchcase(m, p) for p in area.patterns)}
+    if not mine or all(s == "not checked" for s in mine.values()):
+        return list(area.patterns)
+    return sorted(
+        m
+        for m, s in mine.items()
+        if s not in CAUGHT and not (s == "survived" and m in equivalents and still_equivalent(equivalents[m]))
+    )
 
 
 def still_equivalent(entry: Equivalent) -> bool:
@@ -147,19 +165,24 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("areas", nargs="*", metavar="AREA", help="any of " + ", ".join(AREAS) + " (default: all)")
     parser.add_argument("--report", action="store_true", help="print the scores of the last runs, running nothing")
+    parser.add_argument("--fresh", action="store_true", help="run every mutant again, caught or not")
     parser.add_argument("--max-children", type=int, default=1, help="mutants run at once (default 1)")
     args = parser.parse_args(argv)
     names = args.areas or list(AREAS)
     unknown = [n for n in names if n not in AREAS]
     if unknown:
         parser.error(f"no area {', '.join(unknown)}; the areas are {', '.join(AREAS)}")
+    equivalents = read_equivalents()
     if not args.report:
         for name in names:
-            print(f"== mutmut on {AREAS[name].what}", flush=True)
-            run = [*MUTMUT, "run", "--max-children", str(args.max_children), *AREAS[name].patterns]
-            subprocess.run(run, cwd=ROOT, check=True)
+            area = AREAS[name]
+            todo = list(area.patterns) if args.fresh else not_caught(area, equivalents)
+            count = "every one of its" if todo == list(area.patterns) else f"the {len(todo)} not yet caught"
+            print(f"== mutmut on {area.what}: {count} mutants", flush=True)
+            if todo:
+                run = [*MUTMUT, "run", "--max-children", str(args.max_children), *todo]
+                subprocess.run(run, cwd=ROOT, check=True)
     statuses = results()
-    equivalents = read_equivalents()
     met = [score(name, AREAS[name], statuses, equivalents) for name in names]
     return 0 if all(met) else 1
 
