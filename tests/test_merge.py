@@ -518,3 +518,59 @@ def test_three_returns_where_two_agree_are_still_a_conflict_listing_all_three(ma
     assert [(o.file, v) for o, v in issue.sent] == [("a.xlsx", first), ("b.xlsx", first), ("c.xlsx", second)]
     assert _rows(result.output, "steps")["A-3"]["status"] == old
     assert result.edits == 0
+
+
+def test_the_same_change_from_two_packets_names_the_other_member(
+    master: Path, packets: dict[str, Path], tmp_path: Path
+) -> None:
+    stakeholder = clean_plan().rows("stakeholders")[0]
+    name, old = stakeholder.get("name"), stakeholder.get("email")
+    edit = [Set("stakeholders", name, "email", "desk@example.org")]
+    maria = edit_with_openpyxl(packets[MARIA], tmp_path / "m.xlsx", edit)
+    sam = edit_with_openpyxl(packets[SAM], tmp_path / "s.xlsx", edit)
+    result = merge(master, [maria, sam], tmp_path / "merged.xlsx")
+    edited = [(e.origin.who, e.id, e.old, e.new, e.note) for e in result.log if e.action == EDITED]
+    assert edited == [
+        (f"m.xlsx ({MARIA})", name, old, "desk@example.org", f"the same change also came from s.xlsx ({SAM})"),
+        (f"s.xlsx ({SAM})", name, old, "desk@example.org", f"the same change also came from m.xlsx ({MARIA})"),
+    ]
+    assert not result.issues
+
+
+def test_formulas_in_a_return_are_not_applied_on_a_renamed_sheet_or_the_coalition_sheet(
+    master: Path, tmp_path: Path
+) -> None:
+    a = Filler(master)
+    row, col = a.coalition_cell("plan_end")
+    a.ws(None).cell(row, col).value = "=TODAY()"
+    a.formula("steps", "A-2", "notes", "=1+1")
+    steps = a.ws("steps")
+    steps.title = "renamed for a moment"
+    steps.title = schema.sheet("steps").name.lower()  # the member retyped the tab's name in lower case
+    a.save(tmp_path / "a.xlsx")
+    result = merge(master, [tmp_path / "a.xlsx"], tmp_path / "merged.xlsx")
+    notes, plan_end = schema.sheet("steps").column("notes").header, schema.coalition_field("plan_end").label
+    kept = "where a value belongs; it was not evaluated; the master value is kept"
+    assert _entries(result, "a.xlsx")[1:] == [
+        (
+            UNREADABLE,
+            "steps",
+            "A-2",
+            "A-2",
+            "notes",
+            None,
+            None,
+            f"{STEPS_NOUN} A-2: {notes} holds a formula (=1+1) {kept}",
+        ),
+        (
+            UNREADABLE,
+            COALITION,
+            "",
+            "",
+            "plan_end",
+            clean_plan().coalition["plan_end"],
+            None,
+            f"{schema.COALITION_SHEET}: {plan_end} holds a formula (=TODAY()) {kept}",
+        ),
+    ]  # and no note calling the renamed sheet a member's own
+    assert read_plan(result.output).plan.coalition["plan_end"] == clean_plan().coalition["plan_end"]

@@ -216,9 +216,14 @@ def _workbook_part(names: Sequence[str], etree: Any, zf: Any) -> str:
 
 
 def extra_sheet_names(path: Path) -> list[str]:
-    """Sheets of the workbook that are not part of the plan template (members' own, summaries, logs)."""
-    template = set(schema.SHEET_ORDER)
-    return [name for name in sheet_names(path) if name not in template]
+    """Sheets of the workbook that are not part of the plan template (members' own, summaries, logs); a plan
+    sheet renamed in case or spacing is still the plan's, as the reader finds it."""
+    template = {_loose(name) for name in schema.SHEET_ORDER}
+    return [name for name in sheet_names(path) if _loose(name) not in template]
+
+
+def _loose(name: str) -> str:
+    return "".join(name.split()).casefold()
 
 
 def write_table(
