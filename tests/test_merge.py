@@ -325,17 +325,17 @@ def test_every_decision_on_two_full_copies_is_logged_word_for_word(master: Path,
     assert _entries(result, "a.xlsx") == [
         (READ, "", "", "", "", None, None, FULL_COPY),
         (ADDED, "priorities", "", "P-3", "", None, "Transport", "a row without an ID"),
-        (ADDED, "goals", "G-9", "G-10", "", None, "Bus passes at release", "a new row (marked G-9 in the return)"),
-        (ADDED, "goals", "G-1", "G-11", "", None, "Copied goal", "a second row with G-1; added as a row of its own"),
-        (ADDED, "improvements", "I-7", "I-8", "", None, "Free passes", "a new row (marked I-7 in the return)"),
-        (ADDED, "steps", "A-30", "A-31", "", None, "Ring the transit office", "a new row (marked A-30 in the return)"),
+        (ADDED, "goals", "G-9", "G-4", "", None, "Bus passes at release", "a new row (marked G-9 in the return)"),
+        (ADDED, "goals", "G-1", "G-5", "", None, "Copied goal", "a second row with G-1; added as a row of its own"),
+        (ADDED, "improvements", "I-7", "I-5", "", None, "Free passes", "a new row (marked I-7 in the return)"),
+        (ADDED, "steps", "A-30", "A-6", "", None, "Ring the transit office", "a new row (marked A-30 in the return)"),
         (UNREADABLE, "steps", "A-2", "A-2", "notes", None, None, f"{formula_said}; the master value is kept"),
         (EDITED, "steps", "A-3", "A-3", "status", old_status, new_status, "the same change also came from b.xlsx"),
         (CONFLICT, COALITION, "", "", "jurisdiction", old_place, f"{old_place}, Michigan", DIFFERENT),
     ]
     assert _entries(result, "b.xlsx") == [
         (READ, "", "", "", "", None, None, FULL_COPY),
-        (ADDED, "steps", "", "A-32", "", None, "Orphan step", "a row without an ID"),
+        (ADDED, "steps", "", "A-7", "", None, "Orphan step", "a row without an ID"),
         (EDITED, "steps", "A-3", "A-3", "status", old_status, new_status, "the same change also came from a.xlsx"),
         (CONFLICT, COALITION, "", "", "jurisdiction", old_place, "Lake County", DIFFERENT),
     ]
@@ -352,10 +352,10 @@ def test_every_decision_on_two_full_copies_is_logged_word_for_word(master: Path,
     ]
     assert (result.edits, result.added) == (1, 6)
     plan = read_plan(result.output).plan
-    assert get(plan, "goals", "G-10").get("priority") == "P-1"
-    assert get(plan, "improvements", "I-8").get("goal") == "G-10"  # the return's G-9, under its fresh ID
-    assert get(plan, "steps", "A-31").get("improvement") == "I-8"  # "i-07" in the return
-    assert get(plan, "steps", "A-32").get("improvement") == "I-9"  # names no row: kept for the audit to report
+    assert get(plan, "goals", "G-4").get("priority") == "P-1"
+    assert get(plan, "improvements", "I-5").get("goal") == "G-4"  # the return's G-9, now G-4
+    assert get(plan, "steps", "A-6").get("improvement") == "I-5"  # "i-07" in the return
+    assert get(plan, "steps", "A-7").get("improvement") == "I-9"  # names no row: kept for the audit to report
     assert get(plan, "steps", "A-3").get("status") == new_status
     assert plan.coalition["jurisdiction"] == old_place
 
@@ -421,7 +421,7 @@ def test_the_json_of_a_merge_names_sheets_and_fields_as_excel_shows_them(master:
     data = merge(master, [tmp_path / "a.xlsx", tmp_path / "b.xlsx"], tmp_path / "merged.xlsx").to_dict()
     label = schema.coalition_field("jurisdiction").label
     assert (data["edits"], data["added"]) == (1, 0)
-    assert data["returns"] == [{"file": "a.xlsx", "member": None}, {"file": "b.xlsx", "member": None}]
+    assert [(r["file"], r["member"]) for r in data["returns"]] == [("a.xlsx", None), ("b.xlsx", None)]
     assert data["issues"] == [
         {
             "kind": CONFLICT,
@@ -430,8 +430,8 @@ def test_the_json_of_a_merge_names_sheets_and_fields_as_excel_shows_them(master:
             "field": label,
             "master": base.coalition["jurisdiction"],
             "sent": [
-                {"file": "a.xlsx", "member": None, "value": "Lake County"},
-                {"file": "b.xlsx", "member": None, "value": "Lakeside"},
+                {"file": "a.xlsx", "member": None, "sender": None, "date": None, "value": "Lake County"},
+                {"file": "b.xlsx", "member": None, "sender": None, "date": None, "value": "Lakeside"},
             ],
             "note": DIFFERENT,
         }
@@ -441,6 +441,8 @@ def test_the_json_of_a_merge_names_sheets_and_fields_as_excel_shows_them(master:
         {
             "file": "a.xlsx",
             "member": None,
+            "sender": None,
+            "date": None,
             "action": EDITED,
             "sheet": schema.sheet("steps").name,
             "id": "A-3",
@@ -477,14 +479,14 @@ def test_rows_without_a_key_emptied_rows_stakeholders_and_edits_naming_new_rows(
     assert _entries(result, "a.xlsx")[1:] == [
         (ADDED, "priorities", "", "P-3", "", None, "Transport", "a row without an ID"),
         (ADDED, "priorities", "", "P-4", "", None, "Transport", "a row without an ID"),
-        (ADDED, "improvements", "I-7", "I-8", "", None, "Deposit fund", "a new row (marked I-7 in the return)"),
+        (ADDED, "improvements", "I-7", "I-5", "", None, "Deposit fund", "a new row (marked I-7 in the return)"),
         (ADDED, "stakeholders", "Dana Whitfield", "Dana Whitfield", "", None, "Dana Whitfield", "a new row"),
         (ADDED, "stakeholders", "", "", "", None, "", "a row without a name"),
         (DELETED, "measures", "M-2", "M-2", "", None, None, emptied),
-        (EDITED, "steps", "A-1", "A-1", "improvement", "I-1", "I-8", ""),
+        (EDITED, "steps", "A-1", "A-1", "improvement", "I-1", "I-5", ""),
     ]
     merged = read_plan(result.output).plan
-    assert get(merged, "steps", "A-1").get("improvement") == "I-8"
+    assert get(merged, "steps", "A-1").get("improvement") == "I-5"
     assert [(r.id, r.get("priority")) for r in merged.rows("priorities")][2:] == [
         (None, "Transport"),
         ("P-3", "Transport"),

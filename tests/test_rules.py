@@ -24,15 +24,7 @@ from plans import (
     get,
 )
 
-from reentry_workbook.audit.rules import (
-    COMPUTED,
-    cell_row,
-    check,
-    is_overdue,
-    lacks_due_date,
-    location_key,
-    reference,
-)
+from reentry_workbook.audit.rules import COMPUTED, cell_row, check, location_key
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Finding, Plan
 
@@ -768,31 +760,31 @@ def test_a_measure_never_read_in_a_young_plan_is_not_stale() -> None:
     assert [(f.rule, f.id) for f in check(plan, AS_OF)] == [("measure-stale", "M-4")]
 
 
-# --- the helpers the figures share -------------------------------------------------------------------------
+# --- the helpers the rules and the figures share -----------------------------------------------------------
 
 
 def test_an_open_step_without_a_due_date_lacks_one_and_a_closed_step_never_does() -> None:
     plan = clean_plan()
     step = get(plan, "steps", "A-1")
-    assert not lacks_due_date(step)
+    assert not step.lacks_due_date()
     for blank in (None, "", "   "):
         step.values["due_date"] = blank
-        assert lacks_due_date(step)
+        assert step.lacks_due_date()
     for status in schema.CLOSED_STATUSES:
         step.values["status"] = status
-        assert not lacks_due_date(step)
+        assert not step.lacks_due_date()
 
 
 def test_a_step_is_overdue_from_the_day_after_its_due_date_while_it_is_open() -> None:
     plan = clean_plan()
     step = get(plan, "steps", "A-1")
     due = step.get("due_date")
-    assert not is_overdue(step, due)
-    assert is_overdue(step, due + dt.timedelta(days=1))
+    assert not step.is_overdue(due)
+    assert step.is_overdue(due + dt.timedelta(days=1))
     step.values["status"] = schema.COMPLETE_STATUS
-    assert not is_overdue(step, due + dt.timedelta(days=1))
+    assert not step.is_overdue(due + dt.timedelta(days=1))
     step.values.update(status=OPEN_STATUS, due_date="end of June")  # unreadable: the reader reports it
-    assert not is_overdue(step, due + dt.timedelta(days=1))
+    assert not step.is_overdue(due + dt.timedelta(days=1))
 
 
 @pytest.mark.parametrize(("cell", "row"), [("J7", 7), ("AB120", 120), ("$C$12", 12), ("", 0), (None, 0)])
@@ -815,7 +807,7 @@ def test_a_reference_held_as_a_number_is_read_as_its_text() -> None:
     step = get(plan, "steps", "A-1")
     for value, text in ((7, "7"), (7.5, "7.5"), ("  I-1 ", "I-1"), ("   ", None), (None, None)):
         step.values["improvement"] = value
-        assert reference(step, "improvement") == text
+        assert step.reference("improvement") == text
     step.values["improvement"] = 7
     (found,) = check(plan, AS_OF)
     assert (found.rule, found.message) == (
