@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from plans import clean_plan
 
@@ -126,3 +128,41 @@ def test_since_lists_the_rows_changed_with_the_diff_engine(tmp_path: Path) -> No
     assert changed["fields"] == [schema.sheet("steps").column("status").header]
     result = CliRunner().invoke(cli, ["audit", str(new), str(old), "--since", str(old)])
     assert result.exit_code == 2 and "one workbook" in result.output
+
+
+def test_the_audited_copy_with_its_history_and_trend_passes_openxml_audit(tmp_path: Path) -> None:
+    """Excel opens it without a repair prompt: the copy with two line charts and the Audit History has no error
+    the plan itself does not have (openxml-audit, the Open XML SDK's rules)."""
+    from openxml_audit import OpenXmlValidator, ValidationSeverity
+
+    validator = OpenXmlValidator()
+
+    def errors(path: Path) -> set[tuple[str, str]]:
+        found = validator.validate(str(path)).errors
+        return {(str(e.severity), re.sub(r"\d+", "N", e.description)) for e in found
+                if e.severity is ValidationSeverity.ERROR}
+
+    plan = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan(), rows=10)
+    audit(plan, "--as-of", DATES[0].isoformat())
+    copy = tmp_path / "plan.audited.xlsx"
+    audit(copy, "--in-place", "--as-of", DATES[1].isoformat())
+    assert len(line_charts(copy)) == 2
+    assert errors(copy) <= errors(plan)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_prints_the_trend_and_reads_the_history_back(tmp_path: Path) -> None:
+    """A real spreadsheet app opens the copy: LibreOffice prints the summary with its trend, and a copy LibreOffice
+    saved still carries its history to the next audit."""
+    import libreoffice
+
+    plan = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan(), rows=10)
+    audit(plan, "--as-of", DATES[0].isoformat())
+    copy = tmp_path / "plan.audited.xlsx"
+    audit(copy, "--in-place", "--as-of", DATES[1].isoformat())
+    pdf = libreoffice.export_sheet_pdf(copy, schema.SUMMARY_SHEET, tmp_path / "summary.pdf")
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Trend over the last 2 audits" in text and "Alignment and completeness" in text
+    saved = libreoffice.convert(copy, tmp_path / "lo")
+    data = audit(saved, "--as-of", DATES[2].isoformat(), "--no-copy")
+    assert history_dates(data) == [d.isoformat() for d in DATES]
