@@ -19,6 +19,7 @@ Rows (the targets of issue 14):
 - diff of two versions, merge of 10 returns, upgrade: against one audit of the plan;
 - packets: building them (read excluded, timed inside a process) for several numbers of members at one plan
   size, and writing them: files per second on every core against one process (``--jobs 1``);
+- the history, the brief and the mail drafts against the command each extends (at ``--upgrade-up-to`` sizes);
 - start-up (``--help`` / ``import click``), and many returns in one command against single audits.
 
 The child processes get a bytecode cache of their own (``PYTHONPYCACHEPREFIX`` in a temporary folder, written
@@ -64,6 +65,7 @@ TARGETS = {
     "upgrade": 3.0,  # at 10,000 steps
     "packets build": 2.0,  # building for the most members / for the fewest
     "packets write": 1.6,  # files per second on every core / in one process (at least)
+    "extension": 1.25,  # the history, the brief and the mail drafts / the command they extend, at 10,000 steps
     "help": 1.5,  # --help / import click
     "many": 0.65,  # one command over the copies / the sum of single audits
 }
@@ -354,6 +356,8 @@ def bench_size(steps: int, args: argparse.Namespace, work: Path, env: dict[str, 
         upgrade = Measure("upgrade", [*CLI, "upgrade", str(plan), "-o", str(work / "upgraded.xlsx"), "--force"])
         slow.append(upgrade)
         rows.append(Row("upgrade", steps, upgrade, audit, "upgrade" if steps == UPGRADE_AT else ""))
+    if steps <= args.upgrade_up_to:
+        rows += bench_extensions(steps, plan, args, work, env)
     large = steps >= args.large_from
     for _ in range(args.large_runs if large else args.runs):
         for m in slow:  # each slow run next to an audit run, so that its ratio is measured back to back
@@ -362,6 +366,27 @@ def bench_size(steps: int, args: argparse.Namespace, work: Path, env: dict[str, 
     for path in (plan, later, plain, *copies):
         path.unlink()
     return rows
+
+
+def bench_extensions(steps: int, plan: Path, args: argparse.Namespace, work: Path, env: dict[str, str]) -> list[Row]:
+    """The new work of the cycle against the command it extends: an audit that carries last month's Audit
+    History against one that starts it, the brief against the audit's report, packets with their mail drafts
+    against packets alone."""
+    last_month = work / "last-month.xlsx"
+    subprocess.run([*audit_argv(plan, last_month), "--as-of", "2027-02-01"], env=env, stdout=subprocess.DEVNULL)
+    audited, packets_dir = work / "audited.xlsx", work / "packets"
+    audit = Measure("audit", audit_argv(plan, audited))
+    history = Measure("audit --history", [*audit_argv(plan, audited), "--history", str(last_month)])
+    report = Measure("audit --no-copy", audit_argv(plan, None))
+    brief = Measure("brief", [*CLI, "brief", str(plan), "-o", str(work / "brief.html"), "--as-of", AS_OF, "--force"])
+    packets = Measure("packets", [*CLI, "packets", str(plan), "-o", str(packets_dir), "--force"])
+    drafts = Measure("packets --drafts", [*packets.argv, "--drafts", str(work / "drafts")])
+    alternate([audit, history, report, brief, packets, drafts], args.runs, work, env)
+    return [
+        Row("audit carrying its history", steps, history, audit, "extension"),
+        Row("brief", steps, brief, report, "extension"),
+        Row("packets with mail drafts", steps, drafts, packets, "extension"),
+    ]
 
 
 @dataclass
@@ -556,10 +581,6 @@ def report(
             f"{verdict(run.ratio, 'many')}"
         )
     lines.append(f"- `--help` / `import click`: {help_ratio:.2f}x, target {verdict(help_ratio, 'help')}")
-    lines.append(
-        "- history, brief and mail drafts (each at most 25 % more than the command they extend): not measured "
-        "here until those commands are on main."
-    )
     if packets is not None:
         lines += [
             "",
