@@ -105,6 +105,16 @@ def test_merge_of_mail_equals_the_merge_of_the_latest_attachments_as_files(tmp_p
     assert "superseded by" in result.output and maria in result.output
 
 
+def test_progress_counts_the_files_given_not_the_attachments(tmp_path: Path) -> None:
+    from reentry_workbook.audit.batch import audit_many, expand_inputs
+
+    returns = build_returns(tmp_path)
+    inputs = expand_inputs([returns.folder])
+    steps: list[int] = []
+    batch = audit_many(inputs, as_of=AS_OF, write=False, jobs=2, progress=steps.append)
+    assert len(inputs) == 2 and sum(steps) == 2 and len(batch.rows) == 5
+
+
 # --- hostile mail -------------------------------------------------------------------------------------------
 
 BOUNDARY = "==hostile=="

@@ -9,6 +9,7 @@ import contextlib
 import datetime as dt
 import os
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,7 +142,7 @@ def audit_many(
         raise UsageError("--in-place cannot write into a mail attachment; use -o to name a folder for the copies")
     with contextlib.ExitStack() as stack:
         sources = _sources(inputs, lambda: Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rw-mail-"))))
-        result = _audit_sources(sources, out_dir, as_of, in_place, force, write, jobs, progress)
+        result = _audit_sources(sources, len(inputs), out_dir, as_of, in_place, force, write, jobs, progress)
     if rollup_path is not None:
         from .rollup_sheet import write_rollup
 
@@ -157,6 +158,7 @@ class _Source:
 
     path: Path | None  # the workbook to audit; None for a message without a usable one
     home: Path  # the folder its audited copy goes to without -o
+    given: int  # the input it came from (its index)
     found: Found | None = None
 
 
@@ -164,17 +166,18 @@ def _sources(inputs: Sequence[Path], folder: Callable[[], Path]) -> list[_Source
     """Files as they are, and every workbook attached to mail (saved into ``folder()``, made on first use)."""
     out: list[_Source] = []
     mail_folder: Path | None = None
-    for path in inputs:
+    for given, path in enumerate(inputs):
         if not is_mail(path):
-            out.append(_Source(path, path.parent))
+            out.append(_Source(path, path.parent, given))
             continue
         mail_folder = mail_folder or folder()
-        out.extend(_Source(f.path, path.parent, f) for f in read_mail([path], mail_folder))
+        out.extend(_Source(f.path, path.parent, given, f) for f in read_mail([path], mail_folder))
     return out
 
 
 def _audit_sources(
     sources: Sequence[_Source],
+    given: int,
     out_dir: Path | None,
     as_of: dt.date,
     in_place: bool,
@@ -188,20 +191,27 @@ def _audit_sources(
     tasks = [(s.path, out, as_of, in_place, force, write) for s, out in zip(todo, outputs, strict=True)]
     workers = min(jobs or os.cpu_count() or 1, len(tasks)) or 1
     done: list[BatchRow | None] = [None] * len(tasks)
+    # Progress counts the inputs given: one is done when every workbook it holds (a mailbox: many) is.
+    waiting = Counter(s.given for s in todo)
+    if progress and given > len(waiting):
+        progress(given - len(waiting))
+
+    def finished(i: int, row: BatchRow) -> None:
+        done[i] = row
+        waiting[todo[i].given] -= 1
+        if progress and not waiting[todo[i].given]:
+            progress(1)
+
     if workers == 1:
         for i, task in enumerate(tasks):
-            done[i] = _audit_task(task)
-            if progress:
-                progress(1)
+            finished(i, _audit_task(task))
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed  # only here: a single audit skips it
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
             futures = {pool.submit(_audit_task, task): i for i, task in enumerate(tasks)}
             for future in as_completed(futures):
-                done[futures[future]] = future.result()
-                if progress:
-                    progress(1)
+                finished(futures[future], future.result())
     audited = iter(done)
     rows: list[BatchRow] = []
     for source in sources:
