@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 from ..audit.report import NO_ONE
 from ..audit.rules import shorten
@@ -68,17 +67,6 @@ class MailRun:
     @property
     def failed(self) -> list[Mailed]:
         return [m for m in self.messages if m.status == FAILED]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "reply_by": self.reply_by.isoformat() if self.reply_by else None,
-            "server": self.sent_to or None,
-            "packets": [str(p) for p in self.packets],
-            "messages": [
-                {"for": m.label, "file": str(m.path), "to": m.to, "status": m.status, "problem": m.problem or None}
-                for m in self.messages
-            ],
-        }
 
 
 @dataclass

@@ -105,11 +105,6 @@ class Found:
     path: Path | None = None  # the saved attachment, once it passed the guard
     reason: str | None = None  # why it cannot be used (one sentence)
     note: str = ""  # what to know: no workbook attached, the name was made safe, forwarded
-    forwarded_from: Sender | None = None  # the sender of the forwarded message it was attached to
-
-    @property
-    def is_return(self) -> bool:
-        return self.path is not None
 
 
 def is_mail(path: Path) -> bool:
@@ -294,7 +289,7 @@ def _save(
 ) -> Found:
     safe = safe_name(raw_name, "attachment.xlsx")
     name = unique_name(safe, taken)
-    found = Found(message, name=name, attached_as=safe, forwarded_from=forwarded)
+    found = Found(message, name=name, attached_as=safe)
     notes = []
     if forwarded is not None:
         notes.append(f"forwarded, first sent by {forwarded.label}")

@@ -51,10 +51,6 @@ class Outcome:
         return self.error is None
 
     @property
-    def failed(self) -> bool:
-        return self.error is not None or bool(self.refused)
-
-    @property
     def problem(self) -> str:
         if self.error:
             return self.error
