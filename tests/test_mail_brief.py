@@ -5,19 +5,22 @@ from __future__ import annotations
 import email
 import email.policy
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 from mail_plans import COALITION, COORDINATOR, MARIA, SAM, write_mail_plan
 from plans import AS_OF
+from smtp_server import PASSWORD, USER, starttls_server_fixture
 
 from reentry_workbook.audit.pipeline import audit_plan
-from reentry_workbook.cli import cli
+from reentry_workbook.cli import PASSWORD_ENV, cli
 from reentry_workbook.cycle.brief_mail import BRIEF_NAME
 from reentry_workbook.cycle.roundtrip import sheet_names
 from reentry_workbook.mail.compose import ATTACHMENT_TYPES, DRAFT_HEADER
 from reentry_workbook.plan import schema
 
 HOUSING = "info@example.org"  # the plan's other stakeholder with an email
+FIXTURES = (starttls_server_fixture,)  # smtp_server
 
 
 def _brief_draft(tmp_path: Path, *extra: str) -> email.message.EmailMessage:
@@ -62,3 +65,24 @@ def test_brief_needs_somewhere_to_go(tmp_path: Path) -> None:
     master = write_mail_plan(tmp_path)
     result = CliRunner().invoke(cli, ["brief", str(master)])
     assert result.exit_code == 2 and "--drafts" in result.output
+
+
+def test_sending_the_brief_in_bcc_reaches_everyone_the_server_accepts(tmp_path: Path, smtp_server: Any) -> None:
+    inbox, address = smtp_server  # refuses Sam's address
+    master = write_mail_plan(tmp_path)
+    drafts = tmp_path / "sent"
+    args = ["brief", str(master), "--drafts", str(drafts), "--bcc", "--as-of", AS_OF.isoformat()]
+    args += ["--send", "--smtp", address, "--smtp-user", USER]
+    result = CliRunner().invoke(cli, args, env={PASSWORD_ENV: PASSWORD})
+    assert result.exit_code == 2 and SAM[1] in result.output and "550" in result.output  # reported
+    (arrived,) = inbox.messages  # one message, to every address the server took
+    mail_from, rcpt, content = arrived
+    assert mail_from == COORDINATOR[1] and sorted(rcpt) == sorted([COORDINATOR[1], MARIA[1], HOUSING])
+    sent = email.message_from_bytes(content, policy=email.policy.default)
+    assert sent["Bcc"] is None and _addresses(sent, "To") == {COORDINATOR[1]}  # no one sees the others
+    (kept,) = drafts.glob("*.eml")  # kept as sent, Bcc and all, for the record
+    assert _addresses(email.message_from_bytes(kept.read_bytes(), policy=email.policy.default), "Bcc") == {
+        MARIA[1],
+        SAM[1],
+        HOUSING,
+    }

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-import ssl
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from mail_plans import COALITION, COORDINATOR, MARIA, MARKUP_STEP, NO_EMAIL, SAM, write_mail_plan
 from plans import AS_OF
+from smtp_server import PASSWORD, USER, implicit_tls_server_fixture, starttls_server_fixture
 
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import PASSWORD_ENV, cli
@@ -22,6 +22,7 @@ from reentry_workbook.cycle.packets import read_packet_identity
 from reentry_workbook.mail.compose import ATTACHMENT_TYPES, DRAFT_HEADER
 
 REPLY_BY = dt.date(2027, 3, 19)
+FIXTURES = (starttls_server_fixture, implicit_tls_server_fixture)  # smtp_server, smtps_server
 XLSX_TYPE = "/".join(ATTACHMENT_TYPES[".xlsx"])
 
 
@@ -90,118 +91,6 @@ def test_nothing_is_sent_without_send_and_send_needs_a_server(tmp_path: Path) ->
     assert not (tmp_path / "drafts").exists()
     result = run_packets(master, tmp_path, "--send")
     assert result.exit_code == 2 and "--smtp HOST" in result.output
-
-
-# --- a real SMTP server -------------------------------------------------------------------------------------
-
-
-def _certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for 127.0.0.1, and its key."""
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "server.pem", folder / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_path, key_path
-
-
-USER, PASSWORD = "coordinator", "s3cret-Peñasco"
-
-
-class _Inbox:
-    """aiosmtpd handler: keeps every message, refuses one address."""
-
-    def __init__(self, refused: str) -> None:
-        self.refused = refused
-        self.messages: list[tuple[str, list[str], bytes]] = []
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
-        if address == self.refused:
-            return "550 5.1.1 no such mailbox here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted"
-
-
-def _authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> Any:
-    from aiosmtpd.smtp import AuthResult, LoginPassword
-
-    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-        USER.encode(),
-        PASSWORD.encode(),
-    )
-    return AuthResult(success=ok, handled=False)  # aiosmtpd answers a failure with 535 itself
-
-
-def _serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, implicit_tls: bool) -> Any:
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    cert, key = _certificate(tmp_path)
-    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # the client trusts the test's certificate, as a system CA
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = _Inbox(refused=SAM[1])
-    # aiosmtpd offers AUTH only after STARTTLS, so the implicit-TLS server takes mail without a login
-    tls: dict[str, Any] = (
-        {"ssl_context": context}
-        if implicit_tls
-        else {"tls_context": context, "require_starttls": True, "authenticator": _authenticate, "auth_required": True}
-    )
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        **tls,
-    )
-    controller.start()
-    try:
-        yield inbox, f"127.0.0.1:{port}"
-    finally:
-        controller.stop()
-
-
-@pytest.fixture()
-def smtp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A server on 127.0.0.1 that requires STARTTLS and a login, and refuses Sam's address."""
-    yield from _serve(tmp_path, monkeypatch, implicit_tls=False)
-
-
-@pytest.fixture()
-def smtps_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """A server speaking TLS from the first byte (port 465 style), refusing Sam's address."""
-    yield from _serve(tmp_path, monkeypatch, implicit_tls=True)
 
 
 def test_send_over_starttls_with_login_delivers_and_reports_a_refused_recipient(
