@@ -158,3 +158,14 @@ def test_an_untrusted_certificate_is_one_line(
     result = run_packets(master, tmp_path, "--send", "--smtp", address, "--smtp-user", USER, env=env)
     assert result.exit_code == 2 and "could not be verified" in result.output and "Traceback" not in result.output
     assert inbox.messages == []
+
+
+def test_a_member_typed_without_accents_still_finds_their_email() -> None:
+    from mail_plans import mail_plan
+
+    from reentry_workbook.cycle.drafts import recipient_of
+
+    plan = mail_plan()
+    assert recipient_of(plan, "maria  LOPEZ") == recipient_of(plan, MARIA[0])
+    assert recipient_of(plan, MARIA[0]).address == MARIA[1]
+    assert recipient_of(plan, NO_EMAIL) is None and recipient_of(plan, "Someone Else") is None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -103,13 +104,26 @@ def stakeholder_emails(plan: Plan) -> dict[str, Person]:
     return out
 
 
+def recipient_of(plan: Plan, member: str) -> Person | None:
+    """The stakeholder a member's name means: the same name (case and spacing ignored), else the same name
+    without accents ("Maria Lopez" for "María López") when only one stakeholder has it."""
+    people = stakeholder_emails(plan)
+    found = people.get(member_key(member))
+    if found is not None:
+        return found
+    bare = [p for key, p in people.items() if _unaccented(key) == _unaccented(member_key(member))]
+    return bare[0] if len(bare) == 1 else None
+
+
+def _unaccented(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
 def member_message(
     plan: Plan, packet: Packet, attachment: Path, *, reply_by: dt.date, as_of: dt.date
 ) -> tuple[EmailMessage, Person | None]:
     """The draft for ``packet``'s member with ``attachment`` attached, and its recipient (None when unknown)."""
-    recipient = stakeholder_emails(plan).get(member_key(packet.member))
-    if packet.member == NO_ONE:
-        recipient = None
+    recipient = None if packet.member == NO_ONE else recipient_of(plan, packet.member)
     coalition = " ".join(str(plan.coalition.get("name") or "").split()) or "Reentry coalition"
     lists = member_steps(plan, packet.member, as_of)
     subject = f"{coalition}: your action steps, please update and reply by {_day(reply_by)}"
