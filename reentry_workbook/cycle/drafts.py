@@ -1,7 +1,7 @@
 """The packets go out by email: one ready-to-send message per member, with their packet attached.
 
-Each member's message is addressed to the Email the Stakeholders sheet gives for their name (matched like
-packets match members: case and spacing ignored), from the coordinator on the Coalition sheet (also the
+Each member's message is addressed to the Email the Stakeholders sheet gives for their name (case, spacing
+and, when only one stakeholder matches, accents ignored), from the coordinator on the Coalition sheet (also the
 Reply-To). Its subject names the coalition and the reply-by date; its body (plain text, and the same as
 HTML) lists the member's overdue steps, the steps coming up and the steps with no due date, and says how to
 update the packet and send it back. Members with no email get a draft without a recipient, and are listed.
