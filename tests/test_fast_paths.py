@@ -2,8 +2,9 @@
 
 Large plans are audited and generated through shortcuts: the summary sheet is grafted by pattern when it is as
 plain as XlsxWriter writes it, unchanged zip members are copied as they are stored, wrapped-text heights are
-counted without building the lines, and XlsxWriter prepares each shape of formula once. Each must produce the
-same bytes as the general code it stands in for, or a member would see a different workbook.
+counted without building the lines, XlsxWriter prepares each shape of formula once, and members' packets
+are cut from one index of the plan. Each must produce the same bytes (or rows) as the general code it stands
+in for, or a member would see a different workbook.
 """
 
 from __future__ import annotations
@@ -22,8 +23,12 @@ from xlsxwriter.worksheet import Worksheet
 
 from reentry_workbook.audit.pipeline import audit_file
 from reentry_workbook.audit.summary_sheet import write_summary_workbook
+from reentry_workbook.cycle.packets import PacketRows, build_packets, member_key
+from reentry_workbook.cycle.roundtrip import ref_key, row_key
 from reentry_workbook.plan import schema
+from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook import generate
+from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.formats import PlanWorksheet, _wrapped_count
 from reentry_workbook.workbook.lists import derived_formula, label_formula, name_formula
 from reentry_workbook.xlsx import cells, donor, opc, package, styles_merge, xmltext
@@ -167,3 +172,50 @@ def test_a_noncharacter_escaped_in_the_xml_reads_the_same_on_both_paths(tmp_path
         assert ("inlineStr" in zf.read("xl/worksheets/sheet1.xml").decode()) is inline
         fast, exact = cells.open_workbook(zf).read_sheet("S"), cells.open_workbook(zf, fast=False).read_sheet("S")
         assert [fast.value(r, 0) for r in range(3)] == [exact.value(r, 0) for r in range(3)] == texts
+
+
+def _packet_rows_by_definition(plan: Plan, member: str) -> PacketRows:
+    """Which rows a member's packet holds, straight from the definition: scan every sheet for this member."""
+    key = member_key(member)
+    rows = PacketRows()
+    steps = schema.sheet("steps")
+    rows.own["steps"] = {
+        k for r in plan.rows("steps") if member_key(r.get("responsible")) == key and (k := row_key(steps, r))
+    }
+    stakeholders = schema.sheet("stakeholders")
+    rows.own["stakeholders"] = {k for r in plan.rows("stakeholders") if (k := row_key(stakeholders, r))}
+    wanted: dict[str, set[str]] = {"steps": rows.own["steps"]}
+    for child, column in schema.CHAIN:
+        parent = schema.sheet(schema.sheet(child).column(column).ref or "")
+        held = [r for r in plan.rows(child) if row_key(schema.sheet(child), r) in wanted[child]]
+        wanted[parent.key] = {ref for r in held if (ref := ref_key(r.get(column), parent))}
+    measures, improvements = schema.sheet("measures"), schema.sheet("improvements")
+    wanted["measures"] = {
+        k
+        for r in plan.rows("measures")
+        if ref_key(r.get("improvement"), improvements) in wanted["improvements"] and (k := row_key(measures, r))
+    }
+    for sheet in schema.SHEETS:
+        if sheet.key not in rows.own and sheet.key in wanted:
+            rows.context[sheet.key] = wanted[sheet.key] & {k for r in plan.rows(sheet.key) if (k := row_key(sheet, r))}
+    return rows
+
+
+def test_packets_built_from_one_index_hold_the_rows_the_definition_gives() -> None:
+    plan = example_plan()
+    steps = plan.rows("steps")
+    steps[1].values["responsible"] = "  " + str(steps[0].get("responsible")).upper()  # the same member, typed apart
+    steps[2].id = steps[3].id  # an ID used twice
+    steps[4].values["responsible"] = None  # no one
+    steps[5].values["improvement"] = "I-999"  # a parent that does not exist
+    steps[6].id = None  # a step without an ID: only its member's packet shows it
+    packets = build_packets(plan)
+    assert len(packets) > 3
+    for packet in packets:
+        assert packet.rows == _packet_rows_by_definition(plan, packet.member)
+        key = member_key(packet.member)
+        mine = [r for r in steps if r.id is None and member_key(r.get("responsible")) == key]
+        for sheet in schema.SHEETS:
+            held = packet.rows.own.get(sheet.key, set()) | packet.rows.context.get(sheet.key, set())
+            expected = [r for r in plan.rows(sheet.key) if row_key(sheet, r) in held or r in mine]
+            assert packet.plan.rows(sheet.key) == expected  # the master's order, copies of its rows
