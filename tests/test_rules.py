@@ -26,7 +26,7 @@ from plans import (
 
 from reentry_workbook.audit.rules import COMPUTED, cell_row, check, location_key
 from reentry_workbook.plan import catalogue, schema
-from reentry_workbook.plan.model import Finding, Plan
+from reentry_workbook.plan.model import ERROR_VALUE, FORMULA, Finding, Plan, Unknown
 
 # The rules the reader reports while reading cells; check() computes every other one.
 READER_RULES = {"invalid-choice", "unreadable-date", "date-as-text", "formula-in-text", "error-value", "missing-id"}
@@ -867,3 +867,16 @@ def test_a_closed_step_does_not_hide_the_open_steps_after_it_from_the_owner_rule
     get(plan, "steps", "A-4").values.update(responsible=None, due_date=None)
     found = [(f.rule, f.id) for f in check(plan, AS_OF)]
     assert found == [("step-without-owner", "A-4"), ("step-without-due-date", "A-4")]
+
+
+def test_a_reference_cell_holding_a_formula_or_an_error_is_for_the_reader_to_report() -> None:
+    plan = clean_plan()
+    get(plan, "steps", "A-3").values["improvement"] = Unknown(FORMULA, "B2")
+    get(plan, "goals", "G-3").values["priority"] = Unknown(ERROR_VALUE, "#REF!")
+    assert check(plan, AS_OF) == []
+
+
+def test_a_measure_that_names_no_improvement_has_no_rule_of_its_own() -> None:
+    plan = clean_plan()
+    get(plan, "measures", "M-5").values["improvement"] = None  # I-1 keeps M-1: completeness counts the blank
+    assert check(plan, AS_OF) == []
