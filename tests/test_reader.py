@@ -1106,9 +1106,20 @@ def test_error_values_are_quoted_by_their_code(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("value", "text"),
-    [(7, "7"), (-7, "-7"), (10**16, "10000000000000000"), (12.0, "12"), (1e16, "1e+16"), (0.1, "0.1")],
+    [
+        (7, "7"),
+        (-7, "-7"),
+        (10**16, "10000000000000000"),
+        (12.0, "12"),
+        (1e16, "1e+16"),
+        (0.1, "0.1"),
+        (dt.datetime(2027, 3, 15), "2027-03-15"),
+        (dt.datetime(2027, 3, 15, 1), "2027-03-15 01:00:00"),
+        (dt.date(2027, 3, 15), "2027-03-15"),
+        (dt.timedelta(hours=5), "5:00:00"),
+    ],
 )
-def test_numbers_as_text_show_whole_numbers_in_full(value: float, text: str) -> None:
+def test_values_as_text_are_what_the_member_sees(value: object, text: str) -> None:
     from reentry_workbook.audit.reader import as_text
 
     assert as_text(value) == text
