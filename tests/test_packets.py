@@ -23,11 +23,12 @@ from reentry_workbook.cycle.packets import (
     packet_file_name,
     read_packet_identity,
 )
-from reentry_workbook.cycle.roundtrip import custom_properties, plan_fingerprint
+from reentry_workbook.cycle.roundtrip import plan_fingerprint
 from reentry_workbook.errors import OutputError, UsageError
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.generate import CONTEXT_FILL, write_plan_workbook
+from reentry_workbook.xlsx.identity import custom_properties
 
 
 @pytest.fixture()

@@ -37,7 +37,8 @@ from ..errors import OutputError, UsageError
 from ..plan import schema
 from ..plan.model import Plan, written
 from ..xlsx.atomic import check_output
-from .roundtrip import custom_properties, name_key, plan_fingerprint, ref_key, row_key, sheet_names
+from ..xlsx.identity import custom_properties
+from .roundtrip import name_key, plan_fingerprint, ref_key, row_key, sheet_names
 
 BY_CHOICES: tuple[str, ...] = ("responsible",)
 NO_ONE_FILE = "No one responsible"  # file name of their packet

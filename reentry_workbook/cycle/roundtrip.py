@@ -30,7 +30,6 @@ from ..xlsx.guard import open_package, require_defusedxml
 NAME_KEY_PREFIX = "name:"  # keys of rows matched by name rather than ID (never shown)
 TEXT_LIMIT = 60  # characters of a row's text shown beside its ID
 
-_NS_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 _NS_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
@@ -177,22 +176,6 @@ def plan_fingerprint(plan: Plan) -> str:
         ]
     text = json.dumps(content, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-
-
-def custom_properties(path: Path) -> dict[str, str]:
-    """The workbook's custom document properties as text (empty when it has none)."""
-    etree = require_defusedxml()
-    with open_package(path) as zf:
-        if "docProps/custom.xml" not in zf.namelist():
-            return {}
-        root = etree.fromstring(zf.read("docProps/custom.xml"))
-    out: dict[str, str] = {}
-    for prop in root.iter(f"{_NS_CUSTOM}property"):
-        name = prop.get("name")
-        value = next(iter(prop), None)
-        if name and value is not None:
-            out[name] = value.text or ""
-    return out
 
 
 def sheet_names(path: Path) -> list[str]:

@@ -31,9 +31,10 @@ from ..plan import schema
 from ..plan.model import Plan, written
 from ..plan.schema import Kind, normalise_header
 from ..xlsx.atomic import check_output
+from ..xlsx.identity import custom_properties
 from ..xlsx.refs import cell_position, cell_ref
 from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells
-from .roundtrip import custom_properties, display
+from .roundtrip import display
 
 if TYPE_CHECKING:
     from ..xlsx.cells import Workbook
