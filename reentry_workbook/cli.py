@@ -168,6 +168,7 @@ def _horizon_option(command: Any) -> Any:
     help="List the rows changed since this earlier version of the plan (as `diff` does).",
 )
 @_horizon_option
+@click.option("-r", "--recursive", is_flag=True, help="Also audit the spreadsheets in subfolders of a folder given.")
 def audit(
     files: tuple[Path, ...],
     output: Path | None,
@@ -181,6 +182,7 @@ def audit(
     history: Path | None,
     since: Path | None,
     horizon: int,
+    recursive: bool,
 ) -> None:
     """Audit returned plan workbooks and write each one's Alignment Summary into a copy.
 
@@ -188,7 +190,9 @@ def audit(
     changed (unless --in-place); each copy can be emailed straight back. With several workbooks, a roll-up
     (one row per file) is printed and written to rollup.xlsx, and a broken file becomes a row with its
     reason instead of stopping the rest. Each workbook attached to a message is a return of its own,
-    labelled with who sent it and when; a message with no workbook attached is listed.
+    labelled with who sent it and when; a message with no workbook attached is listed. In a folder, every
+    spreadsheet is a row (.ods, .xls and .xlsb are audited as a report only); the tool's own outputs, lock
+    files and hidden files are left out; subfolders only with --recursive.
 
     The summary answers the toolkit's three questions (resources, revisited, in service) and lists the
     steps overdue and coming up. Each audit adds a row to the copy's Audit History sheet (a second audit
@@ -202,40 +206,44 @@ def audit(
       reentry-workbook audit "Plan returns.mbox" -o audited/
       reentry-workbook audit plan.xlsx --in-place --since plan-last-month.xlsx
     """
-    from .audit.batch import expand_inputs
+    from .audit.inputs import expand_inputs
     from .mail.read import is_mail
 
-    inputs = expand_inputs(files)
-    if len(inputs) == 1 and not files[0].is_dir() and not is_mail(inputs[0]):
+    found = expand_inputs(files, recursive=recursive)
+    if len(found.items) == 1 and not files[0].is_dir() and not is_mail(found.items[0].path):
+        path = found.items[0].path
         options = {"as_of": as_of, "out": output, "in_place": in_place, "force": force, "write": not no_copy,
                    "horizon": horizon, "history": history}
         if since is not None:
             from .cycle.since import audit_since
 
-            result = audit_since(inputs[0], since, **options)
+            result = audit_since(path, since, **options)
         else:
             from .audit.pipeline import audit_file
 
-            result = audit_file(inputs[0], **options)
+            result = audit_file(path, **options)
         if as_json:
             _echo_json(result.report.to_dict())
         else:
             from .audit.terminal import render
 
             click.echo(render(result.report, color=sys.stdout.isatty(), limit=30, width=_width()))
-            for label, path in (("Kept the original as", result.backup), ("Wrote", result.output)):
-                if path:
-                    click.echo(f"{label} {path}")
-        found = result.report.count_at_or_above
+            for label, written in (("Kept the original as", result.backup), ("Wrote", result.output)):
+                if written:
+                    click.echo(f"{label} {written}")
+        if result.no_copy:
+            click.secho(f"Error: {result.no_copy}.", err=True, fg="red")
+            sys.exit(EXIT_UNUSABLE)
+        found_at = result.report.count_at_or_above
     else:
         if history is not None or since is not None:
             raise click.UsageError("--history and --since apply to one workbook; audit the files one at a time")
         from .audit.batch import audit_many, render_rollup
 
         hidden = as_json or not sys.stderr.isatty()
-        with click.progressbar(length=len(inputs), label="Auditing", file=sys.stderr, hidden=hidden) as bar:
+        with click.progressbar(length=len(found.items), label="Auditing", file=sys.stderr, hidden=hidden) as bar:
             batch = audit_many(
-                inputs,
+                found.items,
                 out_dir=output,
                 in_place=in_place,
                 as_of=as_of,
@@ -244,6 +252,7 @@ def audit(
                 jobs=jobs,
                 progress=bar.update,
             )
+        batch.notes = found.notes
         if as_json:
             _echo_json(batch.to_dict())
         else:
@@ -252,8 +261,8 @@ def audit(
                 click.echo(f"Wrote {batch.rollup}")
         if batch.unusable:
             sys.exit(EXIT_UNUSABLE)
-        found = batch.count_at_or_above
-    if fail_on != "never" and found(fail_on):
+        found_at = batch.count_at_or_above
+    if fail_on != "never" and found_at(fail_on):
         sys.exit(EXIT_FINDINGS)
 
 

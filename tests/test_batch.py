@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 from click.testing import CliRunner
 
-from reentry_workbook.audit.batch import ROLLUP_NAME, expand_inputs
+from reentry_workbook.audit.inputs import ROLLUP_NAME, expand_inputs
 from reentry_workbook.cli import cli
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF
 from reentry_workbook.workbook.generate import new_workbook
@@ -28,8 +28,8 @@ def returns_folder(tmp_path: Path) -> Path:
 
 def test_expand_inputs_keeps_workbooks_only(tmp_path: Path) -> None:
     folder = returns_folder(tmp_path)
-    names = [p.name for p in expand_inputs([folder])]
-    assert names == ["Housing team.xlsx", "Maria.xlsx", "Plan v3 FINAL (Joe).xlsx", "broken.xlsx"]
+    names = [item.label for item in expand_inputs([folder]).items]
+    assert names == ["broken.xlsx", "Housing team.xlsx", "Maria.xlsx", "Plan v3 FINAL (Joe).xlsx"]  # as Explorer sorts
 
 
 def test_folder_audit_writes_copies_and_rollup(tmp_path: Path) -> None:
@@ -46,10 +46,10 @@ def test_folder_audit_writes_copies_and_rollup(tmp_path: Path) -> None:
 
     ws = openpyxl.load_workbook(out / ROLLUP_NAME).active
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    assert [r[0] for r in rows] == ["Housing team.xlsx", "Maria.xlsx", "Plan v3 FINAL (Joe).xlsx", "broken.xlsx"]
-    broken = rows[-1]
-    assert broken[-1] and "broken.xlsx" in broken[-1]
-    links = [ws.cell(row=i, column=9).hyperlink for i in range(2, 5)]
+    assert [r[0] for r in rows] == ["broken.xlsx", "Housing team.xlsx", "Maria.xlsx", "Plan v3 FINAL (Joe).xlsx"]
+    broken = rows[0]
+    assert broken[9] and "broken.xlsx" in broken[9]
+    links = [ws.cell(row=i, column=9).hyperlink for i in range(3, 6)]
     assert all(link is not None and link.target.endswith(".audited.xlsx") for link in links)
     for src in folder.glob("*.xlsx"):
         assert not src.name.endswith(".audited.xlsx")

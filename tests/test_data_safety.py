@@ -536,6 +536,7 @@ def test_an_interrupted_write_leaves_nothing(
     assert hits, "the write was never interrupted"
     line = one_line(result)
     assert "could not" in line or "cannot" in line, line
+    assert ".tmp" not in line, f"the line names the temporary file, not the output: {line}"
     assert folder_state(out) == folder_before, f"left behind: {sorted(p.name for p in out.iterdir())}"
     assert state(inputs) == before
 

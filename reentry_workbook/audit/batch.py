@@ -10,25 +10,25 @@ import datetime as dt
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError, ReentryWorkbookError, UnusableInputError, UsageError
-from ..mail.read import MAIL_SUFFIXES, Found, is_mail, read_mail
+from ..errors import OutputError, ReentryWorkbookError, UsageError
+from ..mail.read import Found, is_mail, read_mail
 from ..plan.catalogue import SEVERITIES
 from ..xlsx.atomic import atomic_path, check_output
-from .pipeline import AUDITED_SUFFIX, audit_file
-from .report import NO_ONE, Report
-
-WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
-ROLLUP_NAME = "rollup.xlsx"
+from ..xlsx.identity import WORKBOOK_EXTENSIONS
+from .inputs import ROLLUP_NAME, InputItem
+from .pipeline import AUDITED_SUFFIX, REPORT_ONLY, AuditResult, audit_file
+from .report import NO_ONE
 
 
 @dataclass
 class BatchRow:
     file: Path
+    label: str = ""  # how the roll-up names a file: its path inside the folder given
     output: Path | None = None
     coalition: str = ""
     responsible: int = 0  # distinct responsible members seen on the action steps
@@ -42,16 +42,25 @@ class BatchRow:
     message: str = ""  # which message of the file ("reply.eml", "inbox.mbox, message 3")
     sender: str = ""  # "Name <address>"
     sent: dt.datetime | None = None  # the message's date
-    note: str = ""  # what to know: no workbook attached, forwarded, name made safe
+    note: str = ""  # what to know: no workbook attached, forwarded, name made safe, report only
+    content: str = ""  # hash of the plan's content
+    same_as: list[str] = field(default_factory=list)  # names of the other returns holding the same plan
 
     @property
     def name(self) -> str:
-        """What the return is called: the attachment's name, or the file's."""
-        return self.attachment or self.file.name
+        """What the return is called: the attachment's name, or the file's (its path inside the folder given)."""
+        return self.attachment or self.label or self.file.name
+
+    @property
+    def notes(self) -> str:
+        """Everything to know about the row, on one line: its note, and the returns holding the same plan."""
+        same = f"same plan as {', '.join(self.same_as)}" if self.same_as else ""
+        return "; ".join(text for text in (self.note, same) if text)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "file": str(self.file),
+            "label": self.name,
             "attachment": self.attachment or None,
             "message": self.message or None,
             "sender": self.sender or None,
@@ -65,6 +74,7 @@ class BatchRow:
             "counts": self.counts,
             "overdue": self.overdue,
             "reason": self.reason,
+            "same_plan_as": self.same_as,
         }
 
 
@@ -72,6 +82,7 @@ class BatchRow:
 class BatchResult:
     rows: list[BatchRow]
     rollup: Path | None = None
+    notes: list[str] = field(default_factory=list)  # lines about the folder (files open elsewhere, left out)
 
     @property
     def unusable(self) -> list[BatchRow]:
@@ -82,38 +93,15 @@ class BatchResult:
         return sum(r.counts.get(s, 0) for r in self.rows for s in worst)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rollup": str(self.rollup) if self.rollup else None, "files": [r.to_dict() for r in self.rows]}
-
-
-def expand_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the workbooks and mail files (.eml, .mbox, .msg) inside folders (not audited copies,
-    lock files or hidden files)."""
-    paths = list(paths)
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            out.extend(
-                p
-                for p in sorted(path.iterdir())
-                if p.suffix.lower() in (*WORKBOOK_SUFFIXES, *MAIL_SUFFIXES)
-                and not p.name.startswith(("~$", "."))
-                and not p.stem.endswith(AUDITED_SUFFIX)
-                and p.is_file()
-            )
-        else:
-            out.append(path)
-    if paths and not out:  # only folders were given, and none holds a workbook
-        shown = ", ".join(p.name or str(p) for p in paths)
-        noun = "is a folder" if len(paths) == 1 else "are folders"
-        raise UnusableInputError(
-            f"{shown} {noun} with no .xlsx or .xlsm workbook inside (audited copies and hidden files are left out); "
-            "give the path of a returned workbook, or of a folder that holds them."
-        )
-    return out
+        return {
+            "rollup": str(self.rollup) if self.rollup else None,
+            "notes": self.notes,
+            "files": [r.to_dict() for r in self.rows],
+        }
 
 
 def audit_many(
-    inputs: Sequence[Path],
+    inputs: Sequence[InputItem],
     *,
     out_dir: Path | None = None,
     in_place: bool = False,
@@ -135,10 +123,11 @@ def audit_many(
             raise OutputError(
                 f"cannot make the folder {out_dir} ({exc.strerror or 'error'}); choose another output folder with -o"
             ) from None
-    rollup_path = _rollup_path(inputs, out_dir) if write and rollup else None
+    paths = [item.path for item in inputs]
+    rollup_path = _rollup_path(paths, out_dir) if write and rollup else None
     if rollup_path is not None:
-        check_output(rollup_path, force=force, inputs=tuple(inputs))
-    if in_place and any(is_mail(p) for p in inputs):
+        check_output(rollup_path, force=force, inputs=tuple(paths))
+    if in_place and any(is_mail(p) for p in paths):
         raise UsageError("--in-place cannot write into a mail attachment; use -o to name a folder for the copies")
     with contextlib.ExitStack() as stack:
         sources = _sources(inputs, lambda: Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rw-mail-"))))
@@ -160,15 +149,17 @@ class _Source:
     home: Path  # the folder its audited copy goes to without -o
     given: int  # the input it came from (its index)
     found: Found | None = None
+    label: str = ""  # a file's name in the roll-up (its path inside the folder given)
 
 
-def _sources(inputs: Sequence[Path], folder: Callable[[], Path]) -> list[_Source]:
+def _sources(inputs: Sequence[InputItem], folder: Callable[[], Path]) -> list[_Source]:
     """Files as they are, and every workbook attached to mail (saved into ``folder()``, made on first use)."""
     out: list[_Source] = []
     mail_folder: Path | None = None
-    for given, path in enumerate(inputs):
+    for given, item in enumerate(inputs):
+        path = item.path
         if not is_mail(path):
-            out.append(_Source(path, path.parent, given))
+            out.append(_Source(path, path.parent, given, label=item.label))
             continue
         mail_folder = mail_folder or folder()
         out.extend(_Source(f.path, path.parent, given, f) for f in read_mail([path], mail_folder))
@@ -188,7 +179,7 @@ def _audit_sources(
 ) -> BatchResult:
     todo = [s for s in sources if s.path is not None]
     outputs = _output_paths(todo, out_dir) if write and not in_place else [None] * len(todo)
-    tasks = [(s.path, out, as_of, in_place, force, write) for s, out in zip(todo, outputs, strict=True)]
+    tasks = [(s.path, s.label, out, as_of, in_place, force, write) for s, out in zip(todo, outputs, strict=True)]
     workers = min(jobs or os.cpu_count() or 1, len(tasks)) or 1
     done: list[BatchRow | None] = [None] * len(tasks)
     # Progress counts the inputs given: one is done when every workbook it holds (a mailbox: many) is.
@@ -220,6 +211,7 @@ def _audit_sources(
             row = _mail_row(source.found, row)
         if row is not None:
             rows.append(row)
+    _mark_duplicates(rows)
     return BatchResult(rows)
 
 
@@ -232,28 +224,31 @@ def _mail_row(found: Found, row: BatchRow | None) -> BatchRow:
     row.message = msg.where
     row.sender = msg.sender.label if msg.sender else ""
     row.sent = msg.date
-    row.note = found.note
+    row.note = "; ".join(text for text in (found.note, row.note) if text)
     return row
 
 
-
-
-def _audit_task(task: tuple[Path, Path | None, dt.date, bool, bool, bool]) -> BatchRow:
-    path, out, as_of, in_place, force, write = task
+def _audit_task(task: tuple[Path, str, Path | None, dt.date, bool, bool, bool]) -> BatchRow:
+    path, label, out, as_of, in_place, force, write = task
     try:
         result = audit_file(path, as_of=as_of, out=out, in_place=in_place, force=force, write=write)
     except ReentryWorkbookError as exc:
-        return BatchRow(path, reason=str(exc))
+        return BatchRow(path, label, reason=str(exc))
     except Exception as exc:  # a bug must not stop the other files; say so plainly
-        return BatchRow(path, reason=f"could not be audited because of an unexpected error ({type(exc).__name__})")
-    return _row(path, result.output, result.report)
+        reason = f"could not be audited because of an unexpected error ({type(exc).__name__})"
+        return BatchRow(path, label, reason=reason)
+    return _row(path, label, result)
 
 
-def _row(path: Path, output: Path | None, report: Report) -> BatchRow:
+def _row(path: Path, label: str, result: AuditResult) -> BatchRow:
+    report = result.report
     s = report.summary
     return BatchRow(
         file=path,
-        output=output,
+        label=label,
+        output=result.output,
+        note=REPORT_ONLY if result.no_copy else "",
+        content=result.content,
         coalition=s.coalition,
         responsible=sum(1 for p in report.people if p.responsible != NO_ONE),
         alignment=s.alignment,
@@ -261,6 +256,17 @@ def _row(path: Path, output: Path | None, report: Report) -> BatchRow:
         counts=dict(s.counts),
         overdue=sum(p.overdue for p in report.people),
     )
+
+
+def _mark_duplicates(rows: list[BatchRow]) -> None:
+    """Tell each row which other returns hold exactly the same plan (``plan.xlsx`` and ``plan (1).xlsx``)."""
+    groups: dict[str, list[BatchRow]] = {}
+    for row in rows:
+        if row.content and not row.reason:
+            groups.setdefault(row.content, []).append(row)
+    for group in groups.values():
+        for row in group:
+            row.same_as = [other.name for other in group if other is not row]
 
 
 def _output_paths(sources: Sequence[_Source], out_dir: Path | None) -> list[Path | None]:
@@ -271,10 +277,11 @@ def _output_paths(sources: Sequence[_Source], out_dir: Path | None) -> list[Path
     for source in sources:
         path = source.path or source.home
         folder = out_dir if out_dir is not None else source.home
-        name = f"{path.stem}{AUDITED_SUFFIX}{path.suffix or '.xlsx'}"
+        suffix = path.suffix if path.suffix.lower() in WORKBOOK_EXTENSIONS else ".xlsx"
+        name = f"{path.stem}{AUDITED_SUFFIX}{suffix}"
         n = 2
         while str(Path(folder, name)).casefold() in seen:
-            name = f"{path.stem} ({n}){AUDITED_SUFFIX}{path.suffix or '.xlsx'}"
+            name = f"{path.stem} ({n}){AUDITED_SUFFIX}{suffix}"
             n += 1
         seen.add(str(Path(folder, name)).casefold())
         outputs.append(folder / name)
@@ -309,12 +316,15 @@ def render_rollup(batch: BatchResult, *, color: bool = False) -> str:
             lines.append(f"{name:<34} {'-':>6} {'-':>6} {'-':>4} {'-':>5} {'-':>7}  {r.note}")
         if r.sender or r.message:
             sent = f" on {r.sent:%Y-%m-%d %H:%M}" if r.sent else ""
-            note = f"; {r.note}" if r.note and r.attachment else ""
+            note = f"; {r.notes}" if r.notes and r.attachment else ""
             lines.append(f"    from {r.sender or 'an unknown sender'}{sent} ({r.message}){note}")
+        elif r.notes and not r.reason:
+            lines.append(f"{'':<34}   {paint(r.notes, 'warning')}")
     empty = sum(1 for r in batch.rows if r.message and not r.attachment and not r.reason)
     ok = len(batch.rows) - len(batch.unusable) - empty
     tail = f", {empty} {'message' if empty == 1 else 'messages'} with no workbook" if empty else ""
     noun = "returns" if any(r.message for r in batch.rows) else "files"
     lines.append(f"{len(batch.rows) - empty} {noun}: {ok} audited, {len(batch.unusable)} unusable{tail}")
+    lines.extend(batch.notes)
     return "\n".join(lines)
 

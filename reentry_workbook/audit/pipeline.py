@@ -7,11 +7,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..errors import OutputError, UsageError
+from ..errors import OutputError, ReentryWorkbookError, UsageError
 from ..plan import schema
 from ..xlsx.atomic import atomic_path, check_output
+from ..xlsx.sniff import FORMAT_ODS, FORMAT_XLS, FORMAT_XLSB
 from .questions import DEFAULT_HORIZON
 from .report import ChangedRow, Report
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from .reader import ReadResult
 
 AUDITED_SUFFIX = ".audited"
+BACKUP_TAG = ".backup"
+REPORT_ONLY = "report only: save as .xlsx to get the summary copy"
 
 
 @dataclass
@@ -26,14 +29,26 @@ class AuditResult:
     report: Report
     output: Path | None  # the audited copy, when one was written
     backup: Path | None = None  # the kept original, with --in-place
+    content: str = ""  # a hash of the plan's content (two files holding the same plan share it)
+    no_copy: str | None = None  # why no summary copy can be written into this file (one sentence), if so
 
 
-def default_output(path: Path) -> Path:
-    """``NAME.audited.xlsx`` beside the input."""
+def _read(
+    path: Path, as_of: dt.date, audited_at: dt.datetime | None, values_only: bool, **options: Any
+) -> tuple[Report, str]:
+    """The report of ``path`` (``options`` as :func:`report_of` takes them) and a hash of its plan's content."""
+    from .reader import read_plan, read_values_plan
+
+    read = read_values_plan(path) if values_only else read_plan(path, extra=(schema.HISTORY_SHEET,))
+    return report_of(read, as_of=as_of, audited_at=audited_at, **options), read.plan.digest()
+
+
+def default_output(path: Path, extension: str | None = None) -> Path:
+    """``NAME.audited.xlsx`` beside the input (``.xlsm`` and the like when its content calls for it)."""
     stem = path.stem
     if stem.endswith(AUDITED_SUFFIX):
         return path
-    return path.with_name(f"{stem}{AUDITED_SUFFIX}{path.suffix or '.xlsx'}")
+    return path.with_name(f"{stem}{AUDITED_SUFFIX}{extension or path.suffix or '.xlsx'}")
 
 
 def audit_plan(
@@ -101,9 +116,25 @@ def audit_file(
 
     The input is never modified, except with ``in_place``, which first keeps a backup beside it.
     """
+    from ..xlsx import guard
+    from ..xlsx.identity import check_extension, identify
+
     if in_place and out is not None:
         raise UsageError("--in-place and -o both name where to write; use one of them")
-    target = path if in_place else (out or default_output(path))
+    as_of = as_of or dt.date.today()
+    fmt = guard.sniff(path)
+    if fmt in VALUES_ONLY_FORMATS:
+        # Readable, but the tool writes into .xlsx packages only: the findings, and no copy.
+        try:
+            report, content = _read(path, as_of, audited_at, values_only=True)
+        except ReentryWorkbookError:
+            guard.open_package(path)  # not readable as a plan: the guard's line says how to save it as .xlsx
+            raise
+        kind = VALUES_ONLY_FORMATS[fmt]
+        reason = f"{_shown(path)} is {kind}, so no summary copy can be written into it; {REPORT_ONLY}"
+        return AuditResult(report, None, content=content, no_copy=reason if write else None)
+    identity = identify(path)  # raises the guard's one-line errors for a file that is not a workbook
+    target = path if in_place else (out or default_output(path, identity.extension))
     if write and not in_place:
         # Only the default name can be the input itself because it is an audited copy already; an -o that
         # names the input (or a link to it) is refused by check_output as the input file.
@@ -113,14 +144,34 @@ def audit_file(
                 "or -o to choose another output"
             )
         check_output(target, force=force, inputs=(path,))
+        check_extension(target, identity.extension, source=path)
 
-    report = audit_plan(path, as_of=as_of, audited_at=audited_at, horizon=horizon, history=history, changes=changes)
+    options = {"horizon": horizon, "history": history, "changes": changes}
+    report, content = _read(path, as_of, audited_at, values_only=False, **options)
+    if identity.strict:
+        reason = (
+            f"{_shown(path)} is saved as Strict Open XML, so no summary copy can be written into it; open it in Excel "
+            "and save it as an Excel Workbook (.xlsx, not Strict Open XML Spreadsheet), then run the audit again"
+        )
+        return AuditResult(report, None, content=content, no_copy=reason if write else None)
     if not write:
-        return AuditResult(report, None)
+        return AuditResult(report, None, content=content)
 
     backup = keep_backup(path) if in_place else None
     write_summary_copy(path, report, target)
-    return AuditResult(report, target, backup)
+    return AuditResult(report, target, backup, content=content)
+
+
+# Formats python-calamine reads whose audit is a report only, and how a message names them.
+VALUES_ONLY_FORMATS = {
+    FORMAT_ODS: "an OpenDocument spreadsheet (.ods)",
+    FORMAT_XLS: "a legacy Excel 97-2003 workbook (.xls)",
+    FORMAT_XLSB: "an Excel binary workbook (.xlsb)",
+}
+
+
+def _shown(path: Path) -> str:
+    return "".join(ch if ch.isprintable() else "?" for ch in (path.name or str(path)))
 
 
 def write_summary_copy(src: Path, report: Report, out: Path) -> None:
@@ -145,7 +196,7 @@ def write_summary_copy(src: Path, report: Report, out: Path) -> None:
 def keep_backup(path: Path) -> Path:
     """Copy ``path`` to a free ``NAME.backup[-N].xlsx`` beside it, keeping its bytes and times."""
     for n in range(1, 1000):
-        tag = ".backup" if n == 1 else f".backup-{n}"
+        tag = BACKUP_TAG if n == 1 else f"{BACKUP_TAG}-{n}"
         backup = path.with_name(f"{path.stem}{tag}{path.suffix}")
         if not backup.exists():
             with atomic_path(backup) as tmp:

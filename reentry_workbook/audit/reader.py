@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import TemplateMismatchError
 from ..plan import catalogue, model, schema
@@ -33,6 +33,9 @@ from ..xlsx.cells import Workbook, open_workbook
 from ..xlsx.guard import open_package
 from ..xlsx.refs import cell_ref, column_letter
 from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells, SheetRef
+
+if TYPE_CHECKING:
+    from ..xlsx.values_book import ValuesBook
 
 HEADER_SCAN_ROWS = 10  # rows searched for the header row (a member may insert title rows above it)
 _SHOWN_TEXT = 60  # characters of a cell's text quoted in a message
@@ -73,6 +76,18 @@ def read_book(book: Workbook, path: Path, *, extra: Sequence[str] = ()) -> ReadR
         if ref is not None:
             result.extra[name] = book.read_sheet(ref)
     return result
+
+
+def read_values_plan(path: Path) -> ReadResult:
+    """Read the plan from the values of an .ods, .xls or .xlsb workbook (python-calamine; see
+    :mod:`xlsx.values_book`): the same reading and findings, except that formula cells read as their results."""
+    from ..xlsx.values_book import open_values_book
+
+    book = open_values_book(Path(path))
+    try:
+        return _Reader(book, Path(path)).read()
+    finally:
+        book.close()
 
 
 def describe_row(sheet: Sheet, row_id: str | None, row: int) -> str:
@@ -157,7 +172,7 @@ _Problem = tuple[str, str]
 
 
 class _Reader:
-    def __init__(self, book: Workbook, path: Path) -> None:
+    def __init__(self, book: Workbook | ValuesBook, path: Path) -> None:
         self.book = book
         self.path = path
         self.findings: list[Finding] = []

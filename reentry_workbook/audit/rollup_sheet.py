@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 import xlsxwriter
 import xlsxwriter.exceptions
 
-from ..errors import OutputError
+from ..plan import schema
 from ..workbook.formats import WORKBOOK_OPTIONS, check
+from ..xlsx.atomic import write_failed
 
 if TYPE_CHECKING:
     from .batch import BatchResult
@@ -44,13 +45,14 @@ def write_rollup(batch: BatchResult, path: Path, *, folder: Path) -> None:
     pct = wb.add_format({"num_format": "0%"})
     link = wb.add_format({"font_color": "#0563C1", "underline": 1})
     bad = wb.add_format({"font_color": "#9C0006", "bg_color": "#FFC7CE", "text_wrap": True})
+    check(wb.set_custom_property(schema.PROP_OUTPUT, schema.OUTPUT_ROLLUP), "roll-up custom property")
     for col, (title, width) in enumerate(COLUMNS):
         check(ws.write_string(0, col, title, head), "roll-up write_string")
         check(ws.set_column(col, col, width), "roll-up set_column")
     when = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     for i, row in enumerate(batch.rows, start=1):
         check(ws.write_string(i, _COL["File"], row.name), "roll-up write_string")
-        for title, text in (("Sent by", row.sender), ("Message", row.message), ("Note", row.note)):
+        for title, text in (("Sent by", row.sender), ("Message", row.message), ("Note", row.notes)):
             if text:
                 check(ws.write_string(i, _COL[title], text), "roll-up write_string")
         if row.sent is not None:  # as the sender's wall-clock time, which is what their mail app showed
@@ -79,6 +81,4 @@ def write_rollup(batch: BatchResult, path: Path, *, folder: Path) -> None:
     try:
         wb.close()
     except (xlsxwriter.exceptions.XlsxWriterException, OSError) as exc:
-        raise OutputError(
-            f"could not write the roll-up workbook in {folder} ({exc}); check the disk and the folder, then try again"
-        ) from None
+        raise write_failed(path, exc) from None  # atomic_path names the roll-up, not this temporary file

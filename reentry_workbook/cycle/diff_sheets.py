@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import OutputError
 from ..plan import schema
 from ..plan.catalogue import SEVERITIES
-from ..xlsx.atomic import atomic_path, check_output
+from ..xlsx.atomic import atomic_path, check_output, write_failed
+from ..xlsx.identity import check_extension
 from .diff import ADDED, CHANGED, KINDS, REMOVED, PlanDiff, RowChange, field_label, sheet_label
 from .roundtrip import display, write_table
 
@@ -112,8 +112,10 @@ def write_diff_workbook(diff: PlanDiff, out: Path, *, force: bool = False, input
 
     out = Path(out)
     check_output(out, force=force, inputs=tuple(inputs))
+    check_extension(out, ".xlsx")
     with atomic_path(out) as tmp:
         book = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
+        book.set_custom_property(schema.PROP_OUTPUT, schema.OUTPUT_DIFF)  # a folder audit leaves it out
         fm = Formats(book)
         intro = f"What changed from {diff.old} to {diff.new}; audit figures as of {diff.as_of.isoformat()}."
         summary = write_table(book, fm, schema.DIFF_SUMMARY_SHEET, SUMMARY_HEADERS, figure_rows(diff), intro=intro)
@@ -125,6 +127,6 @@ def write_diff_workbook(diff: PlanDiff, out: Path, *, force: bool = False, input
         try:
             book.close()
         except (XlsxWriterException, OSError) as exc:
-            raise OutputError(f"could not write {out} ({exc}); check the disk and the folder") from exc
+            raise write_failed(out, exc) from None
     return out
 

@@ -167,6 +167,19 @@ class Plan:
     def rows(self, sheet_key: str) -> list[Record]:
         return self.records.setdefault(sheet_key, [])
 
+    def digest(self) -> str:
+        """A short hash of the plan's content (Coalition fields and every row's values), not of the file's bytes:
+        two files holding the same plan share it, whatever app saved them."""
+        import hashlib
+        import json
+
+        content = {
+            "coalition": self.coalition,
+            "rows": {key: [[r.id, r.values] for r in rows] for key, rows in sorted(self.records.items())},
+        }
+        text = json.dumps(content, sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
     def by_id(self, sheet_key: str) -> dict[str, Record]:
         """First row of each ID on a sheet (duplicates are a finding, not an error here)."""
         out: dict[str, Record] = {}

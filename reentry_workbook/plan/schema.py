@@ -19,6 +19,11 @@ TEMPLATE_VERSION = "1.0"
 PROP_TEMPLATE = "reentry-workbook template"
 PROP_VERSION = "reentry-workbook template version"
 PROP_FINGERPRINT = "reentry-workbook fingerprint"
+# Custom document property of a workbook the tool writes that is not a plan (a roll-up, a diff): its kind.
+# A folder audit never takes such a file as a returned plan, whatever it is named.
+PROP_OUTPUT = "reentry-workbook output"
+OUTPUT_ROLLUP = "roll-up"
+OUTPUT_DIFF = "diff"
 
 START_SHEET = "Start Here"
 COALITION_SHEET = "Coalition"

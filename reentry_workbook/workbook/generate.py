@@ -20,11 +20,12 @@ import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 from xlsxwriter.worksheet import Worksheet
 
-from ..errors import OutputError, UsageError
+from ..errors import UsageError
 from ..plan import describe, schema
 from ..plan.model import Plan, Record, written
 from ..plan.schema import Kind, Sheet
 from ..xlsx import atomic
+from ..xlsx.identity import check_extension
 from .checks import highlights, validation_options
 from .formats import (
     CONTEXT_FILL,
@@ -128,6 +129,7 @@ def write_plan_workbook(
     """
     out = Path(out)
     atomic.check_output(out, force=force)
+    check_extension(out, ".xlsx")  # XlsxWriter writes an ordinary workbook, which Excel opens only as .xlsx
     longest = max((len(plan.rows(s.key)) for s in schema.SHEETS), default=0)
     count = max(schema.DEFAULT_ROWS, longest + SPARE_ROWS) if rows is None else max(rows, longest)
     grid = build_grid(plan, count)
@@ -138,7 +140,7 @@ def write_plan_workbook(
         try:
             book.close()
         except (XlsxWriterException, OSError) as exc:
-            raise OutputError(f"could not write {out} ({exc}); check the disk and the folder") from exc
+            raise atomic.write_failed(out, exc) from None
     return out
 
 

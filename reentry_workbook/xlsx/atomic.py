@@ -45,7 +45,14 @@ def atomic_path(out: Path) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
+        try:
+            yield tmp
+        except OSError as exc:  # the disk filled up, or the folder went away, while writing
+            raise write_failed(out, exc) from None
+        except OutputError as exc:
+            if tmp.name in str(exc):  # a writer named the file it was given: name the output instead
+                raise write_failed(out, exc) from None
+            raise
         try:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
@@ -60,6 +67,27 @@ def atomic_path(out: Path) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def write_failed(out: Path, exc: BaseException) -> OutputError:
+    """The one line for a write of ``out`` that failed: the output's name (never the temporary file's) and the
+    system's reason."""
+    reason = _reason(exc) or "the write failed"
+    return OutputError(
+        f"could not write {out} ({reason}); free some space on the disk or choose another folder, then try again"
+    )
+
+
+def _reason(exc: BaseException | None) -> str:
+    """The operating system's words for the first OSError in ``exc``'s chain (no file names)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, OSError) and exc.strerror:
+            return exc.strerror
+        inner = next((a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)), None)
+        exc = inner or exc.__cause__ or exc.__context__
+        seen += 1
+    return ""
 
 
 def _umask() -> int:

@@ -52,7 +52,7 @@ def identify_zip(zf: zipfile.ZipFile) -> PackageIdentity:
             return None
         try:
             return etree.fromstring(zf.read(member), forbid_dtd=True)
-        except Exception:
+        except Exception:  # a damaged descriptive part tells nothing here; the readers judge it
             return None
 
     main, strict = "xl/workbook.xml", False
@@ -100,3 +100,25 @@ def _properties(root: object | None) -> dict[str, str]:
         if name and value is not None:
             out[name] = value.text or ""
     return out
+
+
+def check_extension(out: Path, extension: str, *, source: Path | None = None) -> None:
+    """Refuse an output whose extension differs from the one its content calls for (Excel would not open it)."""
+    if out.suffix.casefold() == extension:
+        return
+    from ..errors import OutputError
+
+    fixed = out.with_suffix(extension).name
+    if extension in (".xlsm", ".xltm"):
+        what = f"{source.name}'s macros" if source is not None else "macros"
+        raise OutputError(
+            f"{out.name} would hold {what}, and Excel refuses to open a macro-enabled workbook named "
+            f"{out.suffix or 'without an extension'}; name the output {fixed}"
+        )
+    raise OutputError(
+        f"{out.name} would hold {_KINDS[extension]}, which Excel opens only under the extension {extension}; "
+        f"name the output {fixed}"
+    )
+
+
+_KINDS = {".xlsx": "an Excel workbook", ".xltx": "an Excel template"}

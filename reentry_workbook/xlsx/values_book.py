@@ -1,0 +1,95 @@
+"""Reads the cell values of a workbook that is not an .xlsx package (.ods, .xls, .xlsb) through python-calamine,
+for a report-only audit: the findings, but no summary copy (the tool writes into .xlsx packages only).
+
+python-calamine gives each cell's value as the file stores it, so a formula cell reads as its last result here
+(the .xlsx reader never uses those); the audit of such a file says it is a report only. The interface is the
+one the plan reader uses of :class:`cells.Workbook`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import UnusableInputError
+from .cells import SheetCells, SheetRef
+
+_STATES = {"visible": "visible", "hidden": "hidden", "veryhidden": "veryHidden"}
+
+
+class _ValueCells(SheetCells):
+    """Rows as lists from column A, ``""`` or ``None`` for blank; no formula or error flags."""
+
+    def __init__(self, name: str, rows: list[list[Any]]) -> None:
+        super().__init__(name, {}, [])
+        self._rows = rows
+
+    def value(self, row: int, col: int) -> Any:
+        cells = self._rows[row] if row < len(self._rows) else []
+        value = cells[col] if col < len(cells) else None
+        return None if value == "" else value
+
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row_items(self, row: int) -> list[tuple[int, Any]]:
+        cells = self._rows[row] if row < len(self._rows) else []
+        return [(c, v) for c, v in enumerate(cells) if v is not None and v != ""]
+
+    def select(self, cols: Sequence[int], start: int = 0) -> Iterator[tuple[int, Sequence[Any]]]:
+        for r in range(start, len(self._rows)):
+            cells = self._rows[r]
+            yield r, [cells[c] if c < len(cells) else None for c in cols]
+
+    def iter_cells(self) -> Iterator[tuple[int, int, Any]]:
+        for r in range(len(self._rows)):
+            for c, _ in self.row_items(r):
+                yield r, c, self.cell(r, c)
+
+    def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:  # no merged ranges are read here
+        return None
+
+
+@dataclass
+class ValuesBook:
+    """The values of a non-.xlsx workbook, shaped like :class:`cells.Workbook` for the plan reader."""
+
+    book: Any
+    label: str
+    sheets: list[SheetRef] = field(default_factory=list)
+    date1904: bool = False
+    properties: dict[str, str] = field(default_factory=dict)
+
+    def read_sheet(self, sheet: SheetRef | str) -> SheetCells:
+        name = sheet.name if isinstance(sheet, SheetRef) else sheet
+        try:
+            rows = self.book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:  # python-calamine raises its own error types
+            raise UnusableInputError(
+                f"{self.label}: the sheet {name!r} cannot be read ({type(exc).__name__}); open the file and save "
+                f"it as .xlsx, then run the audit again."
+            ) from None
+        return _ValueCells(name, [list(r) for r in rows])
+
+    def close(self) -> None:
+        self.book.close()
+
+
+def open_values_book(path: Path) -> ValuesBook:
+    """Open ``path`` (.ods, .xls or .xlsb, already sniffed) with python-calamine."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # python-calamine raises its own error types
+        raise UnusableInputError(
+            f"{path.name} cannot be read ({type(exc).__name__}); open it in Excel or LibreOffice and save it as "
+            f".xlsx, then run the audit again."
+        ) from None
+    sheets = [
+        SheetRef(m.name, m.name, _STATES.get(str(m.visible).rpartition(".")[2].casefold(), "visible"))
+        for m in book.sheets_metadata
+    ]
+    return ValuesBook(book, path.name, sheets)
