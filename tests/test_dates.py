@@ -62,22 +62,24 @@ def test_dates_typed_as_text_are_read(typed: str, expected: dt.date) -> None:
 @pytest.mark.parametrize(
     ("typed", "expected", "period"),
     [
-        ("March 2027", dt.date(2027, 3, 31), "March 2027"),
-        ("Mar 2027", dt.date(2027, 3, 31), "March 2027"),
-        ("mar-2027", dt.date(2027, 3, 31), "March 2027"),
-        ("Feb 2028", dt.date(2028, 2, 29), "February 2028"),
-        ("Sept 2027", dt.date(2027, 9, 30), "September 2027"),
-        ("2027-03", dt.date(2027, 3, 31), "March 2027"),
-        ("03/2027", dt.date(2027, 3, 31), "March 2027"),
-        ("Q2 2027", dt.date(2027, 6, 30), "Q2 2027"),
-        ("q4-2027", dt.date(2027, 12, 31), "Q4 2027"),
-        ("2027 Q1", dt.date(2027, 3, 31), "Q1 2027"),
+        ("March 2027", dt.date(2027, 3, 1), "March 2027"),
+        ("Mar 2027", dt.date(2027, 3, 1), "March 2027"),
+        ("mar-2027", dt.date(2027, 3, 1), "March 2027"),
+        ("Feb 2028", dt.date(2028, 2, 1), "February 2028"),
+        ("Sept 2027", dt.date(2027, 9, 1), "September 2027"),
+        ("2027-03", dt.date(2027, 3, 1), "March 2027"),
+        ("03/2027", dt.date(2027, 3, 1), "March 2027"),
+        ("Q2 2027", dt.date(2027, 4, 1), "Q2 2027"),
+        ("q4-2027", dt.date(2027, 10, 1), "Q4 2027"),
+        ("2027 Q1", dt.date(2027, 1, 1), "Q1 2027"),
     ],
 )
-def test_a_month_or_quarter_is_read_as_its_last_day(typed: str, expected: dt.date, period: str) -> None:
+def test_a_month_or_quarter_is_read_as_its_first_day_like_excel_and_calc(
+    typed: str, expected: dt.date, period: str
+) -> None:
     verdict = text(typed)
     assert (verdict.kind, verdict.date) == (TEXT_DATE, expected)
-    assert verdict.note == f"read as {expected.isoformat()}, the last day of {period}"
+    assert verdict.note == f"read as {expected.isoformat()}, the first day of {period}"
 
 
 def test_day_and_month_that_could_be_swapped_are_unreadable_and_say_both_readings() -> None:

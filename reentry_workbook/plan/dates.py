@@ -6,7 +6,8 @@ A verdict is one of
 - ``date``: a real date (a date-formatted cell, a datetime, or a serial number in a date column, read in the
   workbook's date system, 1900 or 1904);
 - ``text-date``: text a member typed that reads as one date (``2027-03-15``, ``3/15/2027``, ``15 March 2027``,
-  ``March 15, 2027``; ``March 2027`` and ``Q2 2027`` are read as the last day of the month or quarter);
+  ``March 15, 2027``; a month or quarter without a day, ``March 2027`` or ``Q2 2027``, is read as its first
+  day, as Excel and LibreOffice Calc read ``March 2027`` typed into a cell: ``PERIOD_RULE``);
 - ``unreadable``: anything else, with a note saying why (``TBD``, a day and month that could be swapped such as
   ``3/4/2027``, a date that does not exist, a time of day, a bare year).
 
@@ -23,6 +24,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..xlsx.serials import serial_to_datetime
+
+# How a month or quarter typed without a day is read, everywhere (the audit, merge, diff, upgrade, the docs).
+PERIOD_RULE = (
+    "A month or quarter typed without a day (March 2027, 03/2027, Q2 2027) is read as its first day, "
+    "as Excel and LibreOffice Calc read a month typed into a cell."
+)
 
 BLANK = "blank"
 DATE = "date"
@@ -123,10 +130,10 @@ def read_text_date(text: str) -> DateVerdict:
         return _day_or_month_first(int(m[1]), int(m[3]), _year(m[4]))
     if m := _MONTH_YEAR_NUMERIC.fullmatch(s):
         month, year = (int(m[1]), int(m[2])) if m[1] else (int(m[4]), int(m[3]))
-        return _month_end(year, month)
+        return _month_start(year, month)
     if m := _QUARTER.fullmatch(s):
         quarter, year = (int(m[1]), int(m[2])) if m[1] else (int(m[4]), int(m[3]))
-        return _quarter_end(year, quarter)
+        return _quarter_start(year, quarter)
     words = s.replace("-", " ").replace("/", " ")
     words = _SPACES.sub(" ", words)
     if m := _DAY_MONTH_YEAR.fullmatch(words):
@@ -135,7 +142,7 @@ def read_text_date(text: str) -> DateVerdict:
         return _day(_year(m[3]), _MONTHS[m[1]], int(m[2]))
     if m := _MONTH_YEAR.fullmatch(words):
         month, year = (_MONTHS[m[1]], int(m[2])) if m[1] else (_MONTHS[m[4]], int(m[3]))
-        return _month_end(year, month)
+        return _month_start(year, month)
     if m := _MONTH_NUMBER.fullmatch(words):
         month_label = calendar.month_name[_MONTHS[m[1]]]
         if len(m[2]) == 2 and not m[3] and int(m[2]) <= 31:
@@ -195,14 +202,13 @@ def _valid(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def _month_end(year: int, month: int) -> DateVerdict:
+def _month_start(year: int, month: int) -> DateVerdict:
     if not 1 <= month <= 12 or not 1 <= year <= 9999:
         return DateVerdict(UNREADABLE, note="is not a real date")
-    value = dt.date(year, month, calendar.monthrange(year, month)[1])
-    return DateVerdict(TEXT_DATE, value, f"read as {_iso(value)}, the last day of {calendar.month_name[month]} {year}")
+    value = dt.date(year, month, 1)
+    return DateVerdict(TEXT_DATE, value, f"read as {_iso(value)}, the first day of {calendar.month_name[month]} {year}")
 
 
-def _quarter_end(year: int, quarter: int) -> DateVerdict:
-    month = quarter * 3
-    value = dt.date(year, month, calendar.monthrange(year, month)[1])
-    return DateVerdict(TEXT_DATE, value, f"read as {_iso(value)}, the last day of Q{quarter} {year}")
+def _quarter_start(year: int, quarter: int) -> DateVerdict:
+    value = dt.date(year, quarter * 3 - 2, 1)
+    return DateVerdict(TEXT_DATE, value, f"read as {_iso(value)}, the first day of Q{quarter} {year}")

@@ -7,6 +7,7 @@ workbook and the reference a developer reads in the docs never drift apart. No h
 from __future__ import annotations
 
 from . import schema
+from .dates import PERIOD_RULE, read_text_date
 from .schema import Column, Field, Kind
 
 SHORT_CHOICE_LIST = 6  # choice lists up to this length are spelled out in descriptions
@@ -106,6 +107,11 @@ def _choices_cell(choices: str | None, ref: str | None, suggest: str | None) -> 
     return ""
 
 
+# Dates typed as text shown in the docs with what the reader makes of them (computed, never spelled twice).
+DATE_EXAMPLES = ("2027-03-15", "3/15/2027", "15 March 2027", "March 15, 2027", "March 2027", "03/2027", "Q2 2027",
+                 "3/4/2027", "TBD")
+
+
 def docs_markdown() -> str:
     """The workbook reference (``docs/workbook.md``), generated from the declaration."""
     lines = [
@@ -170,6 +176,21 @@ def docs_markdown() -> str:
         lines.append(f"| `{schema.reference_list_name(key)}` | labels of the rows of {schema.sheet(key).name} |")
     for key in suggested_sheets():
         lines.append(f"| `{schema.suggest_list_name(key)}` | names on {schema.sheet(key).name} (suggestions) |")
+    lines += [
+        "",
+        "## Dates typed as text",
+        "",
+        "Date columns carry date validation, but a member may still type a date as text (or a spreadsheet app "
+        f"may store it so). The reader takes such text as a date and notes it (`date-as-text`). {PERIOD_RULE} "
+        "Text that could be two dates, or none, is left as typed and reported (`unreadable-date`).",
+        "",
+        "| Typed | Read as |",
+        "|---|---|",
+    ]
+    for typed in DATE_EXAMPLES:
+        verdict = read_text_date(typed)
+        shown = verdict.date.isoformat() if verdict.date else f"not read: {verdict.note}"
+        lines.append(f"| {_md_cell(typed)} | {_md_cell(shown)} |")
     closed = " or ".join(schema.CLOSED_STATUSES)
     lines += [
         "",
