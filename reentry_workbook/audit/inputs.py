@@ -115,8 +115,10 @@ def _lock_target(name: str, names: set[str]) -> tuple[str, str] | None:
     if name.startswith("~$"):
         rest = name[2:]
         # Excel keeps short names whole (~$plan.xlsx) and drops the first two characters of longer ones.
-        match = next((n for n in sorted(names) if n == rest or (len(n) == len(rest) + 2 and n[2:] == rest)), rest)
-        return "Excel", match
+        if rest in names:
+            return "Excel", rest
+        longer = (n for n in sorted(names) if n[2:] == rest and len(n) == len(rest) + 2 and n[0] not in ".~")
+        return "Excel", next(longer, rest)
     m = _LIBREOFFICE_LOCK.match(name)
     if m:
         return "LibreOffice", m[1]
