@@ -75,7 +75,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", type=click.Path(path_type=Path))
 @click.option("--coalition", help="Coalition name, written on the Coalition sheet.")
 @click.option("--jurisdiction", help="County, city or region the plan covers.")
 @click.option("--plan-start", callback=_date, metavar="DATE", help="First day of the plan (YYYY-MM-DD).")
@@ -158,12 +158,12 @@ def _horizon_option(command: Any) -> Any:
 )
 @click.option(
     "--history",
-    type=click.Path(dir_okay=False, readable=False, path_type=Path),
+    type=click.Path(readable=False, path_type=Path),
     help="Also take the Audit History rows of this workbook (e.g. last month's audited copy).",
 )
 @click.option(
     "--since",
-    type=click.Path(dir_okay=False, readable=False, path_type=Path),
+    type=click.Path(readable=False, path_type=Path),
     metavar="PREVIOUS",
     help="List the rows changed since this earlier version of the plan (as `diff` does).",
 )
@@ -367,7 +367,7 @@ def _report_mail(run: Any, folder: Path) -> None:
 
 
 @cli.command()
-@click.argument("plan", type=click.Path(dir_okay=False, readable=False, path_type=Path))
+@click.argument("plan", type=click.Path(readable=False, path_type=Path))
 @click.option(
     "--by",
     type=click.Choice(["responsible"]),
@@ -379,14 +379,14 @@ def _report_mail(run: Any, folder: Path) -> None:
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
     help="Folder for the packets (made if missing).",
 )
 @click.option("--force", is_flag=True, help="Overwrite packets (and drafts) already in the folder.")
 @click.option(
     "--drafts",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Also write one email per member (.eml, opens as a draft in Outlook) with their packet attached.",
 )
 @click.option("--reply-by", callback=_date, metavar="DATE", help="Date to reply by (default: in 2 weeks).")
@@ -460,9 +460,9 @@ def packets(
 
 
 @cli.command()
-@click.argument("master", type=click.Path(dir_okay=False, readable=False, path_type=Path))
+@click.argument("master", type=click.Path(readable=False, path_type=Path))
 @click.argument("returned", nargs=-1, required=True, type=click.Path(readable=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the merged master here.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the merged master here.")
 @click.option("--in-place", is_flag=True, help="Merge into MASTER itself, after keeping a backup beside it.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was merged, and every conflict, as JSON.")
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
@@ -501,11 +501,11 @@ def merge(
 
 
 @cli.command()
-@click.argument("old", type=click.Path(dir_okay=False, readable=False, path_type=Path))
-@click.argument("new", type=click.Path(dir_okay=False, readable=False, path_type=Path))
+@click.argument("old", type=click.Path(readable=False, path_type=Path))
+@click.argument("new", type=click.Path(readable=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the differences as JSON on stdout.")
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Also write the differences to a workbook."
+    "-o", "--output", type=click.Path(path_type=Path), help="Also write the differences to a workbook."
 )
 @click.option("--as-of", callback=_date, metavar="DATE", help="Date the audit figures use (default: today).")
 @click.option("--force", is_flag=True, help="Overwrite the output workbook if it exists.")
@@ -540,25 +540,25 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
 
 
 @cli.command()
-@click.argument("plan", type=click.Path(dir_okay=False, readable=False, path_type=Path))
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="The brief (.html).")
+@click.argument("plan", type=click.Path(readable=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="The brief (.html).")
 @click.option("--as-of", callback=_date, metavar="DATE", help="Date the audit figures use (default: today).")
 @_horizon_option
 @click.option(
     "--history",
-    type=click.Path(dir_okay=False, readable=False, path_type=Path),
+    type=click.Path(readable=False, path_type=Path),
     help="Also take the Audit History rows of this workbook (e.g. last month's audited copy).",
 )
 @click.option(
     "--since",
-    type=click.Path(dir_okay=False, readable=False, path_type=Path),
+    type=click.Path(readable=False, path_type=Path),
     metavar="PREVIOUS",
     help="List the rows changed since this earlier version of the plan.",
 )
 @click.option("--force", is_flag=True, help="Overwrite the output (and the draft) if it exists.")
 @click.option(
     "--drafts",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="Also write the email to the coalition (.eml, a draft in Outlook): the brief, the audited plan attached.",
 )
 @click.option("--bcc", is_flag=True, help="Put the stakeholders in Bcc (the email is then To the coordinator).")
@@ -618,9 +618,9 @@ def brief(
 
 
 @cli.command()
-@click.argument("old", type=click.Path(dir_okay=False, readable=False, path_type=Path))
+@click.argument("old", type=click.Path(readable=False, path_type=Path))
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The upgraded workbook."
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="The upgraded workbook."
 )
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
 def upgrade(old: Path, output: Path, force: bool) -> None:
