@@ -32,7 +32,7 @@ from pathlib import Path
 from bad_inputs import _rels_part, _workbook_part, _xlsm, rezip, sheet_parts, zip_members
 
 from reentry_workbook.plan import schema
-from reentry_workbook.xlsx.cells import format_kind
+from reentry_workbook.xlsx.cell_values import format_kind
 from reentry_workbook.xlsx.serials import serial_to_datetime
 
 Members = dict[str, bytes]

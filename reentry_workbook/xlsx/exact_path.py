@@ -9,7 +9,7 @@ from ..errors import UnusableInputError
 from .cell_values import SAVE_AGAIN, cell_value, run_text, to_int
 from .limits import MAX_COLUMNS, MAX_ROWS
 from .refs import cell_position, parse_range
-from .sheet_cells import ERROR, FORMULA, SheetCells, SheetRef, SparseCells
+from .sheet_cells import ERROR, FORMULA, RANGE_FORMULAS, SheetCells, SheetRef, SparseCells, flag_formula_range
 
 if TYPE_CHECKING:
     from .cells import Workbook
@@ -22,6 +22,7 @@ def read_exact(book: Workbook, ref: SheetRef) -> SheetCells:
     rows: dict[int, dict[int, Any]] = {}
     flags: dict[tuple[int, int], tuple[str, str]] = {}
     merged: list[tuple[int, int, int, int]] = []
+    ranges: list[tuple[int, int, tuple[int, int, int, int] | None]] = []  # array formulas: (row, col, range)
     # The cell being read: [row, col, type, style, formula?]; text collected per child element.
     pos = {"row": -1, "next_col": 0, "in_data": False}
     cell: list[Any] = [0, 0, None, 0, False]
@@ -67,6 +68,8 @@ def read_exact(book: Workbook, ref: SheetRef) -> SheetCells:
         elif tag == "f":
             cell[4] = True
             capture[0] = buffers["f"]
+            if attrs.get("t") in RANGE_FORMULAS:
+                ranges.append((cell[0], cell[1], parse_range(attrs.get("ref", ""))))
         elif tag == "is":
             in_is[0] += 1
         elif tag == "t" and in_is[0] and not in_is[1]:
@@ -96,7 +99,10 @@ def read_exact(book: Workbook, ref: SheetRef) -> SheetCells:
         elif tag == "c" and pos["in_data"]:
             row, col, kind, style, formula = cell
             if formula:
-                flags[(row, col)] = (FORMULA, "".join(buffers["f"]).strip())
+                text = "".join(buffers["f"]).strip()
+                flags[(row, col)] = (FORMULA, text)
+                if ranges and ranges[-1][:2] == (row, col):
+                    flag_formula_range(flags, ranges[-1][2], text)
                 return
             raw = run_text(buffers["v"], preserve["v"])
             if kind == "e":

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .refs import parse_range
-from .sheet_cells import ERROR, FORMULA, DenseCells, SheetCells, SheetRef
+from .sheet_cells import ERROR, FORMULA, RANGE_FORMULAS, DenseCells, SheetCells, SheetRef, flag_formula_range
 
 # --- the fast path's scan ------------------------------------------------------------------------------------
 
@@ -34,6 +34,8 @@ _MAIN_NAMESPACES = (
     b"http://purl.oclc.org/ooxml/spreadsheetml/main",
 )
 _SAFE_ENCODINGS = (b"utf-8", b"utf8", b"us-ascii", b"ascii")
+_FORMULA_TYPE = re.compile(rb"""\st\s*=\s*["']([A-Za-z]+)["']""")
+_FORMULA_REF = re.compile(rb"""\sref\s*=\s*["']([^"']+)["']""")
 
 
 @functools.lru_cache(maxsize=8)
@@ -49,7 +51,7 @@ def _patterns(prefix: bytes) -> tuple[re.Pattern[bytes], ...]:
             + p
             + rb'c r="([A-Za-z]{1,3})(\d{1,7})"[^>]*>\s*()<'
             + p
-            + rb"f(?:\s[^>]*)?(?:/>|>([^<]*)</"
+            + rb"f(\s[^>]*?)?(?:/>|>([^<]*)</"
             + p
             + rb"f>)"
         ),
@@ -99,14 +101,22 @@ def _scan_sheet(data: bytes) -> _Scan | None:
     if untagged.search(data, begin, end) and not _grid_is_small(data, begin, end, prefix):
         return None  # a cell's place is implicit, or the grid python-calamine would allocate is too large
     flags: dict[tuple[int, int], tuple[str, str]] = {}
+    ranges: list[tuple[tuple[int, int, int, int] | None, str]] = []  # array formulas: (range, formula)
     columns: dict[bytes, int] = {}
     for f in any_f.finditer(data, begin, end):
         # The formula must be the first child of the cell whose start tag is the last tag before it.
         hit = formula_cell.match(data, data.rfind(b"<", begin, f.start()), end)
         if hit is None or hit.start(3) != f.start():
             return None  # a formula that is not the first child of a cell: let the parser judge
-        letters, digits, _, body = hit.groups()  # no body: <f .../>, a cell a shared formula was filled into
-        flags[(int(digits) - 1, _column_index(letters, columns))] = (FORMULA, _xml_text(body or b"").strip())
+        letters, digits, _, attrs, body = hit.groups()
+        text = _xml_text(body or b"").strip()  # no body: <f .../>, a cell a shared formula was filled into
+        flags[(int(digits) - 1, _column_index(letters, columns))] = (FORMULA, text)
+        kind = _FORMULA_TYPE.search(attrs or b"")
+        if kind is not None and kind[1].decode() in RANGE_FORMULAS:
+            area = _FORMULA_REF.search(attrs or b"")
+            ranges.append((parse_range(area[1].decode("ascii", "replace")) if area else None, text))
+    for area, text in ranges:
+        flag_formula_range(flags, area, text)
     for quote in (b'"e"', b"'e'"):
         at = data.find(quote, begin, end)
         while at >= 0:

@@ -12,6 +12,29 @@ VALUE = "value"
 FORMULA = "formula"
 ERROR = "error"
 
+# Cells of one array formula's range flagged one by one; a larger range (never written by hand) flags only
+# the cells that hold something.
+MAX_ARRAY_CELLS = 100_000
+# Formulas whose result fills a range: every cell of the range is a formula cell, though only the first
+# carries the <f> element (the others hold cached results, never the member's data).
+RANGE_FORMULAS = frozenset({"array", "dataTable"})
+
+
+def flag_formula_range(
+    flags: dict[tuple[int, int], tuple[str, str]], area: tuple[int, int, int, int] | None, text: str
+) -> None:
+    """Flag every cell of an array (or data table) formula's range ``area`` as a formula cell with ``text``
+    (Excel shows the range's one formula in each of its cells)."""
+    if area is None:
+        return
+    r1, c1, r2, c2 = area
+    if (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_ARRAY_CELLS:
+        return
+    for r in range(r1, r2 + 1):
+        for c in range(c1, c2 + 1):
+            flags.setdefault((r, c), (FORMULA, text))
+
+
 class Cell(NamedTuple):
     """One cell: ``value`` (``None`` when blank, for formulas and for error values), its ``flag`` (``VALUE``,
     ``FORMULA`` or ``ERROR``) and ``text``: the formula without its ``=``, or the error code."""

@@ -8,48 +8,14 @@ one the plan reader uses of :class:`cells.Workbook`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import UnusableInputError
-from .cells import SheetCells, SheetRef
+from .sheet_cells import DenseCells, SheetCells, SheetRef
 
 _STATES = {"visible": "visible", "hidden": "hidden", "veryhidden": "veryHidden"}
-
-
-class _ValueCells(SheetCells):
-    """Rows as lists from column A, ``""`` or ``None`` for blank; no formula or error flags."""
-
-    def __init__(self, name: str, rows: list[list[Any]]) -> None:
-        super().__init__(name, {}, [])
-        self._rows = rows
-
-    def value(self, row: int, col: int) -> Any:
-        cells = self._rows[row] if row < len(self._rows) else []
-        value = cells[col] if col < len(cells) else None
-        return None if value == "" else value
-
-    def row_count(self) -> int:
-        return len(self._rows)
-
-    def row_items(self, row: int) -> list[tuple[int, Any]]:
-        cells = self._rows[row] if row < len(self._rows) else []
-        return [(c, v) for c, v in enumerate(cells) if v is not None and v != ""]
-
-    def select(self, cols: Sequence[int], start: int = 0) -> Iterator[tuple[int, Sequence[Any]]]:
-        for r in range(start, len(self._rows)):
-            cells = self._rows[r]
-            yield r, [cells[c] if c < len(cells) else None for c in cols]
-
-    def iter_cells(self) -> Iterator[tuple[int, int, Any]]:
-        for r in range(len(self._rows)):
-            for c, _ in self.row_items(r):
-                yield r, c, self.cell(r, c)
-
-    def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:  # no merged ranges are read here
-        return None
 
 
 @dataclass
@@ -71,7 +37,7 @@ class ValuesBook:
                 f"{self.label}: the sheet {name!r} cannot be read ({type(exc).__name__}); open the file and save "
                 f"it as .xlsx, then run the audit again."
             ) from None
-        return _ValueCells(name, [list(r) for r in rows])
+        return DenseCells(name, [list(r) for r in rows], {}, [])  # no formula flags: values only
 
     def close(self) -> None:
         self.book.close()
