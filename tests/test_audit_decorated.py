@@ -57,7 +57,7 @@ def decorated(tmp_path: Path) -> tuple[Path, dict[str, str]]:
 def assert_member_parts_kept(src: Path, out: Path) -> None:
     """Every part of ``src`` is in ``out`` under its name, byte-identical unless the graft may change it."""
     before, after = parts(src), parts(out)
-    may_change = package.parts_graft_may_change(src)
+    may_change = package.parts_graft_may_change(src, activate=True)
     missing = sorted(set(before) - set(after))
     assert missing == [], f"parts lost: {missing}"
     changed = sorted(n for n in before if n not in may_change and after[n] != before[n])
@@ -82,7 +82,7 @@ def test_audit_keeps_every_decorated_part_byte_identical(decorated: tuple[Path, 
     src, decorations = decorated
     before_stamp = stamp(src)
     before = parts(src)
-    may_change = package.parts_graft_may_change(src)
+    may_change = package.parts_graft_may_change(src, activate=True)
 
     result = run("audit", src, "--as-of", AS_OF, "--fail-on", "never")
 
@@ -146,7 +146,7 @@ def test_re_auditing_the_audited_copy_keeps_one_summary(decorated: tuple[Path, d
     assert_member_parts_kept(src, twice)
     before, after = parts(src), parts(twice)
     for what, part in decorations.items():
-        if part not in package.parts_graft_may_change(src):
+        if part not in package.parts_graft_may_change(src, activate=True):
             assert after[part] == before[part], f"the member's {what} ({part}) changed on the second audit"
     # The second audit replaced the first summary (its parts may take new names): the package did not grow.
     assert len(after) == len(parts(once))
@@ -165,5 +165,5 @@ def test_in_place_keeps_the_decorated_original_as_a_backup(decorated: tuple[Path
     assert package.sheet_names(src)[0] == schema.SUMMARY_SHEET
     after = parts(src)
     for what, part in decorations.items():
-        if part not in package.parts_graft_may_change(backup):
+        if part not in package.parts_graft_may_change(backup, activate=True):
             assert after[part] == before[part], f"the member's {what} ({part}) changed in place"

@@ -187,7 +187,8 @@ def write_summary_copy(src: Path, report: Report, out: Path) -> None:
         with_summary = Path(tmp) / "with-summary.xlsx"
         write_summary_workbook(report, summary)
         write_history_workbook(report.history, history)
-        graft_sheet(src, summary, with_summary, sheet_name=schema.SUMMARY_SHEET, position=0)
+        # The copy opens on the summary, the only selected sheet (the member's sheets lose tabSelected).
+        graft_sheet(src, summary, with_summary, sheet_name=schema.SUMMARY_SHEET, position=0, activate=True)
         last = len(sheet_names(with_summary))
         with atomic_path(out) as dest:
             graft_sheet(with_summary, history, dest, sheet_name=schema.HISTORY_SHEET, position=last)

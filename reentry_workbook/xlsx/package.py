@@ -18,6 +18,11 @@ Everything else comes out byte-identical under its own name, except the parts of
 formulas, the calculation chain (``calcChain.xml``: a cache Excel rebuilds). ``docProps/app.xml`` lists
 sheet titles for file browsers; Excel and LibreOffice ignore it on opening, so it is left as it was.
 
+With ``activate`` (the audit's summary), one more edit is made, to the member's sheet parts and to nothing
+else in them: their ``tabSelected`` attribute is removed, so that the new sheet is the active and only
+selected one (a member's sheet left selected beside it would put Excel in group-edit mode, where typing
+changes both sheets). ``parts_graft_may_change(path, activate=True)`` names those sheets as well.
+
 The member's XML is edited textually, at the offsets found by a small tokenizer, never parsed and
 re-serialised: prefixes, declarations, ``mc:Ignorable`` lists and unknown extensions stay as they were.
 The new sheet's shared strings become inline strings, so the member's ``sharedStrings.xml`` is untouched."""
@@ -61,13 +66,19 @@ from .xmltext import Editor, Node, Unsupported, XmlText, escape_attr, xml_tokens
 # -- public API -----------------------------------------------------------------------------------------
 
 
-def parts_graft_may_change(path: Path) -> frozenset[str]:
-    """Zip names of the member parts ``graft_sheet`` may rewrite in a copy of the workbook at ``path``."""
+def parts_graft_may_change(path: Path, *, activate: bool = False) -> frozenset[str]:
+    """Zip names of the member parts ``graft_sheet`` may rewrite in a copy of the workbook at ``path``; with
+    ``activate``, also the member's sheets that carry ``tabSelected`` (that attribute is all it removes)."""
     pkg = Package.read(path)
     try:
         workbook = _workbook_part(pkg)
         names = {CONTENT_TYPES, workbook, rels_name(workbook)}
         names.update(r.part for r in pkg.rels(workbook) if r.type == REL_STYLES and r.part)
+        if activate:
+            names.update(
+                r.part for r in pkg.rels(workbook)
+                if r.part and r.part in pkg.data and _without_tab_selected_bytes(pkg.data[r.part]) != pkg.data[r.part]
+            )
         return frozenset(pkg.name(n) or n for n in names)
     except Unsupported as exc:
         raise _unusable(path, exc) from None
@@ -84,12 +95,17 @@ def sheet_names(path: Path) -> list[str]:
     return [s.get("name") or "" for s in sheets.find(MAIN_NS, "sheet")] if sheets else []
 
 
-def graft_sheet(src: Path, scratch: Path, dest: Path, *, sheet_name: str, position: int = 0) -> None:
+def graft_sheet(
+    src: Path, scratch: Path, dest: Path, *, sheet_name: str, position: int = 0, activate: bool = False
+) -> None:
     """Write to ``dest`` a copy of the workbook ``src`` with the sheet ``sheet_name`` of ``scratch`` added.
 
     The sheet goes to tab ``position`` (0 = first). A sheet of the same name in ``src`` (a previous audit's
     summary) is replaced, with the parts only it used. ``src`` is only read; every part of it other than
-    those named in the module docstring is copied byte for byte.
+    those named in the module docstring is copied byte for byte. With ``activate``, the workbook opens on the
+    new sheet, the only selected one: the member's sheets lose their ``tabSelected`` flag (the one edit made
+    to them: a sheet selected beside the new one would put Excel in group-edit mode, where typing changes
+    both sheets).
     """
     member = Package.read(src)
     try:
@@ -97,7 +113,7 @@ def graft_sheet(src: Path, scratch: Path, dest: Path, *, sheet_name: str, positi
     except UnusableInputError as exc:
         raise OutputError(f"the scratch summary workbook cannot be read ({exc}); please report this") from None
     try:
-        entries = Graft(member, donor, sheet_name, max(0, position)).run()
+        entries = Graft(member, donor, sheet_name, max(0, position), activate=activate).run()
     except Unsupported as exc:
         raise _unusable(src, exc) from None
     write_zip(dest, entries, member.comment)
@@ -134,12 +150,39 @@ def _workbook_part(pkg: Package) -> str:
     raise Unsupported("it has no workbook part")
 
 
+_SHEET_VIEW = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetView\b[^>]*>")
+_TAB_SELECTED = re.compile(r"""\s+tabSelected\s*=\s*(?:"[^"]*"|'[^']*')""")
+_SHEET_DATA = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
+
+
+def _without_tab_selected(text: str) -> str:
+    """``text`` with the ``tabSelected`` attribute removed from its sheet views (which come before the cells)."""
+    data = _SHEET_DATA.search(text)
+    head_end = data.start() if data else len(text)
+
+    def drop(m: re.Match[str]) -> str:
+        return _TAB_SELECTED.sub("", m[0])
+
+    return _SHEET_VIEW.sub(drop, text[:head_end]) + text[head_end:]
+
+
+def _without_tab_selected_bytes(data: bytes) -> bytes:
+    if b"tabSelected" not in data and b"t\x00a\x00b\x00S" not in data:  # UTF-8, or UTF-16 either way
+        return data
+    doc = XmlText.decode(data)
+    text = _without_tab_selected(doc.text)
+    return data if text == doc.text else doc.encode(text)
+
+
 # -- the graft ------------------------------------------------------------------------------------------
 
 
 class Graft:
-    def __init__(self, member: Package, donor: Package | None, sheet_name: str, position: int) -> None:
+    def __init__(
+        self, member: Package, donor: Package | None, sheet_name: str, position: int, *, activate: bool = False
+    ) -> None:
         self.m = member
+        self.activate = activate and donor is not None
         self.d = donor
         self.sheet_name = sheet_name
         self.position = position
@@ -193,9 +236,11 @@ class Graft:
         self.position = min(self.position, remaining)
         keep_selected = False
         if self.d is not None:
-            keep_selected = old_index is not None and self._active_index() == old_index
+            keep_selected = self.activate or (old_index is not None and self._active_index() == old_index)
             self._add_new_sheet(old_sheet_id, keep_selected)
         self._shift_positions(keep_selected)
+        if self.activate:
+            self._unselect_member_sheets()
 
         self._commit(self.wb_part, self.wb_doc, self.wb_edit)
         self._commit(self.wb_rels_part, self.rels_doc, self.rels_edit)
@@ -456,7 +501,7 @@ class Graft:
         for view in view_nodes:
             self._shift_view(view, keep_selected)
         if views is None and self.d is not None:
-            active = self._new_index(0) if self.old_index != 0 else self.position
+            active = self._new_index(0) if self.old_index != 0 and not self.activate else self.position
             if active != 0:
                 anchor = self._insert_point("bookViews")
                 self.wb_edit.insert(
@@ -469,7 +514,9 @@ class Graft:
             return int(value) if value and value.strip().isdigit() else 0
 
         active = number("activeTab")
-        if active == self.old_index:
+        if self.activate:
+            new_active = self.position
+        elif active == self.old_index:
             new_active = self.position if self.d is not None else max(0, min(active, self._count_after() - 1))
         else:
             new_active = self._new_index(active)
@@ -479,8 +526,23 @@ class Graft:
         first_new = first - 1 if self.old_index is not None and first > self.old_index else first
         if self.d is not None and first_new > self.position:
             first_new += 1
+        if self.activate:
+            first_new = min(first_new, self.position)  # the active tab is in view on the tab bar
         if first_new != first:
             self.wb_edit.set_attr(view, "firstSheet", str(first_new))
+
+    def _unselect_member_sheets(self) -> None:
+        """Drop ``tabSelected`` from the sheet views of the member's sheets (only that attribute is touched)."""
+        kept = [s for i, s in enumerate(self.sheet_nodes) if i != self.old_index]
+        by_id = {r.id: r.part for r in self.rels if r.part}
+        for node in kept:
+            part = by_id.get(node.get("id", ns=REL_NS) or "")
+            if part is None or part in self.removed or part not in self.m.data:
+                continue
+            data = self.m.data[part]
+            unselected = _without_tab_selected_bytes(data)
+            if unselected != data:
+                self.changed[part] = unselected
 
     def _count_after(self) -> int:
         return len(self.sheet_nodes) - (self.old_index is not None) + (self.d is not None)
