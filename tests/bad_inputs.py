@@ -5,8 +5,9 @@ sys.path). ``scripts/make_bad_inputs.py OUTDIR`` writes the same files for peopl
 
 Each :class:`Case` has a stable name, a file name, and what a user should get:
 
-- ``outcome``: ``"unusable"`` (the command exits 2 with one sentence) or ``"audits"`` (a normal audit,
-  perhaps with findings);
+- ``outcome``: ``"unusable"`` (the command exits 2 with one sentence), ``"audits"`` (a normal audit,
+  perhaps with findings) or ``"report-only"`` (the findings are reported, then one sentence says why no
+  summary copy can be written; exit 2);
 - ``error``: the :mod:`reentry_workbook.errors` class behind an unusable outcome;
 - ``stage``: ``"guard"`` when :func:`reentry_workbook.xlsx.guard.open_package` refuses the file, ``"reader"`` when
   the guard lets it through and the reader refuses it, ``"none"`` when it audits.
@@ -38,6 +39,7 @@ from reentry_workbook.xlsx import limits
 
 UNUSABLE = "unusable"
 AUDITS = "audits"
+REPORT_ONLY = "report-only"  # audited and reported, but no summary copy can be written (exit 2, one line)
 
 Builder = Callable[[Path, bytes, "Path | None"], None]
 
@@ -705,6 +707,14 @@ def _openpyxl_case(change: Callable[[object], None]) -> Builder:
     return build
 
 
+def _strict(out: Path, base: bytes, template: Path | None) -> None:
+    """The small plan saved as Strict Open XML (tests/producers.py's rewrite)."""
+    from producers import strict  # producers builds on this module: imported when a case is built
+
+    _openpyxl_case(lambda workbook: None)(out, base, template)
+    write_zip(out, rezip(strict(dict(zip_members(out.read_bytes()))).items()))
+
+
 def _unrelated_template(out: Path, base: bytes, template: Path | None) -> None:
     write_zip(out, minimal_xlsx())
 
@@ -942,6 +952,16 @@ CASES: dict[str, Case] = {
         _audits("merged-cells", f"merged data cells on {_STEPS}", _openpyxl_case(_merged_cells)),
         _audits("long-cell", "a 50,000-character cell", _long_cell),
         _audits("blank-formatted-rows", "100,000 blank formatted rows", _blank_formatted_rows),
+        Case(
+            "strict-open-xml",
+            "strict-open-xml.xlsx",
+            REPORT_ONLY,
+            None,
+            "none",
+            "a plan saved as Strict Open XML Spreadsheet (findings reported, no summary copy)",
+            _strict,
+            needs_template=True,
+        ),
     )
 }
 
@@ -980,6 +1000,7 @@ __all__ = [
     "AUDITS",
     "CASES",
     "EXPECTED",
+    "REPORT_ONLY",
     "TEMPLATE_CASES",
     "UNUSABLE",
     "Case",

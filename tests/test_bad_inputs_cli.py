@@ -21,7 +21,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from bad_inputs import AUDITS, CASES, LONG_CELL_CHARS, UNUSABLE, build_corpus
+from bad_inputs import AUDITS, CASES, LONG_CELL_CHARS, REPORT_ONLY, UNUSABLE, build_corpus
 
 from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.audit.reader import read_plan
@@ -220,6 +220,14 @@ def test_bad_input_through_the_cli(name: str, corpus: dict[str, Path], documente
         with pytest.raises(case.error) as caught:
             audit_plan(path, as_of=AS_OF)
         assert str(caught.value) == body
+    elif case.outcome == REPORT_ONLY:
+        body = assert_one_clear_line(observation)
+        assert path.name in body and "no summary copy" in body, body
+        assert "Alignment" in run.stdout, "the findings were not reported"
+        assert_nothing_harmed(observation)
+        assert not setup.output.exists()
+        report = audit_plan(path, as_of=AS_OF)
+        assert all(f.rule in run.stdout for f in report.findings)
     else:
         assert case.outcome == AUDITS
         assert run.exit_code in (0, 1), f"{name}: exit {run.exit_code}\n{run.stderr}"
@@ -257,6 +265,11 @@ SAYS = {
     "output-is-input-symlink": "is the input file",
     "output-is-input-hard-link": "is the input file",
     "output-exists": "--force",
+    "macro-workbook-to-xlsx-name": "name the output copy.xlsm",
+    "folder-given-to-packets": "is a folder, not a workbook",
+    "folder-given-to-merge": "is a folder, not a workbook",
+    "folder-given-to-diff": "is a folder, not a workbook",
+    "folder-given-to-upgrade": "is a folder, not a workbook",
 }
 
 
@@ -337,7 +350,7 @@ def test_empty_folder_of_returns_is_one_line(tmp_path: Path) -> None:
     returns.mkdir()
     (returns / "notes.txt").write_text("no workbooks here")
     line = _one_line(_run(["audit", "returns", "--as-of", table.AS_OF], tmp_path))
-    assert "returns is a folder with no .xlsx or .xlsm workbook" in line
+    assert "returns is a folder with no spreadsheet inside" in line
     assert sorted(p.name for p in returns.iterdir()) == ["notes.txt"]
 
 
