@@ -74,7 +74,6 @@ def test_every_cell_of_a_shared_or_array_formula_is_a_formula_cell(files: tuple[
         assert values[row].get("responsible") != "CACHED NAME", "an array formula's cached result was read as data"
 
 
-@pytest.mark.xfail(reason="item 3 of issue 9 (a formula cell is not blank) is another engineer's", strict=False)
 def test_a_formula_cell_gets_formula_in_text_and_nothing_else(files: tuple[Path, Path]) -> None:
     report = audit_plan(files[1], as_of=EXAMPLE_AS_OF)
     for cell in sorted(SHARED | ARRAY):
