@@ -350,7 +350,7 @@ def test_empty_folder_of_returns_is_one_line(tmp_path: Path) -> None:
     returns.mkdir()
     (returns / "notes.txt").write_text("no workbooks here")
     line = _one_line(_run(["audit", "returns", "--as-of", table.AS_OF], tmp_path))
-    assert "returns is a folder with no spreadsheet inside" in line
+    assert "returns is a folder with no spreadsheet or mail inside" in line
     assert sorted(p.name for p in returns.iterdir()) == ["notes.txt"]
 
 

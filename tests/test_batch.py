@@ -9,6 +9,7 @@ import openpyxl
 from click.testing import CliRunner
 
 from reentry_workbook.audit.inputs import ROLLUP_NAME, expand_inputs
+from reentry_workbook.audit.rollup_sheet import COLUMNS
 from reentry_workbook.cli import cli
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF
 from reentry_workbook.workbook.generate import new_workbook
@@ -48,7 +49,8 @@ def test_folder_audit_writes_copies_and_rollup(tmp_path: Path) -> None:
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert [r[0] for r in rows] == ["broken.xlsx", "Housing team.xlsx", "Maria.xlsx", "Plan v3 FINAL (Joe).xlsx"]
     broken = rows[0]
-    assert broken[9] and "broken.xlsx" in broken[9]
+    reason = broken[[title for title, _ in COLUMNS].index("Reason it could not be audited")]
+    assert reason and "broken.xlsx" in reason
     links = [ws.cell(row=i, column=9).hyperlink for i in range(3, 6)]
     assert all(link is not None and link.target.endswith(".audited.xlsx") for link in links)
     for src in folder.glob("*.xlsx"):

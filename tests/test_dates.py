@@ -220,11 +220,12 @@ def test_a_month_typed_as_text_is_read_in_that_month_and_year(typed: str, year: 
 
 
 @pytest.mark.parametrize(("typed", "quarter"), [("Q1 2027", 1), ("Q4 2027", 4), ("2027Q3", 3), ("Q2 FY2027", 2)])
-def test_a_quarter_is_read_in_its_last_month(typed: str, quarter: int) -> None:
+def test_a_quarter_is_read_in_its_first_month(typed: str, quarter: int) -> None:
+    # A period typed without a day is its first day (dates.PERIOD_RULE), as Excel and Calc read a month.
     verdict = text(typed)
     assert verdict.kind == TEXT_DATE
     assert verdict.date is not None
-    assert (verdict.date.year, verdict.date.month) == (2027, quarter * 3)
+    assert (verdict.date.year, verdict.date.month) == (2027, quarter * 3 - 2)
     assert f"Q{quarter} 2027" in verdict.note
 
 

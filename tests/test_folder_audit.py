@@ -197,4 +197,4 @@ def test_a_folder_with_nothing_to_audit_says_so_in_one_line(tmp_path: Path) -> N
     result = CliRunner().invoke(cli, ["audit", str(folder)])
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
-    assert "no spreadsheet inside" in line and "--recursive" in line
+    assert "no spreadsheet or mail inside" in line and "--recursive" in line

@@ -16,6 +16,7 @@ from bad_inputs import (
     ARCHIVE_CASES,
     AUDITS,
     CASES,
+    REPORT_ONLY,
     TEMPLATE_CASES,
     UNUSABLE,
     build_case,
@@ -171,7 +172,7 @@ def test_every_case_is_described_for_the_docs_table() -> None:
     assert len(CASES) == len({c.filename for c in CASES.values()})
     for name, case in CASES.items():
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name)
-        assert case.outcome in (UNUSABLE, AUDITS) and case.about
+        assert case.outcome in (UNUSABLE, AUDITS, REPORT_ONLY) and case.about
         assert (case.outcome == UNUSABLE) == (case.error is not None)
         assert case.stage in ("guard", "reader", "none")
 
@@ -420,6 +421,10 @@ def _check(name: str, path: Path) -> None:
         assert any("Housing desk notes. " * 2400 in data.decode("utf-8") for data in members.values())
     elif name == "blank-formatted-rows":
         assert _sheet_xml(path, steps).count("<row ") >= 100_000
+    elif name == "strict-open-xml":
+        members = dict(zip_members(path.read_bytes()))
+        assert b'conformance="strict"' in members["xl/workbook.xml"]
+        assert b"http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument" in members["_rels/.rels"]
     else:  # pragma: no cover - a new case needs a check here
         raise AssertionError(f"no check for {name}")
 
