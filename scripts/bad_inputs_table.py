@@ -338,7 +338,7 @@ def _folder_given_to(command: str) -> Callable[[Path, Path], Setup]:
         out.mkdir()
         args = {
             "packets": ["packets", str(folder), "-o", str(out)],
-            "merge": ["merge", str(src), str(folder), "-o", str(out / "merged.xlsx")],
+            "merge": ["merge", str(folder), str(src), "-o", str(out / "merged.xlsx")],
             "diff": ["diff", str(src), str(folder)],
             "upgrade": ["upgrade", str(folder), "-o", str(out / "upgraded.xlsx")],
         }[command]
@@ -390,7 +390,7 @@ SITUATIONS: dict[str, Situation] = {
             _macro_workbook_to_xlsx_name,
         ),
         *(
-            Situation(f"folder-given-to-{command}", f"{command} given a folder of returns", _folder_given_to(command))
+            Situation(f"folder-given-to-{command}", f"{command} given a folder for the plan", _folder_given_to(command))
             for command in ("packets", "merge", "diff", "upgrade")
         ),
     )

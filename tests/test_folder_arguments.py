@@ -22,7 +22,6 @@ def _cases(plan: Path, folder: Path, out: Path) -> dict[str, list[str]]:
         "packets-plan": ["packets", str(folder), "-o", str(out)],
         "packets-output-is-a-file": ["packets", str(plan), "-o", str(plan)],
         "merge-master": ["merge", str(folder), str(plan), "-o", str(out / "merged.xlsx")],
-        "merge-returned": ["merge", str(plan), str(folder), "-o", str(out / "merged.xlsx")],
         "merge-output": ["merge", str(plan), str(plan.with_name("x.xlsx")), "-o", str(folder)],
         "diff-old": ["diff", str(folder), str(plan)],
         "diff-new": ["diff", str(plan), str(folder)],

@@ -78,13 +78,18 @@ def merge_returns(
 def gather_returns(paths: Sequence[Path], folder: Callable[[], Path]) -> Gathered:
     """The returns in ``paths`` (workbooks, mail, folders of them), mail attachments saved into ``folder()``
     (called once, when the first mail is met); superseded returns moved to ``left``."""
-    from ..audit.batch import expand_inputs
+    from ..audit.inputs import expand_inputs
+    from ..xlsx.identity import WORKBOOK_EXTENSIONS
 
     gathered = Gathered()
     saved_to: Path | None = None
-    for path in expand_inputs(paths):
+    given = {Path(p) for p in paths}
+    for item in expand_inputs(paths).items:
+        path = item.path
         if not is_mail(path):
-            gathered.returns.append(Arrived(path, path.name))
+            # In a folder, the workbooks (a folder audit also lists other spreadsheets, which merge cannot take).
+            if path in given or path.suffix.lower() in WORKBOOK_EXTENSIONS:
+                gathered.returns.append(Arrived(path, path.name))
             continue
         saved_to = saved_to or folder()
         for found in read_mail([path], saved_to):
