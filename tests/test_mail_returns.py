@@ -106,10 +106,11 @@ def test_merge_of_mail_equals_the_merge_of_the_latest_attachments_as_files(tmp_p
 
 
 def test_progress_counts_the_files_given_not_the_attachments(tmp_path: Path) -> None:
-    from reentry_workbook.audit.batch import audit_many, expand_inputs
+    from reentry_workbook.audit.batch import audit_many
+    from reentry_workbook.audit.inputs import expand_inputs
 
     returns = build_returns(tmp_path)
-    inputs = expand_inputs([returns.folder])
+    inputs = expand_inputs([returns.folder]).items
     steps: list[int] = []
     batch = audit_many(inputs, as_of=AS_OF, write=False, jobs=2, progress=steps.append)
     assert len(inputs) == 2 and sum(steps) == 2 and len(batch.rows) == 5
