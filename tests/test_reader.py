@@ -1123,3 +1123,13 @@ def test_values_as_text_are_what_the_member_sees(value: object, text: str) -> No
     from reentry_workbook.audit.reader import as_text
 
     assert as_text(value) == text
+
+
+def test_a_date_typed_into_a_choice_or_money_cell_is_kept_as_its_text(tmp_path: Path) -> None:
+    wb = new_book()
+    put(wb, STEPS, 2, id="A-1", step="x", status=dt.date(2027, 3, 15))
+    put(wb, IMPROVEMENTS, 2, id="I-1", improvement="y", estimated_cost=dt.date(2027, 3, 15))
+    result = read_both(save(wb, tmp_path))
+    assert rows(result, STEPS)["A-1"]["status"] == "2027-03-15"
+    assert rows(result, IMPROVEMENTS)["I-1"]["estimated_cost"] == "2027-03-15"
+    assert [(f.rule, f.id) for f in result.findings] == [("invalid-choice", "A-1")]
