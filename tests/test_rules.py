@@ -880,3 +880,26 @@ def test_a_measure_that_names_no_improvement_has_no_rule_of_its_own() -> None:
     plan = clean_plan()
     get(plan, "measures", "M-5").values["improvement"] = None  # I-1 keeps M-1: completeness counts the blank
     assert check(plan, AS_OF) == []
+
+
+def test_resources_marked_not_needed_need_no_cost() -> None:
+    plan = clean_plan()
+    get(plan, "improvements", "I-1").values.update(estimated_cost=None, resources_secured=schema.RESOURCES_NOT_NEEDED)
+    assert check(plan, AS_OF) == []
+
+
+def test_a_cost_cell_holding_a_formula_is_for_the_reader_to_report() -> None:
+    plan = clean_plan()
+    get(plan, "improvements", "I-1").values["estimated_cost"] = Unknown(FORMULA, "B2*12")
+    assert check(plan, AS_OF) == []
+
+
+def test_a_cost_that_is_not_a_sum_is_quoted_cut_at_24_characters() -> None:
+    plan = clean_plan()
+    get(plan, "improvements", "I-1").values["estimated_cost"] = "about fifty thousand dollars a year"
+    (found,) = check(plan, AS_OF)
+    cost = _header("improvements", "estimated_cost")
+    assert (found.rule, found.message) == (
+        "resources-without-cost",
+        f"{_named(plan, 'improvements', 'I-1')} needs resources but '{cost}' is 'about fifty thousand...', not a sum",
+    )
