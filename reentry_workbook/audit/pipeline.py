@@ -177,21 +177,23 @@ def _shown(path: Path) -> str:
 def write_summary_copy(src: Path, report: Report, out: Path) -> None:
     """Write ``src`` plus the Alignment Summary (first) and Audit History (last) sheets to ``out`` atomically;
     ``src`` is only read."""
-    from ..xlsx.package import graft_sheet, sheet_names
+    from ..xlsx.package import SheetGraft, graft_sheets
     from .history_sheet import write_history_workbook
     from .summary_sheet import write_summary_workbook
 
     with tempfile.TemporaryDirectory(prefix="reentry-workbook-") as tmp:
         summary = Path(tmp) / "summary.xlsx"
         history = Path(tmp) / "history.xlsx"
-        with_summary = Path(tmp) / "with-summary.xlsx"
         write_summary_workbook(report, summary)
         write_history_workbook(report.history, history)
-        # The copy opens on the summary, the only selected sheet (the member's sheets lose tabSelected).
-        graft_sheet(src, summary, with_summary, sheet_name=schema.SUMMARY_SHEET, position=0, activate=True)
-        last = len(sheet_names(with_summary))
+        # The copy opens on the summary, the only selected sheet (the member's sheets lose tabSelected); one read
+        # of the member, one write of the copy.
+        grafts = [
+            SheetGraft(summary, schema.SUMMARY_SHEET, position=0, activate=True),
+            SheetGraft(history, schema.HISTORY_SHEET, position=len),  # the last tab
+        ]
         with atomic_path(out) as dest:
-            graft_sheet(with_summary, history, dest, sheet_name=schema.HISTORY_SHEET, position=last)
+            graft_sheets(src, dest, grafts)
 
 
 def keep_backup(path: Path) -> Path:

@@ -65,6 +65,14 @@ UNSUPPORTED_KINDS = ("table+xml", "pivot", "slicer", "timeline", "queryTable")
 
 
 @dataclass
+class ZipEntry:
+    name: str
+    data: bytes
+    info: zipfile.ZipInfo | None  # the member's zip entry it replaces or copies; None for a new part
+    stored: memoryview | None = None  # an unchanged part's bytes as stored in the member's archive
+
+
+@dataclass
 class Rel:
     id: str
     type: str
@@ -128,18 +136,20 @@ def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, b
 
 
 class Package:
-    """A zip package read into memory (coalition workbooks are small; the guard bounds them)."""
+    """A zip package held in memory (coalition workbooks are small; the guard bounds them): read from a file, or
+    derived from another package's entries without writing them (several edits, one zip written)."""
 
-    def __init__(self, path: Path, zf: zipfile.ZipFile) -> None:
-        self.path = path
-        self.entries = zf.infolist()  # every zip entry, folders included, in the archive's order
-        self.infos = [i for i in self.entries if not i.is_dir()]
-        self.comment = zf.comment
-        # data: each part's bytes; stored: the same part as it sits in the archive (compressed), so that a copy
-        # of an unchanged part is written without compressing it again.
-        self.data, self.stored = _read_members(path, self.infos)
+    def __init__(self, path: Path, entries: list[ZipEntry], comment: bytes) -> None:
+        self.path = path  # the file it was read from (or derived from), for messages
+        self.entries = entries  # every zip entry, folders included, in the archive's order
+        self.comment = comment
+        # data: each part's bytes; stored: the same part as it sits in the member's archive (compressed), for the
+        # parts no edit changed, so that a copy of them is written without compressing it again.
+        parts = [e for e in entries if e.info is None or not e.info.is_dir()]
+        self.data = {e.name: e.data for e in parts}
+        self.stored = {e.name: e.stored for e in parts if e.stored is not None}
         self.lower = {name.lower(): name for name in self.data}
-        if len(self.lower) != len(self.infos):
+        if len(self.lower) != len(parts):
             raise UnusableInputError(
                 f"{path.name} holds two entries with the same name; open it in Excel, save it again and retry"
             )
@@ -149,7 +159,25 @@ class Package:
     @classmethod
     def read(cls, path: Path) -> Package:
         with guard.open_package(path) as zf:
-            return cls(path, zf)
+            infos = zf.infolist()
+            data, stored = _read_members(path, [i for i in infos if not i.is_dir()])
+            entries = [ZipEntry(i.filename, data.get(i.filename, b""), i, stored.get(i.filename)) for i in infos]
+            return cls(path, entries, zf.comment)
+
+    def edited(self, changed: dict[str, bytes], removed: set[str], added: list[tuple[str, bytes]]) -> list[ZipEntry]:
+        """This package's entries with the parts in ``changed`` given new bytes, those in ``removed`` left out and
+        ``added`` appended; every other entry keeps its stored bytes."""
+        out = [
+            ZipEntry(e.name, changed[e.name], e.info) if e.name in changed else e
+            for e in self.entries
+            if e.name not in removed
+        ]
+        out.extend(ZipEntry(name, data, None) for name, data in added)
+        return out
+
+    def derive(self, entries: list[ZipEntry]) -> Package:
+        """The package ``entries`` (from :meth:`edited`) make, in memory: the next edit's input."""
+        return Package(self.path, entries, self.comment)
 
     def name(self, part: str) -> str | None:
         """The zip name of ``part`` (part names are case-insensitive)."""
@@ -265,14 +293,6 @@ class ContentTypes:
             return node.get("ContentType")
         ext = posixpath.splitext(part)[1].lstrip(".").lower()
         return self.defaults.get(ext)
-
-
-@dataclass
-class ZipEntry:
-    name: str
-    data: bytes
-    info: zipfile.ZipInfo | None  # the member's zip entry it replaces or copies; None for a new part
-    stored: memoryview | None = None  # an unchanged part's bytes as stored in the member's archive
 
 
 # -- writing the zip ------------------------------------------------------------------------------------

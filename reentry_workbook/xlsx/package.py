@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
@@ -88,35 +90,71 @@ def sheet_names(path: Path) -> list[str]:
     """The workbook's sheet names, in tab order."""
     pkg = Package.read(path)
     try:
-        _, root = pkg.xml(_workbook_part(pkg))
+        return _sheet_names(pkg)
     except Unsupported as exc:
         raise _unusable(path, exc) from None
+
+
+def _sheet_names(pkg: Package) -> list[str]:
+    _, root = pkg.xml(_workbook_part(pkg))
     sheets = root.first(MAIN_NS, "sheets")
     return [s.get("name") or "" for s in sheets.find(MAIN_NS, "sheet")] if sheets else []
+
+
+@dataclass(frozen=True)
+class SheetGraft:
+    """One sheet to add: the sheet ``sheet_name`` of the workbook ``scratch``, at tab ``position`` (0 = first; past
+    the last tab = last), or at the tab ``position(names)`` gives for the workbook's sheet names at that point
+    (those of the sheets added before it included, that of a sheet it replaces left out). ``activate``: the
+    workbook opens on it, the only selected sheet."""
+
+    scratch: Path
+    sheet_name: str
+    position: int | Callable[[list[str]], int] = 0
+    activate: bool = False
+
+
+def graft_sheets(src: Path | Package, dest: Path, grafts: Sequence[SheetGraft]) -> None:
+    """Write to ``dest`` a copy of the workbook ``src`` (a file, or a package already edited in memory) with the
+    sheets ``grafts`` name added in turn, reading ``src`` once and writing ``dest`` once.
+
+    A sheet of the same name in the workbook (a previous run's) is replaced, with the parts only it used.
+    ``src`` is only read; every part of it other than those named in the module docstring is copied byte for
+    byte (as it is stored: not compressed again). With ``activate``, the workbook opens on the new sheet, the
+    only selected one: the member's sheets lose their ``tabSelected`` flag (the one edit made to them: a sheet
+    selected beside the new one would put Excel in group-edit mode, where typing changes both sheets).
+    """
+    member = src if isinstance(src, Package) else Package.read(src)
+    donors: dict[Path, Package] = {}
+    try:
+        for graft in grafts:
+            if graft.scratch not in donors:
+                donors[graft.scratch] = _read_scratch(graft.scratch)
+            position = graft.position
+            if not isinstance(position, int):
+                replaced = graft.sheet_name.casefold()
+                position = position([n for n in _sheet_names(member) if n.casefold() != replaced])
+            entries = Graft(
+                member, donors[graft.scratch], graft.sheet_name, max(0, position), activate=graft.activate
+            ).run()
+            member = member.derive(entries)
+    except Unsupported as exc:
+        raise _unusable(member.path, exc) from None
+    write_zip(dest, member.entries, member.comment)
 
 
 def graft_sheet(
     src: Path, scratch: Path, dest: Path, *, sheet_name: str, position: int = 0, activate: bool = False
 ) -> None:
-    """Write to ``dest`` a copy of the workbook ``src`` with the sheet ``sheet_name`` of ``scratch`` added.
+    """:func:`graft_sheets` with one sheet."""
+    graft_sheets(src, dest, [SheetGraft(scratch, sheet_name, position, activate)])
 
-    The sheet goes to tab ``position`` (0 = first). A sheet of the same name in ``src`` (a previous audit's
-    summary) is replaced, with the parts only it used. ``src`` is only read; every part of it other than
-    those named in the module docstring is copied byte for byte. With ``activate``, the workbook opens on the
-    new sheet, the only selected one: the member's sheets lose their ``tabSelected`` flag (the one edit made
-    to them: a sheet selected beside the new one would put Excel in group-edit mode, where typing changes
-    both sheets).
-    """
-    member = Package.read(src)
+
+def _read_scratch(scratch: Path) -> Package:
     try:
-        donor = Package.read(scratch)
+        return Package.read(scratch)
     except UnusableInputError as exc:
         raise OutputError(f"the scratch summary workbook cannot be read ({exc}); please report this") from None
-    try:
-        entries = Graft(member, donor, sheet_name, max(0, position), activate=activate).run()
-    except Unsupported as exc:
-        raise _unusable(src, exc) from None
-    write_zip(dest, entries, member.comment)
 
 
 def remove_sheet(src: Path, dest: Path, *, sheet_name: str) -> None:
@@ -248,7 +286,7 @@ class Graft:
             close = self.ct.root.close_start
             self.ct_edit.insert(close, "".join(self.ct_new))
         self._commit(m.name(CONTENT_TYPES) or CONTENT_TYPES, self.ct.doc, self.ct_edit)
-        return self._entries()
+        return self.m.edited(self.changed, self.removed, self.added)
 
     def _commit(self, part: str, doc: XmlText, editor: Editor) -> None:
         if not editor.changed:
@@ -260,17 +298,6 @@ class Graft:
             raise OutputError(f"editing {part} went wrong ({exc}); please report this with the workbook") from None
         if data != self.m.data[part]:
             self.changed[part] = data
-
-    def _entries(self) -> list[ZipEntry]:
-        out = [
-            ZipEntry(info.filename, self.changed[info.filename], info)
-            if info.filename in self.changed
-            else ZipEntry(info.filename, self.m.data.get(info.filename, b""), info, self.m.stored.get(info.filename))
-            for info in self.m.entries
-            if info.filename not in self.removed
-        ]
-        out.extend(ZipEntry(name, data, None) for name, data in self.added)
-        return out
 
     # ---- removing the old sheet
 

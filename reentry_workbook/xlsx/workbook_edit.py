@@ -31,7 +31,6 @@ from .opc import (
     REL_STYLES,
     ContentTypes,
     Package,
-    ZipEntry,
     rels_name,
     write_zip,
 )
@@ -214,6 +213,13 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges],
 
     ``src`` is only read; every part other than those named in the module docstring is copied byte for byte.
     """
+    edited = edited_package(src, changes, names)
+    write_zip(dest, edited.entries, edited.comment)
+
+
+def edited_package(src: Path, changes: Mapping[str, SheetChanges],
+                   names: Mapping[str, str] | None = None) -> Package:
+    """What :func:`edit_cells` writes, held in memory (for more edits before the one write)."""
     pkg = Package.read(src)
     try:
         book = _Book(pkg)
@@ -241,17 +247,10 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges],
         removed = _stale_calc_chain(pkg, book, changed) if formulas_removed else set()
     except Unsupported as exc:
         raise _unusable(src, exc) from None
-    entries = []
-    for info in pkg.entries:
-        name = info.filename
-        if name in removed:
-            continue
-        if name in changed:
+    for name in pkg.data:  # in the archive's order, so that the first broken part is the one named
+        if name in changed and name not in removed:
             _check_xml(name, changed[name])
-            entries.append(ZipEntry(name, changed[name], info))
-        else:
-            entries.append(ZipEntry(name, pkg.data.get(name, b""), info, pkg.stored.get(name)))
-    write_zip(dest, entries, pkg.comment)
+    return pkg.derive(pkg.edited(changed, removed, []))
 
 
 _VALIDATION = re.compile(r"""<(?:[A-Za-z_][\w.-]*:)?dataValidation\s[^>]*?\bsqref\s*=\s*["']([^"']*)["']""")
