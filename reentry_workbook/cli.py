@@ -450,6 +450,7 @@ def packets(
                 force=force,
                 server=server,
                 progress=_SendingBar(stack),
+                jobs=jobs,
             )
         paths = run.packets
     click.echo(f"Wrote {len(paths)} packet{'' if len(paths) == 1 else 's'} to {out_dir}:")

@@ -84,6 +84,19 @@ def test_every_draft_parses_and_carries_that_members_packet(tmp_path: Path) -> N
     assert f"Dear {MARIA[0]}" in text and f"Dear {MARIA[0]}" in html
 
 
+def test_jobs_reaches_the_packets_written_with_drafts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import concurrent.futures
+
+    def no_pool(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError("--jobs 1 writes the packets in this process")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", no_pool)
+    master = write_mail_plan(tmp_path)
+    result = run_packets(master, tmp_path, "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "packets").glob("*.xlsx"))) > 1
+
+
 def test_nothing_is_sent_without_send_and_send_needs_a_server(tmp_path: Path) -> None:
     master = write_mail_plan(tmp_path)
     result = run_packets(master, tmp_path, "--smtp", "127.0.0.1:9")

@@ -151,9 +151,11 @@ def packets_by_mail(
     force: bool = False,
     server: Server | None = None,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int | None = None,
 ) -> MailRun:
-    """Write the packets of ``plan_path`` into ``out_dir`` and one message per member into ``drafts_dir``;
-    with ``server``, send them too. Nothing is written when any packet or draft would overwrite a file."""
+    """Write the packets of ``plan_path`` into ``out_dir`` (``jobs`` at a time, as :func:`write_packets` does) and
+    one message per member into ``drafts_dir``; with ``server``, send them too. Nothing is written when any
+    packet or draft would overwrite a file."""
     as_of = as_of or dt.date.today()
     reply_by = reply_by or as_of + dt.timedelta(days=DEFAULT_REPLY_DAYS)
     drafts_dir = Path(drafts_dir)
@@ -163,7 +165,7 @@ def packets_by_mail(
         for _packet, path in made:
             check_output(drafts_dir / f"{path.stem}{DRAFT_SUFFIX}", force=force, inputs=(plan_path,))
 
-    plan, made = write_packets(plan_path, out_dir, force=force, check_also=drafts_free)
+    plan, made = write_packets(plan_path, out_dir, force=force, check_also=drafts_free, jobs=jobs)
     messages = []
     for packet, path in made:
         msg, _to = member_message(plan, packet, path, reply_by=reply_by, as_of=as_of)
