@@ -1,4 +1,4 @@
-"""Writes the Audit History sheet, in a scratch workbook of its own, for ``package.graft_sheet`` to add.
+"""Writes the Audit History sheet, in a scratch workbook of its own, for ``package.graft_sheets`` to add.
 
 Plain values only (no formulas): a header row, then one row per audit, oldest first. Dates and times carry
 date formats, shares a percentage format, costs a dollar format, so a person can read it and a spreadsheet

@@ -1,6 +1,6 @@
 """Renders a Report as the Alignment Summary sheet, in a scratch workbook of its own.
 
-The scratch file holds exactly one worksheet, named ``schema.SUMMARY_SHEET``. ``package.graft_sheet`` then
+The scratch file holds exactly one worksheet, named ``schema.SUMMARY_SHEET``. ``package.graft_sheets`` then
 moves that sheet (with its chart) into a copy of the member's workbook without touching their parts.
 
 Everything on the sheet is a value computed in Python: no formulas, so nothing depends on a spreadsheet
