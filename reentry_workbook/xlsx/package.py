@@ -1,4 +1,4 @@
-"""Grafts worksheets of scratch workbooks into a copy of a member's workbook, part by part, in memory (one read, one write).
+"""Grafts worksheets of scratch workbooks into a copy of a member's workbook, part by part, in memory.
 
 Loading a member's workbook with openpyxl and saving it drops what openpyxl does not model (text boxes,
 threaded comments, Excel 2010+ extensions, ...). Instead, the member's package is copied zip member by zip
