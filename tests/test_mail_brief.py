@@ -13,7 +13,8 @@ from plans import AS_OF
 from smtp_server import PASSWORD, USER, starttls_server_fixture
 
 from reentry_workbook.audit.pipeline import audit_plan
-from reentry_workbook.cli import PASSWORD_ENV, cli
+from reentry_workbook.cli import cli
+from reentry_workbook.cli.mail_commands import PASSWORD_ENV
 from reentry_workbook.cycle.brief_mail import BRIEF_NAME
 from reentry_workbook.cycle.roundtrip import sheet_names
 from reentry_workbook.mail.compose import ATTACHMENT_TYPES, DRAFT_HEADER

@@ -17,7 +17,8 @@ from plans import AS_OF
 from smtp_server import PASSWORD, USER, implicit_tls_server_fixture, starttls_server_fixture
 
 from reentry_workbook.audit.reader import read_plan
-from reentry_workbook.cli import PASSWORD_ENV, cli
+from reentry_workbook.cli import cli
+from reentry_workbook.cli.mail_commands import PASSWORD_ENV
 from reentry_workbook.cycle.packets import read_packet_identity
 from reentry_workbook.mail.compose import ATTACHMENT_TYPES, DRAFT_HEADER
 
