@@ -356,3 +356,28 @@ def _zip_name(name: str) -> tuple[bytes, int]:
 def _deflate(data: bytes) -> bytes:
     packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
     return packer.compress(data) + packer.flush()
+
+
+# -- the workbook part and its sheets ------------------------------------------------------------------
+
+
+def unusable(path: Path, exc: Unsupported) -> UnusableInputError:
+    return UnusableInputError(
+        f"{path.name} cannot be updated safely ({exc}); open it in Excel or LibreOffice, save it as an "
+        "Excel workbook (.xlsx) and try again"
+    )
+
+
+def workbook_part(pkg: Package) -> str:
+    for rel in pkg.rels(""):
+        if rel.type == REL_STRICT_OFFICE_DOCUMENT:
+            raise Unsupported("it is saved as Strict Open XML")
+        if rel.type == REL_OFFICE_DOCUMENT and rel.part:
+            return rel.part
+    raise Unsupported("it has no workbook part")
+
+
+def sheet_names_of(pkg: Package) -> list[str]:
+    _, root = pkg.xml(workbook_part(pkg))
+    sheets = root.first(MAIN_NS, "sheets")
+    return [s.get("name") or "" for s in sheets.find(MAIN_NS, "sheet")] if sheets else []

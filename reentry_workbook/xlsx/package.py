@@ -45,9 +45,7 @@ from .opc import (
     MAIN_NS,
     REL_CALC_CHAIN,
     REL_NS,
-    REL_OFFICE_DOCUMENT,
     REL_SHARED_STRINGS,
-    REL_STRICT_OFFICE_DOCUMENT,
     REL_STYLES,
     REL_WORKSHEET,
     STRICT_MAIN_NS,
@@ -60,10 +58,13 @@ from .opc import (
     reachable_parts,
     relative_target,
     rels_name,
+    sheet_names_of,
+    unusable,
+    workbook_part,
     write_zip,
 )
 from .styles_merge import StyleMerge
-from .xmltext import Editor, Node, Unsupported, XmlText, escape_attr, xml_tokens
+from .xmltext import Editor, Node, Unsupported, XmlText, escape_attr, without_tab_selected_bytes, xml_tokens
 
 # -- public API -----------------------------------------------------------------------------------------
 
@@ -73,32 +74,26 @@ def parts_graft_may_change(path: Path, *, activate: bool = False) -> frozenset[s
     ``activate``, also the member's sheets that carry ``tabSelected`` (that attribute is all it removes)."""
     pkg = Package.read(path)
     try:
-        workbook = _workbook_part(pkg)
+        workbook = workbook_part(pkg)
         names = {CONTENT_TYPES, workbook, rels_name(workbook)}
         names.update(r.part for r in pkg.rels(workbook) if r.type == REL_STYLES and r.part)
         if activate:
             names.update(
                 r.part for r in pkg.rels(workbook)
-                if r.part and r.part in pkg.data and _without_tab_selected_bytes(pkg.data[r.part]) != pkg.data[r.part]
+                if r.part and r.part in pkg.data and without_tab_selected_bytes(pkg.data[r.part]) != pkg.data[r.part]
             )
         return frozenset(pkg.name(n) or n for n in names)
     except Unsupported as exc:
-        raise _unusable(path, exc) from None
+        raise unusable(path, exc) from None
 
 
 def sheet_names(path: Path) -> list[str]:
     """The workbook's sheet names, in tab order."""
     pkg = Package.read(path)
     try:
-        return _sheet_names(pkg)
+        return sheet_names_of(pkg)
     except Unsupported as exc:
-        raise _unusable(path, exc) from None
-
-
-def _sheet_names(pkg: Package) -> list[str]:
-    _, root = pkg.xml(_workbook_part(pkg))
-    sheets = root.first(MAIN_NS, "sheets")
-    return [s.get("name") or "" for s in sheets.find(MAIN_NS, "sheet")] if sheets else []
+        raise unusable(path, exc) from None
 
 
 @dataclass(frozen=True)
@@ -133,13 +128,13 @@ def graft_sheets(src: Path | Package, dest: Path, grafts: Sequence[SheetGraft]) 
             position = graft.position
             if not isinstance(position, int):
                 replaced = graft.sheet_name.casefold()
-                position = position([n for n in _sheet_names(member) if n.casefold() != replaced])
+                position = position([n for n in sheet_names_of(member) if n.casefold() != replaced])
             entries = Graft(
                 member, donors[graft.scratch], graft.sheet_name, max(0, position), activate=graft.activate
             ).run()
             member = member.derive(entries)
     except Unsupported as exc:
-        raise _unusable(member.path, exc) from None
+        raise unusable(member.path, exc) from None
     write_zip(dest, member.entries, member.comment)
 
 
@@ -168,48 +163,8 @@ def remove_sheet(src: Path, dest: Path, *, sheet_name: str) -> None:
     try:
         entries = Graft(member, None, sheet_name, 0).run()
     except Unsupported as exc:
-        raise _unusable(src, exc) from None
+        raise unusable(src, exc) from None
     write_zip(dest, entries, member.comment)
-
-
-def _unusable(path: Path, exc: Unsupported) -> UnusableInputError:
-    return UnusableInputError(
-        f"{path.name} cannot be updated safely ({exc}); open it in Excel or LibreOffice, save it as an "
-        "Excel workbook (.xlsx) and try again"
-    )
-
-
-def _workbook_part(pkg: Package) -> str:
-    for rel in pkg.rels(""):
-        if rel.type == REL_STRICT_OFFICE_DOCUMENT:
-            raise Unsupported("it is saved as Strict Open XML")
-        if rel.type == REL_OFFICE_DOCUMENT and rel.part:
-            return rel.part
-    raise Unsupported("it has no workbook part")
-
-
-_SHEET_VIEW = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetView\b[^>]*>")
-_TAB_SELECTED = re.compile(r"""\s+tabSelected\s*=\s*(?:"[^"]*"|'[^']*')""")
-_SHEET_DATA = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
-
-
-def _without_tab_selected(text: str) -> str:
-    """``text`` with the ``tabSelected`` attribute removed from its sheet views (which come before the cells)."""
-    data = _SHEET_DATA.search(text)
-    head_end = data.start() if data else len(text)
-
-    def drop(m: re.Match[str]) -> str:
-        return _TAB_SELECTED.sub("", m[0])
-
-    return _SHEET_VIEW.sub(drop, text[:head_end]) + text[head_end:]
-
-
-def _without_tab_selected_bytes(data: bytes) -> bytes:
-    if b"tabSelected" not in data and b"t\x00a\x00b\x00S" not in data:  # UTF-8, or UTF-16 either way
-        return data
-    doc = XmlText.decode(data)
-    text = _without_tab_selected(doc.text)
-    return data if text == doc.text else doc.encode(text)
 
 
 # -- the graft ------------------------------------------------------------------------------------------
@@ -236,7 +191,7 @@ class Graft:
 
     def run(self) -> list[ZipEntry]:
         m = self.m
-        self.wb_part = _workbook_part(m)
+        self.wb_part = workbook_part(m)
         self.wb_rels_part = m.name(rels_name(self.wb_part)) or rels_name(self.wb_part)
         self.wb_doc, self.wb = m.xml(self.wb_part)
         if self.wb.ns == STRICT_MAIN_NS:
@@ -410,7 +365,7 @@ class Graft:
         d = self.d
         assert d is not None
         try:
-            wb_part = _workbook_part(d)
+            wb_part = workbook_part(d)
             doc, wb = d.xml(wb_part)
             rels = d.rels(wb_part)
             sheets = wb.first(MAIN_NS, "sheets")
@@ -567,7 +522,7 @@ class Graft:
             if part is None or part in self.removed or part not in self.m.data:
                 continue
             data = self.m.data[part]
-            unselected = _without_tab_selected_bytes(data)
+            unselected = without_tab_selected_bytes(data)
             if unselected != data:
                 self.changed[part] = unselected
 

@@ -32,9 +32,10 @@ from .opc import (
     ContentTypes,
     Package,
     rels_name,
+    unusable,
+    workbook_part,
     write_zip,
 )
-from .package import _unusable, _workbook_part
 from .refs import parse_ref
 from .sheet_edit import SheetChanges, edit_sheet, escape_text, string_item
 from .xmltext import Editor, Node, Unsupported, XmlText, unescape
@@ -57,7 +58,7 @@ class _Book:
 
     def __init__(self, pkg: Package) -> None:
         self.pkg = pkg
-        self.part = _workbook_part(pkg)
+        self.part = workbook_part(pkg)
         _, root = pkg.xml(self.part)
         if not root.is_(MAIN_NS, "workbook"):
             raise Unsupported("its workbook part is not a spreadsheet workbook")
@@ -246,7 +247,7 @@ def edited_package(src: Path, changes: Mapping[str, SheetChanges],
                 changed[part] = data
         removed = _stale_calc_chain(pkg, book, changed) if formulas_removed else set()
     except Unsupported as exc:
-        raise _unusable(src, exc) from None
+        raise unusable(src, exc) from None
     for name in pkg.data:  # in the archive's order, so that the first broken part is the one named
         if name in changed and name not in removed:
             _check_xml(name, changed[name])
@@ -276,7 +277,7 @@ def validation_ranges(src: Path, sheet_names: Iterable[str]) -> dict[str, list[R
                     if top is not None and bottom is not None:
                         found.append((top[0], top[1], bottom[0], bottom[1]))
     except Unsupported as exc:
-        raise _unusable(src, exc) from None
+        raise unusable(src, exc) from None
     return out
 
 
@@ -284,10 +285,10 @@ def defined_names(src: Path) -> dict[str, str]:
     """The workbook-level defined names and their formula texts (without ``=``)."""
     pkg = Package.read(src)
     try:
-        part = _workbook_part(pkg)
+        part = workbook_part(pkg)
         doc, root = pkg.xml(part)
     except Unsupported as exc:
-        raise _unusable(src, exc) from None
+        raise unusable(src, exc) from None
     holder = root.first(MAIN_NS, "definedNames")
     out: dict[str, str] = {}
     for node in holder.find(MAIN_NS, "definedName") if holder is not None else []:
@@ -313,7 +314,7 @@ def worksheet_parts(src: Path) -> dict[str, str]:
     try:
         return {s.name: s.part for s in _Book(pkg).sheets}
     except Unsupported as exc:
-        raise _unusable(src, exc) from None
+        raise unusable(src, exc) from None
 
 
 def _stale_calc_chain(pkg: Package, book: _Book, changed: dict[str, bytes]) -> set[str]:

@@ -295,3 +295,29 @@ class XmlText:
 
     def encode(self, text: str) -> bytes:
         return self.bom + text.encode(self.encoding)
+
+
+# -- sheet views ----------------------------------------------------------------------------------------
+
+_SHEET_VIEW = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetView\b[^>]*>")
+_TAB_SELECTED = re.compile(r"""\s+tabSelected\s*=\s*(?:"[^"]*"|'[^']*')""")
+_SHEET_DATA = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?sheetData\b")
+
+
+def without_tab_selected(text: str) -> str:
+    """``text`` with the ``tabSelected`` attribute removed from its sheet views (which come before the cells)."""
+    data = _SHEET_DATA.search(text)
+    head_end = data.start() if data else len(text)
+
+    def drop(m: re.Match[str]) -> str:
+        return _TAB_SELECTED.sub("", m[0])
+
+    return _SHEET_VIEW.sub(drop, text[:head_end]) + text[head_end:]
+
+
+def without_tab_selected_bytes(data: bytes) -> bytes:
+    if b"tabSelected" not in data and b"t\x00a\x00b\x00S" not in data:  # UTF-8, or UTF-16 either way
+        return data
+    doc = XmlText.decode(data)
+    text = without_tab_selected(doc.text)
+    return data if text == doc.text else doc.encode(text)
