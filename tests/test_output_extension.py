@@ -91,3 +91,14 @@ def test_packets_of_a_macro_workbook_are_ordinary_workbooks_named_xlsx(plans: di
     assert written
     for path in written:
         assert identify(path).extension == path.suffix.lower(), path.name
+
+
+def test_merging_a_macro_master_misnamed_xlsx_is_refused_by_its_content(plans: dict[str, Path], tmp_path: Path) -> None:
+    # The master's name says .xlsx but its content is a macro package: the merge judges the content, not the name.
+    master = tmp_path / "master.xlsx"
+    shutil.copyfile(plans["xlsm"], master)
+    out = tmp_path / "merged.xlsx"
+    result = CliRunner().invoke(cli, ["merge", str(master), str(plans["returned"]), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "merged.xlsm" in one_line(result.stderr)
+    assert not out.exists()

@@ -431,6 +431,7 @@ def merge(
     from ..audit.pipeline import keep_backup
     from ..audit.reader import read_plan
     from ..errors import TemplateMismatchError
+    from ..xlsx.identity import check_extension, identify
 
     master = Path(master)
     copies = [r if isinstance(r, ReturnedCopy) else ReturnedCopy(Path(r)) for r in returns]
@@ -447,7 +448,8 @@ def merge(
         seen.add(path.resolve())
     target = master if in_place else Path(out or master)
     if not in_place:
-        _same_kind(master, target)
+        # The merged master keeps the master's package kind: judged by its content type, as every command does.
+        check_extension(target, identify(master).extension, source=master)
         check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
 
     try:
@@ -487,16 +489,3 @@ def merge(
         result.backup = keep_backup(master)
     write_merged_master(master, changes, result, target)
     return result
-
-
-def _same_kind(master: Path, out: Path) -> None:
-    """A merged master keeps the master's file type: refuse a name whose extension says otherwise."""
-    a, b = master.suffix.lower(), out.suffix.lower()
-    if a != b and MACRO_SUFFIXES.intersection((a, b)):
-        raise UsageError(
-            f"{out.name} would hold a copy of {master.name}, whose file type is {a or 'unknown'}; "
-            f"name the output with {a or 'the same extension'} so that Excel opens it"
-        )
-
-
-MACRO_SUFFIXES = frozenset({".xlsm", ".xltm", ".xlam"})
