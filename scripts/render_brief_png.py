@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 import chromium  # noqa: E402  (tests/chromium.py, found through the path set above)
 
 from reentry_workbook.audit.pipeline import audit_file  # noqa: E402
-from reentry_workbook.cycle.brief import write_brief  # noqa: E402
+from reentry_workbook.cycle.brief import build_brief, write_brief  # noqa: E402
 from reentry_workbook.errors import ReentryWorkbookError  # noqa: E402
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF  # noqa: E402
 from reentry_workbook.workbook.generate import new_workbook  # noqa: E402
@@ -51,7 +51,7 @@ def render_brief_png(out: Path, *, workbook: Path | None = None, dpi: int = 70, 
         raise RuntimeError("pdftoppm is not installed; install poppler-utils")
     with tempfile.TemporaryDirectory(prefix="render-brief-") as tmp:
         plan = audited_example(Path(tmp) / "plan.xlsx")
-        page = write_brief(plan, Path(tmp) / "brief.html", as_of=AUDITS[-1])
+        page = write_brief(build_brief(plan, as_of=AUDITS[-1]), Path(tmp) / "brief.html", plan=plan)
         pdf = chromium.print_pdf(page, Path(tmp) / "brief.pdf")
         prefix = Path(tmp) / "page"
         result = subprocess.run(

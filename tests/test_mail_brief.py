@@ -9,6 +9,7 @@ from typing import Any
 
 from click.testing import CliRunner
 from mail_plans import COALITION, COORDINATOR, MARIA, SAM, write_mail_plan
+from opened import count_opens
 from plans import AS_OF
 from smtp_server import PASSWORD, USER, starttls_server_fixture
 
@@ -87,3 +88,23 @@ def test_sending_the_brief_in_bcc_reaches_everyone_the_server_accepts(tmp_path: 
         SAM[1],
         HOUSING,
     }
+
+
+def test_the_page_and_the_email_come_from_one_audit(tmp_path: Path, monkeypatch: Any) -> None:
+    # -o and --drafts together audit the plan once: the page written is the page sent, and asking for the page
+    # as well opens the plan no more often than the email alone does.
+    master = write_mail_plan(tmp_path)
+    as_of = ["--as-of", AS_OF.isoformat()]
+    opens = count_opens(monkeypatch)
+    alone = CliRunner().invoke(cli, ["brief", str(master), "--drafts", str(tmp_path / "d1"), *as_of])
+    assert alone.exit_code == 0, alone.output
+    email_only = opens[master.name]
+    opens.clear()
+    page = tmp_path / "brief.html"
+    both = CliRunner().invoke(cli, ["brief", str(master), "-o", str(page), "--drafts", str(tmp_path / "d2"), *as_of])
+    assert both.exit_code == 0, both.output
+    assert opens[master.name] == email_only
+    (draft,) = (tmp_path / "d2").glob("*.eml")
+    msg = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    sent = next(a for a in msg.iter_attachments() if a.get_filename() == BRIEF_NAME)
+    assert sent.get_payload(decode=True) == page.read_bytes()

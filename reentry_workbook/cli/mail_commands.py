@@ -253,11 +253,11 @@ def brief(
     server = _server(drafts, send, smtp, smtp_ssl, smtp_insecure, smtp_user)
     if output is None and drafts is None:
         raise UsageError("say where the brief goes: -o brief.html, or --drafts DIR for the email (or both)")
-    options = {"as_of": as_of, "horizon": horizon, "history": history, "since": since}
-    if output is not None:
-        from ..cycle.brief import write_brief
+    from ..cycle.brief import build_brief, write_brief
 
-        click.echo(f"Wrote {write_brief(plan, output, force=force, **options)}")
+    made = build_brief(plan, as_of=as_of, horizon=horizon, history=history, since=since)  # one audit for both
+    if output is not None:
+        click.echo(f"Wrote {write_brief(made, output, plan=plan, force=force)}")
     if drafts is not None:
         import contextlib
 
@@ -265,7 +265,7 @@ def brief(
 
         with contextlib.ExitStack() as stack:
             bar = _SendingBar(stack)
-            run = brief_by_mail(plan, drafts, bcc=bcc, force=force, server=server, progress=bar, **options)
+            run = brief_by_mail(made, plan, drafts, bcc=bcc, force=force, server=server, progress=bar)
         _report_mail(run, drafts)
 
 

@@ -30,6 +30,7 @@ from ..audit.wording import (
     when,
 )
 from ..plan import schema
+from ..plan.model import Plan
 from ..xlsx.atomic import atomic_path, check_output
 from ..xlsx.cells import SheetCells
 from .merge_sheets import CONFLICT_HEADERS
@@ -66,6 +67,7 @@ class Brief:
     report: Report
     conflicts: list[Conflict] | None = None  # None when the workbook has no Merge Conflicts sheet
     made: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    plan: Plan | None = field(default=None, repr=False)  # the plan read for it (the coalition email's addresses)
 
 
 def build_brief(
@@ -86,7 +88,7 @@ def build_brief(
     read = read_plan(Path(plan), extra=(schema.HISTORY_SHEET, schema.MERGE_CONFLICTS_SHEET))
     report = report_of(read, as_of=as_of, horizon=horizon, history=history, changes=changes)
     cells = read.extra.get(schema.MERGE_CONFLICTS_SHEET)
-    return Brief(report, conflicts=None if cells is None else read_conflicts(cells))
+    return Brief(report, conflicts=None if cells is None else read_conflicts(cells), plan=read.plan)
 
 
 def read_conflicts(cells: SheetCells) -> list[Conflict]:
@@ -105,11 +107,11 @@ def read_conflicts(cells: SheetCells) -> list[Conflict]:
     return []
 
 
-def write_brief(plan: Path, out: Path, *, force: bool = False, **options: Any) -> Path:
-    """Write the brief of ``plan`` to ``out`` (HTML) atomically; ``plan`` is only read."""
+def write_brief(brief: Brief, out: Path, *, plan: Path, force: bool = False) -> Path:
+    """Write ``brief`` (built from the workbook ``plan``, which is only read) to ``out`` as HTML, atomically."""
     out = Path(out)
     check_output(out, force=force, inputs=(Path(plan),))
-    html = brief_html(build_brief(plan, **options))
+    html = brief_html(brief)
     with atomic_path(out) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return out

@@ -18,12 +18,14 @@ from ..mail.compose import Person, compose
 from ..mail.names import safe_name
 from ..mail.send import Server
 from ..xlsx.atomic import check_output
+from .brief import Brief
 from .drafts import DRAFT_SUFFIX, MailRun, coordinator, deliver, make_folder, stakeholder_emails
 
 BRIEF_NAME = "brief.html"  # the brief attached as a page to print
 
 
 def brief_by_mail(
+    brief: Brief,
     plan_path: Path,
     drafts_dir: Path,
     *,
@@ -31,17 +33,15 @@ def brief_by_mail(
     force: bool = False,
     server: Server | None = None,
     progress: Callable[[int, int], None] | None = None,
-    **brief_options: Any,
 ) -> MailRun:
-    """Write (and with ``server`` send) the coalition's email carrying the brief of ``plan_path``.
-
-    ``brief_options`` are those of :func:`brief.build_brief` (``as_of``, ``horizon``, ``history``, ``since``)."""
+    """Write (and with ``server`` send) the coalition's email carrying ``brief``, built from ``plan_path`` by
+    :func:`brief.build_brief` (the plan is read once, for the brief and the addresses alike)."""
     from ..audit.pipeline import write_summary_copy
-    from ..audit.reader import read_plan
-    from .brief import brief_html, brief_text, build_brief
+    from .brief import brief_html, brief_text
 
     plan_path, drafts_dir = Path(plan_path), Path(drafts_dir)
-    plan = read_plan(plan_path).plan
+    plan = brief.plan
+    assert plan is not None, "build the brief with build_brief"
     people = _unique(stakeholder_emails(plan).values())
     if not people:
         raise UsageError(
@@ -51,7 +51,6 @@ def brief_by_mail(
     target = drafts_dir / safe_name(f"{plan_path.stem} brief{DRAFT_SUFFIX}", f"brief{DRAFT_SUFFIX}")
     make_folder(drafts_dir)
     check_output(target, force=force, inputs=(plan_path,))
-    brief = build_brief(plan_path, **brief_options)
     html, text = brief_html(brief), brief_text(brief)
     with tempfile.TemporaryDirectory(prefix="rw-brief-") as tmp:
         audited = Path(tmp) / safe_name(f"{plan_path.stem}.audited.xlsx", "plan.audited.xlsx")
