@@ -138,12 +138,12 @@ def read_history(cells: SheetCells, *, date1904: bool = False) -> list[HistoryRo
 
 
 def read_history_file(path: Path) -> list[HistoryRow]:
-    """The history rows of another workbook (``audit --history FILE``); [] when it has no Audit History."""
-    from .reader import read_plan
+    """The history rows of another workbook (``audit --history FILE``); [] when it has no Audit History. Only
+    that sheet is read: last month's plan is not this audit's business."""
+    from .reader import read_one_sheet
 
-    result = read_plan(Path(path), extra=(schema.HISTORY_SHEET,))
-    cells = result.extra.get(schema.HISTORY_SHEET)
-    return [] if cells is None else read_history(cells, date1904=result.plan.source.date1904)
+    cells, date1904 = read_one_sheet(Path(path), schema.HISTORY_SHEET)
+    return [] if cells is None else read_history(cells, date1904=date1904)
 
 
 def _date(value: Any, date1904: bool) -> dt.date | None:

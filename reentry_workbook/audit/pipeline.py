@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from .questions import DEFAULT_HORIZON
 from .report import ChangedRow, Report
 
 if TYPE_CHECKING:
+    from ..plan.model import Plan
     from .reader import ReadResult
 
 AUDITED_SUFFIX = ".audited"
@@ -29,18 +31,24 @@ class AuditResult:
     report: Report
     output: Path | None  # the audited copy, when one was written
     backup: Path | None = None  # the kept original, with --in-place
-    content: str = ""  # a hash of the plan's content (two files holding the same plan share it)
+    plan: Plan | None = None  # the plan read
     no_copy: str | None = None  # why no summary copy can be written into this file (one sentence), if so
+
+    @functools.cached_property
+    def content(self) -> str:
+        """A hash of the plan's content (two files holding the same plan share it), computed when asked for:
+        the folder audit's duplicate check needs it, a single audit does not."""
+        return "" if self.plan is None else self.plan.digest()
 
 
 def _read(
     path: Path, as_of: dt.date, audited_at: dt.datetime | None, values_only: bool, **options: Any
-) -> tuple[Report, str]:
-    """The report of ``path`` (``options`` as :func:`report_of` takes them) and a hash of its plan's content."""
+) -> tuple[Report, Plan]:
+    """The report of ``path`` (``options`` as :func:`report_of` takes them) and its plan."""
     from .reader import read_plan, read_values_plan
 
     read = read_values_plan(path) if values_only else read_plan(path, extra=(schema.HISTORY_SHEET,))
-    return report_of(read, as_of=as_of, audited_at=audited_at, **options), read.plan.digest()
+    return report_of(read, as_of=as_of, audited_at=audited_at, **options), read.plan
 
 
 def default_output(path: Path, extension: str | None = None) -> Path:
@@ -126,13 +134,13 @@ def audit_file(
     if fmt in VALUES_ONLY_FORMATS:
         # Readable, but the tool writes into .xlsx packages only: the findings, and no copy.
         try:
-            report, content = _read(path, as_of, audited_at, values_only=True)
+            report, plan = _read(path, as_of, audited_at, values_only=True)
         except ReentryWorkbookError:
             guard.open_package(path)  # not readable as a plan: the guard's line says how to save it as .xlsx
             raise
         kind = VALUES_ONLY_FORMATS[fmt]
         reason = f"{_shown(path)} is {kind}, so no summary copy can be written into it; {REPORT_ONLY}"
-        return AuditResult(report, None, content=content, no_copy=reason if write else None)
+        return AuditResult(report, None, plan=plan, no_copy=reason if write else None)
     identity = identify(path)  # raises the guard's one-line errors for a file that is not a workbook
     target = path if in_place else (out or default_output(path, identity.extension))
     if write and not in_place:
@@ -147,19 +155,19 @@ def audit_file(
         check_extension(target, identity.extension, source=path)
 
     options = {"horizon": horizon, "history": history, "changes": changes}
-    report, content = _read(path, as_of, audited_at, values_only=False, **options)
+    report, plan = _read(path, as_of, audited_at, values_only=False, **options)
     if identity.strict:
         reason = (
             f"{_shown(path)} is saved as Strict Open XML, so no summary copy can be written into it; open it in Excel "
             "and save it as an Excel Workbook (.xlsx, not Strict Open XML Spreadsheet), then run the audit again"
         )
-        return AuditResult(report, None, content=content, no_copy=reason if write else None)
+        return AuditResult(report, None, plan=plan, no_copy=reason if write else None)
     if not write:
-        return AuditResult(report, None, content=content)
+        return AuditResult(report, None, plan=plan)
 
     backup = keep_backup(path) if in_place else None
     write_summary_copy(path, report, target)
-    return AuditResult(report, target, backup, content=content)
+    return AuditResult(report, target, backup, plan=plan)
 
 
 # Formats python-calamine reads whose audit is a report only, and how a message names them.

@@ -70,12 +70,24 @@ def read_plan(path: Path, *, fast: bool = True, extra: Sequence[str] = ()) -> Re
 def read_book(book: Workbook, path: Path, *, extra: Sequence[str] = ()) -> ReadResult:
     """:func:`read_plan` on a workbook already opened (for commands that read more of it than the plan)."""
     result = _Reader(book, path).read()
-    loose = {_sheet_key(s.name): s for s in reversed(book.sheets)}
     for name in extra:
-        ref = book.sheet(name) or loose.get(_sheet_key(name))
+        ref = _find_sheet(book, name)
         if ref is not None:
             result.extra[name] = book.read_sheet(ref)
     return result
+
+
+def read_one_sheet(path: Path, name: str) -> tuple[SheetCells | None, bool]:
+    """The cells of the sheet ``name`` (found as ``extra`` sheets are) of the workbook at ``path``, and whether
+    the workbook uses the 1904 date system; no other sheet is read (``None`` when it has no such sheet)."""
+    path = Path(path)
+    with open_package(path) as zf:
+        book = open_workbook(zf, label=path.name)
+        try:
+            ref = _find_sheet(book, name)
+            return (None if ref is None else book.read_sheet(ref)), book.date1904
+        finally:
+            book.close()
 
 
 def read_values_plan(path: Path) -> ReadResult:
@@ -103,6 +115,11 @@ def describe_row(sheet: Sheet, row_id: str | None, row: int) -> str:
 
 def _sheet_key(name: str) -> str:
     return "".join(name.split()).casefold()
+
+
+def _find_sheet(book: Workbook, name: str) -> SheetRef | None:
+    """The sheet named ``name``, else the first whose name matches it with case and spaces ignored."""
+    return book.sheet(name) or next((s for s in book.sheets if _sheet_key(s.name) == _sheet_key(name)), None)
 
 
 def _quoted(names: Sequence[str]) -> str:

@@ -1,0 +1,86 @@
+"""What keeps the audit near the bare read, counted rather than timed: ``--history`` reads one sheet of last
+month's workbook, not its plan; each step's chain of service is walked once per audit; the plan's content hash
+(the folder audit's duplicate check) is computed only when it is asked for."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from opened import count_opens
+from plans import AS_OF, clean_plan
+
+from reentry_workbook.cli import cli
+from reentry_workbook.plan import model, schema
+from reentry_workbook.workbook.generate import write_plan_workbook
+from reentry_workbook.xlsx import cells
+
+
+def _audit(*args: str | Path) -> dict:
+    result = CliRunner().invoke(cli, ["audit", *map(str, args), "--json", "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def _count_sheets_read(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
+    """From now on, count every worksheet read, by (file name, sheet name)."""
+    read: Counter[tuple[str, str]] = Counter()
+    real = cells.Workbook.read_sheet
+
+    def read_sheet(self: cells.Workbook, sheet: cells.SheetRef | str) -> cells.SheetCells:
+        found = real(self, sheet)
+        read[(self.label, found.name)] += 1
+        return found
+
+    monkeypatch.setattr(cells.Workbook, "read_sheet", read_sheet)
+    return read
+
+
+def test_history_reads_only_the_audit_history_sheet_of_last_months_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan(), rows=10)
+    last_month = tmp_path / "last-month.xlsx"
+    _audit(plan, "--as-of", "2027-02-01", "-o", last_month)
+
+    read = _count_sheets_read(monkeypatch)
+    opened = count_opens(monkeypatch)
+    data = _audit(plan, "--as-of", AS_OF.isoformat(), "--history", last_month, "--no-copy")
+    assert [row["as_of"] for row in data["history"]] == ["2027-02-01", AS_OF.isoformat()]  # its row was taken
+    assert {name for (label, name) in read if label == last_month.name} == {schema.HISTORY_SHEET}
+    assert read[(last_month.name, schema.HISTORY_SHEET)] == 1
+    assert opened[last_month.name] == 1
+    plan_sheets = {name for (label, name) in read if label == plan.name}
+    assert schema.sheet("steps").name in plan_sheets  # the plan itself is read in full, once per sheet
+    assert all(read[(plan.name, name)] == 1 for name in plan_sheets)
+
+
+def test_history_of_a_workbook_without_an_audit_history_adds_nothing(tmp_path: Path) -> None:
+    plan = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan(), rows=10)
+    data = _audit(plan, "--as-of", AS_OF.isoformat(), "--history", plan, "--no-copy")
+    assert [row["as_of"] for row in data["history"]] == [AS_OF.isoformat()]
+
+
+def test_the_content_hash_is_computed_for_the_folder_audit_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan(), rows=10)
+    hashed: list[str] = []
+    real = model.Plan.digest
+
+    def digest(self: model.Plan) -> str:
+        hashed.append(real(self))
+        return hashed[-1]
+
+    monkeypatch.setattr(model.Plan, "digest", digest)
+    _audit(plan, "--as-of", AS_OF.isoformat(), "--no-copy")
+    assert hashed == []
+    twin = tmp_path / "twin.xlsx"
+    twin.write_bytes(plan.read_bytes())
+    result = CliRunner().invoke(cli, ["audit", str(plan), str(twin), "--no-copy", "--json", "--jobs", "1"])
+    assert len(hashed) == 2 and hashed[0] == hashed[1]  # the duplicate check still sees the twin
+    rows = json.loads(result.output)["files"]
+    assert [row["same_plan_as"] for row in rows] == [[twin.name], [plan.name]]
