@@ -84,3 +84,28 @@ def test_the_content_hash_is_computed_for_the_folder_audit_only(
     assert len(hashed) == 2 and hashed[0] == hashed[1]  # the duplicate check still sees the twin
     rows = json.loads(result.output)["files"]
     assert [row["same_plan_as"] for row in rows] == [[twin.name], [plan.name]]
+
+
+def test_each_rows_parent_and_each_steps_chain_are_worked_out_once_per_audit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan(), rows=10)
+    chains: Counter[tuple[str, int]] = Counter()
+    parents: Counter[tuple[str, int]] = Counter()
+    real_chain, real_parent = model.Chain, model.PlanIndex._find_parent
+
+    def chain(step: model.Record, *links: model.Record | None) -> model.Chain:
+        chains[(step.sheet, step.row)] += 1
+        return real_chain(step, *links)
+
+    def find_parent(self: model.PlanIndex, rec: model.Record) -> model.Record | None:
+        parents[(rec.sheet, rec.row)] += 1
+        return real_parent(self, rec)
+
+    monkeypatch.setattr(model, "Chain", chain)
+    monkeypatch.setattr(model.PlanIndex, "_find_parent", find_parent)
+    data = _audit(plan, "--as-of", AS_OF.isoformat(), "--no-copy")
+    steps = data["summary"]["steps"]
+    assert steps == len(clean_plan().rows("steps")) and data["summary"]["alignment"] == 1
+    assert len(chains) == steps and set(chains.values()) == {1}
+    assert parents and set(parents.values()) == {1}

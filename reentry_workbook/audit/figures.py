@@ -38,9 +38,9 @@ def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (_SEVERITY_RANK.get(f.severity, len(_SEVERITY_RANK)), *location_key(f)))
 
 
-def aligned_steps(plan: Plan) -> tuple[int, int]:
+def aligned_steps(plan: Plan, index: PlanIndex | None = None) -> tuple[int, int]:
     """(steps whose chain of service holds, all steps)."""
-    index = plan.index()
+    index = index or plan.index()
     steps = plan.rows("steps")
     return sum(index.chain(step).serves for step in steps), len(steps)
 
@@ -107,9 +107,11 @@ def _goal_of(plan: Plan, index: PlanIndex) -> tuple[dict[tuple[str, int], str], 
     return by_row, by_id
 
 
-def goal_lines(plan: Plan, findings: Sequence[Finding], as_of: dt.date) -> list[GoalLine]:
+def goal_lines(
+    plan: Plan, findings: Sequence[Finding], as_of: dt.date, index: PlanIndex | None = None
+) -> list[GoalLine]:
     """The per-goal table, in the Goals sheet's order."""
-    index = plan.index()
+    index = index or plan.index()
     lines: dict[str, GoalLine] = {}
     for rec in plan.rows("goals"):
         if rec.id is None or rec.id in lines:
@@ -163,10 +165,13 @@ def build_report(
     *,
     as_of: dt.date,
     audited_at: dt.datetime | None = None,
+    index: PlanIndex | None = None,
 ) -> Report:
-    """The whole report: sorted findings, headline figures, per-goal and per-responsible tables."""
+    """The whole report: sorted findings, headline figures, per-goal and per-responsible tables (``index``: the
+    plan's navigation, when the caller shares one with the questions)."""
+    index = index or plan.index()
     ordered = sort_findings(findings)
-    aligned, steps = aligned_steps(plan)
+    aligned, steps = aligned_steps(plan, index)
     counts = {s: 0 for s in catalogue.SEVERITIES}
     fired: dict[str, int] = {}
     for finding in ordered:
@@ -192,6 +197,6 @@ def build_report(
     return Report(
         summary=summary,
         findings=ordered,
-        goals=goal_lines(plan, ordered, as_of),
+        goals=goal_lines(plan, ordered, as_of, index),
         people=people(plan, as_of),
     )

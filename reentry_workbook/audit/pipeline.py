@@ -98,8 +98,9 @@ def report_of(
 
     as_of = as_of or dt.date.today()
     findings = [*read.findings, *check(read.plan, as_of)]
-    report = build_report(read.plan, findings, as_of=as_of, audited_at=audited_at)
-    answer_questions(report, read.plan, horizon=horizon)
+    index = read.plan.index()  # one walk of the chain of service for the figures and the questions
+    report = build_report(read.plan, findings, as_of=as_of, audited_at=audited_at, index=index)
+    answer_questions(report, read.plan, horizon=horizon, index=index)
     cells = read.extra.get(schema.HISTORY_SHEET)
     own = [] if cells is None else read_history(cells, date1904=read.plan.source.date1904)
     earlier = [] if history is None else read_history_file(history)

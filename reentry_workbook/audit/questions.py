@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from ..plan import schema
-from ..plan.model import Plan, Record, as_date, is_blank, is_unknown
+from ..plan.model import Plan, PlanIndex, Record, as_date, is_blank, is_unknown
 from .report import (
     NO,
     NO_ONE,
@@ -54,14 +54,14 @@ def _text(rec: Record, key: str) -> str:
     return "" if is_blank(value) else " ".join(str(value).split())
 
 
-def resources(plan: Plan, goals: list[GoalLine]) -> Resources:
+def resources(plan: Plan, goals: list[GoalLine], index: PlanIndex | None = None) -> Resources:
     """Question 1, and the estimated and unsecured cost of each line of ``goals`` (set in place)."""
     improvements = plan.rows("improvements")
     if not improvements:
         return Resources(UNKNOWN)
     statuses = [*schema.CHOICES["resources_secured"], NOT_STATED]
     by_status = {s: SecuredLine(s) for s in statuses}
-    index = plan.index()
+    index = index or plan.index()
     per_goal: dict[str, CostLine] = {}
     per_priority: dict[str, CostLine] = {}
     out = Resources(UNKNOWN, improvements=len(improvements))
@@ -147,11 +147,13 @@ def person_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def steps_by_person(plan: Plan, keep: Callable[[Record, dt.date | None], bool]) -> list[PersonSteps]:
+def steps_by_person(
+    plan: Plan, keep: Callable[[Record, dt.date | None], bool], index: PlanIndex | None = None
+) -> list[PersonSteps]:
     """Open steps that ``keep`` (given the step and its due date) selects, grouped by person responsible like the
     per-person table (named people alphabetically, then UNKNOWN_OWNER, then NO_ONE); each person's steps by
     due date, then sheet order."""
-    index = plan.index()
+    index = index or plan.index()
     groups: dict[str, PersonSteps] = {}
     for step in plan.rows("steps"):
         if step.is_closed():
@@ -178,21 +180,27 @@ def steps_by_person(plan: Plan, keep: Callable[[Record, dt.date | None], bool]) 
     return sorted(groups.values(), key=lambda g: (PERSON_ORDER.get(g.responsible, 0), person_key(g.responsible)))
 
 
-def coming_up(plan: Plan, as_of: dt.date, horizon: int = DEFAULT_HORIZON) -> ComingUp:
+def coming_up(
+    plan: Plan, as_of: dt.date, horizon: int = DEFAULT_HORIZON, index: PlanIndex | None = None
+) -> ComingUp:
     until = as_of + dt.timedelta(days=horizon)
-    people = steps_by_person(plan, lambda _step, due: due is not None and as_of <= due <= until)
+    people = steps_by_person(plan, lambda _step, due: due is not None and as_of <= due <= until, index)
     return ComingUp(horizon, until, people)
 
 
-def overdue(plan: Plan, as_of: dt.date) -> list[PersonSteps]:
-    return steps_by_person(plan, lambda step, _due: step.is_overdue(as_of))
+def overdue(plan: Plan, as_of: dt.date, index: PlanIndex | None = None) -> list[PersonSteps]:
+    return steps_by_person(plan, lambda step, _due: step.is_overdue(as_of), index)
 
 
-def answer_questions(report: Report, plan: Plan, *, horizon: int = DEFAULT_HORIZON) -> None:
-    """Fill in the report's three questions, its coming-up and overdue lists, and the per-goal costs."""
+def answer_questions(
+    report: Report, plan: Plan, *, horizon: int = DEFAULT_HORIZON, index: PlanIndex | None = None
+) -> None:
+    """Fill in the report's three questions, its coming-up and overdue lists, and the per-goal costs (``index``:
+    the plan's navigation, when the caller shares one with the report's figures)."""
     as_of = report.summary.as_of
-    report.resources = resources(plan, report.goals)
+    index = index or plan.index()
+    report.resources = resources(plan, report.goals, index)
     report.revisited = revisited(plan, as_of)
     report.in_service = in_service(report.summary.steps, report.summary.steps_aligned, plan)
-    report.coming_up = coming_up(plan, as_of, horizon)
-    report.overdue = overdue(plan, as_of)
+    report.coming_up = coming_up(plan, as_of, horizon, index)
+    report.overdue = overdue(plan, as_of, index)

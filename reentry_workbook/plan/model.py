@@ -232,11 +232,18 @@ class Chain:
 
 
 class PlanIndex:
-    """Navigation along the chain of service, built once per plan so that walking every row stays linear."""
+    """Navigation along the chain of service, built once per plan so that walking every row stays linear.
+
+    Each row's parent, goal and chain are worked out once per index and kept (by the row's identity): the
+    audit's figures, tables and questions share one index, so a step's chain is walked once per audit.
+    """
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self._by_id = {key: plan.by_id(key) for key in ("priorities", "goals", "improvements")}
+        self._parents: dict[int, Record | None] = {}
+        self._goals: dict[int, Record | None] = {}
+        self._chains: dict[int, Chain] = {}
 
     def row(self, sheet_key: str, row_id: str | None) -> Record | None:
         """The first row of a sheet with that ID."""
@@ -250,6 +257,13 @@ class PlanIndex:
         improvement's goal, a goal's priority); None when it names none that exists."""
         if rec is None:
             return None
+        key = id(rec)
+        if key in self._parents:
+            return self._parents[key]
+        found = self._parents[key] = self._find_parent(rec)
+        return found
+
+    def _find_parent(self, rec: Record) -> Record | None:
         link = _PARENT_LINK.get(rec.sheet)
         if link is None:
             return None
@@ -266,15 +280,22 @@ class PlanIndex:
         improvement."""
         if rec.sheet == "goals":
             return rec
+        key = id(rec)
+        if key in self._goals:
+            return self._goals[key]
         improvement = rec if rec.sheet == "improvements" else self.parent(rec)
-        if improvement is None or improvement.sheet != "improvements":
-            return None
-        return self.parent(improvement)
+        goal = None if improvement is None or improvement.sheet != "improvements" else self.parent(improvement)
+        self._goals[key] = goal
+        return goal
 
     def chain(self, step: Record) -> Chain:
-        improvement = self.parent(step)
-        goal = self.parent(improvement)
-        return Chain(step, improvement, goal, self.parent(goal))
+        key = id(step)
+        found = self._chains.get(key)
+        if found is None:
+            improvement = self.parent(step)
+            goal = self.parent(improvement)
+            found = self._chains[key] = Chain(step, improvement, goal, self.parent(goal))
+        return found
 
 
 @dataclass(frozen=True)
