@@ -310,6 +310,10 @@ def plain_shared_strings(text: str, prefix: str) -> list[str] | None:
     if len(bound) != 1 or scope.get(root.group("name").rpartition(":")[0]) != MAIN_NS:
         return None
     own = bound[0]
+    if not own:
+        simple = _simple_strings(text, body, prefix)
+        if simple is not None:
+            return simple
     tags = list(_PLAIN_TAG.finditer(text, body))
     if len(tags) != text.count("<", body):
         return None  # a "<" the pattern does not read as a tag
@@ -358,6 +362,23 @@ def plain_shared_strings(text: str, prefix: str) -> list[str] | None:
                 stack.append(name)
         pos = m.end()
     return None  # the root never ended
+
+
+# One string as XlsxWriter writes it: a single run of text in the default namespace, nothing else.
+_SIMPLE_STRING = re.compile(r'<si><t( xml:space="preserve")?>([^<]*)</t></si>')
+
+
+def _simple_strings(text: str, body: int, prefix: str) -> list[str] | None:
+    """:func:`plain_shared_strings` of a part whose every ``<si>`` is a single ``<t>`` (most parts XlsxWriter
+    writes), matched whole in one pass; None when any string is written otherwise."""
+    rest = text.rstrip()
+    if not rest.endswith("</sst>"):
+        return None
+    region = text[body : len(rest) - len("</sst>")]
+    found = _SIMPLE_STRING.findall(region)
+    if sum(len(space) + len(run) for space, run in found) + len(found) * len("<si><t></t></si>") != len(region):
+        return None  # something between or inside the strings that the pattern does not cover
+    return [f"<{prefix}t{space}>{run}</{prefix}t>" for space, run in found]
 
 
 def canonical(node: Node, text: str) -> tuple[object, ...]:
