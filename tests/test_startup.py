@@ -43,3 +43,17 @@ def test_the_audit_never_imports_pandas(tmp_path) -> None:
     assert '"summary"' in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
     assert (tmp_path / "plan.audited.xlsx").exists()
+
+
+def test_the_audit_of_a_workbook_never_loads_the_email_package(tmp_path) -> None:
+    """Mail is read only when a mail file is given: auditing a workbook asks ``mail.kinds``, never ``mail.read``."""
+    from reentry_workbook.workbook.example import EXAMPLE_AS_OF
+    from reentry_workbook.workbook.generate import new_workbook
+
+    plan = new_workbook(tmp_path / "plan.xlsx", example=True)
+    args = ["audit", str(plan), "--as-of", EXAMPLE_AS_OF.isoformat(), "--no-copy", "--fail-on", "never"]
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy={"email"}), *args], capture_output=True, text=True, check=True
+    )
+    assert "Alignment" in result.stdout or "alignment" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "HEAVY:"

@@ -4,7 +4,7 @@ Every file given by name is an input. In a folder (and its subfolders with ``rec
 
 - every file that looks like a spreadsheet (``SPREADSHEET_SUFFIXES``, any case) is an input, so a return saved
   as .ods, .xls or CSV gets a row of the roll-up with its reason instead of vanishing; so is every mail file
-  (.eml, .mbox, .msg: ``mail.read``), whose attached workbooks are returns;
+  (.eml, .mbox, .msg: ``mail.kinds``), whose attached workbooks are returns;
 - the tool's own outputs are left out: audited copies (``NAME.audited.xlsx``), backups of ``--in-place``
   (``NAME.backup.xlsx``), the roll-up (``rollup.xlsx``) and any workbook whose custom document property
   ``schema.PROP_OUTPUT`` says the tool wrote it (a roll-up or a diff under another name);
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ReentryWorkbookError, UnusableInputError
-from ..mail.read import MAIL_SUFFIXES
+from ..mail.kinds import MAIL_SUFFIXES
 from ..plan import schema
 from .pipeline import AUDITED_SUFFIX, BACKUP_TAG
 

@@ -122,7 +122,7 @@ def audit(
       reentry-workbook audit plan.xlsx --in-place --since plan-last-month.xlsx
     """
     from ..audit.inputs import expand_inputs
-    from ..mail.read import is_mail
+    from ..mail.kinds import is_mail
 
     found = expand_inputs(files, recursive=recursive)
     if len(found.items) == 1 and not files[0].is_dir() and not is_mail(found.items[0].path):

@@ -28,12 +28,10 @@ from pathlib import Path
 from ..errors import ReentryWorkbookError
 from ..xlsx.guard import open_package
 from ..xlsx.limits import MAX_FILE_BYTES, MB
+from .kinds import MBOX_START as _MBOX_START
+from .kinds import MBOX_SUFFIX, OUTLOOK_SUFFIX
+from .kinds import is_mail as is_mail  # where the cycle's commands find it beside read_mail
 from .names import safe_name, unique_name
-
-EML_SUFFIX = ".eml"
-MBOX_SUFFIX = ".mbox"
-OUTLOOK_SUFFIX = ".msg"
-MAIL_SUFFIXES: tuple[str, ...] = (EML_SUFFIX, MBOX_SUFFIX, OUTLOOK_SUFFIX)
 
 WORKBOOK_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm")
 # Spreadsheets a member may send back by mistake: they are returns too, and the guard says what to do.
@@ -50,7 +48,6 @@ MAX_DEPTH = 20  # levels of nested multiparts and forwarded messages
 MAX_BOUNDARIES = 200  # multipart boundaries one message declares (counted before parsing: parsing nests slowly)
 LINE_LIMIT = 1 << 20  # bytes read at once while splitting a mailbox
 
-_MBOX_START = b"From "
 _ESCAPED_FROM = re.compile(rb"^>+From ")
 _STRUCTURE_DEFECTS = (
     email.errors.NoBoundaryInMultipartDefect,
@@ -105,20 +102,6 @@ class Found:
     path: Path | None = None  # the saved attachment, once it passed the guard
     reason: str | None = None  # why it cannot be used (one sentence)
     note: str = ""  # what to know: no workbook attached, the name was made safe, forwarded
-
-
-def is_mail(path: Path) -> bool:
-    """True for a file to read as mail: by its extension, or an extension-less mailbox (Thunderbird's)."""
-    suffix = path.suffix.lower()
-    if suffix in MAIL_SUFFIXES:
-        return True
-    if suffix or not path.is_file():
-        return False
-    try:
-        with path.open("rb") as fh:
-            return fh.read(len(_MBOX_START)) == _MBOX_START
-    except OSError:
-        return False
 
 
 def read_mail(paths: Sequence[Path], folder: Path) -> list[Found]:
