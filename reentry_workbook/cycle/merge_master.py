@@ -300,12 +300,16 @@ def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> 
         book = cells.get(sheet_name)
         if book is None or not sheet_changes.appended:
             continue
+        formulas_of: dict[int, list[tuple[int, str]]] = {}  # row -> its formula cells (column, text)
+        for (r, c), (flag, text) in book.flags.items():
+            if flag == FORMULA:
+                formulas_of.setdefault(r, []).append((c, text))
         for row in sorted(sheet_changes.appended):
             above = row - 1
             while above in sheet_changes.appended:
                 above -= 1
-            for (r, c), (flag, text) in book.flags.items():
-                if r == above and flag == FORMULA and (row, c) not in sheet_changes.cells:
+            for c, text in formulas_of.get(above, ()):
+                if (row, c) not in sheet_changes.cells:
                     sheet_changes.cells[(row, c)] = Formula(shift_formula(text, row - above))
     # The template's formulas read plain cells only (labels read data sheets; derived cells read a reference
     # cell and the parent sheet), so one pass over them sees every input as it will be. Only those reading a

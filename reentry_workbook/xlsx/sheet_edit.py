@@ -22,6 +22,7 @@ Member text is always written as text, never as a formula.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -89,19 +90,20 @@ class _Row:
 def edit_sheet(text: str, changes: SheetChanges, *, strings: Strings, styles: Styles, date1904: bool) -> EditReport:
     """``text`` (a worksheet part) with ``changes`` applied; raises the package layer's unsupported error on a
     part it cannot edit safely."""
-    root = parse_xml(text)
+    root, rows = _parse_around_cells(text)
     if not root.is_(MAIN_NS, "worksheet"):
         raise Unsupported("a worksheet part that is not a spreadsheet worksheet")
     data = root.first(MAIN_NS, "sheetData")
     if data is None:
         raise Unsupported("a worksheet without cell data")
-    job = _Job(text, root, data, strings, styles, date1904)
+    job = _Job(text, root, data, strings, styles, date1904, rows)
     job.run(changes)
     return EditReport(job.edit.result(), job.formulas_removed)
 
 
 class _Job:
-    def __init__(self, text: str, root: Node, data: Node, strings: Strings, styles: Styles, date1904: bool) -> None:
+    def __init__(self, text: str, root: Node, data: Node, strings: Strings, styles: Styles, date1904: bool,
+                 rows: dict[int, tuple[int, int]] | None) -> None:
         self.text = text
         self.root = root
         self.data = data
@@ -110,7 +112,12 @@ class _Job:
         self.styles = styles
         self.date1904 = date1904
         self.p = f"{data.prefix}:" if data.prefix else ""
-        self.rows = _index_rows(data)
+        # Every row's (start, end) offsets; a row's cells are parsed only when the edit needs them.
+        self.parsed: dict[int, _Row] = {}
+        if rows is None:
+            self.parsed = _index_rows(data)
+            rows = {r: (row.node.start, row.node.close_end) for r, row in self.parsed.items()}
+        self.rows = rows
         self.columns = _column_styles(root)
         self.formulas_removed = False
 
@@ -121,25 +128,26 @@ class _Job:
         for r in changes.appended:
             by_row.setdefault(r, {})
         for (r, c), result in changes.results.items():
-            row = self.rows.get(r)
+            row = self._row(r)
             cell = row.cells.get(c) if row else None
             if cell is not None and (r, c) not in changes.cells:
                 self._set_result(cell, result)
         existing = sorted(self.rows)
         new_rows: dict[int, list[str]] = {}  # index of the existing row they go before (-1: at the end) -> xml
         for r in sorted(by_row):
-            row = self.rows.get(r)
+            row = self._row(r)
             if row is not None:
                 self._write_into(row, r, by_row[r])
                 continue
-            model = self._model_row(r, changes.appended, existing)
-            after = next((x for x in existing if x > r), -1)
+            model = self._model_row(r, changes.appended)
+            later = bisect.bisect_right(existing, r)
+            after = existing[later] if later < len(existing) else -1
             new_rows.setdefault(after, []).append(self._new_row(r, by_row[r], model))
         for after, items in new_rows.items():
             if after < 0:
                 self.edit.append_children(self.data, "".join(items))
             else:
-                self.edit.insert(self.rows[after].node.start, "".join(items))
+                self.edit.insert(self.rows[after][0], "".join(items))
         if changes.appended:
             self._extend_ranges(changes.appended)
         written = [(r, c) for r, cols in by_row.items() for c in cols] + [(r, 0) for r in changes.appended]
@@ -219,14 +227,23 @@ class _Job:
 
     # ---- rows
 
-    def _model_row(self, r: int, appended: set[int], existing: list[int]) -> _Row | None:
+    def _model_row(self, r: int, appended: set[int]) -> _Row | None:
         """The row whose styles an appended row takes: the nearest existing row above, across appended ones."""
         if r not in appended:
             return None
         above = r - 1
         while above in appended and above not in self.rows:
             above -= 1
-        return self.rows.get(above)
+        return self._row(above)
+
+    def _row(self, r: int) -> _Row | None:
+        """Row ``r`` with its cells (parsed now, when the part was parsed around its cell data)."""
+        found = self.parsed.get(r)
+        if found is None and r in self.rows:
+            start, end = self.rows[r]
+            node = parse_xml(self.text, ((start, end),), self.data.nsmap)
+            found = self.parsed[r] = _Row(node, _index_cells(node))
+        return found
 
     def _new_row(self, r: int, values: dict[int, CellValue], model: _Row | None) -> str:
         attrs = f' r="{r + 1}"'
@@ -292,18 +309,76 @@ def _index_rows(data: Node) -> dict[int, _Row]:
             continue
         where = node.get("r")
         current = int(where) - 1 if where is not None and where.strip().isdigit() else current + 1
-        cells: dict[int, Node] = {}
-        col = -1
-        for cell in node.children:
-            if not cell.is_(MAIN_NS, "c"):
-                continue
-            ref = cell.get("r")
-            found = parse_ref(ref) if ref is not None else None
-            col = found[1] if found is not None else col + 1
-            cells[col] = cell
         if current in rows:
             raise Unsupported(f"row {current + 1} written twice in a worksheet")
-        rows[current] = _Row(node, cells)
+        rows[current] = _Row(node, _index_cells(node))
+    return rows
+
+
+def _index_cells(row: Node) -> dict[int, Node]:
+    """The cells of a row by 0-based column (as the reader counts)."""
+    cells: dict[int, Node] = {}
+    col = -1
+    for cell in row.children:
+        if not cell.is_(MAIN_NS, "c"):
+            continue
+        ref = cell.get("r")
+        found = parse_ref(ref) if ref is not None else None
+        col = found[1] if found is not None else col + 1
+        cells[col] = cell
+    return cells
+
+
+_TAG_TAIL = r"""(?P<attrs>(?:\s+[^\s=/<>"']+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(?P<empty>/)?>"""
+_SHEET_DATA = re.compile(r"<(?:(?P<prefix>[A-Za-z_][\w.\-]*):)?sheetData" + _TAG_TAIL)
+_ROW = re.compile(r"<(?:(?P<prefix>[A-Za-z_][\w.\-]*):)?row" + _TAG_TAIL)
+_R_ATTR = re.compile(r"""\sr\s*=\s*(?:"([^"<]*)"|'([^'<]*)')""")
+
+
+def _parse_around_cells(text: str) -> tuple[Node, dict[int, tuple[int, int]] | None]:
+    """The worksheet parsed without the content of its cell data, and the (start, end) offsets of each row, found
+    by pattern; or, when the cell data is not plain enough for the pattern to be exact (comments, CDATA,
+    processing instructions or namespace declarations in it, rows under another prefix or closed oddly), the
+    whole worksheet parsed and None. A large sheet's untouched rows are never parsed."""
+    m = _SHEET_DATA.search(text)
+    close = text.find(f"</{m.group('prefix') + ':' if m.group('prefix') else ''}sheetData>", m.end()) if m else -1
+    if m is None or m.group("empty") or close < 0:
+        return parse_xml(text), None
+    start, end = m.end(), close
+    if any(text.find(odd, start, end) >= 0 for odd in ("<!", "<?", "xmlns")):
+        return parse_xml(text), None
+    try:
+        root = parse_xml(text, ((0, start), (end, None)))
+    except Unsupported:
+        return parse_xml(text), None
+    data = root.first(MAIN_NS, "sheetData")
+    rows = _scan_rows(text, start, end, m.group("prefix") or "") if data is not None and data.end == start else None
+    return (root, rows) if rows is not None else (parse_xml(text), None)
+
+
+def _scan_rows(text: str, start: int, end: int, prefix: str) -> dict[int, tuple[int, int]] | None:
+    """Row index -> (start, end) offsets of the rows between ``start`` and ``end``, counted as the reader counts;
+    None when a row is not as the pattern expects."""
+    rows: dict[int, tuple[int, int]] = {}
+    closing = f"</{prefix}:row>" if prefix else "</row>"
+    current = -1
+    pos = start
+    for m in _ROW.finditer(text, start, end):
+        if (m.group("prefix") or "") != prefix or m.start() < pos:
+            return None
+        found = _R_ATTR.search(m.group("attrs"))
+        where = None if found is None else unescape(found.group(1) if found.group(1) is not None else found.group(2))
+        current = int(where) - 1 if where is not None and where.strip().isdigit() else current + 1
+        if current in rows:
+            raise Unsupported(f"row {current + 1} written twice in a worksheet")
+        if m.group("empty"):
+            pos = m.end()
+        else:
+            pos = text.find(closing, m.end(), end)
+            if pos < 0:
+                return None
+            pos += len(closing)
+        rows[current] = (m.start(), pos)
     return rows
 
 

@@ -38,7 +38,7 @@ from .opc import (
 )
 from .refs import parse_ref
 from .sheet_edit import SheetChanges, edit_sheet, escape_text, string_item
-from .xmltext import Editor, Node, Unsupported, XmlText, unescape
+from .xmltext import Editor, Node, Unsupported, XmlText, parse_xml, unescape, xml_problem, xml_tokens
 
 EDIT_MAY_CHANGE: tuple[str, ...] = (
     "edited worksheets", "shared strings", "styles", "workbook (defined names)", "calculation chain"
@@ -96,18 +96,19 @@ class _SharedStrings:
         self.used = 0  # cells written that point at the table
         if part is None:
             return
-        self.doc, self.root = pkg.xml(part)
+        scanned = _scan_strings(pkg.data[part])
+        if scanned is not None:
+            self.doc, self.root, plain = scanned
+            self.count = len(plain)
+        else:
+            self.doc, self.root = pkg.xml(part)
+            plain = [_plain_item(self.doc.text, si) for si in self.root.find(MAIN_NS, "si")]
+            self.count = len(plain)
         if not self.root.is_(MAIN_NS, "sst"):
             raise Unsupported("its shared-string table is not one")
-        items = self.root.find(MAIN_NS, "si")
-        self.count = len(items)
-        for i, si in enumerate(items):
-            runs = si.children
-            if len(runs) == 1 and runs[0].local == "t" and not runs[0].children:
-                t = runs[0]
-                text = "" if t.empty else unescape(self.doc.text[t.end : t.close_start])
-                if "_x" not in text and "\r" not in text:
-                    self.known.setdefault(text, i)
+        for i, text in enumerate(plain):
+            if text is not None and "_x" not in text and "\r" not in text:
+                self.known.setdefault(text, i)
 
     def index(self, text: str) -> int | None:
         if self.part is None:
@@ -134,6 +135,52 @@ class _SharedStrings:
                 edit.set_attr(self.root, "uniqueCount", str(total))
             edit.append_children(self.root, items)
         return self.doc.encode(edit.result()) if edit.changed else None
+
+
+def _plain_item(text: str, si: Node) -> str | None:
+    """The text of a shared-string item that is one plain run, else None."""
+    runs = si.children
+    if len(runs) == 1 and runs[0].local == "t" and not runs[0].children:
+        t = runs[0]
+        return "" if t.empty else unescape(text[t.end : t.close_start])
+    return None
+
+
+_ATTRS = r"""(?:\s+[^\s=/<>"']+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*"""
+_ITEM = re.compile(r"<(?:(?P<prefix>[A-Za-z_][\w.\-]*):)?si" + _ATTRS + "(?P<empty>/)?>")
+# An item's one plain run and the item's end tag: <t>text</t></si>, <t/></si>, any prefix and attributes.
+_PLAIN_RUN = re.compile(
+    r"\s*<(?P<t>(?:[A-Za-z_][\w.\-]*:)?t)" + _ATTRS + r"(?:/>|>(?P<text>[^<]*)</(?P=t)>)\s*</"
+)
+
+
+def _scan_strings(data: bytes) -> tuple[XmlText, Node, list[str | None]] | None:
+    """The shared-string table, its root and each item's text when plain (one run), found by pattern without
+    parsing the items; None when the table is not plain enough for the pattern to be exact."""
+    if xml_problem(data) is not None:
+        return None
+    doc = XmlText.decode(data)
+    text = doc.text
+    first = next(xml_tokens(text), None)
+    end = text.rfind("</")
+    if first is None or first.group("empty") or end < first.end():
+        return None
+    start = first.end()
+    if any(text.find(odd, start, end) >= 0 for odd in ("<!", "<?", "xmlns")):
+        return None
+    try:
+        root = parse_xml(text, ((0, start), (end, None)))
+    except Unsupported:
+        return None
+    if root.end != start:
+        return None
+    plain: list[str | None] = []
+    for m in _ITEM.finditer(text, start, end):
+        if root.nsmap.get(m.group("prefix") or "") != MAIN_NS:
+            return None
+        run = None if m.group("empty") else _PLAIN_RUN.match(text, m.end(), end)
+        plain.append(None if run is None else unescape(run.group("text") or ""))
+    return doc, root, plain
 
 
 # -- styles: a date format when one is needed -------------------------------------------------------------
@@ -337,9 +384,6 @@ def _stale_calc_chain(pkg: Package, book: _Book, changed: dict[str, bytes]) -> s
 
 
 def _check_xml(part: str, data: bytes) -> None:
-    import defusedxml.ElementTree as SafeET
-
-    try:
-        SafeET.fromstring(data)
-    except Exception as exc:  # a bug here must never produce a broken workbook
-        raise OutputError(f"editing {part} went wrong ({exc}); please report this with the workbook") from None
+    problem = xml_problem(data)
+    if problem is not None:  # a bug here must never produce a broken workbook
+        raise OutputError(f"editing {part} went wrong ({problem}); please report this with the workbook")

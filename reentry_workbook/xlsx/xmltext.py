@@ -4,7 +4,7 @@ prefixes, declarations and unknown extensions stay exactly as they were."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -127,12 +127,13 @@ class Node:
         return None
 
 
-def xml_tokens(text: str) -> Iterator[re.Match[str]]:
-    """The element tags of ``text``, in order (comments, CDATA and processing instructions are skipped);
-    raise Unsupported on anything that is not plain XML."""
-    pos = 0
+def xml_tokens(text: str, start: int = 0, end: int | None = None) -> Iterator[re.Match[str]]:
+    """The element tags of ``text`` (or of its span ``start``..``end``), in order (comments, CDATA and processing
+    instructions are skipped); raise Unsupported on anything that is not plain XML."""
+    end = len(text) if end is None else end
+    pos = start
     find = text.find
-    for m in _MARKUP.finditer(text):
+    for m in _MARKUP.finditer(text, start, end):
         if find("<", pos, m.start()) >= 0:
             raise Unsupported("markup the tokenizer does not understand")
         pos = m.end()
@@ -141,7 +142,7 @@ def xml_tokens(text: str) -> Iterator[re.Match[str]]:
                 raise Unsupported("a DOCTYPE or entity declaration")
             continue  # comment, CDATA, processing instruction
         yield m
-    if find("<", pos) >= 0:
+    if find("<", pos, end) >= 0:
         raise Unsupported("XML that ends early")
 
 
@@ -175,12 +176,18 @@ def ns_scope(outer: dict[str, str], attrs: list[Attr]) -> dict[str, str]:
     return scope
 
 
-def parse_xml(text: str) -> Node:
-    """Parse ``text`` into offset-carrying nodes; raise Unsupported on anything not plain XML."""
+def parse_xml(text: str, spans: Sequence[tuple[int, int | None]] = ((0, None),), scope: dict[str, str] | None = None,
+              ) -> Node:
+    """Parse ``text`` into offset-carrying nodes; raise Unsupported on anything not plain XML.
+
+    ``spans`` (start, end) limit the parse to those parts of the text, offsets kept: an element's content can be
+    left out (its node then has no children), or one element parsed out of a larger text, with ``scope`` the
+    namespace prefixes in force where it sits.
+    """
     root: Node | None = None
     stack: list[Node] = []
-    base = {"xml": XML_NS}
-    for m in xml_tokens(text):
+    base = scope if scope is not None else {"xml": XML_NS}
+    for m in (m for start, end in spans for m in xml_tokens(text, start, end)):
         name = m.group("name")
         if m.group("close"):
             if not stack or stack[-1].qname != name:
@@ -270,6 +277,30 @@ class Editor:
             pos = end
         pieces.append(self.text[pos:])
         return "".join(pieces)
+
+
+# -- well-formedness ------------------------------------------------------------------------------------
+
+
+def xml_problem(data: bytes) -> str | None:
+    """Why ``data`` is not well-formed XML without declarations (a DOCTYPE or an entity), or None when it is.
+
+    Only checks: expat reads it with no handler building anything, so a large part costs little."""
+    from xml.parsers import expat
+
+    def refuse(*_args: object) -> None:
+        raise Unsupported("a DOCTYPE or entity declaration")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as exc:
+        return str(exc)
+    except Unsupported as exc:
+        return str(exc)
+    return None
 
 
 # -- encodings ------------------------------------------------------------------------------------------
