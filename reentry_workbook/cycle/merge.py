@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -57,14 +58,16 @@ from .merge_model import (
     Origin,
     ReturnedCopy,
 )
+from .merge_read import each_in_processes, read_once
 from .merge_write import write_merged_master
-from .packets import PacketIdentity, PacketRows, packet_rows, read_packet_identity
+from .packets import PacketIdentity, PacketRows, packet_identity, packet_rows
 from .roundtrip import (
     comparable,
     compared_columns,
     content_blank,
     display,
     extra_sheet_names,
+    extra_sheets,
     id_number,
     plan_fingerprint,
     ref_key,
@@ -84,14 +87,31 @@ Cells = dict[tuple[str, int, str], str]  # (sheet key, worksheet row, column key
 
 
 @dataclass
+class _Sorted:
+    """A return's rows sorted against the master: all the merge keeps of a return once it has been read."""
+
+    # sheet key -> key -> the return's row, for the rows matched to a master row that differ from it (a row
+    # that sends no change, nothing unreadable, is dropped here: the comparison would find nothing in it)
+    changed: dict[str, dict[str, Record]] = field(default_factory=dict)
+    missing: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # sheet key -> (key, emptied?)
+    added: list[tuple[str, Record, str]] = field(default_factory=list)  # (sheet key, row, why it is new)
+    # For fresh IDs: sheet key -> the IDs of the master's blank pre-formatted rows that the return names, and
+    # the highest ID number it uses.
+    slot_ids: dict[str, set[str]] = field(default_factory=dict)
+    top_number: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
 class _Return:
     index: int
     path: Path
     origin: Origin
-    plan: Plan
-    findings: list[Finding]
     packet: PacketIdentity | None
-    rows: PacketRows | None = None  # what a packet held; None for a full copy (holds everything)
+    rows: PacketRows | None  # what a packet held; None for a full copy (holds everything)
+    coalition: dict[str, Any]
+    unreadable: Cells
+    extra_sheets: list[str]  # the return's sheets that are not part of the template
+    sorted: _Sorted
     id_map: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet key -> return ID -> merged ID
 
 
@@ -131,24 +151,79 @@ class _Merge:
     # --- reading every return first, so fresh IDs collide with nothing ---------------------------------
 
     def reserve_ids(self, rets: Sequence[_Return]) -> None:
-        """Note every ID the master, the returns and the master's blank rows use, so fresh IDs collide with none."""
+        """Note every ID the master, the returns and the master's blank rows use, so fresh IDs collide with none.
+
+        Of the IDs a return names, only those of the master's blank rows matter (:meth:`_free` is asked about
+        those alone); of the others, the highest number (each return's, from :meth:`sort`)."""
+        for ret in rets:
+            for sheet_key, named in ret.sorted.slot_ids.items():
+                for key in named:
+                    self.used.setdefault(sheet_key, {}).setdefault(key, set()).add(ret.index)
         for sheet in schema.SHEETS:
             if sheet.id_column is None:
                 continue
-            used = self.used.setdefault(sheet.key, {})
-            for ret in rets:
-                for rec in ret.plan.rows(sheet.key):
-                    key = row_key(sheet, rec)
-                    if key:
-                        used.setdefault(key, set()).add(ret.index)
-                    for col in sheet.reference_columns:
-                        named = rec.get(col.key)
-                        if isinstance(named, str):
-                            self.used.setdefault(col.ref or "", {}).setdefault(named, set()).add(ret.index)
             slots = [slot.id for slot in self.layout.sheets[sheet.key].slots]
-            keys = [row_key(sheet, r) for p in (self.base, *(r.plan for r in rets)) for r in p.rows(sheet.key)]
+            keys = [row_key(sheet, r) for r in self.base.rows(sheet.key)]
             numbers = [id_number(sheet, k) for k in (*keys, *slots)]
+            numbers += [ret.sorted.top_number.get(sheet.key) for ret in rets]
             self.next_number[sheet.key] = max((n for n in numbers if n is not None), default=0) + 1
+
+    def sort(self, plan: Plan, rows: PacketRows | None, unreadable: Cells) -> _Sorted:
+        """What a return (its plan as read, the rows it held as a packet) sends, against the master."""
+        out = _Sorted()
+        slot_ids = {s.key: {slot.id for slot in self.layout.sheets[s.key].slots if slot.id} for s in schema.SHEETS}
+        for sheet in schema.SHEETS:
+            if sheet.id_column is None:
+                continue
+            numbers = []
+            for rec in plan.rows(sheet.key):
+                key = row_key(sheet, rec)
+                if key:
+                    numbers.append(id_number(sheet, key))
+                    if key in slot_ids[sheet.key]:
+                        out.slot_ids.setdefault(sheet.key, set()).add(key)
+                for col in sheet.reference_columns:
+                    named = rec.get(col.key)
+                    if isinstance(named, str) and named in slot_ids.get(col.ref or "", ()):
+                        out.slot_ids.setdefault(col.ref or "", set()).add(named)
+            top = max((n for n in numbers if n is not None), default=None)
+            if top is not None:
+                out.top_number[sheet.key] = top
+        for sheet in schema.SHEETS:
+            matched: dict[str, Record] = {}
+            emptied: set[str] = set()
+            spare = self._unkeyed_base(sheet)
+            for rec in plan.rows(sheet.key):
+                key = row_key(sheet, rec)
+                held = key is not None and key in self.base_index[sheet.key] and self._holds(rows, sheet.key, key)
+                if held and key is not None and key not in matched:
+                    if content_blank(sheet, rec):
+                        emptied.add(key)
+                    else:
+                        matched[key] = rec
+                    continue
+                if content_blank(sheet, rec) or (key is None and _take_identical(sheet, rec, spare)):
+                    continue
+                out.added.append((sheet.key, rec, self._why_new(sheet, rec, key, matched)))
+            out.changed[sheet.key] = {
+                key: rec for key, rec in matched.items() if self._differs(sheet, key, rec, unreadable)
+            }
+            out.missing[sheet.key] = [
+                (key, key in emptied)
+                for key in self.base_index[sheet.key]
+                if key not in matched and self._holds(rows, sheet.key, key)
+            ]
+        return out
+
+    def _differs(self, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> bool:
+        """Whether :meth:`_compare_row` finds anything in a matched row (a change, or a cell it could not read)."""
+        before, after = self.base_index[sheet.key][key].values, rec.values
+        for col in compared_columns(sheet):
+            if unreadable and (sheet.key, rec.row, col.key) in unreadable:
+                return True
+            if not same(before.get(col.key), after.get(col.key)):
+                return True
+        return False
 
     def place(self, ret: _Return, sheet: Sheet, marked: str | None) -> tuple[str | None, int, str | None, bool]:
         """(ID, 0-based worksheet row, the ID the row was pre-filled with, appended?) of a row a return adds.
@@ -187,31 +262,13 @@ class _Merge:
     def take(self, ret: _Return) -> None:
         origin = ret.origin
         self._read_note(ret)
-        unreadable = _unreadable_cells(ret.plan, ret.findings)
-        matched: dict[str, dict[str, Record]] = {}
-        emptied: dict[str, set[str]] = {}
-        added: list[tuple[Sheet, Record, str]] = []
+        unreadable = ret.unreadable
+        for sheet_key, rec, why in ret.sorted.added:  # parents come first in schema.SHEETS, so references find their ID
+            self._add_row(ret, schema.sheet(sheet_key), rec, why)
         for sheet in schema.SHEETS:
-            matched[sheet.key], emptied[sheet.key] = {}, set()
-            spare = self._unkeyed_base(sheet)
-            for rec in ret.plan.rows(sheet.key):
-                key = row_key(sheet, rec)
-                held = key is not None and key in self.base_index[sheet.key] and self._holds(ret, sheet.key, key)
-                if held and key is not None and key not in matched[sheet.key]:
-                    if content_blank(sheet, rec):
-                        emptied[sheet.key].add(key)
-                    else:
-                        matched[sheet.key][key] = rec
-                    continue
-                if content_blank(sheet, rec) or (key is None and _take_identical(sheet, rec, spare)):
-                    continue
-                added.append((sheet, rec, self._why_new(sheet, rec, key, matched[sheet.key])))
-        for sheet, rec, why in added:  # parents come first in schema.SHEETS, so references find their ID
-            self._add_row(ret, sheet, rec, why)
-        for sheet in schema.SHEETS:
-            for key, rec in matched[sheet.key].items():
+            for key, rec in ret.sorted.changed[sheet.key].items():
                 self._compare_row(ret, sheet, key, rec, unreadable)
-            self._flag_missing(ret, sheet, matched[sheet.key], emptied[sheet.key])
+            self._flag_missing(ret, sheet, ret.sorted.missing[sheet.key])
         self._compare_coalition(ret, unreadable)
         if not any(e.origin == origin and e.action not in (READ, NOTE) for e in self.log) and not any(
             origin in (o for o, _v, _i in sends) for sends in self.pending.values()
@@ -233,13 +290,13 @@ class _Merge:
                     "current master"
                 )
         self.log.append(LogEntry(ret.origin, READ, note=note))
-        for name in extra_sheet_names(ret.path):
+        for name in ret.extra_sheets:
             if name not in _OWN_SHEETS:
                 note = f"its sheet {name!r} is not part of the plan; it stays in that file"
                 self.log.append(LogEntry(ret.origin, NOTE, note=note))
 
-    def _holds(self, ret: _Return, sheet_key: str, key: str) -> bool:
-        return ret.rows is None or ret.rows.holds(sheet_key, key)
+    def _holds(self, rows: PacketRows | None, sheet_key: str, key: str) -> bool:
+        return rows is None or rows.holds(sheet_key, key)
 
     def _unkeyed_base(self, sheet: Sheet) -> Counter[tuple[Any, ...]]:
         """The contents of the master's rows without a key, each with how many rows hold it (a fresh count)."""
@@ -306,7 +363,7 @@ class _Merge:
 
     def _compare_coalition(self, ret: _Return, unreadable: Cells) -> None:
         for fld in schema.COALITION_FIELDS:
-            old, sent = self.base.coalition.get(fld.key), ret.plan.coalition.get(fld.key)
+            old, sent = self.base.coalition.get(fld.key), ret.coalition.get(fld.key)
             said = unreadable.get((COALITION, 0, fld.key))
             if said is not None:
                 self._not_readable(ret, COALITION, "", fld.key, old, said)
@@ -318,12 +375,11 @@ class _Merge:
         self.issues.append(Issue(UNREADABLE, sheet_key, name, field_key, old, [(ret.origin, None)], note))
         self.log.append(LogEntry(ret.origin, UNREADABLE, sheet_key, name, name, field_key, old, None, note))
 
-    def _flag_missing(self, ret: _Return, sheet: Sheet, matched: dict[str, Record], emptied: set[str]) -> None:
-        for key, base in self.base_index[sheet.key].items():
-            if key in matched or not self._holds(ret, sheet.key, key):
-                continue
+    def _flag_missing(self, ret: _Return, sheet: Sheet, missing: list[tuple[str, bool]]) -> None:
+        for key, emptied in missing:
+            base = self.base_index[sheet.key][key]
             name = row_name(sheet, base)
-            how = "emptied" if key in emptied else "deleted"
+            how = "emptied" if emptied else "deleted"
             note = f"{how} in this return; the row is kept in the merged plan: delete it there if that is right"
             text = _content_text(sheet, base)
             self.issues.append(Issue(DELETED, sheet.key, name, "", text, [(ret.origin, None)], note))
@@ -411,6 +467,20 @@ def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
     return out
 
 
+def _read_return(state: _Merge, copies: Sequence[ReturnedCopy], index: int) -> _Return:
+    """Return ``index`` read once and sorted against the master: what the merge keeps of it."""
+    copy = copies[index]
+    found = read_once(copy.path)
+    plan = found.read.plan
+    packet = packet_identity(copy.path, found.properties, lambda: found.sheet_names)
+    origin = Origin(copy.label or copy.path.name, packet.member if packet else None, copy.sender, copy.date)
+    rows = packet_rows(state.base, packet.member) if packet else None
+    unreadable = _unreadable_cells(plan, found.read.findings)
+    sorted_ = state.sort(plan, rows, unreadable)
+    extra = extra_sheets(found.sheet_names)
+    return _Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
+
+
 def merge(
     master: Path,
     returns: Sequence[Path | ReturnedCopy],
@@ -419,10 +489,12 @@ def merge(
     in_place: bool = False,
     force: bool = False,
     not_merged: Sequence[tuple[Origin, str]] = (),
+    jobs: int | None = None,
 ) -> MergeResult:
     """Merge the returned copies into the master workbook, written to ``out`` or, with ``in_place``, into the
     master itself after keeping a backup beside it. ``not_merged`` lists what came back but is not merged
-    (who, why: superseded, no workbook attached), for the Merge Log.
+    (who, why: superseded, no workbook attached), for the Merge Log. The returns are read on up to ``jobs`` cores
+    (default: every one).
 
     The master's own sheets, columns, pictures, comments, formats and properties are kept: only the cells the
     merge changes, the rows it adds and the ``Merge Conflicts`` and ``Merge Log`` sheets are written (see
@@ -461,13 +533,8 @@ def merge(
         ) from None
     layout = MasterLayout.read(master, base)
     state = _Merge(master, base, layout)
-    rets: list[_Return] = []
-    for index, copy in enumerate(copies):
-        read = read_plan(copy.path)
-        packet = read_packet_identity(copy.path)
-        origin = Origin(copy.label or copy.path.name, packet.member if packet else None, copy.sender, copy.date)
-        rows = packet_rows(base, packet.member) if packet else None
-        rets.append(_Return(index, copy.path, origin, read.plan, list(read.findings), packet, rows))
+    # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
+    rets = each_in_processes(partial(_read_return, state, copies), len(copies), jobs)
     state.reserve_ids(rets)
     master_origin = Origin(master.name)
     for name in extra_sheet_names(master):
@@ -483,7 +550,7 @@ def merge(
     result = MergeResult(target, state.merged, [r.origin for r in rets], log, state.issues)
     changes = master_changes(layout, state.merged, state.applied, state.placed)
     # Every copy read is done with: let it go before the master is written (large plans, many copies).
-    del state, rets, read, layout
+    del state, rets, layout
 
     if in_place:
         result.backup = keep_backup(master)

@@ -347,7 +347,12 @@ def _ref_key(value: Any, parent: str) -> str | None:
 
 def read_packet_identity(path: Path) -> PacketIdentity | None:
     """What a workbook says about being a packet: from its properties, else its packet sheet; None if neither."""
-    props = custom_properties(path)
+    return packet_identity(path, custom_properties(path), lambda: sheet_names(path))
+
+
+def packet_identity(path: Path, props: dict[str, str], names: Callable[[], list[str]]) -> PacketIdentity | None:
+    """:func:`read_packet_identity` from the custom properties and the sheet names (asked for only when the
+    properties do not tell) of a workbook already read; only a packet sheet without the properties is read again."""
     member = props.get(schema.PROP_PACKET_MEMBER)
     if member:
         return PacketIdentity(
@@ -356,7 +361,7 @@ def read_packet_identity(path: Path) -> PacketIdentity | None:
             props.get(schema.PROP_PACKET_MASTER_FILE, ""),
             props.get(schema.PROP_PACKET_MADE, ""),
         )
-    if schema.PACKET_SHEET not in sheet_names(path):
+    if schema.PACKET_SHEET not in names():
         return None
     labels = _packet_sheet_values(path)
     if not labels.get(LABEL_MEMBER):

@@ -201,8 +201,13 @@ def _workbook_part(names: Sequence[str], etree: Any, zf: Any) -> str:
 def extra_sheet_names(path: Path) -> list[str]:
     """Sheets of the workbook that are not part of the plan template (members' own, summaries, logs); a plan
     sheet renamed in case or spacing is still the plan's, as the reader finds it."""
+    return extra_sheets(sheet_names(path))
+
+
+def extra_sheets(names: Sequence[str]) -> list[str]:
+    """:func:`extra_sheet_names` of a workbook whose sheet names are known."""
     template = {_loose(name) for name in schema.SHEET_ORDER}
-    return [name for name in sheet_names(path) if _loose(name) not in template]
+    return [name for name in names if _loose(name) not in template]
 
 
 def _loose(name: str) -> str:

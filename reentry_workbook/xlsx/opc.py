@@ -377,6 +377,16 @@ def workbook_part(pkg: Package) -> str:
     raise Unsupported("it has no workbook part")
 
 
+def sheet_names_in(path: Path, zf: zipfile.ZipFile) -> list[str]:
+    """:func:`sheet_names_of` an archive already open, reading only its relationships and its workbook part."""
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    pkg = Package(path, [ZipEntry(i.filename, zf.read(i) if i.filename.endswith(".rels") else b"", i, None)
+                         for i in infos], b"")
+    part = workbook_part(pkg)
+    pkg.data[part] = zf.read(part)
+    return sheet_names_of(pkg)
+
+
 def sheet_names_of(pkg: Package) -> list[str]:
     _, root = pkg.xml(workbook_part(pkg))
     sheets = root.first(MAIN_NS, "sheets")
