@@ -172,30 +172,29 @@ class _Merge:
         """What a return (its plan as read, the rows it held as a packet) sends, against the master."""
         out = _Sorted()
         slot_ids = {s.key: {slot.id for slot in self.layout.sheets[s.key].slots if slot.id} for s in schema.SHEETS}
+        keys = {s.key: [row_key(s, rec) for rec in plan.rows(s.key)] for s in schema.SHEETS}
         for sheet in schema.SHEETS:
             if sheet.id_column is None:
                 continue
-            numbers = []
-            for rec in plan.rows(sheet.key):
-                key = row_key(sheet, rec)
-                if key:
-                    numbers.append(id_number(sheet, key))
-                    if key in slot_ids[sheet.key]:
-                        out.slot_ids.setdefault(sheet.key, set()).add(key)
-                for col in sheet.reference_columns:
-                    named = rec.get(col.key)
-                    if isinstance(named, str) and named in slot_ids.get(col.ref or "", ()):
-                        out.slot_ids.setdefault(col.ref or "", set()).add(named)
+            numbers = [id_number(sheet, key) for key in keys[sheet.key] if key]
             top = max((n for n in numbers if n is not None), default=None)
             if top is not None:
                 out.top_number[sheet.key] = top
+            named = {key for key in keys[sheet.key] if key} & slot_ids[sheet.key]
+            if named:
+                out.slot_ids.setdefault(sheet.key, set()).update(named)
+            for col in sheet.reference_columns:
+                wanted = slot_ids.get(col.ref or "", set())
+                named = {v for rec in plan.rows(sheet.key) if isinstance(v := rec.get(col.key), str)} & wanted
+                if named:
+                    out.slot_ids.setdefault(col.ref or "", set()).update(named)
         for sheet in schema.SHEETS:
             matched: dict[str, Record] = {}
             emptied: set[str] = set()
             spare = self._unkeyed_base(sheet)
-            for rec in plan.rows(sheet.key):
-                key = row_key(sheet, rec)
-                held = key is not None and key in self.base_index[sheet.key] and self._holds(rows, sheet.key, key)
+            base_index = self.base_index[sheet.key]
+            for rec, key in zip(plan.rows(sheet.key), keys[sheet.key], strict=True):
+                held = key is not None and key in base_index and self._holds(rows, sheet.key, key)
                 if held and key is not None and key not in matched:
                     if content_blank(sheet, rec):
                         emptied.add(key)
@@ -209,9 +208,7 @@ class _Merge:
                 key: rec for key, rec in matched.items() if self._differs(sheet, key, rec, unreadable)
             }
             out.missing[sheet.key] = [
-                (key, key in emptied)
-                for key in self.base_index[sheet.key]
-                if key not in matched and self._holds(rows, sheet.key, key)
+                (key, key in emptied) for key in base_index if key not in matched and self._holds(rows, sheet.key, key)
             ]
         return out
 
@@ -221,7 +218,8 @@ class _Merge:
         for col in compared_columns(sheet):
             if unreadable and (sheet.key, rec.row, col.key) in unreadable:
                 return True
-            if not same(before.get(col.key), after.get(col.key)):
+            old, sent = before.get(col.key), after.get(col.key)
+            if not (old.__class__ is sent.__class__ and old == sent) and not same(old, sent):
                 return True
         return False
 
