@@ -66,7 +66,6 @@ from .roundtrip import (
     compared_columns,
     content_blank,
     display,
-    extra_sheet_names,
     extra_sheets,
     id_number,
     plan_fingerprint,
@@ -499,9 +498,12 @@ def merge(
     docs/round-trips.md for the parts that may change). The returns are only read.
     """
     from ..audit.pipeline import keep_backup
-    from ..audit.reader import read_plan
+    from ..audit.reader import read_book
     from ..errors import TemplateMismatchError
-    from ..xlsx.identity import check_extension, identify
+    from ..xlsx.cells import open_workbook
+    from ..xlsx.guard import open_package
+    from ..xlsx.identity import check_extension, identify_zip
+    from ..xlsx.opc import Package
 
     master = Path(master)
     copies = [r if isinstance(r, ReturnedCopy) else ReturnedCopy(Path(r)) for r in returns]
@@ -517,25 +519,32 @@ def merge(
             raise UsageError(f"{path.name} is named twice; give each returned copy once, and not the master again")
         seen.add(path.resolve())
     target = master if in_place else Path(out or master)
-    if not in_place:
-        # The merged master keeps the master's package kind: judged by its content type, as every command does.
-        check_extension(target, identify(master).extension, source=master)
-        check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
-
-    try:
-        base = read_plan(master).plan
-    except TemplateMismatchError as exc:
-        raise TemplateMismatchError(
-            f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an older "
-            "template, bring it up to date with `reentry-workbook upgrade` first)."
-        ) from None
-    layout = MasterLayout.read(master, base)
+    # The master is opened once: its plan, the layout of its sheets and its parts (for the write) all come from
+    # that one opening, its sheets each read once.
+    with open_package(master) as zf:
+        if not in_place:
+            # The merged master keeps the master's package kind: judged by its content type, as every command does.
+            check_extension(target, identify_zip(zf).extension, source=master)
+            check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
+        book = open_workbook(zf, label=master.name, keep=True)
+        try:
+            try:
+                base = read_book(book, master).plan
+            except TemplateMismatchError as exc:
+                raise TemplateMismatchError(
+                    f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an "
+                    "older template, bring it up to date with `reentry-workbook upgrade` first)."
+                ) from None
+            package = Package.of(master, zf)
+            layout = MasterLayout.read(master, base, package, book)
+        finally:
+            book.close()
     state = _Merge(master, base, layout)
     # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
     rets = each_in_processes(partial(_read_return, state, copies), len(copies), jobs)
     state.reserve_ids(rets)
     master_origin = Origin(master.name)
-    for name in extra_sheet_names(master):
+    for name in extra_sheets(layout.tabs):
         if name not in _OWN_SHEETS:
             note = f"the master's sheet {name!r} is not part of the plan; it is kept as it is"
             state.log.append(LogEntry(master_origin, NOTE, note=note))
@@ -552,5 +561,5 @@ def merge(
 
     if in_place:
         result.backup = keep_backup(master)
-    write_merged_master(master, changes, result, target)
+    write_merged_master(package, changes, result, target)
     return result

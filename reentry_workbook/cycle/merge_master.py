@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import TemplateMismatchError
 from ..plan import schema
@@ -31,6 +31,10 @@ from ..xlsx.refs import parse_ref
 from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells
 from ..xlsx.sheet_edit import Formula, SheetChanges, shift_formula
 from .merge_model import COALITION
+
+if TYPE_CHECKING:
+    from ..xlsx.cells import Workbook
+    from ..xlsx.opc import Package
 
 
 @dataclass
@@ -65,13 +69,15 @@ class MasterLayout:
     coalition_cells: dict[str, tuple[int, int]]
     cells: dict[str, SheetCells] = field(default_factory=dict)  # the master's cells, by sheet name
     names: dict[str, str] = field(default_factory=dict)  # workbook-level defined names -> their formula texts
+    tabs: list[str] = field(default_factory=list)  # every sheet's name, in tab order
 
     @classmethod
-    def read(cls, master: Path, base: Plan) -> MasterLayout:
-        """The layout of ``master`` (read as ``base``); refuse a layout whose cells cannot all be placed."""
-        from ..xlsx.guard import open_package
-        from ..xlsx.package import sheet_names
+    def read(cls, master: Path, base: Plan, pkg: Package, book: Workbook) -> MasterLayout:
+        """The layout of ``master`` (read as ``base`` from ``book``, whose package ``pkg`` is); refuse a layout
+        whose cells cannot all be placed. The sheets come from ``book``: those the reader kept are not read again."""
+        from ..xlsx.opc import sheet_names_of, unusable
         from ..xlsx.workbook_edit import defined_names, validation_ranges
+        from ..xlsx.xmltext import Unsupported
 
         source = base.source
         unmapped = [
@@ -94,25 +100,21 @@ class MasterLayout:
             found = parse_ref(a1)
             if found is not None:
                 coalition_cells[key] = found
-        layout = cls({}, source.sheet_names[COALITION], coalition_cells, names=defined_names(master))
-        names = set(sheet_names(master))
-        validated = validation_ranges(master, [source.sheet_names[s.key] for s in schema.SHEETS])
-        with open_package(master) as zf:
-            from ..xlsx.cells import open_workbook
-
-            book = open_workbook(zf, label=master.name)
-            try:
-                for sheet in schema.SHEETS:
-                    name = source.sheet_names[sheet.key]
-                    cells = layout.cells[name] = book.read_sheet(name)
-                    columns = {k: _col(letter) for k, letter in source.columns[sheet.key].items()}
-                    ranges = validated[name]
-                    header = source.header_rows.get(sheet.key, schema.HEADER_ROW) - 1
-                    layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, ranges, header)
-                if schema.LISTS_SHEET in names:
-                    layout.cells[schema.LISTS_SHEET] = book.read_sheet(schema.LISTS_SHEET)
-            finally:
-                book.close()
+        layout = cls({}, source.sheet_names[COALITION], coalition_cells, names=defined_names(pkg))
+        try:
+            layout.tabs = sheet_names_of(pkg)
+        except Unsupported as exc:
+            raise unusable(master, exc) from None
+        validated = validation_ranges(pkg, [source.sheet_names[s.key] for s in schema.SHEETS])
+        for sheet in schema.SHEETS:
+            name = source.sheet_names[sheet.key]
+            cells = layout.cells[name] = book.read_sheet(name)
+            columns = {k: _col(letter) for k, letter in source.columns[sheet.key].items()}
+            ranges = validated[name]
+            header = source.header_rows.get(sheet.key, schema.HEADER_ROW) - 1
+            layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, ranges, header)
+        if schema.LISTS_SHEET in layout.tabs:
+            layout.cells[schema.LISTS_SHEET] = book.read_sheet(schema.LISTS_SHEET)
         return layout
 
 

@@ -12,15 +12,20 @@ from __future__ import annotations
 import tempfile
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..plan import schema
 from ..xlsx.atomic import atomic_path
 from .merge_master import MasterChanges
 from .merge_model import MergeResult
 
+if TYPE_CHECKING:
+    from ..xlsx.opc import Package
 
-def write_merged_master(master: Path, changes: MasterChanges, result: MergeResult, target: Path) -> None:
-    """Write ``master`` with ``changes`` and the merge's sheets to ``target`` atomically."""
+
+def write_merged_master(master: Path | Package, changes: MasterChanges, result: MergeResult, target: Path) -> None:
+    """Write ``master`` (a file, or its package as read) with ``changes`` and the merge's sheets to ``target``
+    atomically."""
     from ..xlsx.package import SheetGraft, graft_sheets
     from ..xlsx.workbook_edit import edited_package
     from .merge_sheets import write_merge_workbook

@@ -159,10 +159,15 @@ class Package:
     @classmethod
     def read(cls, path: Path) -> Package:
         with guard.open_package(path) as zf:
-            infos = zf.infolist()
-            data, stored = _read_members(path, [i for i in infos if not i.is_dir()])
-            entries = [ZipEntry(i.filename, data.get(i.filename, b""), i, stored.get(i.filename)) for i in infos]
-            return cls(path, entries, zf.comment)
+            return cls.of(path, zf)
+
+    @classmethod
+    def of(cls, path: Path, zf: zipfile.ZipFile) -> Package:
+        """The package of the archive ``zf``, opened (through the guard) from ``path``."""
+        infos = zf.infolist()
+        data, stored = _read_members(path, [i for i in infos if not i.is_dir()])
+        entries = [ZipEntry(i.filename, data.get(i.filename, b""), i, stored.get(i.filename)) for i in infos]
+        return cls(path, entries, zf.comment)
 
     def edited(self, changed: dict[str, bytes], removed: set[str], added: list[tuple[str, bytes]]) -> list[ZipEntry]:
         """This package's entries with the parts in ``changed`` given new bytes, those in ``removed`` left out and

@@ -265,10 +265,11 @@ def edit_cells(src: Path, dest: Path, changes: Mapping[str, SheetChanges],
     write_zip(dest, edited.entries, edited.comment)
 
 
-def edited_package(src: Path, changes: Mapping[str, SheetChanges],
+def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
                    names: Mapping[str, str] | None = None) -> Package:
-    """What :func:`edit_cells` writes, held in memory (for more edits before the one write)."""
-    pkg = Package.read(src)
+    """What :func:`edit_cells` writes, held in memory (for more edits before the one write); ``src`` may be a package
+    already read."""
+    pkg = src if isinstance(src, Package) else Package.read(src)
     try:
         book = _Book(pkg)
         strings = _SharedStrings(pkg, book.strings_part)
@@ -294,7 +295,7 @@ def edited_package(src: Path, changes: Mapping[str, SheetChanges],
                 changed[part] = data
         removed = _stale_calc_chain(pkg, book, changed) if formulas_removed else set()
     except Unsupported as exc:
-        raise unusable(src, exc) from None
+        raise unusable(pkg.path, exc) from None
     for name in pkg.data:  # in the archive's order, so that the first broken part is the one named
         if name in changed and name not in removed:
             _check_xml(name, changed[name])
@@ -304,13 +305,13 @@ def edited_package(src: Path, changes: Mapping[str, SheetChanges],
 _VALIDATION = re.compile(r"""<(?:[A-Za-z_][\w.-]*:)?dataValidation\s[^>]*?\bsqref\s*=\s*["']([^"']*)["']""")
 
 
-def validation_ranges(src: Path, sheet_names: Iterable[str]) -> dict[str, list[Range]]:
+def validation_ranges(src: Path | Package, sheet_names: Iterable[str]) -> dict[str, list[Range]]:
     """The ranges of the plain data validations of each named worksheet (0-based, inclusive).
 
     Read by pattern from the part's text after its cell data (where the schema puts them), so a large sheet is
     never parsed for them; Excel 2010 extended validations carry their ranges in ``<xm:sqref>``, not here.
     """
-    pkg = Package.read(src)
+    pkg = src if isinstance(src, Package) else Package.read(src)
     out: dict[str, list[Range]] = {}
     try:
         book = _Book(pkg)
@@ -324,18 +325,18 @@ def validation_ranges(src: Path, sheet_names: Iterable[str]) -> dict[str, list[R
                     if top is not None and bottom is not None:
                         found.append((top[0], top[1], bottom[0], bottom[1]))
     except Unsupported as exc:
-        raise unusable(src, exc) from None
+        raise unusable(pkg.path, exc) from None
     return out
 
 
-def defined_names(src: Path) -> dict[str, str]:
+def defined_names(src: Path | Package) -> dict[str, str]:
     """The workbook-level defined names and their formula texts (without ``=``)."""
-    pkg = Package.read(src)
+    pkg = src if isinstance(src, Package) else Package.read(src)
     try:
         part = workbook_part(pkg)
         doc, root = pkg.xml(part)
     except Unsupported as exc:
-        raise unusable(src, exc) from None
+        raise unusable(pkg.path, exc) from None
     holder = root.first(MAIN_NS, "definedNames")
     out: dict[str, str] = {}
     for node in holder.find(MAIN_NS, "definedName") if holder is not None else []:
@@ -355,13 +356,13 @@ def _rename(pkg: Package, part: str, names: Mapping[str, str]) -> bytes | None:
     return doc.encode(edit.result()) if edit.changed else None
 
 
-def worksheet_parts(src: Path) -> dict[str, str]:
+def worksheet_parts(src: Path | Package) -> dict[str, str]:
     """Sheet name -> the zip name of its worksheet part, in tab order."""
-    pkg = Package.read(src)
+    pkg = src if isinstance(src, Package) else Package.read(src)
     try:
         return {s.name: s.part for s in _Book(pkg).sheets}
     except Unsupported as exc:
-        raise unusable(src, exc) from None
+        raise unusable(pkg.path, exc) from None
 
 
 def _stale_calc_chain(pkg: Package, book: _Book, changed: dict[str, bytes]) -> set[str]:
