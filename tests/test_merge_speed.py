@@ -1,0 +1,213 @@
+"""What makes the merge fast, pinned by what it does rather than by timings.
+
+- the master is opened once and each return once (their plans, properties, sheet names and the write all come
+  from that one opening);
+- the returns are not all held at once: each is sorted against the master as soon as it is read, and only the
+  rows that send something are kept (no return's plan is alive when the fresh IDs are reserved);
+- the worksheet editor parses only the rows it changes (and those whose styles an appended row takes), and
+  gives the same part as parsing the whole sheet; the shared strings read by pattern are those the parser reads.
+"""
+
+from __future__ import annotations
+
+import gc
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from member_edits import Add, Set, edit_with_openpyxl
+from opened import count_opens
+from plans import add_step, clean_plan
+
+from reentry_workbook.cycle import merge as merge_module
+from reentry_workbook.cycle.merge import merge
+from reentry_workbook.cycle.merge_read import each_in_processes
+from reentry_workbook.plan import schema
+from reentry_workbook.plan.model import Plan
+from reentry_workbook.workbook.generate import write_plan_workbook
+from reentry_workbook.xlsx import sheet_edit, workbook_edit, xmltext
+from reentry_workbook.xlsx.opc import Package
+from reentry_workbook.xlsx.sheet_edit import SheetChanges, edit_sheet
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STEPS = schema.sheet("steps")
+STEP_COUNT = 60
+
+
+def _big_master(folder: Path) -> Path:
+    plan = clean_plan()
+    for i in range(6, STEP_COUNT + 1):
+        add_step(plan, f"A-{i}", "I-1", f"Step {i} of the housing work")
+    return write_plan_workbook(folder / "master.xlsx", plan)
+
+
+def _returns(master: Path, folder: Path, count: int) -> list[Path]:
+    out = []
+    for n in range(count):
+        copy = shutil.copyfile(master, folder / f"copy-{n}.xlsx")
+        edits = [Set("steps", f"A-{10 + n}", "notes", f"Note from return {n}")]
+        if n == 0:
+            edits.append(Add("steps", {STEPS.label: "A step added by the first return", "improvement": "I-1"}))
+        out.append(edit_with_openpyxl(copy, folder / f"return-{n}.xlsx", edits))
+    return out
+
+
+def test_the_master_and_each_return_are_opened_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    master = _big_master(tmp_path)
+    returns = _returns(master, tmp_path, 3)
+    opened = count_opens(monkeypatch)
+    result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)
+    assert result.edits == 3 and result.added == 1
+    assert {name: opened[name] for name in (master.name, *(r.name for r in returns))} == {
+        master.name: 1, **{r.name: 1 for r in returns}
+    }
+
+
+def test_returns_are_sorted_as_read_and_only_what_they_send_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master = _big_master(tmp_path)
+    returns = _returns(master, tmp_path, 4)
+    seen: dict[str, Any] = {}
+    real = merge_module._Merge.reserve_ids
+
+    def reserve_ids(self: Any, rets: Any) -> None:
+        gc.collect()
+        seen["plans alive"] = sum(isinstance(o, Plan) for o in gc.get_objects())
+        seen["rows kept"] = [sum(len(rows) for rows in r.sorted.changed.values()) for r in rets]
+        seen["added"] = [len(r.sorted.added) for r in rets]
+        real(self, rets)
+
+    monkeypatch.setattr(merge_module._Merge, "reserve_ids", reserve_ids)
+    result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)
+    # Only the master as read and the merged plan: no return's plan outlives its reading.
+    assert seen["plans alive"] == 2
+    # Of the STEP_COUNT steps each return holds, only the one it changed is kept.
+    assert seen["rows kept"] == [1, 1, 1, 1] and seen["added"] == [1, 0, 0, 0]
+    assert result.edits == 4 and result.added == 1
+
+
+def test_returns_read_in_worker_processes_merge_as_read_here(tmp_path: Path) -> None:
+    master = _big_master(tmp_path)
+    returns = _returns(master, tmp_path, 3)
+    here = merge(master, returns, tmp_path / "here.xlsx", jobs=1)
+    there = merge(master, returns, tmp_path / "there.xlsx", jobs=2)
+    assert there.to_dict()["log"] == here.to_dict()["log"] and there.to_dict()["issues"] == here.to_dict()["issues"]
+    assert Package.read(tmp_path / "there.xlsx").data == Package.read(tmp_path / "here.xlsx").data
+
+
+def _fail_on(index: int) -> int:
+    if index == 1:
+        raise ValueError("the second one")
+    return index
+
+
+def test_work_in_processes_keeps_the_order_and_raises_the_first_error() -> None:
+    assert each_in_processes(lambda i: i * i, 5, jobs=2) == [0, 1, 4, 9, 16]
+    with pytest.raises(ValueError, match="the second one"):
+        each_in_processes(_fail_on, 4, jobs=2)
+
+
+# -- the worksheet editor ----------------------------------------------------------------------------------
+
+
+def _sheet(rows: int, extra: str = "") -> str:
+    body = "".join(
+        f'<row r="{r}" spans="1:3"><c r="A{r}" s="1" t="inlineStr"><is><t>ID-{r}</t></is></c>'
+        f'<c r="B{r}"><v>{r}</v></c><c r="C{r}" s="2"><f>B{r}*2</f><v>{2 * r}</v></c></row>'
+        for r in range(1, rows + 1)
+    )
+    return (
+        f'<worksheet xmlns="{MAIN}"><dimension ref="A1:C{rows}"/><cols><col min="1" max="3" style="4"/></cols>'
+        f"<sheetData>{body}{extra}</sheetData>"
+        f'<dataValidations count="1"><dataValidation type="list" sqref="B2:B{rows}"><formula1>L</formula1>'
+        "</dataValidation></dataValidations></worksheet>"
+    )
+
+
+class _Strings:
+    def index(self, text: str) -> int | None:
+        return None
+
+
+class _Styles:
+    def is_date(self, xf: int) -> bool:
+        return False
+
+    def date_style(self, xf: int) -> int:
+        return xf
+
+
+def _edit(text: str, changes: SheetChanges) -> str:
+    return edit_sheet(text, changes, strings=_Strings(), styles=_Styles(), date1904=False).text
+
+
+def _rows_parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """From now on, the row elements the worksheet editor parses (by number)."""
+    parsed: list[int] = []
+    real = xmltext.parse_xml
+
+    def spy(text: str, *args: Any) -> xmltext.Node:
+        root = real(text, *args)
+        parsed.extend(int(n.get("r") or 0) for n in root.iter() if n.local == "row")
+        return root
+
+    monkeypatch.setattr(sheet_edit, "parse_xml", spy)
+    return parsed
+
+
+CHANGES = SheetChanges(cells={(499, 1): "new", (0, 3): 7}, results={(249, 2): 99}, appended={1000, 1001})
+
+
+def test_the_editor_parses_only_the_rows_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _sheet(1000)
+    parsed = _rows_parsed(monkeypatch)
+    out = _edit(text, CHANGES)
+    # The rows written, the formula's row, and the row above the appended ones (whose styles they take).
+    assert sorted(parsed) == [1, 250, 500, 1000]
+    assert '<c r="B500" t="inlineStr"><is><t>new</t></is></c>' in out
+    assert '<row r="1002"' in out and 'sqref="B2:B1002"' in out
+
+
+@pytest.mark.parametrize(
+    "extra",
+    ["", "<!-- a note among the rows -->", '<row r="1003"><c r="A1003" xmlns:y="urn:y"/></row >'],
+    ids=["plain", "a comment", "a declaration and an odd end tag"],
+)
+def test_the_editor_gives_what_parsing_the_whole_sheet_gives(monkeypatch: pytest.MonkeyPatch, extra: str) -> None:
+    text = _sheet(1000, extra)
+    fast = _edit(text, CHANGES)
+    monkeypatch.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
+    assert fast == _edit(text, CHANGES)
+
+
+def test_shared_strings_read_by_pattern_are_those_the_parser_reads(tmp_path: Path) -> None:
+    items = [
+        "<si><t>plain &amp; simple</t></si>",
+        '<si><t xml:space="preserve"> spaced </t></si>',
+        "<si><r><t>rich</t></r><r><rPr><b/></rPr><t>text</t></r></si>",
+        "<si><t/></si>",
+        "<si/>",
+        "<si>\n  <t>indented</t>\n</si>",
+        "<si><t>with a reading</t><rPh sb='0' eb='1'><t>r</t></rPh></si>",
+        "<si><t>plain &amp; simple</t></si>",
+    ]
+    table = f'<?xml version="1.0"?><sst xmlns="{MAIN}" count="9" uniqueCount="8">{"".join(items)}</sst>'
+    master = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan())
+    pkg = Package.read(master)
+    strings_part = workbook_edit._Book(pkg).strings_part
+    assert strings_part is not None
+    pkg.data[strings_part] = table.encode()
+    scanned = workbook_edit._SharedStrings(pkg, strings_part)
+    parsed = workbook_edit._SharedStrings(pkg, strings_part)
+    parsed.known, parsed.count = {}, 0
+    doc, root = pkg.xml(strings_part)
+    for i, si in enumerate(root.find(MAIN, "si")):
+        parsed.count += 1
+        text = workbook_edit._plain_item(doc.text, si)
+        if text is not None:
+            parsed.known.setdefault(text, i)
+    assert (scanned.count, scanned.known) == (parsed.count, parsed.known) == (
+        8, {"plain & simple": 0, " spaced ": 1, "": 3, "indented": 5}
+    )
