@@ -115,8 +115,7 @@ class _Return:
 
 
 class _Merge:
-    def __init__(self, master: Path, base: Plan, layout: MasterLayout) -> None:
-        self.master = master
+    def __init__(self, base: Plan, layout: MasterLayout) -> None:
         self.base = base
         self.layout = layout
         self.applied: list[Applied] = []
@@ -239,10 +238,8 @@ class _Merge:
             return None, row, None, appended
         if prefilled and self._free(sheet, prefilled, ret, marked):
             new_id = prefilled
-        else:
+        else:  # above every ID of the master, its blank rows and the returns: it collides with none
             n = self.next_number[sheet.key]
-            while (sheet.key, f"{sheet.id_prefix}-{n}") in self.assigned:
-                n += 1
             self.next_number[sheet.key] = n + 1
             new_id = f"{sheet.id_prefix}-{n}"
         self.assigned.add((sheet.key, new_id))
@@ -320,9 +317,6 @@ class _Merge:
         new = Record(sheet=sheet.key, id=new_id, values=values, row=row + 1)
         self.merged.rows(sheet.key).append(new)
         self.placed.append(Placed(sheet, new, row, prefilled, appended))
-        merged_key = row_key(sheet, new)
-        if merged_key is not None and merged_key not in self.merged_index[sheet.key]:
-            self.merged_index[sheet.key][merged_key] = new
         entry = LogEntry(ret.origin, ADDED, sheet.key, row_name(sheet, rec), row_name(sheet, new), note=why)
         entry.new = row_text(sheet, new)
         self.log.append(entry)
@@ -539,7 +533,7 @@ def merge(
             layout = MasterLayout.read(master, base, package, book)
         finally:
             book.close()
-    state = _Merge(master, base, layout)
+    state = _Merge(base, layout)
     # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
     rets = each_in_processes(partial(_read_return, state, copies), len(copies), jobs)
     state.reserve_ids(rets)

@@ -1,0 +1,327 @@
+"""The merge's decisions at their edges: which ID an added row gets and where it goes, rows without an ID, what
+the merge reports and returns.
+
+Each test pins a boundary mutation testing found unguarded (docs/testing.md). The master is tests/plans.py's
+clean plan written with few pre-formatted rows, so a return soon runs past them: Action Steps holds A-1 to A-5
+and one blank row pre-filled with A-6.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from pathlib import Path
+
+import pytest
+from fill import Filler
+from member_edits import table
+from plans import add, clean_plan, get
+
+from reentry_workbook.audit.reader import read_plan
+from reentry_workbook.cycle.diff import compare
+from reentry_workbook.cycle.merge import merge
+from reentry_workbook.cycle.merge_model import ADDED, READ, UNREADABLE, Issue, Origin, ReturnedCopy
+from reentry_workbook.cycle.merge_sheets import LOG_HEADERS
+from reentry_workbook.cycle.packets import make_packets
+from reentry_workbook.plan import schema
+from reentry_workbook.workbook.generate import write_plan_workbook
+from reentry_workbook.xlsx.workbook_edit import worksheet_parts
+
+STEPS = schema.sheet("steps")
+SPARE_ID = f"{STEPS.id_prefix}-6"  # the pre-filled ID of the master's one blank Action Steps row
+
+
+def _id(n: int) -> str:
+    return f"{STEPS.id_prefix}-{n}"
+
+
+@pytest.fixture()
+def master(tmp_path: Path) -> Path:
+    plan = clean_plan()
+    assert len(plan.rows("steps")) == 5
+    return write_plan_workbook(tmp_path / "master.xlsx", plan, rows=6)
+
+
+def _steps(path: Path) -> dict[str, tuple[str | None, int]]:
+    """Each step's text -> (its ID, its worksheet row), as the reader finds them in ``path``."""
+    return {r.get("step"): (r.id, r.row) for r in read_plan(path).plan.rows("steps")}
+
+
+def _copy_adding_steps(master: Path, dest: Path, *texts: str) -> Path:
+    """A full copy of the master where a member typed one new step per text into the next unused rows."""
+    copy = Filler(master)
+    for text in texts:
+        copy.add_row("steps", {"improvement": "I-1", "step": text})
+    return copy.save(dest)
+
+
+def _defined_names(path: Path) -> dict[str, str]:
+    """The workbook-level defined names (the dropdowns' lists), not those of one sheet (filters)."""
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read("xl/workbook.xml").decode()
+    return dict(re.findall(r'<definedName name="([^"]+)">([^<]*)</definedName>', xml))
+
+
+def _last_row(reference: str) -> int:
+    return int(reference.rsplit("$", 1)[1])
+
+
+# --- where an added row goes and which ID it gets ----------------------------------------------------------
+
+
+def test_added_rows_fill_the_blank_row_then_go_one_below_the_other_with_the_next_ids(
+    master: Path, tmp_path: Path
+) -> None:
+    first = schema.FIRST_DATA_ROW + 5  # the blank pre-formatted row, pre-filled with A-6
+    copy = _copy_adding_steps(master, tmp_path / "copy.xlsx", "Rent the hall", "Print flyers", "Call the radio")
+    result = merge(master, [copy], tmp_path / "merged.xlsx")
+    steps = _steps(result.output)
+    assert steps["Rent the hall"] == (SPARE_ID, first)  # its pre-filled ID is kept: nobody else uses it
+    assert steps["Print flyers"] == (_id(7), first + 1)
+    assert steps["Call the radio"] == (_id(8), first + 2)
+    assert [(e.id, e.merged_id) for e in result.log if e.action == ADDED] == [
+        (SPARE_ID, SPARE_ID), ("", _id(7)), ("", _id(8))
+    ]
+
+
+def test_the_dropdown_lists_grow_by_the_rows_appended_and_not_by_a_blank_row_filled(
+    master: Path, tmp_path: Path
+) -> None:
+    def copy_adding_improvements(dest: Path, count: int) -> Path:  # Improvements has two blank rows
+        copy = Filler(master)
+        for n in range(count):
+            copy.add_row("improvements", {"goal": "G-1", "improvement": f"Fund {n}"})
+        return copy.save(dest)
+
+    listed = schema.reference_list_name("improvements")
+    before = _defined_names(master)[listed]
+    one = merge(master, [copy_adding_improvements(tmp_path / "one.xlsx", 1)], tmp_path / "a.xlsx")
+    assert _defined_names(one.output)[listed] == before
+    four = merge(master, [copy_adding_improvements(tmp_path / "four.xlsx", 4)], tmp_path / "b.xlsx")
+    assert _last_row(_defined_names(four.output)[listed]) == _last_row(before) + 2
+    merged = read_plan(four.output).plan
+    assert [r.get("improvement") for r in merged.rows("improvements")][-4:] == [f"Fund {n}" for n in range(4)]
+
+
+def test_a_blank_rows_pre_filled_id_is_written_only_when_the_row_gets_another(master: Path, tmp_path: Path) -> None:
+    def id_cell(path: Path, row: int) -> str:
+        part = worksheet_parts(path)[STEPS.name]
+        with zipfile.ZipFile(path) as zf:
+            xml = zf.read(part).decode()
+        found = re.search(rf'<c r="A{row}"[^>]*?(?:/>|>.*?</c>)', xml)
+        assert found is not None
+        return found.group(0)
+
+    row = schema.FIRST_DATA_ROW + 5
+    result = merge(master, [_copy_adding_steps(master, tmp_path / "copy.xlsx", "Rent the hall")], tmp_path / "m.xlsx")
+    assert id_cell(result.output, row) == id_cell(master, row)  # the ID it showed is the ID it keeps: untouched
+
+
+def test_a_pre_filled_id_two_returns_both_used_goes_to_neither(master: Path, tmp_path: Path) -> None:
+    mine = _copy_adding_steps(master, tmp_path / "mine.xlsx", "Rent the hall")
+    theirs = _copy_adding_steps(master, tmp_path / "theirs.xlsx", "Print flyers")
+    result = merge(master, [mine, theirs], tmp_path / "merged.xlsx")
+    steps = _steps(result.output)
+    first = schema.FIRST_DATA_ROW + 5
+    assert steps["Rent the hall"] == (_id(7), first)
+    assert steps["Print flyers"] == (_id(8), first + 1)
+    assert SPARE_ID not in {i for i, _row in steps.values()}
+
+
+def test_a_pre_filled_id_the_master_already_uses_is_never_given_twice(tmp_path: Path) -> None:
+    plain = write_plan_workbook(tmp_path / "plain.xlsx", clean_plan(), rows=7)
+    coordinator = Filler(plain)  # typed a step into the blank row of A-6, but gave it the ID of the next one
+    coordinator.add_row("steps", {"id": _id(7), "improvement": "I-2", "step": "Visit the shelter"})
+    master = coordinator.save(tmp_path / "master.xlsx")
+    copy = _copy_adding_steps(master, tmp_path / "copy.xlsx", "Rent the hall")  # lands on the row pre-filled A-7
+    result = merge(master, [copy], tmp_path / "merged.xlsx")
+    steps = _steps(result.output)
+    assert steps["Visit the shelter"][0] == _id(7)
+    assert steps["Rent the hall"][0] == _id(8)
+    ids = [r.id for r in read_plan(result.output).plan.rows("steps")]
+    assert len(ids) == len(set(ids))
+
+
+def test_blank_rows_pre_filled_with_one_id_by_hand_never_give_it_twice(tmp_path: Path) -> None:
+    plain = write_plan_workbook(tmp_path / "plain.xlsx", clean_plan(), rows=7)
+    coordinator = Filler(plain)  # filled the A-6 of the first blank row down into the next one
+    coordinator.put("steps", schema.FIRST_DATA_ROW + 6, "id", SPARE_ID)
+    master = coordinator.save(tmp_path / "master.xlsx")
+    copy = _copy_adding_steps(master, tmp_path / "copy.xlsx", "Rent the hall", "Print flyers")
+    result = merge(master, [copy], tmp_path / "merged.xlsx")
+    steps = _steps(result.output)
+    assert steps["Rent the hall"][0] == SPARE_ID
+    assert steps["Print flyers"][0] == _id(7)
+
+
+def test_a_new_row_and_the_steps_under_it_keep_the_id_the_member_saw(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    copy.add_row("improvements", {"goal": "G-1", "improvement": "Deposit fund"})  # on the row pre-filled I-5
+    copy.add_row("steps", {"improvement": "I-5", "step": "Rent the hall"})
+    copy.save(tmp_path / "copy.xlsx")
+    merged = read_plan(merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx").output).plan
+    fund = next(r for r in merged.rows("improvements") if r.get("improvement") == "Deposit fund")
+    hall = next(r for r in merged.rows("steps") if r.get("step") == "Rent the hall")
+    assert (fund.id, hall.get("improvement")) == ("I-5", "I-5")
+
+
+def test_an_id_another_return_refers_to_is_not_given_to_a_new_row(master: Path, tmp_path: Path) -> None:
+    mine = Filler(master)
+    mine.add_row("improvements", {"goal": "G-1", "improvement": "Deposit fund"})  # on the row pre-filled I-5
+    mine.save(tmp_path / "mine.xlsx")
+    theirs = Filler(master)
+    theirs.set("steps", "A-4", "improvement", "I-5")  # names an I-5 their copy does not have
+    theirs.save(tmp_path / "theirs.xlsx")
+    result = merge(master, [tmp_path / "mine.xlsx", tmp_path / "theirs.xlsx"], tmp_path / "merged.xlsx")
+    merged = read_plan(result.output).plan
+    fund = next(r for r in merged.rows("improvements") if r.get("improvement") == "Deposit fund")
+    assert fund.id != "I-5"  # else their step would silently point at a row they never saw
+
+
+def test_fresh_ids_come_after_every_id_a_return_typed(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    copy.add_row("steps", {"id": _id(99), "improvement": "I-1", "step": "Rent the hall"})
+    copy.add_row("steps", {"id": None, "improvement": "I-1", "step": "Print flyers"})
+    copy.save(tmp_path / "copy.xlsx")
+    steps = _steps(merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx").output)
+    assert steps["Rent the hall"][0] == SPARE_ID  # the blank row's ID: nobody else uses it
+    assert steps["Print flyers"][0] == _id(100)
+
+
+def test_a_sheet_without_a_single_id_anywhere_numbers_its_first_new_row_1(tmp_path: Path) -> None:
+    plan = clean_plan()
+    plan.records["measures"] = []
+    plain = write_plan_workbook(tmp_path / "plain.xlsx", plan, rows=6)
+    coordinator = Filler(plain)  # cleared the pre-filled IDs of every blank row
+    for row in range(schema.FIRST_DATA_ROW, schema.FIRST_DATA_ROW + 6):
+        coordinator.put("measures", row, "id", None)
+    master = coordinator.save(tmp_path / "master.xlsx")
+    copy = Filler(master)
+    copy.add_row("measures", {"improvement": "I-1", "measure": "People housed"})
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    measure = schema.sheet("measures")
+    assert [e.merged_id for e in result.log if e.action == ADDED] == [f"{measure.id_prefix}-1"]
+
+
+def test_references_to_an_id_the_return_repeats_follow_its_first_row(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    for text in ("Deposit fund", "Landlord forum"):  # the member typed I-9 on both new rows
+        copy.add_row("improvements", {"id": "I-9", "goal": "G-1", "improvement": text})
+    copy.set("steps", "A-1", "improvement", "I-9")
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    merged = read_plan(result.output).plan
+    fund = next(r for r in merged.rows("improvements") if r.get("improvement") == "Deposit fund")
+    assert get(merged, "steps", "A-1").get("improvement") == fund.id
+
+
+# --- rows without an ID --------------------------------------------------------------------------------------
+
+
+def _master_with_unkeyed_priorities(tmp_path: Path, *texts: str) -> Path:
+    plan = clean_plan()
+    for text in texts:
+        add(plan, "priorities", None, priority=text, why="No buses after 6 pm")
+    return write_plan_workbook(tmp_path / "master.xlsx", plan)
+
+
+def test_two_identical_rows_without_an_id_sent_back_unchanged_add_nothing(tmp_path: Path) -> None:
+    master = _master_with_unkeyed_priorities(tmp_path, "Transport", "Transport")
+    copy = Filler(master).save(tmp_path / "copy.xlsx")
+    result = merge(master, [copy], tmp_path / "merged.xlsx")
+    assert result.added == 0 and not result.issues
+    assert [r.get("priority") for r in read_plan(result.output).plan.rows("priorities")].count("Transport") == 2
+
+
+def test_a_row_without_an_id_edited_in_a_return_is_added_never_dropped(tmp_path: Path) -> None:
+    master = _master_with_unkeyed_priorities(tmp_path, "Transport")
+    copy = Filler(master)
+    ws = copy.ws("priorities")
+    column = copy.columns("priorities")["priority"]
+    row = next(r for r in range(schema.FIRST_DATA_ROW, ws.max_row + 1) if ws.cell(r, column).value == "Transport")
+    copy.put("priorities", row, "priority", "Transport at night")
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    texts = [r.get("priority") for r in read_plan(result.output).plan.rows("priorities")]
+    assert "Transport at night" in texts and "Transport" in texts
+    assert result.added == 1
+
+
+# --- what the merge reports and returns ----------------------------------------------------------------------
+
+
+def test_the_plan_a_merge_returns_is_the_plan_it_wrote(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    for text in ("Rent the hall", "Print flyers"):
+        copy.add_row("steps", {"improvement": "I-1", "step": text})
+    copy.set("steps", "A-3", "notes", "Room booked")
+    copy.set_coalition("jurisdiction", "Lake County")
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    written = read_plan(result.output).plan
+    assert compare(written, result.plan) == []
+    assert result.plan.coalition == written.coalition
+    assert result.plan.source.sheet_names == written.source.sheet_names
+    assert result.backup is None and result.to_dict()["backup"] is None
+    for sheet in schema.SHEETS:
+        assert [(r.sheet, r.id, r.row, r.values) for r in result.plan.rows(sheet.key)] == [
+            (r.sheet, r.id, r.row, r.values) for r in written.rows(sheet.key)
+        ], sheet.key
+
+
+def test_the_json_of_a_merge_in_place_names_its_backup_and_each_messages_sender(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    copy.set("steps", "A-3", "responsible", "Dana Whitfield")
+    copy.save(tmp_path / "copy.xlsx")
+    old = get(clean_plan(), "steps", "A-3").get("responsible")
+    sent = dt.datetime(2027, 3, 2, 9, 15)
+    sender = "Maria Lopez <maria@example.org>"
+    result = merge(master, [ReturnedCopy(tmp_path / "copy.xlsx", sender=sender, date=sent)], in_place=True)
+    data = result.to_dict()
+    assert result.backup is not None and result.backup.exists()
+    who = {"file": "copy.xlsx", "member": None, "sender": sender, "date": "2027-03-02T09:15:00"}
+    assert {k: data[k] for k in ("output", "backup", "returns", "edits", "added")} == {
+        "output": str(master),
+        "backup": str(result.backup),
+        "returns": [who],
+        "edits": 1,
+        "added": 0,
+    }
+    edited = [line for line in data["log"] if line["action"] != READ]
+    assert edited == [
+        {
+            **who,
+            "action": "Edited",
+            "sheet": STEPS.name,
+            "id": "A-3",
+            "merged_id": "A-3",
+            "field": STEPS.column("responsible").header,
+            "old": old,
+            "new": "Dana Whitfield",
+            "note": "",
+        }
+    ]
+
+
+def test_a_formula_in_a_return_is_an_issue_naming_the_master_value_and_the_readers_words(
+    master: Path, tmp_path: Path
+) -> None:
+    copy = Filler(master)
+    copy.formula("steps", "A-3", "responsible", "=B2")
+    copy.save(tmp_path / "copy.xlsx")
+    said = next(f.message for f in read_plan(tmp_path / "copy.xlsx").findings if f.rule == "formula-in-text")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    old = get(clean_plan(), "steps", "A-3").get("responsible")
+    note = f"{said.rstrip('. ')}; the master value is kept"
+    assert result.issues == [Issue(UNREADABLE, "steps", "A-3", "responsible", old, [(Origin("copy.xlsx"), None)], note)]
+
+
+def test_a_packet_cut_from_the_current_master_does_not_say_the_master_changed(master: Path, tmp_path: Path) -> None:
+    packet = make_packets(master, tmp_path / "packets")[0]
+    result = merge(master, [packet], tmp_path / "merged.xlsx")
+    notes = [line[LOG_HEADERS[-1][0]] for line in table(result.output, schema.MERGE_LOG_SHEET, LOG_HEADERS[0][0])]
+    read = [e.note for e in result.log if e.action == READ]
+    assert read and all("changed" not in n for n in read)
+    assert all("changed since" not in str(n) for n in notes)
