@@ -958,6 +958,15 @@ def test_a_value_in_a_text_column_is_kept_as_the_text_a_member_sees(tmp_path: Pa
         ("12.5", 12.5),
         (" 7 ", 7),
         ("0", 0),
+        ("1.250,50", 1250.5),  # grouped by dots, a decimal comma
+        ("12,5", 12.5),
+        ("-1,250.75", -1250.75),
+        ("1.250.000 €", 1250000),
+        ("1\u202f250", 1250),  # a narrow no-break space groups the thousands
+        ("1.5", 1.5),
+        ("1,2,3", "1,2,3"),  # no way of writing a number: kept as typed, never 123
+        ("1,25,0", "1,25,0"),
+        ("1.250,5.0", "1.250,5.0"),
         ("about 5000", "about 5000"),  # not a number: kept as typed
         ("inf", "inf"),
         ("nan", "nan"),

@@ -153,7 +153,21 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-_MONEY = re.compile(r"[$€£,\s]")
+_CURRENCY_AND_SPACES = re.compile(r"[$€£\s]")  # \s takes the no-break and narrow spaces that group digits too
+_GROUPED_BY_COMMAS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 12,500 and 12,500.75
+_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+")  # 12,5 and 1.250,50
+_GROUPED_BY_DOTS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3}){2,}")  # 1.250.000 (one dot alone is a decimal point)
+
+
+def _number_of(text: str) -> str:
+    """Typed money or number text as Python reads a number: currency signs and grouping spaces dropped, commas
+    grouping thousands dropped, a decimal comma made a point. Anything else is left for ``float`` to refuse."""
+    bare = _CURRENCY_AND_SPACES.sub("", text)
+    if _GROUPED_BY_COMMAS.fullmatch(bare):
+        return bare.replace(",", "")
+    if _DECIMAL_COMMA.fullmatch(bare) or _GROUPED_BY_DOTS.fullmatch(bare):
+        return bare.replace(".", "").replace(",", ".")
+    return bare
 
 
 def _as_number(value: Any) -> Any:
@@ -165,7 +179,7 @@ def _as_number(value: Any) -> Any:
         return value
     text = as_text(value)
     try:
-        number = float(_MONEY.sub("", text))
+        number = float(_number_of(text))
     except ValueError:
         return text
     if not math.isfinite(number):
