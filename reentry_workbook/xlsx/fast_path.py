@@ -43,9 +43,10 @@ def _patterns(prefix: bytes) -> tuple[re.Pattern[bytes], ...]:
     p = re.escape(prefix)
     return (
         re.compile(b"<" + p + rb"sheetData([^>]*)>"),
-        # a row or cell whose reference is not its first attribute, or lies beyond row 99,999 or column Z
-        re.compile(b"<" + p + rb'(?:c|row)(?! r="[A-Za-z]?\d{1,5}")[\s>/]'),
-        re.compile(b"<" + p + rb"f[\s/>]"),
+        # In one pass over the cell data, every tag the scan must look at: a comment, CDATA section or processing
+        # instruction (group 1: the scan gives up), a formula (group 2), and a row or cell whose reference is not
+        # its first attribute, or lies beyond row 99,999 or column Z (the grid must then be checked).
+        re.compile(b"<(?:([!?])|(" + p + rb"f[\s/>])|" + p + rb'(?:c|row)(?! r="[A-Za-z]?\d{1,5}")[\s>/])'),
         re.compile(
             b"<"
             + p
@@ -78,7 +79,7 @@ def _scan_sheet(data: bytes) -> _Scan | None:
     """Find the formula and error cells and the merged ranges of a worksheet's XML, when a scan of the text
     can do that exactly; ``None`` when the exact path must read the part. Works in place: no copy of the part."""
     first = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    if not data.startswith(b"<", first) or b"<!" in data:
+    if not data.startswith(b"<", first):
         return None
     enc = _ENCODING.match(data, first)
     if enc and enc[1].lower().replace(b"_", b"-") not in _SAFE_ENCODINGS:
@@ -87,23 +88,31 @@ def _scan_sheet(data: bytes) -> _Scan | None:
     if bound is None:
         return None
     prefix = bound + b":" if bound else b""
-    sheet_data, untagged, any_f, formula_cell, cell_start, error_type, error_value = _patterns(prefix)
+    sheet_data, marks, formula_cell, cell_start, error_type, error_value = _patterns(prefix)
     m = sheet_data.search(data, first)
-    if m is None:
-        return _Scan({}, _merged_ranges(data, first)) if b"sheetData" not in data else None
+    if m is None or m[1].endswith(b"/"):
+        if b"<!" in data or (m is None and b"sheetData" in data) or (m is not None and b"xmlns" in m[1]):
+            return None
+        return _Scan({}, _merged_ranges(data, first if m is None else m.end()))
     if b"xmlns" in m[1]:
         return None
-    if m[1].endswith(b"/"):
-        return _Scan({}, _merged_ranges(data, m.end()))
     begin, end = m.end(), data.find(b"</" + prefix + b"sheetData>", m.end())
-    if end < 0 or any(data.find(mark, begin, end) >= 0 for mark in (b"<?", b"xmlns", b"sheetData")):
+    if end < 0 or any(data.find(mark, begin, end) >= 0 for mark in (b"xmlns", b"sheetData")):
         return None
-    if untagged.search(data, begin, end) and not _grid_is_small(data, begin, end, prefix):
-        return None  # a cell's place is implicit, or the grid python-calamine would allocate is too large
+    if data.find(b"<!", 0, begin) >= 0 or data.find(b"<!", end) >= 0:
+        return None  # (among the cells, the pass below finds it)
     flags: dict[tuple[int, int], tuple[str, str]] = {}
     ranges: list[tuple[tuple[int, int, int, int] | None, str]] = []  # array formulas: (range, formula)
     columns: dict[bytes, int] = {}
-    for f in any_f.finditer(data, begin, end):
+    grid_checked = False
+    for f in marks.finditer(data, begin, end):
+        if f[1]:
+            return None  # a comment, CDATA section or processing instruction among the cells
+        if not f[2]:
+            if not grid_checked and not _grid_is_small(data, begin, end, prefix):
+                return None  # a cell's place is implicit, or the grid python-calamine would allocate is too large
+            grid_checked = True
+            continue
         # The formula must be the first child of the cell whose start tag is the last tag before it.
         hit = formula_cell.match(data, data.rfind(b"<", begin, f.start()), end)
         if hit is None or hit.start(3) != f.start():
@@ -118,6 +127,8 @@ def _scan_sheet(data: bytes) -> _Scan | None:
     for area, text in ranges:
         flag_formula_range(flags, area, text)
     for quote in (b'"e"', b"'e'"):
+        if quote[:1] not in data:
+            continue  # no attribute in single quotes at all (the usual case): no need to look for 'e'
         at = data.find(quote, begin, end)
         while at >= 0:
             tag = data.rfind(b"<", begin, at)
