@@ -13,6 +13,7 @@ do not exist in the scratch file, which Excel does not check.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -480,10 +481,12 @@ def _shown_share(share: float) -> float:
     return whole_percent(share) / 100
 
 
+@functools.lru_cache(maxsize=256)
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines ``text`` takes in a wrapping column ``width`` characters wide (a safe estimate).
 
-    Column widths count the digit 0 of the default font; ordinary text runs about 15% narrower.
+    Column widths count the digit 0 of the default font; ordinary text runs about 15% narrower. Kept for the
+    texts met again (a rule's fix repeats on every finding of the rule).
     """
     room = max(1, int(width * 1.15) - 1)
     lines = 0

@@ -148,33 +148,25 @@ def _rewrite_plain_tags(text: str, strings: list[str], style_map: dict[int, int]
     # Tags that read the same after their leading r="..." (most cells of a column, most rows) are edited the
     # same way: the edited rest of each kind of tag is worked out once, with the stream's own edit function.
     known: dict[tuple[str, str], tuple[str, bool]] = {}
+    count = len(strings)
 
     def rewrite(m: re.Match[str]) -> str:
-        local, raw, tag, value = m.group("local", "attrs", "tag", "value")
-        cut = m.start("attrs") - m.start() + (raw.find('"', 4) + 1 if raw.startswith(' r="') else 0)
-        key = (local, tag[cut:])
-        found = known.get(key)
+        head, local, rest, content, value = m.group("head", "local", "rest", "content", "value")
+        found = known.get((local, rest))
         if found is None:
-            probe = Editor(m.string)  # offsets of m are in the searched text
-            t = _edit_tag(probe, local, tag_attributes(m), style_map, dxf_map, keep_selected)
-            if t is not None:
-                probe.replace(t.span[0], t.span[1], "inlineStr")
-            anchor = m.start() + cut
-            rest = Editor(key[1])
-            for start, end, _, new in probe.edits:
-                if start < anchor:
-                    raise _NotPlain
-                rest.replace(start - anchor, end - anchor, new)
-            found = known[key] = (rest.result(), t is not None)
-        rest, shared = found
+            found = known[(local, rest)] = _edited_rest(m, style_map, dxf_map, keep_selected)
+        new_rest, shared = found
         if not shared:
-            return tag[:cut] + rest + (m.group("content") or "")
-        index = (unescape(value) if "&" in value else value).strip() if value is not None else ""
-        if value is None and not m.group("empty"):
-            raise _NotPlain  # the cell holds more than <v>N</v>: the stream reads it
-        if not index.isdigit() or int(index) >= len(strings):
+            return head + new_rest + content if content else head + new_rest
+        if value is None:
+            if not m.group("empty"):
+                raise _NotPlain  # the cell holds more than <v>N</v>: the stream reads it
+            index = ""
+        else:
+            index = (unescape(value) if "&" in value else value).strip()
+        if not index.isdigit() or int(index) >= count:
             raise OutputError("the scratch sheet refers to a missing shared string; please report this")
-        return f"{tag[:cut]}{rest}<{prefix}is>{strings[int(index)]}</{prefix}is>"
+        return f"{head}{new_rest}<{prefix}is>{strings[int(index)]}</{prefix}is>"
 
     try:
         return text[:body] + _plain_pattern(prefix).sub(rewrite, text[body:])
@@ -182,13 +174,30 @@ def _rewrite_plain_tags(text: str, strings: list[str], style_map: dict[int, int]
         return None
 
 
+def _edited_rest(m: re.Match[str], style_map: dict[int, int], dxf_map: dict[int, int],
+                 keep_selected: bool) -> tuple[str, bool]:
+    """The edited form of a plain start tag after its leading ``r="..."``, and whether it is a shared-string cell
+    (whose ``t`` now says ``inlineStr``)."""
+    probe = Editor(m.string)  # offsets of m are in the searched text
+    t = _edit_tag(probe, m["local"], tag_attributes(m), style_map, dxf_map, keep_selected)
+    if t is not None:
+        probe.replace(t.span[0], t.span[1], "inlineStr")
+    anchor = m.start("rest")
+    rest = Editor(m["rest"])
+    for start, end, _, new in probe.edits:
+        if start < anchor:
+            raise _NotPlain
+        rest.replace(start - anchor, end - anchor, new)
+    return rest.result(), t is not None
+
+
 @functools.lru_cache(maxsize=4)
 def _plain_pattern(prefix: str) -> re.Pattern[str]:
     """A start tag _rewrite_plain_tags edits, with the ``<v>`` that makes up the whole of a cell's content."""
     p = re.escape(prefix)
     return re.compile(
-        rf"(?P<tag><{p}(?P<local>c|row|col|cfRule|sheetView)"
-        r"(?P<attrs>(?:\s+[^\s=/<>\"']+\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(?P<empty>/)?>)"
+        rf"(?P<tag>(?P<head><{p}(?P<local>c|row|col|cfRule|sheetView)(?: r=\"[^\"<]*\")?)"
+        r"(?P<rest>(?P<attrs>(?:\s+[^\s=/<>\"']+\s*=\s*(?:\"[^\"<]*\"|'[^'<]*'))*)\s*(?P<empty>/)?>))"
         rf"(?P<content><{p}v>(?P<value>[^<]*)</{p}v>(?=</{p}c>))?"
     )
 
