@@ -223,3 +223,15 @@ def test_packets_built_from_one_index_hold_the_rows_the_definition_gives() -> No
             held = packet.rows.own.get(sheet.key, set()) | packet.rows.context.get(sheet.key, set())
             expected = [r for r in plan.rows(sheet.key) if row_key(sheet, r) in held or r in mine]
             assert packet.plan.rows(sheet.key) == expected  # the master's order, copies of its rows
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_the_tab_selection_is_looked_for_before_the_cells_only_where_the_edit_would_find_it(encoding: str) -> None:
+    head = f'<?xml version="1.0" encoding="{encoding}"?><worksheet xmlns="{opc.MAIN_NS}"><sheetViews>'
+    cells = '<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>tabSelected="1"</t></is></c></row></sheetData>'
+    for view, edited in (('<sheetView tabSelected="1" workbookViewId="0"/>', True), ('<sheetView/>', False)):
+        text = f"{head}{view}</sheetViews>{cells}</worksheet>"
+        data = text.encode(encoding)
+        expected = xmltext.without_tab_selected(text)
+        assert (expected != text) is edited
+        assert xmltext.without_tab_selected_bytes(data).decode(encoding) == expected

@@ -346,8 +346,14 @@ def without_tab_selected(text: str) -> str:
     return _SHEET_VIEW.sub(drop, text[:head_end]) + text[head_end:]
 
 
+# Never found before _SHEET_DATA's match in the decoded text (so the head searched below holds its head).
+_SHEET_DATA_BYTES = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData[\s/>]")
+
+
 def without_tab_selected_bytes(data: bytes) -> bytes:
-    if b"tabSelected" not in data and b"t\x00a\x00b\x00S" not in data:  # UTF-8, or UTF-16 either way
+    cells = _SHEET_DATA_BYTES.search(data)  # in UTF-8, only the head before the cells can change: look there
+    head = data if cells is None else data[: cells.start()]
+    if b"tabSelected" not in head and b"t\x00a\x00b\x00S" not in head:  # UTF-8, or UTF-16 either way
         return data
     doc = XmlText.decode(data)
     text = without_tab_selected(doc.text)
