@@ -91,22 +91,6 @@ def people(plan: Plan, as_of: dt.date) -> list[PersonLine]:
     return sorted(lines.values(), key=lambda p: (last.get(p.responsible, 0), _person_key(p.responsible)))
 
 
-def _goal_of(plan: Plan, index: PlanIndex) -> tuple[dict[tuple[str, int], str], dict[tuple[str, str], str]]:
-    """Which goal ID each row of the goal's family belongs to, by (sheet name, row) and (sheet name, ID)."""
-    by_row: dict[tuple[str, int], str] = {}
-    by_id: dict[tuple[str, str], str] = {}
-    for sheet in schema.SHEETS:
-        for rec in plan.rows(sheet.key):
-            goal = index.goal(rec)
-            if goal is None or goal.id is None:
-                continue
-            if rec.row:
-                by_row[(sheet.name, rec.row)] = goal.id
-            if rec.id is not None:
-                by_id.setdefault((sheet.name, rec.id), goal.id)
-    return by_row, by_id
-
-
 def goal_lines(
     plan: Plan, findings: Sequence[Finding], as_of: dt.date, index: PlanIndex | None = None
 ) -> list[GoalLine]:
@@ -123,11 +107,22 @@ def goal_lines(
             goal="" if is_blank(text) else str(text),
             priority=None if priority is None else priority.id,
         )
-    for key in ("improvements", "measures", "steps"):
+    # Which goal ID each row of a goal's family belongs to, by (sheet name, row) and (sheet name, ID): the
+    # findings are matched to goals through them.
+    by_row: dict[tuple[str, int], str] = {}
+    by_id: dict[tuple[str, str], str] = {}
+    for key in ("goals", "improvements", "measures", "steps"):
+        name = schema.sheet(key).name
         for rec in plan.rows(key):
             goal = index.goal(rec)
-            line = None if goal is None else lines.get(goal.id or "")
-            if line is None:
+            if goal is None or goal.id is None:
+                continue
+            if rec.row:
+                by_row[(name, rec.row)] = goal.id
+            if rec.id is not None:
+                by_id.setdefault((name, rec.id), goal.id)
+            line = lines.get(goal.id)
+            if line is None or key == "goals":
                 continue
             if key == "improvements":
                 line.improvements += 1
@@ -138,7 +133,6 @@ def goal_lines(
                 line.complete += rec.get("status") == schema.COMPLETE_STATUS
                 line.overdue += rec.is_overdue(as_of)
 
-    by_row, by_id = _goal_of(plan, index)
     worst: dict[str, int] = {}
     for finding in findings:
         row = cell_row(finding.cell)

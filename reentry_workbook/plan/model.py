@@ -69,6 +69,8 @@ def is_unknown(value: Any) -> bool:
 
 def as_date(value: Any) -> dt.date | None:
     """The value as a date when it is one (a datetime counts by its day), else None."""
+    if value.__class__ is dt.date or value is None:  # most cells: checked first
+        return value
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
