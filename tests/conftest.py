@@ -18,3 +18,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("CI"):
         pytest.fail("LibreOffice (soffice with python3-uno) is missing under CI; .ci/run installs it", pytrace=False)
     pytest.skip("LibreOffice (soffice with python3-uno) is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _returns_read_here_under_mutation_testing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under mutmut (docs/testing.md), a merge reads its returns in this process, not in worker processes.
+
+    mutmut learns which tests reach a function from the calls it sees in the test's own process; the reading of
+    several returns in workers would hide every test of two returns or more from the merge's decisions.
+    """
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    from reentry_workbook.cycle import merge
+
+    monkeypatch.setattr(merge, "each_in_processes", lambda work, count, jobs=None: [work(i) for i in range(count)])
