@@ -1,12 +1,16 @@
 """What keeps the audit near the bare read, counted rather than timed: ``--history`` reads one sheet of last
 month's workbook, not its plan; each step's chain of service is walked once per audit; the plan's content hash
-(the folder audit's duplicate check) is computed only when it is asked for."""
+(the folder audit's duplicate check) is computed only when it is asked for; the plan is let go before the summary
+copy is written."""
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -62,6 +66,32 @@ def test_history_of_a_workbook_without_an_audit_history_adds_nothing(tmp_path: P
     plan = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan(), rows=10)
     data = _audit(plan, "--as-of", AS_OF.isoformat(), "--history", plan, "--no-copy")
     assert [row["as_of"] for row in data["history"]] == [AS_OF.isoformat()]
+
+
+def test_the_plan_is_let_go_before_the_summary_copy_is_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy of a large plan is written with only the report in memory (peak memory stays under the audit's
+    target at 50,000 steps)."""
+    from reentry_workbook.audit import pipeline, reader
+
+    plan = write_plan_workbook(tmp_path / "plan.xlsx", clean_plan(), rows=10)
+    read: list[weakref.ref[model.Plan]] = []
+    alive_at_copy: list[bool] = []
+    real_read, real_copy = reader.read_plan, pipeline.write_summary_copy
+
+    def read_plan(*args: Any, **kwargs: Any) -> reader.ReadResult:
+        result = real_read(*args, **kwargs)
+        read.append(weakref.ref(result.plan))
+        return result
+
+    def write_summary_copy(*args: Any, **kwargs: Any) -> None:
+        gc.collect()
+        alive_at_copy.append(read[-1]() is not None)
+        real_copy(*args, **kwargs)
+
+    monkeypatch.setattr(reader, "read_plan", read_plan)
+    monkeypatch.setattr(pipeline, "write_summary_copy", write_summary_copy)
+    _audit(plan, "--as-of", AS_OF.isoformat(), "-o", tmp_path / "audited.xlsx")
+    assert (tmp_path / "audited.xlsx").exists() and alive_at_copy == [False]
 
 
 def test_the_content_hash_is_computed_for_the_folder_audit_only(

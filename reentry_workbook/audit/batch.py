@@ -231,7 +231,9 @@ def _mail_row(found: Found, row: BatchRow | None) -> BatchRow:
 def _audit_task(task: tuple[Path, str, Path | None, dt.date, bool, bool, bool]) -> BatchRow:
     path, label, out, as_of, in_place, force, write = task
     try:
-        result = audit_file(path, as_of=as_of, out=out, in_place=in_place, force=force, write=write)
+        result = audit_file(
+            path, as_of=as_of, out=out, in_place=in_place, force=force, write=write, content=True
+        )
     except ReentryWorkbookError as exc:
         return BatchRow(path, label, reason=str(exc))
     except Exception as exc:  # a bug must not stop the other files; say so plainly

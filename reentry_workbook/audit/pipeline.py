@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from .questions import DEFAULT_HORIZON
 from .report import ChangedRow, Report
 
 if TYPE_CHECKING:
-    from ..plan.model import Plan
     from .reader import ReadResult
 
 AUDITED_SUFFIX = ".audited"
@@ -31,24 +29,20 @@ class AuditResult:
     report: Report
     output: Path | None  # the audited copy, when one was written
     backup: Path | None = None  # the kept original, with --in-place
-    plan: Plan | None = None  # the plan read
+    content: str = ""  # a hash of the plan's content (two files holding the same plan share it), when asked for
     no_copy: str | None = None  # why no summary copy can be written into this file (one sentence), if so
-
-    @functools.cached_property
-    def content(self) -> str:
-        """A hash of the plan's content (two files holding the same plan share it), computed when asked for:
-        the folder audit's duplicate check needs it, a single audit does not."""
-        return "" if self.plan is None else self.plan.digest()
 
 
 def _read(
-    path: Path, as_of: dt.date, audited_at: dt.datetime | None, values_only: bool, **options: Any
-) -> tuple[Report, Plan]:
-    """The report of ``path`` (``options`` as :func:`report_of` takes them) and its plan."""
+    path: Path, as_of: dt.date, audited_at: dt.datetime | None, values_only: bool, content: bool, **options: Any
+) -> tuple[Report, str]:
+    """The report of ``path`` (``options`` as :func:`report_of` takes them) and, with ``content``, a hash of its
+    plan's content ("" without). The plan itself is not kept: the summary copy is written without it in memory."""
     from .reader import read_plan, read_values_plan
 
     read = read_values_plan(path) if values_only else read_plan(path, extra=(schema.HISTORY_SHEET,))
-    return report_of(read, as_of=as_of, audited_at=audited_at, **options), read.plan
+    report = report_of(read, as_of=as_of, audited_at=audited_at, **options)
+    return report, read.plan.digest() if content else ""
 
 
 def default_output(path: Path, extension: str | None = None) -> Path:
@@ -120,10 +114,12 @@ def audit_file(
     horizon: int = DEFAULT_HORIZON,
     history: Path | None = None,
     changes: list[ChangedRow] | None = None,
+    content: bool = False,
 ) -> AuditResult:
     """Audit ``path`` and, unless ``write`` is false, write the Alignment Summary into a copy.
 
-    The input is never modified, except with ``in_place``, which first keeps a backup beside it.
+    The input is never modified, except with ``in_place``, which first keeps a backup beside it. ``content``:
+    also hash the plan's content (:attr:`AuditResult.content`, the folder audit's duplicate check).
     """
     from ..xlsx import guard
     from ..xlsx.identity import check_extension, identify
@@ -135,13 +131,13 @@ def audit_file(
     if fmt in VALUES_ONLY_FORMATS:
         # Readable, but the tool writes into .xlsx packages only: the findings, and no copy.
         try:
-            report, plan = _read(path, as_of, audited_at, values_only=True)
+            report, digest = _read(path, as_of, audited_at, values_only=True, content=content)
         except ReentryWorkbookError:
             guard.open_package(path)  # not readable as a plan: the guard's line says how to save it as .xlsx
             raise
         kind = VALUES_ONLY_FORMATS[fmt]
         reason = f"{_shown(path)} is {kind}, so no summary copy can be written into it; {REPORT_ONLY}"
-        return AuditResult(report, None, plan=plan, no_copy=reason if write else None)
+        return AuditResult(report, None, content=digest, no_copy=reason if write else None)
     identity = identify(path)  # raises the guard's one-line errors for a file that is not a workbook
     target = path if in_place else (out or default_output(path, identity.extension))
     if write and not in_place:
@@ -156,19 +152,19 @@ def audit_file(
         check_extension(target, identity.extension, source=path)
 
     options = {"horizon": horizon, "history": history, "changes": changes}
-    report, plan = _read(path, as_of, audited_at, values_only=False, **options)
+    report, digest = _read(path, as_of, audited_at, values_only=False, content=content, **options)
     if identity.strict:
         reason = (
             f"{_shown(path)} is saved as Strict Open XML, so no summary copy can be written into it; open it in Excel "
             "and save it as an Excel Workbook (.xlsx, not Strict Open XML Spreadsheet), then run the audit again"
         )
-        return AuditResult(report, None, plan=plan, no_copy=reason if write else None)
+        return AuditResult(report, None, content=digest, no_copy=reason if write else None)
     if not write:
-        return AuditResult(report, None, plan=plan)
+        return AuditResult(report, None, content=digest)
 
     backup = keep_backup(path) if in_place else None
     write_summary_copy(path, report, target)
-    return AuditResult(report, target, backup, plan=plan)
+    return AuditResult(report, target, backup, content=digest)
 
 
 # Formats python-calamine reads whose audit is a report only, and how a message names them.
