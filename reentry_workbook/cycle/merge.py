@@ -550,8 +550,9 @@ def merge(
     log += [LogEntry(origin, NOT_MERGED, note=why) for origin, why in not_merged]
     result = MergeResult(target, state.merged, [r.origin for r in rets], log, state.issues)
     changes = master_changes(layout, state.merged, state.applied, state.placed)
-    # Every copy read is done with: let it go before the master is written (large plans, many copies).
-    del state, rets, layout
+    # What the returns sent, the master's plan as read and its cells are done with: let them go before the master
+    # is written (large plans, many copies).
+    del state, rets, layout, base, book
 
     if in_place:
         result.backup = keep_backup(master)

@@ -8,6 +8,7 @@ import posixpath
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -67,9 +68,43 @@ UNSUPPORTED_KINDS = ("table+xml", "pivot", "slicer", "timeline", "queryTable")
 @dataclass
 class ZipEntry:
     name: str
-    data: bytes
+    data: bytes | None  # None: a large part as read, inflated from ``stored`` each time it is asked for
     info: zipfile.ZipInfo | None  # the member's zip entry it replaces or copies; None for a new part
     stored: memoryview | None = None  # an unchanged part's bytes as stored in the member's archive
+
+    def content(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.stored is not None and self.info is not None
+        if self.info.compress_type == zipfile.ZIP_STORED:
+            return bytes(self.stored)
+        return zlib.decompress(self.stored, -zlib.MAX_WBITS)
+
+
+class _Parts(MutableMapping[str, bytes]):
+    """Zip name -> a part's bytes; a large part read from a file is kept only as stored (compressed) and
+    inflated when asked for, so that a package of large sheets costs little more memory than its file."""
+
+    def __init__(self, entries: list[ZipEntry]) -> None:
+        self._entries = {e.name: e for e in entries}
+
+    def __getitem__(self, name: str) -> bytes:
+        return self._entries[name].content()
+
+    def __setitem__(self, name: str, data: bytes) -> None:
+        self._entries[name] = ZipEntry(name, data, None)
+
+    def __delitem__(self, name: str) -> None:
+        del self._entries[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
 
 
 @dataclass
@@ -87,8 +122,12 @@ _CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")  # central directory file head
 _END_RECORD = struct.Struct("<4s4H2LH")  # end of central directory record (4.3.16)
 
 
-def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, bytes], dict[str, memoryview]]:
-    """Every part's bytes, and its bytes as stored in the archive, from one read of the file.
+_KEEP_BYTES = 1 << 20  # parts up to this size are kept inflated; larger ones are inflated again when needed
+
+
+def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, bytes | None], dict[str, memoryview]]:
+    """Every part's bytes (None for a part larger than ``_KEEP_BYTES``: inflated again from its stored bytes when
+    asked for), and its bytes as stored in the archive, from one read of the file.
 
     Each part is inflated here from the stored bytes and checked against the size and CRC the archive declares,
     so a part copied as stored is exactly the part that was read. (The guard has already bounded every size.)
@@ -100,7 +139,7 @@ def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, b
         blob = memoryview(path.read_bytes())
     except OSError as exc:
         raise damaged(exc.strerror or "it cannot be read") from None
-    data: dict[str, bytes] = {}
+    data: dict[str, bytes | None] = {}
     stored: dict[str, memoryview] = {}
     for info in infos:
         at = info.header_offset
@@ -130,7 +169,7 @@ def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, b
             raise damaged(f"the part {info.filename} uses compression method {info.compress_type}")
         if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
             raise damaged(f"the part {info.filename} fails its checksum")
-        data[info.filename] = content
+        data[info.filename] = content if len(content) <= _KEEP_BYTES else None
         stored[info.filename] = raw
     return data, stored
 
@@ -146,7 +185,7 @@ class Package:
         # data: each part's bytes; stored: the same part as it sits in the member's archive (compressed), for the
         # parts no edit changed, so that a copy of them is written without compressing it again.
         parts = [e for e in entries if e.info is None or not e.info.is_dir()]
-        self.data = {e.name: e.data for e in parts}
+        self.data: MutableMapping[str, bytes] = _Parts(parts)
         self.stored = {e.name: e.stored for e in parts if e.stored is not None}
         self.lower = {name.lower(): name for name in self.data}
         if len(self.lower) != len(parts):
@@ -325,8 +364,9 @@ def write_zip(dest: Path, entries: list[ZipEntry], comment: bytes) -> None:
                     payload: bytes | memoryview = entry.stored
                     crc, size = entry.info.CRC, entry.info.file_size
                 else:
-                    crc, size = zlib.crc32(entry.data), len(entry.data)
-                    payload = entry.data if method == zipfile.ZIP_STORED else _deflate(entry.data)
+                    data = entry.content()
+                    crc, size = zlib.crc32(data), len(data)
+                    payload = data if method == zipfile.ZIP_STORED else _deflate(data)
                 year, month, day, hour, minute, second = when
                 dos_time = hour << 11 | minute << 5 | second // 2
                 dos_date = (year - 1980) << 9 | month << 5 | day
