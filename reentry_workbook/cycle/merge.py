@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,6 @@ class _Merge:
         self.placed: list[Placed] = []
         self.used: dict[str, dict[str, set[int]]] = {}  # sheet key -> ID -> returns that name it
         self.assigned: set[tuple[str, str]] = set()
-        self.fingerprint = plan_fingerprint(base)
         self.merged = Plan(coalition=dict(base.coalition), source=base.source)
         self.base_index: dict[str, dict[str, Record]] = {}
         self.merged_index: dict[str, dict[str, Record]] = {}
@@ -145,6 +144,11 @@ class _Merge:
         self.pending: dict[tuple[str, str, str], list[tuple[Origin, Any, str]]] = {}
         self.log: list[LogEntry] = []
         self.issues: list[Issue] = []
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """The master's fingerprint, worked out when a packet tells the one it was cut from."""
+        return plan_fingerprint(self.base)
 
     # --- reading every return first, so fresh IDs collide with nothing ---------------------------------
 

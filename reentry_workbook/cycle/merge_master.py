@@ -130,13 +130,15 @@ def _sheet_layout(sheet: Sheet, name: str, columns: dict[str, int], cells: Sheet
     derived = {columns[c.key] for c in sheet.columns if c.kind is Kind.DERIVED and c.key in columns}
     label = columns[sheet.label]
     bottom = max((r2 for r1, c1, r2, c2 in ranges if c1 <= label <= c2 and r2 > header), default=header)
-    occupied: set[int] = set()
-    for r, c, cell in cells.iter_cells():
-        if r <= header or c == id_col or (cell.flag == FORMULA and c in derived):
-            continue
-        if cell.flag == VALUE and (cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())):
-            continue
-        occupied.add(r)
+    occupied: set[int] = set()  # rows holding something other than an ID or a derived formula
+    for r in range(header + 1, cells.row_count()):
+        for c, value in cells.row_items(r):
+            if c != id_col and value is not None and not (isinstance(value, str) and not value.strip()):
+                occupied.add(r)
+                break
+    for (r, c), (flag, _text) in cells.flags.items():
+        if r > header and c != id_col and not (flag == FORMULA and c in derived):
+            occupied.add(r)
     slots = []
     for r in range(header + 1, bottom + 1):
         if r not in occupied:

@@ -241,16 +241,20 @@ def write_table(
         check(ws.write_string(top, c, text, fm.header), f"{name} header {text}")
     check(ws.set_row(top, 30), f"{name} header height")
     count = 0
+    cell, wrap = f"{name} cell", fm.wrap  # a table can be long (a merge's log): per cell, only what must be done
+    per_line = [_per_line(width) for _text, width in headers]
     for r, values in enumerate(rows, start=top + 1):
         count += 1
         lines = 1
         for c, value in enumerate(values):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                check(ws.write_number(r, c, value, fm.wrap), f"{name} cell")
-            elif value not in (None, ""):
-                text = display(value)
-                check(ws.write_string(r, c, text, fm.wrap), f"{name} cell")
-                lines = max(lines, _lines(text, headers[c][1] if c < len(headers) else 10))
+                check(ws.write_number(r, c, value, wrap), cell)
+            elif value is not None and value != "":
+                text = value if value.__class__ is str else display(value)
+                check(ws.write_string(r, c, text, wrap), cell)
+                width = per_line[c] if c < len(per_line) else _per_line(10)
+                if len(text) > width or "\n" in text:
+                    lines = max(lines, _lines(text, width))
         if lines > 1:
             check(ws.set_row(r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)), f"{name} row height")
     ws.freeze_panes(top + 1, 0)
@@ -263,7 +267,11 @@ LINE_HEIGHT = 15  # points per line of wrapped text
 MAX_ROW_HEIGHT = 300
 
 
-def _lines(text: str, width: float) -> int:
-    """Lines a text takes in a column of ``width`` characters, roughly (wrapping at words)."""
-    per_line = max(int(width * 1.1), 1)
+def _per_line(width: float) -> int:
+    """Characters a line holds in a column of ``width`` characters, roughly."""
+    return max(int(width * 1.1), 1)
+
+
+def _lines(text: str, per_line: int) -> int:
+    """Lines a text takes with ``per_line`` characters a line, roughly (wrapping at words)."""
     return sum(max(-(-len(part) // per_line), 1) for part in text.split("\n"))
