@@ -169,7 +169,9 @@ def _rewrite_plain_tags(text: str, strings: list[str], style_map: dict[int, int]
         return f"{head}{new_rest}<{prefix}is>{strings[int(index)]}</{prefix}is>"
 
     try:
-        return text[:body] + _plain_pattern(prefix).sub(rewrite, text[body:])
+        # The pattern never matches in the root's start tag or before it (no "<" of theirs opens one of its tags),
+        # so the whole text is searched: no copy of a large sheet is made to search it.
+        return _plain_pattern(prefix).sub(rewrite, text)
     except _NotPlain:
         return None
 

@@ -283,9 +283,9 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
             doc = XmlText.decode(pkg.data[part])
             report = edit_sheet(doc.text, sheet_changes, strings=strings, styles=styles, date1904=book.date1904)
             formulas_removed = formulas_removed or report.formulas_removed
-            data = doc.encode(report.text)
-            if data != pkg.data[part]:
-                changed[part] = data
+            if report.text != doc.text:
+                changed[part] = doc.encode(report.text)
+            del doc, report  # a large sheet's texts, before the next one is read
         if names:
             renamed = _rename(pkg, book.part, names)
             if renamed is not None:
@@ -316,7 +316,12 @@ def validation_ranges(src: Path | Package, sheet_names: Iterable[str]) -> dict[s
     try:
         book = _Book(pkg)
         for name in sheet_names:
-            text = XmlText.decode(pkg.data[book.sheet_part(name)]).text
+            data = pkg.data[book.sheet_part(name)]
+            utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"))
+            cut = -1 if utf16 else data.rfind(b"sheetData>")
+            # Only the text after the cell data is decoded (in UTF-8, "sheetData>" starts on a character).
+            text = XmlText.decode(data[cut:] if cut > 0 else data).text
+            del data
             found = out[name] = []
             for m in _VALIDATION.finditer(text, max(0, text.rfind("sheetData>"))):
                 for item in unescape(m.group(1)).split():
