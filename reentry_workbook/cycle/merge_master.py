@@ -115,7 +115,21 @@ class MasterLayout:
             layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, ranges, header)
         if schema.LISTS_SHEET in layout.tabs:
             layout.cells[schema.LISTS_SHEET] = book.read_sheet(schema.LISTS_SHEET)
+        _keep_what_formulas_read(layout.cells, [source.sheet_names[s.key] for s in schema.SHEETS])
         return layout
+
+
+def _keep_what_formulas_read(cells: dict[str, SheetCells], data_sheets: list[str]) -> None:
+    """Of the data sheets' cells, keep only their formulas and the columns the template's formulas read: all that
+    working out cached results needs (a large plan's cells are held while its returns are read)."""
+    read: dict[str, set[int]] = {}
+    for name, book in cells.items():
+        for (_r, _c), (flag, text) in book.flags.items():
+            if flag == FORMULA:
+                for sheet, _row, col in formula_inputs(text, name) or ():
+                    read.setdefault(sheet, set()).add(col)
+    for name in data_sheets:
+        cells[name].keep_columns(read.get(name, set()))
 
 
 def _col(letters: str) -> int:

@@ -100,6 +100,11 @@ class SheetCells:
         """Every cell that holds something, row by row."""
         raise NotImplementedError
 
+    def keep_columns(self, cols: set[int]) -> None:
+        """Let the plain values outside the columns ``cols`` go (they read as blank from now on); the formula and
+        error flags stay. For a caller that holds a large sheet but needs only some of its columns."""
+        raise NotImplementedError
+
     def _blank_merged(self) -> None:
         for r1, c1, r2, c2 in self.merged:
             if (r2 - r1 + 1) * (c2 - c1 + 1) <= len(self.flags):
@@ -174,6 +179,11 @@ class DenseCells(SheetCells):
             for c in sorted({*(c for c, v in enumerate(cells) if v is not None and v != ""), *flagged}):
                 yield r, c, self.cell(r, c)
 
+    def keep_columns(self, cols: set[int]) -> None:
+        width = max(cols, default=-1) + 1
+        for r, cells in enumerate(self._rows):
+            self._rows[r] = [v if c in cols else None for c, v in enumerate(cells[:width])]
+
     def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:
         for r in range(r1, min(r2 + 1, len(self._rows))):
             cells = self._rows[r]
@@ -226,6 +236,12 @@ class SparseCells(SheetCells):
             cells = self._rows.get(r, {})
             for c in sorted({*cells, *flagged_rows.get(r, ())}):
                 yield r, c, self.cell(r, c)
+
+    def keep_columns(self, cols: set[int]) -> None:
+        for cells in self._rows.values():
+            for c in [c for c in cells if c not in cols]:
+                del cells[c]
+        self._order = [r for r in self._order if self._rows[r]]
 
     def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:
         rows = range(r1, r2 + 1) if r2 - r1 < len(self._rows) else [r for r in self._rows if r1 <= r <= r2]
