@@ -4,6 +4,7 @@
   from that one opening);
 - the returns are not all held at once: each is sorted against the master as soon as it is read, and only the
   rows that send something are kept (no return's plan is alive when the fresh IDs are reserved);
+- of the master, large parts are held compressed and data sheets only in the columns formulas read;
 - the worksheet editor parses only the rows it changes (and those whose styles an appended row takes), and
   gives the same part as parsing the whole sheet; the shared strings read by pattern are those the parser reads.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +23,14 @@ from opened import count_opens
 from plans import add_step, clean_plan
 
 from reentry_workbook.cycle import merge as merge_module
+from reentry_workbook.cycle import merge_master
 from reentry_workbook.cycle.merge import merge
+from reentry_workbook.cycle.merge_master import MasterLayout
 from reentry_workbook.cycle.merge_read import each_in_processes
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
-from reentry_workbook.xlsx import sheet_edit, workbook_edit, xmltext
+from reentry_workbook.xlsx import opc, sheet_edit, workbook_edit, xmltext
 from reentry_workbook.xlsx.opc import Package
 from reentry_workbook.xlsx.sheet_edit import SheetChanges, edit_sheet
 
@@ -80,9 +84,11 @@ def test_returns_are_sorted_as_read_and_only_what_they_send_is_kept(
         real(self, rets)
 
     monkeypatch.setattr(merge_module._Merge, "reserve_ids", reserve_ids)
+    gc.collect()
+    before = sum(isinstance(o, Plan) for o in gc.get_objects())  # other tests' plans, in this process
     result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)
     # Only the master as read and the merged plan: no return's plan outlives its reading.
-    assert seen["plans alive"] == 2
+    assert seen["plans alive"] - before == 2
     # Of the STEP_COUNT steps each return holds, only the one it changed is kept.
     assert seen["rows kept"] == [1, 1, 1, 1] and seen["added"] == [1, 0, 0, 0]
     assert result.edits == 4 and result.added == 1
@@ -211,3 +217,58 @@ def test_shared_strings_read_by_pattern_are_those_the_parser_reads(tmp_path: Pat
     assert (scanned.count, scanned.known) == (parsed.count, parsed.known) == (
         8, {"plain & simple": 0, " spaced ": 1, "": 3, "indented": 5}
     )
+
+
+# -- what is held while the returns are read -----------------------------------------------------------------
+
+
+def _parts(path: Path) -> dict[str, bytes]:
+    pkg = Package.read(path)
+    return {name: pkg.data[name] for name in pkg.data}
+
+
+def test_large_parts_are_held_compressed_and_read_as_they_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master = _big_master(tmp_path)
+    returns = _returns(master, tmp_path, 2)
+    merge(master, returns, tmp_path / "held.xlsx", jobs=1)
+    monkeypatch.setattr(opc, "_KEEP_BYTES", 2_000)
+    pkg = Package.read(master)
+    inflated_later = [e.name for e in pkg.entries if e.data is None]
+    assert any(name.startswith("xl/worksheets/") for name in inflated_later)
+    with zipfile.ZipFile(master) as zf:
+        assert {name: pkg.data[name] for name in pkg.data} == {n: zf.read(n) for n in zf.namelist()}
+    merge(master, returns, tmp_path / "compressed.xlsx", jobs=1)
+    assert _parts(tmp_path / "compressed.xlsx") == _parts(tmp_path / "held.xlsx")
+
+
+def test_the_layout_holds_only_the_columns_formulas_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    master = _big_master(tmp_path)
+    returns = _returns(master, tmp_path, 2)
+    layouts: list[MasterLayout] = []
+    real = MasterLayout.read.__func__  # type: ignore[attr-defined]
+
+    def read(cls: type[MasterLayout], *args: Any) -> MasterLayout:
+        layouts.append(real(cls, *args))
+        return layouts[-1]
+
+    monkeypatch.setattr(MasterLayout, "read", classmethod(read))
+    merge(master, returns, tmp_path / "pruned.xlsx", jobs=1)
+    layout = layouts[0]
+
+    def held(sheet_key: str) -> set[str]:
+        cells, columns = layout.cells[schema.sheet(sheet_key).name], layout.sheets[sheet_key].columns
+        found = {c for r in range(cells.row_count()) for c, _v in cells.row_items(r)}
+        return {key for key, c in columns.items() if c in found}
+
+    improvements = schema.sheet("improvements")
+    assert improvements.id_column is not None
+    # The dropdown labels of the Lists sheet read the improvements' IDs and texts; the derived Goal column of the
+    # steps reads their improvement; nothing reads the steps' notes or status.
+    assert held("improvements") >= {improvements.id_column.key, improvements.label}
+    assert "improvement" in held("steps") and not held("steps") & {"notes", "status", STEPS.label}
+    # Cached results come out as when every cell is held.
+    monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, names: None)
+    merge(master, returns, tmp_path / "whole.xlsx", jobs=1)
+    assert _parts(tmp_path / "pruned.xlsx") == _parts(tmp_path / "whole.xlsx")
