@@ -235,3 +235,22 @@ def test_the_tab_selection_is_looked_for_before_the_cells_only_where_the_edit_wo
         expected = xmltext.without_tab_selected(text)
         assert (expected != text) is edited
         assert xmltext.without_tab_selected_bytes(data).decode(encoding) == expected
+
+
+def _sheet_xml(cells: str = "", after: str = "") -> bytes:
+    row = '<row r="1"><c r="A1" t="e"><v>#N/A</v></c><c r="B1"><f>1+1</f><v>2</v></c>' + cells + "</row>"
+    head = f'<?xml version="1.0"?><worksheet xmlns="{opc.MAIN_NS}">'
+    return f"{head}<sheetData>{row}</sheetData>{after}</worksheet>".encode()
+
+
+def test_the_one_pass_scan_finds_formulas_and_errors_and_leaves_odd_xml_to_the_parser() -> None:
+    from reentry_workbook.xlsx.fast_path import _scan_sheet
+    from reentry_workbook.xlsx.sheet_cells import ERROR, FORMULA
+
+    plain = _scan_sheet(_sheet_xml())
+    assert plain is not None and plain.flags == {(0, 0): (ERROR, "#N/A"), (0, 1): (FORMULA, "1+1")}
+    quoted = _scan_sheet(_sheet_xml("""<c r="C1" t='e'><v>#REF!</v></c>"""))
+    assert quoted is not None and quoted.flags[(0, 2)] == (ERROR, "#REF!")
+    for odd in (_sheet_xml("<!-- a comment among the cells -->"), _sheet_xml("<?pi among the cells?>"),
+                _sheet_xml(after="<!-- a comment after them -->"), _sheet_xml("<c><v>1</v></c>")):
+        assert _scan_sheet(odd) is None  # the exact path reads these
