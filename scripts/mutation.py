@@ -55,6 +55,7 @@ AREAS: dict[str, Area] = {
                 "x_as_text__*",
                 "x__number_text__*",
                 "x__as_number__*",
+                "x__number_of__*",
                 "x__choice_table__*",
                 "x__choices_hint__*",
                 "x__code__*",
