@@ -165,8 +165,6 @@ def write_merge_workbook(result: MergeResult, path: Path) -> None:
 
     from ..workbook.formats import WORKBOOK_OPTIONS, Formats
 
-    # Row by row to a file (the log of many large returns is long): only the row being written is held.
-    options = {**WORKBOOK_OPTIONS, "in_memory": False, "constant_memory": True, "tmpdir": str(path.parent)}
-    book = xlsxwriter.Workbook(str(path), options)
+    book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     write_merge_sheets(book, Formats(book), result)
     book.close()

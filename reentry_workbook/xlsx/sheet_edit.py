@@ -118,6 +118,7 @@ class _Job:
             self.parsed = _index_rows(data)
             rows = {r: (row.node.start, row.node.close_end) for r, row in self.parsed.items()}
         self.rows = rows
+        self.models: dict[int, int] = {}  # appended row -> the existing row whose styles it takes
         self.columns = _column_styles(root)
         self.formulas_removed = False
 
@@ -233,7 +234,11 @@ class _Job:
             return None
         above = r - 1
         while above in appended and above not in self.rows:
+            if above in self.models:  # rows appended one under another share the row above the first
+                above = self.models[above]
+                break
             above -= 1
+        self.models[r] = above
         return self._row(above)
 
     def _row(self, r: int) -> _Row | None:
