@@ -122,19 +122,13 @@ class _Merge:
         self.placed: list[Placed] = []
         self.used: dict[str, dict[str, set[int]]] = {}  # sheet key -> ID -> returns that name it
         self.assigned: set[tuple[str, str]] = set()
-        self.merged = Plan(coalition=dict(base.coalition), source=base.source)
         self.base_index: dict[str, dict[str, Record]] = {}
-        self.merged_index: dict[str, dict[str, Record]] = {}
         for sheet in schema.SHEETS:
-            copies = [replace(r, values=dict(r.values)) for r in base.rows(sheet.key)]
-            self.merged.records[sheet.key] = copies
             self.base_index[sheet.key] = {}
-            self.merged_index[sheet.key] = {}
-            for original, copy in zip(base.rows(sheet.key), copies, strict=True):
+            for original in base.rows(sheet.key):
                 key = row_key(sheet, original)
                 if key is not None and key not in self.base_index[sheet.key]:
                     self.base_index[sheet.key][key] = original
-                    self.merged_index[sheet.key][key] = copy
         # The contents of the master's rows without a key, with how many rows hold each (see _take_identical).
         self.unkeyed: dict[str, Counter[tuple[Any, ...]]] = {
             sheet.key: Counter(_content(sheet, r) for r in base.rows(sheet.key) if row_key(sheet, r) is None)
@@ -144,6 +138,28 @@ class _Merge:
         self.pending: dict[tuple[str, str, str], list[tuple[Origin, Any, str]]] = {}
         self.log: list[LogEntry] = []
         self.issues: list[Issue] = []
+
+    @cached_property
+    def _merged(self) -> tuple[Plan, dict[str, dict[str, Record]]]:
+        """The merged plan, a copy of the master's, and its rows by key: made when first needed (after the returns
+        are read, so that it is not held twice over while they are)."""
+        merged = Plan(coalition=dict(self.base.coalition), source=self.base.source)
+        index: dict[str, dict[str, Record]] = {}
+        for sheet in schema.SHEETS:
+            rows = self.base.rows(sheet.key)
+            copies = [replace(r, values=dict(r.values)) for r in rows]
+            merged.records[sheet.key] = copies
+            copy_of = {id(original): copy for original, copy in zip(rows, copies, strict=True)}
+            index[sheet.key] = {key: copy_of[id(original)] for key, original in self.base_index[sheet.key].items()}
+        return merged, index
+
+    @property
+    def merged(self) -> Plan:
+        return self._merged[0]
+
+    @property
+    def merged_index(self) -> dict[str, dict[str, Record]]:
+        return self._merged[1]
 
     @cached_property
     def fingerprint(self) -> str:
@@ -548,6 +564,7 @@ def merge(
             state.log.append(LogEntry(master_origin, NOTE, note=note))
     for ret in rets:
         state.take(ret)
+        ret.sorted = _Sorted()  # taken: what it sent lives on in the merge's log, issues and pending changes
     state.resolve()
     order = {r.origin: i for i, r in enumerate(rets)}
     log = sorted(state.log, key=lambda e: order.get(e.origin, -1))
