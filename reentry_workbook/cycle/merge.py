@@ -59,7 +59,7 @@ from .merge_model import (
     ReturnedCopy,
 )
 from .merge_read import each_in_processes, read_once
-from .merge_write import write_merged_master
+from .merge_write import edit_master, write_merge_sheets_into
 from .packets import PacketIdentity, PacketRows, packet_identity, packet_rows
 from .roundtrip import (
     comparable,
@@ -577,5 +577,7 @@ def merge(
 
     if in_place:
         result.backup = keep_backup(master)
-    write_merged_master(package, changes, result, target)
+    edited = edit_master(package, changes)
+    del package, changes  # the edited package holds what is written
+    write_merge_sheets_into(edited, result, target)
     return result

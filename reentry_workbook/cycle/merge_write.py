@@ -23,16 +23,20 @@ if TYPE_CHECKING:
     from ..xlsx.opc import Package
 
 
-def write_merged_master(master: Path | Package, changes: MasterChanges, result: MergeResult, target: Path) -> None:
-    """Write ``master`` (a file, or its package as read) with ``changes`` and the merge's sheets to ``target``
-    atomically."""
-    from ..xlsx.package import SheetGraft, graft_sheets
+def edit_master(master: Path | Package, changes: MasterChanges) -> Package:
+    """The master's package with the merge's cell changes, in memory."""
     from ..xlsx.workbook_edit import edited_package
+
+    return edited_package(master, changes.cells, changes.names)
+
+
+def write_merge_sheets_into(edited: Package, result: MergeResult, target: Path) -> None:
+    """Graft the merge's sheets into the edited master's package and write it to ``target`` atomically."""
+    from ..xlsx.package import SheetGraft, graft_sheets
     from .merge_sheets import write_merge_workbook
 
     conflicts, log = schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET
     with tempfile.TemporaryDirectory(prefix="reentry-workbook-") as tmp:
-        edited = edited_package(master, changes.cells, changes.names)
         scratch = Path(tmp) / "merge-sheets.xlsx"
         write_merge_workbook(result, scratch)
         grafts = [
