@@ -21,7 +21,7 @@ from plans import add, clean_plan, get
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cycle.diff import compare
 from reentry_workbook.cycle.merge import merge
-from reentry_workbook.cycle.merge_model import ADDED, READ, UNREADABLE, Issue, Origin, ReturnedCopy
+from reentry_workbook.cycle.merge_model import ADDED, CONTEXT_EDIT, READ, UNREADABLE, Issue, Origin, ReturnedCopy
 from reentry_workbook.cycle.merge_sheets import LOG_HEADERS
 from reentry_workbook.cycle.packets import make_packets
 from reentry_workbook.plan import schema
@@ -325,3 +325,98 @@ def test_a_packet_cut_from_the_current_master_does_not_say_the_master_changed(ma
     read = [e.note for e in result.log if e.action == READ]
     assert read and all("changed" not in n for n in read)
     assert all("changed since" not in str(n) for n in notes)
+
+
+# --- what a return's rows send -------------------------------------------------------------------------------
+
+
+def test_a_row_added_where_the_return_deleted_the_masters_last_row_never_takes_its_id(tmp_path: Path) -> None:
+    master = write_plan_workbook(tmp_path / "master.xlsx", clean_plan(), rows=5)  # no blank Action Steps row
+    copy = Filler(master)
+    last = copy.row_of("steps", _id(5))
+    for key in copy.columns("steps"):
+        copy.put("steps", last, key, None)  # the member emptied the last row, ID and all, and wrote over it
+    copy.put("steps", last, "improvement", "I-1")
+    copy.put("steps", last, "step", "Rent the hall")
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    steps = _steps(result.output)
+    assert steps["Rent the hall"][0] == _id(6)
+    assert _id(5) in {i for i, _row in steps.values() if i != steps["Rent the hall"][0]}  # kept, flagged as deleted
+
+
+def test_a_cell_filled_or_cleared_by_the_member_is_filled_or_cleared_in_the_master(
+    master: Path, tmp_path: Path
+) -> None:
+    assert get(clean_plan(), "steps", "A-3").get("notes") in (None, "")
+    assert get(clean_plan(), "steps", "A-4").get("responsible")
+    copy = Filler(master)
+    copy.set("steps", "A-3", "notes", "Room booked")
+    copy.set("steps", "A-4", "responsible", None)
+    copy.save(tmp_path / "copy.xlsx")
+    merged = read_plan(merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx").output).plan
+    assert get(merged, "steps", "A-3").get("notes") == "Room booked"
+    assert get(merged, "steps", "A-4").get("responsible") in (None, "")
+
+
+def test_a_formula_in_one_cell_does_not_hide_the_other_changes_of_its_row(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    copy.formula("steps", "A-3", "responsible", "=B2")  # a column left of notes
+    copy.set("steps", "A-3", "notes", "Room booked")
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    merged = read_plan(result.output).plan
+    assert get(merged, "steps", "A-3").get("notes") == "Room booked"
+    assert [(i.kind, i.field) for i in result.issues] == [(UNREADABLE, "responsible")]
+
+
+def test_a_value_the_audit_flags_but_can_read_is_merged_as_typed(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    copy.set("steps", "A-3", "status", "Nearly done")  # not one of the dropdown's choices
+    copy.save(tmp_path / "copy.xlsx")
+    assert any(f.rule == "invalid-choice" for f in read_plan(tmp_path / "copy.xlsx").findings)
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    assert get(read_plan(result.output).plan, "steps", "A-3").get("status") == "Nearly done"
+    assert result.issues == []
+
+
+def test_a_formula_in_a_plan_cell_at_the_address_of_a_coalition_field_is_that_plan_cells_issue(
+    master: Path, tmp_path: Path
+) -> None:
+    copy = Filler(master)
+    row, col = copy.coalition_cell("jurisdiction")
+    column = next(k for k, c in copy.columns("steps").items() if c == col)
+    step = next(r for r in clean_plan().rows("steps") if copy.row_of("steps", r.id or "") == row)
+    copy.formula("steps", step.id or "", column, "=B2")
+    copy.set_coalition("jurisdiction", "Lake County")
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    assert [(i.kind, i.sheet, i.id, i.field) for i in result.issues] == [(UNREADABLE, "steps", step.id, column)]
+    assert read_plan(result.output).plan.coalition["jurisdiction"] == "Lake County"
+
+
+def test_a_packets_change_to_a_row_it_showed_as_context_is_logged_with_the_value_sent(
+    master: Path, tmp_path: Path
+) -> None:
+    packets = make_packets(master, tmp_path / "packets")
+    maria = next(p for p in packets if "Maria" in p.name)
+    old = get(clean_plan(), "improvements", "I-1").get("buy_in")
+    other = next(c for c in schema.CHOICES["buy_in"] if c != old)
+    copy = Filler(maria)
+    copy.set("improvements", "I-1", "buy_in", other)  # I-1 is context in her packet: Sam's step hangs on it too
+    copy.save(tmp_path / "maria.xlsx")
+    result = merge(master, [tmp_path / "maria.xlsx"], tmp_path / "merged.xlsx")
+    logged = [(e.field, e.old, e.new) for e in result.log if e.action == CONTEXT_EDIT]
+    assert logged == [("buy_in", old, other)]
+
+
+def test_a_packet_cut_from_an_older_master_is_named_and_said_to_be_older(master: Path, tmp_path: Path) -> None:
+    packet = make_packets(master, tmp_path / "packets")[0]
+    newer = Filler(master)
+    newer.set("steps", "A-5", "notes", "Board meets in May")
+    newer.save(tmp_path / "master v2.xlsx")
+    result = merge(tmp_path / "master v2.xlsx", [packet], tmp_path / "merged.xlsx")
+    [note] = [e.note for e in result.log if e.action == READ]
+    assert note.startswith("a packet for ") and f", cut from {master.name} on " in note
+    assert note.endswith("the master has changed since the packet was cut, so rows it held are worked out from the "
+                         "current master")
