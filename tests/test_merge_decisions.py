@@ -420,3 +420,15 @@ def test_a_packet_cut_from_an_older_master_is_named_and_said_to_be_older(master:
     assert note.startswith("a packet for ") and f", cut from {master.name} on " in note
     assert note.endswith("the master has changed since the packet was cut, so rows it held are worked out from the "
                          "current master")
+
+
+def test_a_formula_in_a_column_a_member_moved_as_far_as_x_is_listed_not_merged(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    ws = copy.ws("steps")
+    notes = copy.columns("steps")["notes"]
+    ws.insert_cols(notes, 24 - notes)  # the member's own columns push Notes to column X
+    assert copy.column_letter("steps", "notes") == "X"
+    copy.formula("steps", "A-3", "notes", "=B2")
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    assert [(i.kind, i.id, i.field) for i in result.issues] == [(UNREADABLE, "A-3", "notes")]
