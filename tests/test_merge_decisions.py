@@ -21,7 +21,17 @@ from plans import add, clean_plan, get
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cycle.diff import compare
 from reentry_workbook.cycle.merge import merge
-from reentry_workbook.cycle.merge_model import ADDED, CONTEXT_EDIT, READ, UNREADABLE, Issue, Origin, ReturnedCopy
+from reentry_workbook.cycle.merge_model import (
+    ADDED,
+    CONTEXT_EDIT,
+    DELETED,
+    EDITED,
+    READ,
+    UNREADABLE,
+    Issue,
+    Origin,
+    ReturnedCopy,
+)
 from reentry_workbook.cycle.merge_sheets import LOG_HEADERS
 from reentry_workbook.cycle.packets import make_packets
 from reentry_workbook.plan import schema
@@ -289,6 +299,7 @@ def test_the_json_of_a_merge_in_place_names_its_backup_and_each_messages_sender(
         "edits": 1,
         "added": 0,
     }
+    assert [(line["sheet"], line["field"]) for line in data["log"] if line["action"] == READ] == [("", "")]
     edited = [line for line in data["log"] if line["action"] != READ]
     assert edited == [
         {
@@ -432,3 +443,29 @@ def test_a_formula_in_a_column_a_member_moved_as_far_as_x_is_listed_not_merged(m
     copy.save(tmp_path / "copy.xlsx")
     result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
     assert [(i.kind, i.id, i.field) for i in result.issues] == [(UNREADABLE, "A-3", "notes")]
+
+
+def test_a_row_deleted_in_a_return_is_an_issue_naming_its_sheet_row_and_text(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    row = copy.row_of("steps", _id(5))
+    copy.ws("steps").delete_rows(row)
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    text = get(clean_plan(), "steps", _id(5)).get("step")
+    note = "deleted in this return; the row is kept in the merged plan: delete it there if that is right"
+    assert result.issues == [Issue(DELETED, "steps", _id(5), "", text, [(Origin("copy.xlsx"), None)], note)]
+
+
+def test_the_same_change_from_three_copies_names_the_other_two_in_each_line(master: Path, tmp_path: Path) -> None:
+    copies = []
+    for name in ("a.xlsx", "b.xlsx", "c.xlsx"):
+        copy = Filler(master)
+        copy.set("steps", "A-3", "notes", "Room booked")
+        copies.append(copy.save(tmp_path / name))
+    result = merge(master, copies, tmp_path / "merged.xlsx")
+    notes = {e.origin.file: e.note for e in result.log if e.action == EDITED}
+    assert notes == {
+        "a.xlsx": "the same change also came from b.xlsx, c.xlsx",
+        "b.xlsx": "the same change also came from a.xlsx, c.xlsx",
+        "c.xlsx": "the same change also came from a.xlsx, b.xlsx",
+    }
