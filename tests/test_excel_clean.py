@@ -18,11 +18,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from decorate import decorate
+from fill import Filler
+from plans import clean_plan
 from producers import PRODUCERS, STRICT_PRODUCERS, build_variant, extension
 
 from reentry_workbook.cli import cli
+from reentry_workbook.cycle.merge import merge
+from reentry_workbook.plan import schema
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF
-from reentry_workbook.workbook.generate import new_workbook
+from reentry_workbook.workbook.generate import new_workbook, write_plan_workbook
 
 openxml_audit = pytest.importorskip("openxml_audit")
 
@@ -169,3 +173,19 @@ def test_the_validator_catches_a_broken_package(example: Path, tmp_path: Path) -
             dst.writestr(info, data)
     with pytest.raises(AssertionError, match="would not open cleanly"):
         assert_clean(broken)
+
+
+def test_a_merged_master_with_rows_appended_past_the_pre_formatted_ones_opens_cleanly(tmp_path: Path) -> None:
+    """Rows appended below the last pre-formatted row grow the Lists sheet's formulas, the defined names over them,
+    the validations and the dimension: the parts where a slip gives Excel's repair prompt."""
+    master = write_plan_workbook(tmp_path / "master.xlsx", clean_plan(), rows=6)
+    copy = Filler(master)
+    for n in range(4):  # Improvements has two blank rows, Action Steps one
+        copy.add_row("improvements", {"goal": "G-1", "improvement": f"Fund {n}"})
+        copy.add_row("steps", {"improvement": "I-1", "step": f"Step {n}"})
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    assert result.added == 8
+    last_formatted = schema.FIRST_DATA_ROW + 5
+    assert max(r.row for r in result.plan.rows("improvements")) == last_formatted + 2  # two rows appended
+    assert_clean(result.output, master)
