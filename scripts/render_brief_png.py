@@ -22,16 +22,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import chromium  # noqa: E402  (tests/chromium.py, found through the path set above)
+from pdf_png import first_page_png, require_pdftoppm  # noqa: E402  (scripts/pdf_png.py, beside this script)
 
 from reentry_workbook.audit.pipeline import audit_file  # noqa: E402
 from reentry_workbook.cycle.brief import build_brief, write_brief  # noqa: E402
 from reentry_workbook.errors import ReentryWorkbookError  # noqa: E402
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF  # noqa: E402
 from reentry_workbook.workbook.generate import new_workbook  # noqa: E402
-from reentry_workbook.xlsx.atomic import atomic_path, check_output  # noqa: E402
+from reentry_workbook.xlsx.atomic import check_output  # noqa: E402
 
 AUDITS = (EXAMPLE_AS_OF - dt.timedelta(days=59), EXAMPLE_AS_OF - dt.timedelta(days=28), EXAMPLE_AS_OF)
-PDFTOPPM_TIMEOUT = 60.0
 
 
 def audited_example(plan: Path) -> Path:
@@ -46,23 +46,12 @@ def audited_example(plan: Path) -> Path:
 
 def render_brief_png(out: Path, *, workbook: Path | None = None, dpi: int = 70, force: bool = False) -> Path:
     check_output(out, force=force)
-    pdftoppm = shutil.which("pdftoppm")
-    if pdftoppm is None:
-        raise RuntimeError("pdftoppm is not installed; install poppler-utils")
+    pdftoppm = require_pdftoppm()
     with tempfile.TemporaryDirectory(prefix="render-brief-") as tmp:
         plan = audited_example(Path(tmp) / "plan.xlsx")
         page = write_brief(build_brief(plan, as_of=AUDITS[-1]), Path(tmp) / "brief.html", plan=plan)
         pdf = chromium.print_pdf(page, Path(tmp) / "brief.pdf")
-        prefix = Path(tmp) / "page"
-        result = subprocess.run(
-            [pdftoppm, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)],
-            capture_output=True, text=True, timeout=PDFTOPPM_TIMEOUT,
-        )
-        png = prefix.with_suffix(".png")
-        if result.returncode != 0 or not png.is_file():
-            raise RuntimeError(f"pdftoppm failed (exit {result.returncode}): {result.stderr.strip()}")
-        with atomic_path(out) as tmp_out:
-            shutil.copyfile(png, tmp_out)
+        first_page_png(pdftoppm, pdf, out, dpi=dpi)
         if workbook is not None:
             shutil.copyfile(plan, workbook)
     return out

@@ -10,7 +10,6 @@ system python, and poppler-utils.
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -20,12 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import libreoffice  # noqa: E402  (tests/libreoffice.py, found through the path set above)
+from pdf_png import first_page_png, require_pdftoppm  # noqa: E402  (scripts/pdf_png.py, beside this script)
 
 from reentry_workbook.errors import ReentryWorkbookError  # noqa: E402
 from reentry_workbook.plan import schema  # noqa: E402
-from reentry_workbook.xlsx.atomic import atomic_path, check_output  # noqa: E402
-
-PDFTOPPM_TIMEOUT = 60.0
+from reentry_workbook.xlsx.atomic import check_output  # noqa: E402
 
 
 def render_sheet_png(src: Path, sheet: str, out: Path, *, dpi: int = 80, force: bool = False) -> Path:
@@ -37,24 +35,10 @@ def render_sheet_png(src: Path, sheet: str, out: Path, *, dpi: int = 80, force: 
     """
     src, out = Path(src), Path(out)
     check_output(out, force=force, inputs=(src,))
-    pdftoppm = shutil.which("pdftoppm")
-    if pdftoppm is None:
-        raise RuntimeError("pdftoppm is not installed; install poppler-utils")
+    pdftoppm = require_pdftoppm()
     with tempfile.TemporaryDirectory(prefix="render-png-") as tmp:
         pdf = libreoffice.export_sheet_pdf(src, sheet, Path(tmp) / "sheet.pdf")
-        prefix = Path(tmp) / "page"
-        result = subprocess.run(
-            [pdftoppm, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)],
-            capture_output=True,
-            text=True,
-            timeout=PDFTOPPM_TIMEOUT,
-        )
-        png = prefix.with_suffix(".png")
-        if result.returncode != 0 or not png.is_file():
-            raise RuntimeError(f"pdftoppm failed (exit {result.returncode}): {result.stderr.strip()}")
-        with atomic_path(out) as tmp_out:
-            shutil.copyfile(png, tmp_out)
-    return out
+        return first_page_png(pdftoppm, pdf, out, dpi=dpi)
 
 
 def main(argv: list[str] | None = None) -> int:

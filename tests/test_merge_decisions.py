@@ -114,7 +114,9 @@ def test_the_dropdown_lists_grow_by_the_rows_appended_and_not_by_a_blank_row_fil
     assert [r.get("improvement") for r in merged.rows("improvements")][-4:] == [f"Fund {n}" for n in range(4)]
 
 
-def test_a_blank_rows_pre_filled_id_is_written_only_when_the_row_gets_another(master: Path, tmp_path: Path) -> None:
+def test_a_blank_rows_pre_filled_id_cell_is_left_untouched_when_the_row_keeps_that_id(
+    master: Path, tmp_path: Path
+) -> None:
     def id_cell(path: Path, row: int) -> str:
         part = worksheet_parts(path)[STEPS.name]
         with zipfile.ZipFile(path) as zf:
