@@ -70,17 +70,13 @@ def openpyxl_member(path: Path) -> Path:
     return path
 
 
-def scratch(tmp_path: Path, report=None) -> Path:
-    path = tmp_path / "scratch-summary.xlsx"
-    if not path.exists() or report is not None:
-        write_summary_workbook(report or sample_report(), path)
-    return path
-
-
 def graft(src: Path, tmp_path: Path, name: str = "audited.xlsx", report=None) -> Path:
+    """``src`` with the summary of ``report`` grafted in as the audit grafts it (its findings as direct rows)."""
     out = tmp_path / name
+    scratch = tmp_path / "scratch-summary.xlsx"
+    rows = write_summary_workbook(report or sample_report(), scratch)
     with atomic_path(out) as dest:
-        package.graft_sheet(src, scratch(tmp_path, report), dest, sheet_name=SUMMARY, position=0)
+        package.graft_sheets(src, dest, [package.SheetGraft(scratch, SUMMARY, position=0, rows=rows)])
     return out
 
 

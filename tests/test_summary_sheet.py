@@ -1,4 +1,4 @@
-"""The Alignment Summary sheet as written to its scratch workbook: content, links, chart, layout, safety."""
+"""The Alignment Summary sheet as the audited copy carries it: content, links, chart, layout, safety."""
 
 from __future__ import annotations
 
@@ -12,26 +12,29 @@ import pytest
 from decorate import AS_OF, AUDITED_AT, finding, sample_report
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reentry_workbook.audit.summary_sheet import (
-    MAX_CELL_TEXT,
-    quote_sheet,
-    wrapped_lines,
-    write_summary_workbook,
-)
+from reentry_workbook.audit.pipeline import write_summary_copy
+from reentry_workbook.audit.summary_sheet import MAX_CELL_TEXT, quote_sheet, wrapped_lines
 from reentry_workbook.plan import catalogue, schema
+from reentry_workbook.xlsx import guard
+from reentry_workbook.xlsx.cells import open_workbook
 
 INJECTIONS = ('=HYPERLINK("http://x","y")', "+cmd", "@SUM(A1)", "-2+3", "=1+1", "\t=cmd|' /C calc'!A0")
 
 
+BLANK = Path(__file__).resolve().parent.parent / "workbook_templates" / "blank.xlsx"
+
+
 def written(tmp_path: Path, report=None) -> Path:
-    path = tmp_path / "summary.xlsx"
-    write_summary_workbook(report or sample_report(), path)
+    """The summary as a member gets it: in the audited copy of a blank plan (its findings table's rows are
+    written by the graft, not in the scratch workbook)."""
+    path = tmp_path / "audited.xlsx"
+    write_summary_copy(BLANK, report or sample_report(), path)
     return path
 
 
 def load(path: Path) -> Worksheet:
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == [schema.SUMMARY_SHEET]
+    assert book.sheetnames[0] == schema.SUMMARY_SHEET
     return book[schema.SUMMARY_SHEET]
 
 
@@ -48,8 +51,10 @@ def row_of(ws: Worksheet, column: int, value: object) -> int:
 
 
 def sheet_xml(path: Path) -> str:
-    with zipfile.ZipFile(path) as zf:
-        return zf.read("xl/worksheets/sheet1.xml").decode()
+    with guard.open_package(path) as zf:
+        ref = open_workbook(zf).sheet(schema.SUMMARY_SHEET)
+        assert ref is not None
+        return zf.read(ref.part).decode()
 
 
 def test_one_sheet_with_title_block_and_headline(tmp_path: Path) -> None:

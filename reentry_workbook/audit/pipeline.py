@@ -189,12 +189,12 @@ def write_summary_copy(src: Path, report: Report, out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="reentry-workbook-") as tmp:
         summary = Path(tmp) / "summary.xlsx"
         history = Path(tmp) / "history.xlsx"
-        write_summary_workbook(report, summary)
+        findings = write_summary_workbook(report, summary)
         write_history_workbook(report.history, history)
         # The copy opens on the summary, the only selected sheet (the member's sheets lose tabSelected); one read
         # of the member, one write of the copy.
         grafts = [
-            SheetGraft(summary, schema.SUMMARY_SHEET, position=0, activate=True),
+            SheetGraft(summary, schema.SUMMARY_SHEET, position=0, activate=True, rows=findings),
             SheetGraft(history, schema.HISTORY_SHEET, position=len),  # the last tab
         ]
         with atomic_path(out) as dest:

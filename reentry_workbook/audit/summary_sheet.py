@@ -27,10 +27,10 @@ from ..errors import OutputError
 from ..plan import schema
 from ..plan.catalogue import RULES_BY_SLUG, SEVERITIES
 from ..workbook.formats import WORKBOOK_OPTIONS
+from ..xlsx.direct_rows import MAX_CELL_TEXT, MAX_ROW_HEIGHT, DirectRows
 from .report import NO_ONE, Report, whole_percent
 from .summary_questions import write_questions
 
-MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 MAX_FINDINGS_SHOWN = 50_000  # beyond this the list points at the JSON report instead
 
@@ -136,7 +136,14 @@ class SheetWriter:
         """
         for row, lines in sorted(self.lines.items()):
             if lines > 1:
-                self.check(self.ws.set_row(row, min(409, 15 * lines + 2)), "a row height", row, 0)
+                self.check(self.ws.set_row(row, _row_points(lines)), "a row height", row, 0)
+
+    def xf(self, fmt: Format) -> int:
+        """The index ``fmt`` has in the scratch workbook's cell formats, for cells written as :class:`DirectRows`.
+
+        XlsxWriter numbers a format the first time a cell uses it; this asks it to do so now (``_get_xf_index``
+        is that numbering, and the index holds once given)."""
+        return int(fmt._get_xf_index())
 
     def number(self, row: int, col: int, value: float, fmt: Format | None = None) -> None:
         self.check(self.ws.write_number(row, col, value, fmt), "a number", row, col)
@@ -173,8 +180,9 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-def write_summary_workbook(report: Report, path: Path) -> None:
-    """Write a scratch .xlsx at ``path`` whose only worksheet is the Alignment Summary of ``report``."""
+def write_summary_workbook(report: Report, path: Path) -> DirectRows:
+    """Write a scratch .xlsx at ``path`` whose only worksheet is the Alignment Summary of ``report``, all but the
+    rows of its findings table, which are returned for the graft to write (:mod:`xlsx.direct_rows`)."""
     workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     worksheet = workbook.add_worksheet(schema.SUMMARY_SHEET)
     sheet = SheetWriter(workbook, worksheet)
@@ -187,13 +195,14 @@ def write_summary_workbook(report: Report, path: Path) -> None:
     goal_rows = _goal_table(sheet, report, row)
     row = goal_rows[1]
     row = _people_table(sheet, report, row)
-    _findings(sheet, report, row)
+    findings = _findings(sheet, report, row)
     _top_chart(sheet, report, headline_row, goal_rows, top_chart_rows)
     sheet.fit_rows()
     try:
         workbook.close()
     except (xlsxwriter.exceptions.XlsxWriterException, OSError) as exc:
         raise OutputError(f"could not write the summary workbook {path} ({exc}); check the disk and try again") from exc
+    return findings
 
 
 # -- layout and sections -------------------------------------------------------------------------------
@@ -395,39 +404,57 @@ def _people_table(sheet: SheetWriter, report: Report, row: int) -> int:
     return row + 1
 
 
-def _findings(sheet: SheetWriter, report: Report, row: int) -> None:
+def _findings(sheet: SheetWriter, report: Report, row: int) -> DirectRows:
+    """The findings table: its title and header through XlsxWriter, its rows (there can be tens of thousands) as
+    :class:`DirectRows` the graft writes straight into the copy."""
     sheet.string(row, 0, "Findings", sheet.section)
     for col in range(1, 7):
         sheet.string(row, col, "", sheet.section)
     row += 1
     if not report.findings:
         sheet.string(row, 0, "No findings: every check passed.", sheet.remark)
-        return
+        return DirectRows(row + 1)
     sheet.string(row, 0, "Click a cell reference to go to the cell; the list can be filtered.", sheet.remark)
     row += 1
     header = row
     sheet.headers(row, 0, ("Severity", "What is wrong", "How to fix it", "Sheet", "Cell", "ID", "Rule"),
                   numeric_from=99)
-    row += 1
+    rows = DirectRows(header + 1)
+    text, code, link = sheet.xf(sheet.text), sheet.xf(sheet.code), sheet.xf(sheet.link)
+    severity = {s: sheet.xf(f) for s, f in sheet.severity.items()}
+    message_width, fix_width = COLUMN_WIDTHS[1], COLUMN_WIDTHS[2]
     shown = report.findings[:MAX_FINDINGS_SHOWN]
-    for finding in shown:
-        sheet.string(row, 0, finding.severity.capitalize(), sheet.severity.get(finding.severity, sheet.code))
-        sheet.string(row, 1, finding.message, sheet.text)
-        sheet.string(row, 2, finding.fix, sheet.text)
-        sheet.string(row, 3, finding.sheet, sheet.code)
-        if finding.sheet:
-            sheet.internal_link(row, 4, finding.sheet, finding.cell or "A1", finding.cell or "(sheet)")
-        else:
-            sheet.string(row, 4, finding.cell, sheet.code)
-        sheet.string(row, 5, finding.id or "", sheet.code)
-        sheet.string(row, 6, finding.rule, sheet.code)
-        row += 1
-    rc = sheet.ws.autofilter(header, 0, row - 1, 6)
+    for r, finding in enumerate(shown, start=rows.first):
+        message, fix = finding.message[:MAX_CELL_TEXT], finding.fix[:MAX_CELL_TEXT]
+        cell = finding.cell or ""
+        place: tuple[int, int, str | None] = (4, code, cell)
+        if finding.sheet and sheet.links < MAX_LINKS:
+            place = (4, link, cell or "(sheet)")
+            location = f"{quote_sheet(finding.sheet)}!{cell or 'A1'}"
+            rows.links.append((r, 4, location, f"Go to {finding.sheet}!{cell or 'A1'}"))
+            sheet.links += 1
+        elif finding.sheet:
+            place = (4, code, cell or "(sheet)")
+        rows.rows.append((
+            (0, severity.get(finding.severity, code), finding.severity.capitalize()),
+            (1, text, message),
+            (2, text, fix),
+            (3, code, finding.sheet),
+            place,
+            (5, code, finding.id or ""),
+            (6, code, finding.rule),
+        ))
+        lines = max(wrapped_lines(message, message_width), wrapped_lines(fix, fix_width))
+        if lines > 1:
+            rows.heights[r] = _row_points(lines)
+    rc = sheet.ws.autofilter(header, 0, rows.last, 6)
     sheet.check(rc, "the filter", header, 0)
     hidden = len(report.findings) - len(shown)
     if hidden:
-        sheet.string(row + 1, 0, f"{hidden} more findings are not listed here; run the audit with --json to "
-                                 "see them all.", sheet.remark)
+        rows.rows.append(())
+        rows.rows.append(((0, sheet.xf(sheet.remark), f"{hidden} more findings are not listed here; run the audit "
+                                                     "with --json to see them all."),))
+    return rows
 
 
 def _top_chart(
@@ -475,6 +502,11 @@ def _top_chart(
             f"{report.summary.counts.get(s, 0)} {SEVERITY_LABELS.get(s, s).lower()}" for s in SEVERITIES
         )
     sheet.insert_chart(rows[0], 3, chart, alt + ".")
+
+
+def _row_points(lines: int) -> float:
+    """The height in points of a row whose wrapped text takes ``lines`` lines."""
+    return min(MAX_ROW_HEIGHT, 15 * lines + 2)
 
 
 def _shown_share(share: float) -> float:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..errors import OutputError
+from .direct_rows import DirectRows, splice_rows
 from .opc import MAIN_NS, PKG_REL_NS, Rel, relative_target
 from .xmltext import (
     XML_NS,
@@ -39,9 +40,9 @@ class DonorSheet:
 
 
 def rewrite_sheet(donor: DonorSheet, style_map: dict[int, int], dxf_map: dict[int, int],
-                   keep_selected: bool) -> bytes:
+                   keep_selected: bool, rows: DirectRows | None = None) -> bytes:
     """The donor sheet with the member's style indices, without ``tabSelected`` (unless it keeps the selection)
-    and with its shared strings written inline.
+    and with its shared strings written inline; ``rows`` are added below its own.
 
     A summary of a large plan has tens of thousands of cells, so the sheet is never parsed into nodes: it is
     read as a stream of tags, or, when it is as plain as XlsxWriter writes it, its few kinds of edited tags are
@@ -54,6 +55,9 @@ def rewrite_sheet(donor: DonorSheet, style_map: dict[int, int], dxf_map: dict[in
             edit = Editor(text)
             _rewrite_tags(edit, donor.strings, style_map, dxf_map, keep_selected)
             result = edit.result()
+        if rows is not None:
+            prefix = next(xml_tokens(result)).group("name").rpartition(":")[0]
+            result = splice_rows(result, rows, style_map, f"{prefix}:" if prefix else "")
     except Unsupported as exc:
         raise OutputError(f"the scratch summary sheet is not plain XML ({exc}); please report this") from None
     return donor.text.encode(result)

@@ -38,6 +38,7 @@ from pathlib import Path
 import defusedxml.ElementTree as SafeET
 
 from ..errors import OutputError, UnusableInputError, UsageError
+from .direct_rows import DirectRows
 from .donor import DonorSheet, plain_shared_strings, rewrite_sheet, serialize, write_rels
 from .opc import (
     CONTENT_TYPES,
@@ -101,12 +102,14 @@ class SheetGraft:
     """One sheet to add: the sheet ``sheet_name`` of the workbook ``scratch``, at tab ``position`` (0 = first; past
     the last tab = last), or at the tab ``position(names)`` gives for the workbook's sheet names at that point
     (those of the sheets added before it included, that of a sheet it replaces left out). ``activate``: the
-    workbook opens on it, the only selected sheet."""
+    workbook opens on it, the only selected sheet. ``rows``: rows written straight into the new sheet below the
+    scratch sheet's own (:mod:`direct_rows`)."""
 
     scratch: Path
     sheet_name: str
     position: int | Callable[[list[str]], int] = 0
     activate: bool = False
+    rows: DirectRows | None = None  # a long table written below the scratch sheet's rows (see direct_rows)
 
 
 def graft_sheets(src: Path | Package, dest: Path, grafts: Sequence[SheetGraft]) -> None:
@@ -130,7 +133,8 @@ def graft_sheets(src: Path | Package, dest: Path, grafts: Sequence[SheetGraft]) 
                 replaced = graft.sheet_name.casefold()
                 position = position([n for n in sheet_names_of(member) if n.casefold() != replaced])
             entries = Graft(
-                member, donors[graft.scratch], graft.sheet_name, max(0, position), activate=graft.activate
+                member, donors[graft.scratch], graft.sheet_name, max(0, position), activate=graft.activate,
+                rows=graft.rows,
             ).run()
             member = member.derive(entries)
     except Unsupported as exc:
@@ -172,9 +176,11 @@ def remove_sheet(src: Path, dest: Path, *, sheet_name: str) -> None:
 
 class Graft:
     def __init__(
-        self, member: Package, donor: Package | None, sheet_name: str, position: int, *, activate: bool = False
+        self, member: Package, donor: Package | None, sheet_name: str, position: int, *, activate: bool = False,
+        rows: DirectRows | None = None,
     ) -> None:
         self.m = member
+        self.rows = rows
         self.activate = activate and donor is not None
         self.d = donor
         self.sheet_name = sheet_name
@@ -325,9 +331,9 @@ class Graft:
             self.taken.add(new_names[part].lower())
         for part in closure:
             new = new_names[part]
-            data = (
-                rewrite_sheet(donor, style_map, dxf_map, keep_selected) if part == donor.part else pkg.data[part]
-            )
+            data = pkg.data[part]
+            if part == donor.part:
+                data = rewrite_sheet(donor, style_map, dxf_map, keep_selected, self.rows)
             self._add_part(new, data, self._donor_type(part))
             rels = pkg.rels(part)
             if rels:

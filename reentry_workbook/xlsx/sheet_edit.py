@@ -31,7 +31,7 @@ from typing import Protocol
 from .opc import MAIN_NS
 from .refs import column_letter, parse_ref
 from .serials import datetime_to_serial
-from .xmltext import Editor, Node, Unsupported, escape_attr, parse_xml, unescape
+from .xmltext import Editor, Node, Unsupported, escape_attr, escape_text, parse_xml, text_run, unescape
 
 Position = tuple[int, int]  # 0-based (row, column)
 
@@ -196,7 +196,7 @@ class _Job:
         elif value is not None and value != "":
             index = self.strings.index(str(value))
             if index is None:
-                kind, content = "inlineStr", f"<{self.p}is>{_text_run(self.p, str(value))}</{self.p}is>"
+                kind, content = "inlineStr", f"<{self.p}is>{text_run(self.p, str(value))}</{self.p}is>"
             else:
                 kind, content = "s", f"<{self.p}v>{index}</{self.p}v>"
         attrs = head + (f' s="{style}"' if style else "") + (f' t="{kind}"' if kind else "")
@@ -440,23 +440,9 @@ def shift_formula(text: str, rows: int) -> str:
 
 # -- writing values ---------------------------------------------------------------------------------------
 
-_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\r]|_(?=x[0-9A-Fa-f]{4}_)")
-
-
-def escape_text(text: str) -> str:
-    """Element text, with the characters XML cannot carry (and a literal ``_xHHHH_``) escaped as Excel does."""
-    text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _text_run(prefix: str, text: str) -> str:
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f"<{prefix}t{space}>{escape_text(text)}</{prefix}t>"
-
-
 def string_item(prefix: str, text: str) -> str:
     """A shared-string item (``<si>``) holding ``text``."""
-    return f"<{prefix}si>{_text_run(prefix, text)}</{prefix}si>"
+    return f"<{prefix}si>{text_run(prefix, text)}</{prefix}si>"
 
 
 def _number(value: float) -> str:

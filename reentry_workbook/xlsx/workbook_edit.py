@@ -37,8 +37,8 @@ from .opc import (
     write_zip,
 )
 from .refs import parse_ref
-from .sheet_edit import SheetChanges, edit_sheet, escape_text, string_item
-from .xmltext import Editor, Node, Unsupported, XmlText, parse_xml, unescape, xml_problem, xml_tokens
+from .sheet_edit import SheetChanges, edit_sheet, string_item
+from .xmltext import Editor, Node, Unsupported, XmlText, escape_text, parse_xml, unescape, xml_problem, xml_tokens
 
 EDIT_MAY_CHANGE: tuple[str, ...] = (
     "edited worksheets", "shared strings", "styles", "workbook (defined names)", "calculation chain"

@@ -42,6 +42,21 @@ def unescape(raw: str) -> str:
     return _CHAR_REF.sub(sub, raw)
 
 
+_XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\r]|_(?=x[0-9A-Fa-f]{4}_)")
+
+
+def escape_text(text: str) -> str:
+    """Element text, with the characters XML cannot carry (and a literal ``_xHHHH_``) escaped as Excel does."""
+    text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def text_run(prefix: str, text: str) -> str:
+    """A ``<t>`` element holding ``text`` (``xml:space`` kept where spaces at its ends or line breaks matter)."""
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return f"<{prefix}t{space}>{escape_text(text)}</{prefix}t>"
+
+
 def escape_attr(value: str) -> str:
     return (
         value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

@@ -1,0 +1,188 @@
+"""Rows a graft writes straight into the sheet it adds, as XML, instead of taking them from the scratch workbook.
+
+A long table (the summary's findings, a merge's log) is most of a scratch sheet's cells, and a scratch writer
+spends its time per cell, as does the graft when it restyles each cell and writes its shared string inline.
+Such a table is handed to :func:`package.graft_sheets` as :class:`DirectRows` instead: text and numbers, each
+cell with a style index of the scratch workbook. The graft writes them below the scratch sheet's own rows, with
+the member's style indices and inline strings, and brings the sheet's dimension and hyperlinks up to date.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..errors import OutputError
+from .refs import column_letter
+from .xmltext import escape_attr, escape_text
+
+MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
+MAX_ROW_HEIGHT = 409  # points
+
+# One cell: (0-based column, style index in the scratch workbook, value). A blank value ("" or None) writes a
+# styled empty cell (its borders and fill still show).
+Cell = tuple[int, int, "str | int | float | None"]
+
+
+@dataclass
+class DirectRows:
+    """Rows below every row of the scratch sheet: ``rows[i]`` is sheet row ``first + i`` (0-based)."""
+
+    first: int
+    rows: list[Sequence[Cell]] = field(default_factory=list)
+    heights: dict[int, float] = field(default_factory=dict)  # 0-based sheet row -> height in points
+    # Links within the workbook: (0-based row, column, location as 'Sheet'!B5, tooltip).
+    links: list[tuple[int, int, str, str]] = field(default_factory=list)
+
+    @property
+    def last(self) -> int:
+        """The 0-based index of the last row (``first - 1`` when there are none)."""
+        return self.first + len(self.rows) - 1
+
+    def width(self) -> int:
+        """The number of columns the rows reach."""
+        return max((cell[0] + 1 for row in self.rows for cell in row), default=0)
+
+
+def row_height(points: float) -> str:
+    """A row height as spreadsheet apps store it: whole pixels at 96 dpi, written in points."""
+    pixels = round(min(points, MAX_ROW_HEIGHT) * 4 / 3)
+    return format(pixels * 0.75, "g")
+
+
+def _number(value: int | float) -> str:
+    if isinstance(value, int):
+        return str(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+def render_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> tuple[str, str]:
+    """The XML of ``rows`` (``<row>`` elements) and of their links (``<hyperlink>`` elements), with the member's
+    style indices (``style_map``: scratch index -> member index) and ``prefix`` for the spreadsheet namespace."""
+    p = prefix
+    letters: list[str] = []
+    texts: dict[str, str] = {}  # text -> its inline-string content (tables repeat much of their text)
+
+    def styled(index: int) -> str:
+        new = style_map.get(index)
+        if new is None:
+            raise OutputError(f"a table row uses an unknown style {index}; please report this")
+        return f' s="{new}"' if new else ""
+
+    styles: dict[int, str] = {}
+    parts: list[str] = []
+    for offset, cells in enumerate(rows.rows):
+        r = rows.first + offset
+        number = r + 1
+        height = rows.heights.get(r)
+        if not cells and height is None:
+            continue  # a gap in the table
+        head = f'<{p}row r="{number}"'
+        if height is not None:
+            head += f' ht="{row_height(height)}" customHeight="1"'
+        parts.append(head + ">")
+        for col, style, value in cells:
+            while len(letters) <= col:
+                letters.append(column_letter(len(letters)))
+            s = styles.get(style)
+            if s is None:
+                s = styles[style] = styled(style)
+            ref = f"{letters[col]}{number}"
+            if value is None or value == "":
+                parts.append(f'<{p}c r="{ref}"{s}/>')
+            elif value.__class__ is str:
+                content = texts.get(value)  # type: ignore[arg-type]
+                if content is None:
+                    text = value[:MAX_CELL_TEXT]  # type: ignore[index]
+                    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+                    content = texts[value] = f"<{p}is><{p}t{space}>{escape_text(text)}</{p}t></{p}is>"  # type: ignore[index]
+                parts.append(f'<{p}c r="{ref}"{s} t="inlineStr">{content}</{p}c>')
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                parts.append(f'<{p}c r="{ref}"{s}><{p}v>{_number(value)}</{p}v></{p}c>')
+            else:
+                raise OutputError(f"a table row holds a {type(value).__name__} value; please report this")
+        parts.append(f"</{p}row>")
+    links = "".join(
+        f'<{p}hyperlink ref="{column_letter(col)}{r + 1}" location="{escape_attr(location)}" '
+        f'tooltip="{escape_attr(tip[:255])}" display="{escape_attr(_shown(rows, r, col))}"/>'
+        for r, col, location, tip in rows.links
+    )
+    return "".join(parts), links
+
+
+def _shown(rows: DirectRows, r: int, col: int) -> str:
+    """The text of the cell a link sits on (its ``display``, as the writers of links give it)."""
+    for c, _style, value in rows.rows[r - rows.first]:
+        if c == col:
+            return "" if value is None else str(value)[:255]
+    return ""
+
+
+# Elements of a worksheet that come after <hyperlinks>, in the schema's order (a new <hyperlinks> goes before the
+# first of them present, else before the end tag).
+_AFTER_HYPERLINKS = (
+    "printOptions", "pageMargins", "pageSetup", "headerFooter", "rowBreaks", "colBreaks", "customProperties",
+    "cellWatches", "ignoredErrors", "smartTags", "drawing", "legacyDrawing", "legacyDrawingHF", "drawingHF",
+    "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst",
+)
+_ROW_NUMBER = re.compile(r'<(?:\w+:)?row r="(\d+)"')
+_DIMENSION = re.compile(r'(<(?:\w+:)?dimension ref=")([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?(")')
+
+
+def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: str) -> str:
+    """The worksheet XML ``text`` (as a scratch writer writes it: plain, one prefix) with ``rows`` added at the end
+    of its sheet data, its dimension covering them and their links among its hyperlinks."""
+    if not rows.rows:
+        return text
+    body, links = render_rows(rows, style_map, prefix)
+    p = prefix
+    end_tag = f"</{p}sheetData>"
+    end = text.find(end_tag)
+    if end < 0:
+        empty = text.find(f"<{p}sheetData/>")
+        if empty < 0:
+            raise OutputError("the scratch sheet has no sheet data to add rows to; please report this")
+        text = f"{text[:empty]}<{p}sheetData>{end_tag}{text[empty + len(p) + 12:]}"
+        end = empty + len(p) + 11
+    last = max((int(n) for n in _ROW_NUMBER.findall(text, 0, end)), default=0)
+    if last > rows.first:
+        raise OutputError("the table rows would overlap the scratch sheet's own rows; please report this")
+    head = _DIMENSION.sub(lambda m: _dimension(m, rows), text[:end], count=1)
+    tail = text[end:]  # the end of the sheet data and what follows it, <hyperlinks> among it
+    if links:
+        close = tail.find(f"</{p}hyperlinks>")
+        if close >= 0:
+            tail = tail[:close] + links + tail[close:]
+        else:
+            at = _first_of(tail, [f"<{p}{local}" for local in _AFTER_HYPERLINKS])
+            if at is None:
+                at = tail.rfind(f"</{p}worksheet>")
+            tail = f"{tail[:at]}<{p}hyperlinks>{links}</{p}hyperlinks>{tail[at:]}"
+    return head + body + tail
+
+
+def _dimension(m: re.Match[str], rows: DirectRows) -> str:
+    head, first_col, first_row, last_col, last_row, tail = m.groups()
+    last_col, last_row = last_col or first_col, int(last_row or first_row)
+    width = max(_column_number(last_col), rows.width())
+    return f"{head}{first_col}{first_row}:{column_letter(width - 1)}{max(last_row, rows.last + 1)}{tail}"
+
+
+def _column_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _first_of(text: str, tags: list[str]) -> int | None:
+    """The offset of the first of ``tags`` (start-tag openings) found in ``text``, by position."""
+    found = []
+    for tag in tags:
+        at = text.find(tag)
+        while at >= 0 and text[at + len(tag)] not in " />":
+            at = text.find(tag, at + 1)
+        if at >= 0:
+            found.append(at)
+    return min(found, default=None)
