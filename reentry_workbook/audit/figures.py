@@ -25,7 +25,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from ..plan import catalogue, schema
-from ..plan.model import Finding, Plan, PlanIndex, is_blank, is_unknown, written
+from ..plan.model import Finding, Plan, PlanIndex, Record, as_date, is_blank, is_unknown, written
 from .report import NO_ONE, UNKNOWN_OWNER, GoalLine, PersonLine, Report, Summary
 from .rules import cell_row, location_key
 
@@ -38,27 +38,25 @@ def sort_findings(findings: Sequence[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (_SEVERITY_RANK.get(f.severity, len(_SEVERITY_RANK)), *location_key(f)))
 
 
-def aligned_steps(plan: Plan, index: PlanIndex | None = None) -> tuple[int, int]:
-    """(steps whose chain of service holds, all steps)."""
-    index = index or plan.index()
-    steps = plan.rows("steps")
-    return sum(index.chain(step).serves for step in steps), len(steps)
+# Required cells of each sheet (derived columns excluded), worked out once.
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    sheet.key: tuple(c.key for c in sheet.columns if c.required and c.kind is not schema.Kind.DERIVED)
+    for sheet in schema.SHEETS
+}
 
 
 def completeness(plan: Plan) -> float | None:
     """Share of required cells that are filled (rows of every sheet, plus the Coalition fields)."""
     filled = total = 0
-    for sheet in schema.SHEETS:
-        required = [c.key for c in sheet.columns if c.required and c.kind is not schema.Kind.DERIVED]
+    for sheet_key, required in _REQUIRED.items():
         if not required:
             continue
-        rows = plan.rows(sheet.key)
+        rows = plan.rows(sheet_key)
         total += len(required) * len(rows)
-        for rec in rows:
-            values = rec.values
-            for key in required:
-                value = values.get(key)  # is_blank, inlined: this runs for every required cell of the plan
-                if value is not None and not (isinstance(value, str) and not value.strip()):
+        for key in required:
+            for rec in rows:
+                value = rec.values.get(key)  # is_blank, inlined: this runs for every required cell of the plan
+                if value is not None and not (value.__class__ is str and not value.strip()):
                     filled += 1
     for field in schema.COALITION_FIELDS:
         if field.required:
@@ -71,11 +69,98 @@ def _person_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def people(plan: Plan, as_of: dt.date) -> list[PersonLine]:
-    """One line per responsible person (named people alphabetically, then "(cannot be read)", then "(no one)")."""
-    lines: dict[str, PersonLine] = {}
-    for step in plan.rows("steps"):
-        owner = step.get("responsible")
+class _Tables:
+    """The per-goal and per-responsible tables and the alignment count, in one walk over the rows (each step is
+    visited once, its chain of service taken from the shared index).
+
+    ``goal_rows`` and ``goal_ids``: the goal ID each row of a goal's family belongs to, per sheet name, by
+    worksheet row and by ID (the first row of an ID decides); the findings are matched to goals through them.
+    """
+
+    def __init__(self, plan: Plan, index: PlanIndex, as_of: dt.date) -> None:
+        self.goals: dict[str, GoalLine] = {}
+        self.owners: dict[str, PersonLine] = {}
+        self.aligned = 0
+        self.goal_rows: dict[str, dict[int, str]] = {}
+        self.goal_ids: dict[str, dict[str, str]] = {}
+        for rec in plan.rows("goals"):
+            if rec.id is None or rec.id in self.goals:
+                continue
+            priority = index.parent(rec)
+            text = written(rec.get("goal"))
+            self.goals[rec.id] = GoalLine(
+                id=rec.id,
+                goal="" if is_blank(text) else str(text),
+                priority=None if priority is None else priority.id,
+            )
+        for rec in plan.rows("goals"):
+            self._belongs("goals", rec, rec)
+        parent = index.parent
+        for rec in plan.rows("improvements"):
+            line = self._belongs("improvements", rec, parent(rec))
+            if line is not None:
+                line.improvements += 1
+        for rec in plan.rows("measures"):
+            improvement = parent(rec)
+            goal = None if improvement is None or improvement.sheet != "improvements" else parent(improvement)
+            line = self._belongs("measures", rec, goal)
+            if line is not None:
+                line.measures += 1
+        self._steps(plan, index, as_of)
+
+    def _belongs(self, sheet_key: str, rec: Record, goal: Record | None) -> GoalLine | None:
+        """Record which goal ``rec`` belongs to; the goal's line when the table has one."""
+        if goal is None or goal.id is None:
+            return None
+        name = schema.sheet(sheet_key).name
+        if rec.row:
+            self.goal_rows.setdefault(name, {})[rec.row] = goal.id
+        if rec.id is not None:
+            self.goal_ids.setdefault(name, {}).setdefault(rec.id, goal.id)
+        return self.goals.get(goal.id)
+
+    def _steps(self, plan: Plan, index: PlanIndex, as_of: dt.date) -> None:
+        """Each step once: alignment, its goal's counts, its person's line (the rules' meanings of overdue and
+        without due date, inlined: this runs for every step of the plan)."""
+        name = schema.sheet("steps").name
+        rows = self.goal_rows.setdefault(name, {})
+        ids = self.goal_ids.setdefault(name, {})
+        goals = self.goals
+        by_owner: dict[str, PersonLine] = {}  # each spelling of a Responsible, as typed
+        chain_of = index.chain
+        for step in plan.rows("steps"):
+            values = step.values
+            chain = chain_of(step)
+            if chain.priority is not None and values.get("serves_goal") != schema.SERVES_GOAL_NO:
+                self.aligned += 1
+            status = values.get("status")
+            is_open = status not in schema.CLOSED_STATUSES
+            due_value = values.get("due_date")
+            due = due_value if due_value.__class__ is dt.date else as_date(due_value)
+            overdue = is_open and due is not None and due < as_of
+            goal = chain.goal
+            if goal is not None and goal.id is not None:
+                if step.row:
+                    rows[step.row] = goal.id
+                if step.id is not None:
+                    ids.setdefault(step.id, goal.id)
+                line = goals.get(goal.id)
+                if line is not None:
+                    line.steps += 1
+                    line.complete += status == schema.COMPLETE_STATUS
+                    line.overdue += overdue
+            owner = values.get("responsible")
+            person = by_owner.get(owner) if owner.__class__ is str else None
+            if person is None:
+                person = self._person(owner)
+                if owner.__class__ is str:
+                    by_owner[owner] = person
+            person.steps += 1
+            person.overdue += overdue
+            person.without_due_date += is_open and is_blank(due_value)
+
+    def _person(self, owner: object) -> PersonLine:
+        """The line of a Responsible value: grouped ignoring case and spacing, shown as first met."""
         if is_blank(owner):
             key, shown = "", NO_ONE
         elif is_unknown(owner):
@@ -83,74 +168,34 @@ def people(plan: Plan, as_of: dt.date) -> list[PersonLine]:
         else:
             shown = " ".join(str(owner).split())
             key = _person_key(shown)
-        line = lines.setdefault(key, PersonLine(shown))
-        line.steps += 1
-        line.overdue += step.is_overdue(as_of)
-        line.without_due_date += step.lacks_due_date()
-    last = {UNKNOWN_OWNER: 1, NO_ONE: 2}
-    return sorted(lines.values(), key=lambda p: (last.get(p.responsible, 0), _person_key(p.responsible)))
+        return self.owners.setdefault(key, PersonLine(shown))
 
+    def people(self) -> list[PersonLine]:
+        """One line per responsible person (named people alphabetically, then "(cannot be read)", then
+        "(no one)")."""
+        last = {UNKNOWN_OWNER: 1, NO_ONE: 2}
+        return sorted(self.owners.values(), key=lambda p: (last.get(p.responsible, 0), _person_key(p.responsible)))
 
-def goal_lines(
-    plan: Plan, findings: Sequence[Finding], as_of: dt.date, index: PlanIndex | None = None
-) -> list[GoalLine]:
-    """The per-goal table, in the Goals sheet's order."""
-    index = index or plan.index()
-    lines: dict[str, GoalLine] = {}
-    for rec in plan.rows("goals"):
-        if rec.id is None or rec.id in lines:
-            continue
-        priority = index.parent(rec)
-        text = written(rec.get("goal"))
-        lines[rec.id] = GoalLine(
-            id=rec.id,
-            goal="" if is_blank(text) else str(text),
-            priority=None if priority is None else priority.id,
-        )
-    # Which goal ID each row of a goal's family belongs to, by (sheet name, row) and (sheet name, ID): the
-    # findings are matched to goals through them.
-    by_row: dict[tuple[str, int], str] = {}
-    by_id: dict[tuple[str, str], str] = {}
-    for key in ("goals", "improvements", "measures", "steps"):
-        name = schema.sheet(key).name
-        for rec in plan.rows(key):
-            goal = index.goal(rec)
-            if goal is None or goal.id is None:
+    def goal_lines(self, findings: Sequence[Finding]) -> list[GoalLine]:
+        """The per-goal table, in the Goals sheet's order, with the gaps and rag of the goals' findings."""
+        worst: dict[str, int] = {}
+        for finding in findings:
+            row = cell_row(finding.cell)
+            goal_id = self.goal_rows.get(finding.sheet, {}).get(row) if row else None
+            if goal_id is None and finding.id is not None:
+                goal_id = self.goal_ids.get(finding.sheet, {}).get(finding.id)
+            line = self.goals.get(goal_id or "")
+            if line is None:
                 continue
-            if rec.row:
-                by_row[(name, rec.row)] = goal.id
-            if rec.id is not None:
-                by_id.setdefault((name, rec.id), goal.id)
-            line = lines.get(goal.id)
-            if line is None or key == "goals":
-                continue
-            if key == "improvements":
-                line.improvements += 1
-            elif key == "measures":
-                line.measures += 1
-            else:
-                line.steps += 1
-                line.complete += rec.get("status") == schema.COMPLETE_STATUS
-                line.overdue += rec.is_overdue(as_of)
-
-    worst: dict[str, int] = {}
-    for finding in findings:
-        row = cell_row(finding.cell)
-        goal_id = by_row.get((finding.sheet, row)) if row else None
-        if goal_id is None and finding.id is not None:
-            goal_id = by_id.get((finding.sheet, finding.id))
-        line = lines.get(goal_id or "")
-        if line is None:
-            continue
-        line.gaps += 1
-        rank = _SEVERITY_RANK.get(finding.severity, len(_SEVERITY_RANK))
-        worst[line.id] = min(worst.get(line.id, rank), rank)
-    for line in lines.values():
-        rank = worst.get(line.id)
-        line.rag = (
-            "red" if rank == _SEVERITY_RANK["error"] else "amber" if rank == _SEVERITY_RANK["warning"] else "green"
-        )
-    return list(lines.values())
+            line.gaps += 1
+            rank = _SEVERITY_RANK.get(finding.severity, len(_SEVERITY_RANK))
+            worst[line.id] = min(worst.get(line.id, rank), rank)
+        for line in self.goals.values():
+            rank = worst.get(line.id)
+            line.rag = (
+                "red" if rank == _SEVERITY_RANK["error"] else "amber" if rank == _SEVERITY_RANK["warning"] else "green"
+            )
+        return list(self.goals.values())
 
 
 def build_report(
@@ -163,9 +208,9 @@ def build_report(
 ) -> Report:
     """The whole report: sorted findings, headline figures, per-goal and per-responsible tables (``index``: the
     plan's navigation, when the caller shares one with the questions)."""
-    index = index or plan.index()
     ordered = sort_findings(findings)
-    aligned, steps = aligned_steps(plan, index)
+    tables = _Tables(plan, index or plan.index(), as_of)
+    aligned, steps = tables.aligned, len(plan.rows("steps"))
     counts = {s: 0 for s in catalogue.SEVERITIES}
     fired: dict[str, int] = {}
     for finding in ordered:
@@ -191,6 +236,6 @@ def build_report(
     return Report(
         summary=summary,
         findings=ordered,
-        goals=goal_lines(plan, ordered, as_of, index),
-        people=people(plan, as_of),
+        goals=tables.goal_lines(ordered),
+        people=tables.people(),
     )

@@ -19,7 +19,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 from ..plan import schema
 from ..plan.model import Plan, PlanIndex, Record, as_date, is_blank, is_unknown
@@ -147,49 +146,50 @@ def person_key(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def steps_by_person(
-    plan: Plan, keep: Callable[[Record, dt.date | None], bool], index: PlanIndex | None = None
-) -> list[PersonSteps]:
-    """Open steps that ``keep`` (given the step and its due date) selects, grouped by person responsible like the
-    per-person table (named people alphabetically, then UNKNOWN_OWNER, then NO_ONE); each person's steps by
-    due date, then sheet order."""
-    index = index or plan.index()
-    groups: dict[str, PersonSteps] = {}
-    for step in plan.rows("steps"):
-        if step.is_closed():
-            continue
-        due = step.date("due_date")
-        if not keep(step, due):
-            continue
-        owner = step.get("responsible")
-        shown = NO_ONE if is_blank(owner) else UNKNOWN_OWNER if is_unknown(owner) else _text(step, "responsible")
-        group = groups.setdefault(person_key(shown), PersonSteps(shown))
-        chain = index.chain(step)
-        group.steps.append(
-            StepLine(
-                id=step.id or "",
-                step=_text(step, "step"),
-                due_date=due,
-                status=_text(step, "status"),
-                improvement=None if chain.improvement is None else chain.improvement.id,
-                goal=None if chain.goal is None else chain.goal.id,
-            )
+def _group(groups: dict[str, PersonSteps], step: Record, due: dt.date, index: PlanIndex) -> None:
+    """Add an open step to its person's list (grouped like the per-person table)."""
+    owner = step.get("responsible")
+    shown = NO_ONE if is_blank(owner) else UNKNOWN_OWNER if is_unknown(owner) else _text(step, "responsible")
+    group = groups.setdefault(person_key(shown), PersonSteps(shown))
+    chain = index.chain(step)
+    group.steps.append(
+        StepLine(
+            id=step.id or "",
+            step=_text(step, "step"),
+            due_date=due,
+            status=_text(step, "status"),
+            improvement=None if chain.improvement is None else chain.improvement.id,
+            goal=None if chain.goal is None else chain.goal.id,
         )
+    )
+
+
+def _by_person(groups: dict[str, PersonSteps]) -> list[PersonSteps]:
+    """Named people alphabetically, then UNKNOWN_OWNER, then NO_ONE; each person's steps by due date, then sheet
+    order."""
     for group in groups.values():
         group.steps.sort(key=lambda s: s.due_date or dt.date.max)  # stable: sheet order among equal dates
     return sorted(groups.values(), key=lambda g: (PERSON_ORDER.get(g.responsible, 0), person_key(g.responsible)))
 
 
-def coming_up(
+def coming_up_and_overdue(
     plan: Plan, as_of: dt.date, horizon: int = DEFAULT_HORIZON, index: PlanIndex | None = None
-) -> ComingUp:
+) -> tuple[ComingUp, list[PersonSteps]]:
+    """The open steps due from ``as_of`` to ``horizon`` days after it, and those due before it (the rule's
+    overdue), by person, in one walk over the steps."""
+    index = index or plan.index()
     until = as_of + dt.timedelta(days=horizon)
-    people = steps_by_person(plan, lambda _step, due: due is not None and as_of <= due <= until, index)
-    return ComingUp(horizon, until, people)
-
-
-def overdue(plan: Plan, as_of: dt.date, index: PlanIndex | None = None) -> list[PersonSteps]:
-    return steps_by_person(plan, lambda step, _due: step.is_overdue(as_of), index)
+    coming: dict[str, PersonSteps] = {}
+    late: dict[str, PersonSteps] = {}
+    for step in plan.rows("steps"):
+        values = step.values  # Record.is_closed and Record.date, inlined: this runs for every step
+        if values.get("status") in schema.CLOSED_STATUSES:
+            continue
+        due = as_date(values.get("due_date"))
+        if due is None or due > until:
+            continue
+        _group(late if due < as_of else coming, step, due, index)
+    return ComingUp(horizon, until, _by_person(coming)), _by_person(late)
 
 
 def answer_questions(
@@ -202,5 +202,4 @@ def answer_questions(
     report.resources = resources(plan, report.goals, index)
     report.revisited = revisited(plan, as_of)
     report.in_service = in_service(report.summary.steps, report.summary.steps_aligned, plan)
-    report.coming_up = coming_up(plan, as_of, horizon, index)
-    report.overdue = overdue(plan, as_of, index)
+    report.coming_up, report.overdue = coming_up_and_overdue(plan, as_of, horizon, index)
