@@ -1,10 +1,12 @@
 """What keeps the audit near the bare read, counted rather than timed: ``--history`` reads one sheet of last
 month's workbook, not its plan; each step's chain of service is walked once per audit; the plan's content hash
 (the folder audit's duplicate check) is computed only when it is asked for; the plan is let go before the summary
-copy is written."""
+copy is written; the report's tables share one walk over the steps, so a step's cells are read a fixed number of
+times however many tables there are."""
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import json
 import weakref
@@ -17,6 +19,9 @@ from click.testing import CliRunner
 from opened import count_opens
 from plans import AS_OF, clean_plan
 
+from reentry_workbook.audit.figures import build_report
+from reentry_workbook.audit.questions import answer_questions
+from reentry_workbook.audit.rules import check
 from reentry_workbook.cli import cli
 from reentry_workbook.plan import model, schema
 from reentry_workbook.workbook.generate import write_plan_workbook
@@ -139,3 +144,46 @@ def test_each_rows_parent_and_each_steps_chain_are_worked_out_once_per_audit(
     assert steps == len(clean_plan().rows("steps")) and data["summary"]["alignment"] == 1
     assert len(chains) == steps and set(chains.values()) == {1}
     assert parents and set(parents.values()) == {1}
+
+
+class _CountedReads(dict[str, Any]):
+    """A row's values that count every read of a cell, by (worksheet row, column key)."""
+
+    def __init__(self, values: dict[str, Any], row: int, reads: Counter[tuple[int, str]]) -> None:
+        super().__init__(values)
+        self.row, self.reads = row, reads
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.reads[(self.row, key)] += 1
+        return super().get(key, default)
+
+    def __getitem__(self, key: str) -> Any:
+        self.reads[(self.row, key)] += 1
+        return super().__getitem__(key)
+
+
+def test_the_report_reads_each_steps_cells_a_fixed_number_of_times_however_many_tables_it_has() -> None:
+    """The alignment, the per-goal and per-responsible tables come from one walk over the steps, and the overdue and
+    coming-up lists from another: a step's cell is read once by each walk and once by the completeness count (a
+    listed step's text is read again to show it), not once per table as when each table walked the steps."""
+    plan = clean_plan()
+    steps = plan.rows("steps")
+    steps[0].values["due_date"] = AS_OF - dt.timedelta(days=1)  # overdue
+    steps[2].values["due_date"] = AS_OF + dt.timedelta(days=3)  # coming up
+    steps[4].values["responsible"] = None
+    reads: Counter[tuple[int, str]] = Counter()
+    for step in steps:
+        step.values = _CountedReads(step.values, step.row, reads)
+    index = plan.index()
+    report = build_report(plan, check(plan, AS_OF), as_of=AS_OF, index=index)
+    reads.clear()  # the rules' own reads are theirs: from here, the report's
+    report = build_report(plan, [], as_of=AS_OF, index=index)
+    answer_questions(report, plan, index=index)
+    assert report.coming_up is not None
+    listed = {s.id for p in [*report.overdue, *report.coming_up.people] for s in p.steps}
+    assert listed == {steps[0].id, steps[2].id}
+    for step in steps:  # once by each walk and by completeness (the owner: by the tables' walk and completeness)
+        shown = step.id in listed  # a listed step's status and owner are read again to show them
+        assert reads[(step.row, "due_date")] <= 3
+        assert reads[(step.row, "status")] <= 3 + shown
+        assert reads[(step.row, "responsible")] <= 2 + 2 * shown

@@ -2,9 +2,10 @@
 
 Large plans are audited and generated through shortcuts: the summary sheet is grafted by pattern when it is as
 plain as XlsxWriter writes it, unchanged zip members are copied as they are stored, wrapped-text heights are
-counted without building the lines, XlsxWriter prepares each shape of formula once, and members' packets
-are cut from one index of the plan. Each must produce the same bytes (or rows) as the general code it stands
-in for, or a member would see a different workbook.
+counted without building the lines, XlsxWriter prepares each shape of formula once, members' packets are cut
+from one index of the plan, and the report's figures and tables come from one walk over the steps. Each must
+produce the same bytes (or rows) as the general code it stands in for, or a member would see a different
+workbook.
 """
 
 from __future__ import annotations
@@ -13,20 +14,26 @@ import datetime as dt
 import textwrap
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import xlsxwriter
 from decorate import finding, sample_report
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from plans import AS_OF, add_goal, add_improvement, add_measure, add_priority, add_step, empty_plan
 from xlsxwriter.worksheet import Worksheet
 
+from reentry_workbook.audit.figures import build_report
 from reentry_workbook.audit.pipeline import audit_file
+from reentry_workbook.audit.questions import answer_questions
+from reentry_workbook.audit.report import NO_ONE, UNKNOWN_OWNER, PersonSteps, Report
+from reentry_workbook.audit.rules import cell_row, check
 from reentry_workbook.audit.summary_sheet import write_summary_workbook
 from reentry_workbook.cycle.packets import PacketRows, build_packets, member_key
 from reentry_workbook.cycle.roundtrip import ref_key, row_key
-from reentry_workbook.plan import schema
-from reentry_workbook.plan.model import Plan
+from reentry_workbook.plan import catalogue, schema
+from reentry_workbook.plan.model import UNKNOWN_KINDS, Finding, Plan, Record, Unknown, is_blank, is_unknown, written
 from reentry_workbook.workbook import generate
 from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.formats import PlanWorksheet, _wrapped_count
@@ -254,3 +261,142 @@ def test_the_one_pass_scan_finds_formulas_and_errors_and_leaves_odd_xml_to_the_p
     for odd in (_sheet_xml("<!-- a comment among the cells -->"), _sheet_xml("<?pi among the cells?>"),
                 _sheet_xml(after="<!-- a comment after them -->"), _sheet_xml("<c><v>1</v></c>")):
         assert _scan_sheet(odd) is None  # the exact path reads these
+
+
+# -- the report's tables, worked out in one walk over the steps ------------------------------------------------
+
+UNKNOWNS = [Unknown(kind, "x") for kind in UNKNOWN_KINDS]
+
+
+@st.composite
+def messy_plans(draw: st.DrawFn) -> Plan:
+    """Plans whose rows name parents that exist, do not, or cannot be read; IDs repeated or missing; owners
+    spelled apart; due dates on every side of the as-of date; statuses and Serves goal? of every kind."""
+    plan = empty_plan(name=draw(st.sampled_from(["Lakeside", "  ", None, *UNKNOWNS])))
+    counts = {key: draw(st.integers(key not in ("priorities", "measures"), 8))
+              for key in ("priorities", "goals", "improvements", "measures", "steps")}
+
+    def row_id(prefix: str, n: int) -> str | None:
+        return draw(st.sampled_from([f"{prefix}-{n}", f"{prefix}-{n}", f"{prefix}-{max(n - 1, 1)}", None]))
+
+    def names(prefix: str, count: int) -> Any:
+        existing = [f"{prefix}-{n}" for n in range(1, count + 1)] * 4  # mostly rows that exist
+        return draw(st.sampled_from([*existing, f"{prefix}-{count + 1}", None, " ", *UNKNOWNS]))
+
+    def text() -> Any:
+        return draw(st.sampled_from(["Some text", None, "  ", *UNKNOWNS]))
+
+    for n in range(1, counts["priorities"] + 1):
+        add_priority(plan, row_id("P", n), text())
+    for n in range(1, counts["goals"] + 1):
+        add_goal(plan, row_id("G", n), names("P", counts["priorities"]), text(), target=text())
+    for n in range(1, counts["improvements"] + 1):
+        add_improvement(
+            plan, row_id("I", n), names("G", counts["goals"]), text(),
+            estimated_cost=draw(st.sampled_from([None, 100, 2500.5, "lots", *UNKNOWNS])),
+            resources_secured=draw(st.sampled_from([None, "maybe", *schema.CHOICES["resources_secured"]])),
+        )
+    for n in range(1, counts["measures"] + 1):
+        add_measure(plan, row_id("M", n), names("I", counts["improvements"]), text())
+    dates = [AS_OF + dt.timedelta(days=d) for d in (-40, -1, 0, 1, 29, 30, 31)]
+    for n in range(1, counts["steps"] + 1):
+        add_step(
+            plan, row_id("A", n), names("I", counts["improvements"]), text(),
+            serves_goal=draw(st.sampled_from([None, *UNKNOWNS, *schema.CHOICES["serves_goal"]])),
+            responsible=draw(st.sampled_from([None, " ", "Maria Lopez", "maria  LOPEZ", "Zoe", *UNKNOWNS])),
+            due_date=draw(st.sampled_from([None, "  ", dt.datetime(2027, 3, 5, 9), *UNKNOWNS, *dates])),
+            status=draw(st.sampled_from([*schema.CHOICES["status"], None, "odd", *UNKNOWNS])),
+        )
+    return plan
+
+
+def _goal_of(finding: Finding, family: list[tuple[Record, Record | None]]) -> str | None:
+    """The goal ID of the row a finding is on (the last row read at its cell's row), else of the first row
+    with its ID."""
+    rows = [(r, g.id) for r, g in family if g is not None and g.id and schema.sheet(r.sheet).name == finding.sheet]
+    at = [goal for r, goal in rows if r.row and r.row == cell_row(finding.cell)]
+    named = [goal for r, goal in rows if finding.id is not None and r.id == finding.id]
+    return (at or [None])[-1] or (named or [None])[0]
+
+
+def _tables_by_definition(plan: Plan, findings: list[Finding], horizon: int) -> dict[str, Any]:
+    """The report's figures and tables worked out row by row from the model's own meanings, one table at a time."""
+    index = plan.index()
+    steps = plan.rows("steps")
+    cells = [rec.filled(c.key) for s in schema.SHEETS for rec in plan.rows(s.key) for c in s.columns
+             if c.required and c.kind is not schema.Kind.DERIVED]
+    cells += [not is_blank(plan.coalition.get(f.key)) for f in schema.COALITION_FIELDS if f.required]
+    family = [(r, index.goal(r)) for key in ("goals", "improvements", "measures", "steps") for r in plan.rows(key)]
+    goals = []
+    for rec in plan.rows("goals"):
+        if rec.id is None or rec.id in [g["id"] for g in goals]:
+            continue
+        mine = [r for r, goal in family if goal is not None and goal.id == rec.id]
+        gaps = [f for f in findings if _goal_of(f, family) == rec.id]
+        own = [r for r in mine if r.sheet == "steps"]
+        severities = {f.severity for f in gaps}
+        text, priority = written(rec.get("goal")), index.parent(rec)
+        goals.append({
+            "id": rec.id,
+            "goal": "" if is_blank(text) else str(text),
+            "priority": None if priority is None else priority.id,
+            "improvements": sum(r.sheet == "improvements" for r in mine),
+            "measures": sum(r.sheet == "measures" for r in mine),
+            "steps": len(own),
+            "complete": sum(r.get("status") == schema.COMPLETE_STATUS for r in own),
+            "overdue": sum(r.is_overdue(AS_OF) for r in own),
+            "gaps": len(gaps),
+            "rag": "red" if "error" in severities else "amber" if "warning" in severities else "green",
+        })
+    def person(step: Record) -> str:
+        owner = step.get("responsible")
+        return "" if is_blank(owner) else "?" if is_unknown(owner) else " ".join(str(owner).split()).casefold()
+
+    people = {person(s): [t for t in steps if person(t) == person(s)] for s in steps}
+    until = AS_OF + dt.timedelta(days=horizon)
+
+    def listed(keep: Any) -> dict[str, list[str]]:
+        chosen = [s for s in steps if not s.is_closed() and keep(s)]
+        return {key: sorted([s.id or "" for s in chosen if person(s) == key]) for key in {person(s) for s in chosen}}
+
+    return {
+        "aligned": sum(index.chain(s).serves for s in steps),
+        "completeness": sum(cells) / len(cells) if cells else None,
+        "goals": goals,
+        "people": {key: [len(mine), sum(s.is_overdue(AS_OF) for s in mine), sum(s.lacks_due_date() for s in mine)]
+                   for key, mine in people.items()},
+        "overdue": listed(lambda s: s.is_overdue(AS_OF)),
+        "coming_up": listed(lambda s: s.date("due_date") is not None and AS_OF <= s.date("due_date") <= until),
+    }
+
+
+def _tables_of(report: Report) -> dict[str, Any]:
+    fields = ("id", "goal", "priority", "improvements", "measures", "steps", "complete", "overdue", "gaps", "rag")
+
+    def listed(people: list[PersonSteps]) -> dict[str, list[str]]:
+        keys = {NO_ONE: "", UNKNOWN_OWNER: "?"}
+        return {keys.get(p.responsible, p.responsible.casefold()): sorted(s.id for s in p.steps) for p in people}
+
+    assert report.coming_up is not None
+    return {
+        "aligned": report.summary.steps_aligned,
+        "completeness": report.summary.completeness,
+        "goals": [{key: getattr(line, key) for key in fields} for line in report.goals],
+        "people": {("" if p.responsible == NO_ONE else "?" if p.responsible == UNKNOWN_OWNER else
+                    p.responsible.casefold()): [p.steps, p.overdue, p.without_due_date] for p in report.people},
+        "overdue": listed(report.overdue),
+        "coming_up": listed(report.coming_up.people),
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(plan=messy_plans(), horizon=st.integers(-5, 40))
+def test_the_report_tables_built_in_one_walk_match_the_definitions_table_by_table(plan: Plan, horizon: int) -> None:
+    rule = catalogue.rule("duplicate-id")  # and findings without a cell: matched to their goal by the row's ID
+    findings = [*check(plan, AS_OF), *(
+        Finding(rule.slug, rule.severity, schema.sheet(r.sheet).name, "", r.id, rule.title, rule.fix)
+        for key in ("goals", "improvements", "measures", "steps") for r in plan.rows(key)[::3]
+    )]
+    report = build_report(plan, findings, as_of=AS_OF)
+    answer_questions(report, plan, horizon=horizon)
+    assert _tables_of(report) == _tables_by_definition(plan, findings, horizon)

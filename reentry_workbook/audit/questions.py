@@ -186,9 +186,12 @@ def coming_up_and_overdue(
         if values.get("status") in schema.CLOSED_STATUSES:
             continue
         due = as_date(values.get("due_date"))
-        if due is None or due > until:
+        if due is None:
             continue
-        _group(late if due < as_of else coming, step, due, index)
+        if due < as_of:
+            _group(late, step, due, index)
+        elif due <= until:
+            _group(coming, step, due, index)
     return ComingUp(horizon, until, _by_person(coming)), _by_person(late)
 
 
