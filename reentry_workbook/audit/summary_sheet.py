@@ -26,7 +26,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..errors import OutputError
 from ..plan import schema
 from ..plan.catalogue import RULES_BY_SLUG, SEVERITIES
-from ..workbook.formats import WORKBOOK_OPTIONS
+from ..workbook.formats import WORKBOOK_OPTIONS, xf_index
 from ..xlsx.direct_rows import MAX_CELL_TEXT, MAX_ROW_HEIGHT, DirectRows
 from .report import NO_ONE, Report, whole_percent
 from .summary_questions import write_questions
@@ -137,13 +137,6 @@ class SheetWriter:
         for row, lines in sorted(self.lines.items()):
             if lines > 1:
                 self.check(self.ws.set_row(row, _row_points(lines)), "a row height", row, 0)
-
-    def xf(self, fmt: Format) -> int:
-        """The index ``fmt`` has in the scratch workbook's cell formats, for cells written as :class:`DirectRows`.
-
-        XlsxWriter numbers a format the first time a cell uses it; this asks it to do so now (``_get_xf_index``
-        is that numbering, and the index holds once given)."""
-        return int(fmt._get_xf_index())
 
     def number(self, row: int, col: int, value: float, fmt: Format | None = None) -> None:
         self.check(self.ws.write_number(row, col, value, fmt), "a number", row, col)
@@ -420,8 +413,8 @@ def _findings(sheet: SheetWriter, report: Report, row: int) -> DirectRows:
     sheet.headers(row, 0, ("Severity", "What is wrong", "How to fix it", "Sheet", "Cell", "ID", "Rule"),
                   numeric_from=99)
     rows = DirectRows(header + 1)
-    text, code, link = sheet.xf(sheet.text), sheet.xf(sheet.code), sheet.xf(sheet.link)
-    severity = {s: sheet.xf(f) for s, f in sheet.severity.items()}
+    text, code, link = xf_index(sheet.text), xf_index(sheet.code), xf_index(sheet.link)
+    severity = {s: xf_index(f) for s, f in sheet.severity.items()}
     message_width, fix_width = COLUMN_WIDTHS[1], COLUMN_WIDTHS[2]
     shown = report.findings[:MAX_FINDINGS_SHOWN]
     for r, finding in enumerate(shown, start=rows.first):
@@ -452,7 +445,7 @@ def _findings(sheet: SheetWriter, report: Report, row: int) -> DirectRows:
     hidden = len(report.findings) - len(shown)
     if hidden:
         rows.rows.append(())
-        rows.rows.append(((0, sheet.xf(sheet.remark), f"{hidden} more findings are not listed here; run the audit "
+        rows.rows.append(((0, xf_index(sheet.remark), f"{hidden} more findings are not listed here; run the audit "
                                                      "with --json to see them all."),))
     return rows
 

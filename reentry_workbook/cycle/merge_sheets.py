@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..plan import schema
 from .merge_model import (
@@ -16,7 +16,10 @@ from .merge_model import (
     label_of_field,
     label_of_sheet,
 )
-from .roundtrip import display, write_table
+from .roundtrip import display, table_rows, table_sheet
+
+if TYPE_CHECKING:
+    from ..xlsx.direct_rows import DirectRows
 
 # Header texts and widths of the two sheets (declared once; tests read them from here).
 CONFLICT_HEADERS: tuple[tuple[str, float], ...] = (
@@ -95,14 +98,6 @@ def log_rows(result: MergeResult) -> list[tuple[Any, ...]]:
     ]
 
 
-def write_merge_sheets(book: Any, fm: Any, result: MergeResult) -> None:
-    """Add the Merge Conflicts and Merge Log sheets (``extra_sheets`` hook of the generator)."""
-    rows = conflict_rows(result)
-    intro = CONFLICTS_INTRO if rows else NO_ISSUES
-    write_table(book, fm, schema.MERGE_CONFLICTS_SHEET, CONFLICT_HEADERS, rows, intro=intro)
-    write_table(book, fm, schema.MERGE_LOG_SHEET, LOG_HEADERS, log_rows(result), intro=LOG_INTRO)
-
-
 def render_merge(result: MergeResult, *, limit: int = SHOWN) -> str:
     """The terminal summary: counts, then every conflict and every other thing to decide."""
     conflicts = result.issues_of(CONFLICT)
@@ -159,12 +154,23 @@ def _s(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
 
 
-def write_merge_workbook(result: MergeResult, path: Path) -> None:
-    """A scratch workbook holding only the Merge Conflicts and Merge Log sheets (grafted into the master)."""
+def write_merge_workbook(result: MergeResult, path: Path) -> dict[str, DirectRows]:
+    """A scratch workbook holding the Merge Conflicts and Merge Log sheets (grafted into the master) all but their
+    rows, which are returned by sheet name for the graft to write (a merge's log can run to tens of thousands)."""
     import xlsxwriter
 
-    from ..workbook.formats import WORKBOOK_OPTIONS, Formats
+    from ..workbook.formats import WORKBOOK_OPTIONS, Formats, xf_index
 
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
-    write_merge_sheets(book, Formats(book), result)
+    fm = Formats(book)
+    conflicts = conflict_rows(result)
+    tables = [
+        (schema.MERGE_CONFLICTS_SHEET, CONFLICT_HEADERS, conflicts, CONFLICTS_INTRO if conflicts else NO_ISSUES),
+        (schema.MERGE_LOG_SHEET, LOG_HEADERS, log_rows(result), LOG_INTRO),
+    ]
+    rows: dict[str, DirectRows] = {}
+    for name, headers, values, intro in tables:
+        _ws, top = table_sheet(book, fm, name, headers, len(values), intro=intro)
+        rows[name] = table_rows(top + 1, xf_index(fm.wrap), headers, values)
     book.close()
+    return rows

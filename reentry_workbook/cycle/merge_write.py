@@ -38,10 +38,10 @@ def write_merge_sheets_into(edited: Package, result: MergeResult, target: Path) 
     conflicts, log = schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET
     with tempfile.TemporaryDirectory(prefix="reentry-workbook-") as tmp:
         scratch = Path(tmp) / "merge-sheets.xlsx"
-        write_merge_workbook(result, scratch)
+        rows = write_merge_workbook(result, scratch)
         grafts = [
-            SheetGraft(scratch, conflicts, position=_position),
-            SheetGraft(scratch, log, position=partial(_position, after=conflicts)),
+            SheetGraft(scratch, conflicts, position=_position, rows=rows[conflicts]),
+            SheetGraft(scratch, log, position=partial(_position, after=conflicts), rows=rows[log]),
         ]
         with atomic_path(target) as dest:
             graft_sheets(edited, dest, grafts)

@@ -19,13 +19,16 @@ import json
 import posixpath
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..plan import schema
 from ..plan.ids import normalise_id
 from ..plan.model import Plan, Record, Unknown, written
 from ..plan.schema import Column, Kind, Sheet
 from ..xlsx.guard import open_package, require_defusedxml
+
+if TYPE_CHECKING:
+    from ..xlsx.direct_rows import DirectRows
 
 NAME_KEY_PREFIX = "name:"  # keys of rows matched by name rather than ID (never shown)
 TEXT_LIMIT = 60  # characters of a row's text shown beside its ID
@@ -231,6 +234,29 @@ def write_table(
     """
     from ..workbook.generate import check
 
+    rows = list(rows)
+    ws, top = table_sheet(book, fm, name, headers, len(rows), intro=intro)
+    cell, wrap = f"{name} cell", fm.wrap
+    per_line = [_per_line(width) for _text, width in headers]
+    for r, values in enumerate(rows, start=top + 1):
+        for c, value in enumerate(values):
+            if _is_number(value):
+                check(ws.write_number(r, c, value, wrap), cell)
+            elif value is not None and value != "":
+                check(ws.write_string(r, c, value if value.__class__ is str else display(value), wrap), cell)
+        lines = _row_lines(values, per_line)
+        if lines > 1:
+            check(ws.set_row(r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)), f"{name} row height")
+    return ws
+
+
+def table_sheet(
+    book: Any, fm: Any, name: str, headers: Sequence[tuple[str, float]], count: int, *, intro: str = ""
+) -> tuple[Any, int]:
+    """:func:`write_table`'s sheet without its rows: the introduction, the header row, the frozen panes and a
+    filter over ``count`` rows. Returns the worksheet and the (0-based) header row."""
+    from ..workbook.generate import check
+
     ws = book.add_worksheet(name)
     top = 0
     if intro:
@@ -240,27 +266,31 @@ def write_table(
         check(ws.set_column(c, c, width, fm.wrap), f"{name} column {text}")
         check(ws.write_string(top, c, text, fm.header), f"{name} header {text}")
     check(ws.set_row(top, 30), f"{name} header height")
-    count = 0
-    cell, wrap = f"{name} cell", fm.wrap  # a table can be long (a merge's log): per cell, only what must be done
-    per_line = [_per_line(width) for _text, width in headers]
-    for r, values in enumerate(rows, start=top + 1):
-        count += 1
-        lines = 1
-        for c, value in enumerate(values):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                check(ws.write_number(r, c, value, wrap), cell)
-            elif value is not None and value != "":
-                text = value if value.__class__ is str else display(value)
-                check(ws.write_string(r, c, text, wrap), cell)
-                width = per_line[c] if c < len(per_line) else _per_line(10)
-                if len(text) > width or "\n" in text:
-                    lines = max(lines, _lines(text, width))
-        if lines > 1:
-            check(ws.set_row(r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)), f"{name} row height")
     ws.freeze_panes(top + 1, 0)
     if count:
         check(ws.autofilter(top, 0, top + count, len(headers) - 1), f"{name} filter")
-    return ws
+    return ws, top
+
+
+def table_rows(
+    first: int, style: int, headers: Sequence[tuple[str, float]], rows: Sequence[Sequence[Any]]
+) -> DirectRows:
+    """The rows :func:`write_table` writes, as rows a graft writes straight into the sheet from row ``first``
+    (0-based), every cell in the scratch workbook's cell format ``style`` (a long table: a merge's log)."""
+    from ..xlsx.direct_rows import DirectRows
+
+    per_line = [_per_line(width) for _text, width in headers]
+    out = DirectRows(first)
+    for r, values in enumerate(rows, start=first):
+        out.rows.append([
+            (c, style, value if value.__class__ is str or _is_number(value) else display(value))
+            for c, value in enumerate(values)
+            if value is not None and value != ""
+        ])
+        lines = _row_lines(values, per_line)
+        if lines > 1:
+            out.heights[r] = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
+    return out
 
 
 LINE_HEIGHT = 15  # points per line of wrapped text
@@ -270,6 +300,23 @@ MAX_ROW_HEIGHT = 300
 def _per_line(width: float) -> int:
     """Characters a line holds in a column of ``width`` characters, roughly."""
     return max(int(width * 1.1), 1)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _row_lines(values: Sequence[Any], per_line: list[int]) -> int:
+    """The lines of wrapped text the tallest cell of a table row takes."""
+    lines = 1
+    for c, value in enumerate(values):
+        if value is None or value == "" or _is_number(value):
+            continue
+        text = value if value.__class__ is str else display(value)
+        width = per_line[c] if c < len(per_line) else _per_line(10)
+        if len(text) > width or "\n" in text:
+            lines = max(lines, _lines(text, width))
+    return lines
 
 
 def _lines(text: str, per_line: int) -> int:

@@ -82,6 +82,15 @@ def check(rc: int | None, what: str) -> None:
         raise GenerationError(f"could not write {what} (XlsxWriter returned {rc}); please report this with the input")
 
 
+def xf_index(fmt: Format) -> int:
+    """The index ``fmt`` has among the workbook's cell formats, for cells written outside XlsxWriter (rows a graft
+    writes straight into a sheet, :mod:`xlsx.direct_rows`).
+
+    XlsxWriter numbers a format when a cell first uses it; ``_get_xf_index`` is that numbering, asked for now
+    (the index holds once given, and the format is then written with the workbook)."""
+    return int(fmt._get_xf_index())
+
+
 class Formats:
     """The cell formats of one workbook, each made once; ``get`` makes any other look on demand."""
 
