@@ -221,6 +221,8 @@ class _Reader:
 
     def read(self) -> ReadResult:
         refs = self._match_sheets()
+        # The sheets in the order they are read below: the next is parsed while this one is typed.
+        self.book.read_ahead([r for r in (refs[schema.COALITION_SHEET], *(refs[s.name] for s in schema.SHEETS)) if r])
         coalition = refs[schema.COALITION_SHEET]
         if coalition is not None:
             self._read_coalition(coalition)

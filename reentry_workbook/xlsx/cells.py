@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,9 @@ from .cell_values import (
     unescape_x,
 )
 from .exact_path import read_exact
-from .fast_path import read_fast
+from .fast_path import read_fast, scan_fast
 from .guard import require_defusedxml
+from .read_ahead import ReadAhead
 from .sheet_cells import SheetCells, SheetRef
 
 # --- the package ---------------------------------------------------------------------------------------------
@@ -74,15 +76,41 @@ class Workbook:
     _strings_escaped: bool | None = None  # whether the shared strings hold an escape only the exact path decodes
     _calamine_failed: bool = False
     _kept: dict[str, SheetCells] = field(default_factory=dict)
+    _ahead: ReadAhead | None = None
 
     def sheet(self, name: str) -> SheetRef | None:
         return next((s for s in self.sheets if s.name == name), None)
 
     def close(self) -> None:
         """Release python-calamine's copy of the workbook (the zip archive is the caller's to close)."""
+        self.finish_ahead()
         if self._calamine is not None:
             self._calamine.close()
             self._calamine = None
+
+    def read_ahead(self, refs: Sequence[SheetRef]) -> None:
+        """Have python-calamine parse the sheets ``refs`` (the next ones :meth:`read_sheet` is asked for, in that
+        order) in a background thread while the caller works on the one before (:mod:`read_ahead`)."""
+        filename = self.zf.filename
+        if not self.fast or self._calamine_failed or self._ahead is not None or self._calamine is not None:
+            return
+        if not refs or not filename or not Path(filename).is_file():
+            return
+        import python_calamine
+
+        if self._strings_part is not None:
+            self._refuse_dtd(self._strings_part)  # before python-calamine parses the shared strings
+        self._ahead = ReadAhead(
+            lambda: python_calamine.CalamineWorkbook.from_path(filename), refs, lambda ref: scan_fast(self, ref)
+        )
+
+    def finish_ahead(self) -> None:
+        """Stop reading ahead (waiting for the sheet being parsed); python-calamine's workbook is then this one's."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.finish()
+            if self._calamine is None:
+                self._calamine = ahead.calamine
 
     def read_sheet(self, sheet: SheetRef | str) -> SheetCells:
         """All cells of a worksheet."""

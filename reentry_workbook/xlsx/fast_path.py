@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .read_ahead import FAILED, UNSCANNED
 from .refs import parse_range
 from .sheet_cells import ERROR, FORMULA, RANGE_FORMULAS, DenseCells, SheetCells, SheetRef, flag_formula_range
 
@@ -204,7 +205,9 @@ def _merged_ranges(data: bytes, pos: int) -> list[tuple[int, int, int, int]]:
     return out
 
 
-def read_fast(book: Workbook, ref: SheetRef) -> SheetCells | None:
+def scan_fast(book: Workbook, ref: SheetRef) -> _Scan | None:
+    """The scan of a sheet the fast path can read (its formula and error cells, its merged ranges); ``None`` when
+    the exact path must read it."""
     filename = book.zf.filename
     if not filename or not Path(filename).is_file():
         return None
@@ -213,13 +216,33 @@ def read_fast(book: Workbook, ref: SheetRef) -> SheetCells | None:
     del data  # not needed while python-calamine reads the part again
     if scan is None or _strings_hold_undecoded_escape(book):
         return None
+    return scan
+
+
+def read_fast(book: Workbook, ref: SheetRef) -> SheetCells | None:
+    ahead = book._ahead
+    if ahead is not None and ahead.holds(ref):
+        scan, grid = ahead.take(ref)
+        if scan is UNSCANNED:
+            scan = scan_fast(book, ref)  # raises what it raised ahead, now that the reader has got this far
+        elif scan is not None and grid is FAILED:
+            book._calamine_failed = True
+            return None
+        if scan is None or grid is FAILED:
+            return None
+        return DenseCells(ref.name, grid, scan.flags, scan.merged)
+    if ahead is not None:
+        book.finish_ahead()  # a sheet not read ahead: python-calamine's workbook is used here, in this thread
+    scan = scan_fast(book, ref)
+    if scan is None:
+        return None
     try:
         import python_calamine
 
         if book._calamine is None:
             if book._strings_part is not None:
                 book._refuse_dtd(book._strings_part)
-            book._calamine = python_calamine.CalamineWorkbook.from_path(filename)
+            book._calamine = python_calamine.CalamineWorkbook.from_path(book.zf.filename)
         grid = book._calamine.get_sheet_by_name(ref.name).to_python(skip_empty_area=False)
     except Exception:  # calamine could not read it: the exact path says what is wrong
         book._calamine_failed = True

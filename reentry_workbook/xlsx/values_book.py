@@ -8,6 +8,7 @@ one the plan reader uses of :class:`cells.Workbook`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ class ValuesBook:
                 f"it as .xlsx, then run the audit again."
             ) from None
         return DenseCells(name, [list(r) for r in rows], {}, [])  # no formula flags: values only
+
+    def read_ahead(self, refs: Sequence[SheetRef]) -> None:
+        """Nothing to do: the sheets are read one by one, as asked for (see :meth:`cells.Workbook.read_ahead`)."""
 
     def close(self) -> None:
         self.book.close()

@@ -1,0 +1,157 @@
+"""python-calamine parses the plan's sheets in a background thread while the reader works (xlsx/read_ahead.py):
+the plan read is the one the exact path reads, the guard against huge grids still comes first, a failure
+falls back as before, and no thread outlives the read."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import python_calamine
+
+from reentry_workbook.audit.reader import read_plan
+from reentry_workbook.errors import TemplateMismatchError
+from reentry_workbook.plan import schema
+from reentry_workbook.workbook import generate
+from reentry_workbook.xlsx import fast_path
+from reentry_workbook.xlsx.read_ahead import ReadAhead
+
+PLAN_SHEETS = [schema.COALITION_SHEET, *(s.name for s in schema.SHEETS)]
+STEPS = schema.sheet("steps").name
+THREAD = "reentry-workbook-read-ahead"
+
+
+class Recorder:
+    """Wraps python-calamine's workbooks: which sheet each thread parsed; ``refuse`` names sheets that fail."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, refuse: tuple[str, ...] = ()) -> None:
+        self.parsed: list[tuple[str, str]] = []  # (thread name, sheet)
+        real = python_calamine.CalamineWorkbook.from_path
+        recorder = self
+
+        class Book:
+            def __init__(self, path: str) -> None:
+                self.book = real(path)
+
+            def get_sheet_by_name(self, name: str) -> Any:
+                recorder.parsed.append((threading.current_thread().name, name))
+                if name in refuse:
+                    raise ValueError("python-calamine could not read it")
+                return self.book.get_sheet_by_name(name)
+
+            def close(self) -> None:
+                self.book.close()
+
+        monkeypatch.setattr(python_calamine.CalamineWorkbook, "from_path", Book)
+
+    def sheets_in(self, thread: str) -> list[str]:
+        return [name for who, name in self.parsed if who == thread]
+
+
+@pytest.fixture()
+def example(tmp_path: Path) -> Path:
+    return generate.new_workbook(tmp_path / "plan.xlsx", example=True)
+
+
+def no_thread_left() -> bool:
+    return not any(t.name == THREAD for t in threading.enumerate())
+
+
+def test_the_plan_sheets_are_parsed_in_the_background_and_read_as_the_exact_path_reads_them(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recorder = Recorder(monkeypatch)
+    fast = read_plan(example)
+    assert recorder.sheets_in(THREAD) == PLAN_SHEETS  # each once, in the order the reader asks for them
+    assert recorder.sheets_in(threading.main_thread().name) == []
+    assert no_thread_left()
+    exact = read_plan(example, fast=False)
+    assert fast.plan == exact.plan and fast.findings == exact.findings
+
+
+def test_a_sheet_beside_the_plan_is_parsed_in_the_reader_s_thread_after_the_others(
+    example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reentry_workbook.audit.pipeline import audit_file
+
+    audited = audit_file(example, out=tmp_path / "audited.xlsx").output  # now holds an Audit History sheet
+    assert audited is not None
+    recorder = Recorder(monkeypatch)
+    result = read_plan(audited, extra=(schema.HISTORY_SHEET,))
+    assert schema.HISTORY_SHEET in result.extra
+    assert recorder.sheets_in(threading.main_thread().name) == [schema.HISTORY_SHEET]
+    assert recorder.sheets_in(THREAD) == PLAN_SHEETS
+
+
+def test_a_sheet_the_scan_sends_to_the_exact_path_is_never_parsed(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scan refuses a sheet whose grid python-calamine would make huge; it must refuse it before the parse."""
+    real = fast_path.scan_fast
+    monkeypatch.setattr(fast_path, "scan_fast", lambda book, ref: None if ref.name == STEPS else real(book, ref))
+    import reentry_workbook.xlsx.cells as cells
+
+    monkeypatch.setattr(cells, "scan_fast", fast_path.scan_fast)
+    recorder = Recorder(monkeypatch)
+    fast = read_plan(example)
+    assert STEPS not in recorder.sheets_in(THREAD) and len(recorder.sheets_in(THREAD)) == len(PLAN_SHEETS) - 1
+    assert fast.plan == read_plan(example, fast=False).plan
+
+
+def test_a_sheet_python_calamine_cannot_read_is_read_on_the_exact_path(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Recorder(monkeypatch, refuse=(STEPS,))
+    fast = read_plan(example)
+    assert fast.plan == read_plan(example, fast=False).plan
+    assert no_thread_left()
+
+
+def test_a_scan_that_fails_ahead_fails_where_the_reader_meets_the_sheet(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scanning every sheet up front must not change which problem a workbook with two is reported for: a scan
+    that raises ahead is run again, and raises, only when the reader gets to its sheet."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(example)
+    goals = book[schema.sheet("goals").name]
+    for cell in goals[schema.HEADER_ROW]:
+        cell.value = None  # the Goals sheet loses its header: the reader stops there
+    broken = example.with_name("broken.xlsx")
+    book.save(broken)
+    real = fast_path.scan_fast
+    calls: list[str] = []
+
+    def scan(book: Any, ref: Any) -> Any:
+        calls.append(ref.name)
+        if ref.name == STEPS:
+            raise OSError("the steps part cannot be read")
+        return real(book, ref)
+
+    import reentry_workbook.xlsx.cells as cells
+
+    monkeypatch.setattr(cells, "scan_fast", scan)
+    monkeypatch.setattr(fast_path, "scan_fast", scan)
+    with pytest.raises(TemplateMismatchError, match="Goals"):
+        read_plan(broken)
+    assert calls.count(STEPS) == 1  # scanned ahead once, never again: the reader stopped at Goals
+    assert no_thread_left()
+
+
+def test_finish_drops_what_was_not_taken_and_stops_the_thread(example: Path) -> None:
+    from reentry_workbook.xlsx import guard
+    from reentry_workbook.xlsx.cells import open_workbook
+
+    with guard.open_package(example) as zf:
+        book = open_workbook(zf)
+        refs = [ref for ref in book.sheets if ref.name in PLAN_SHEETS]
+        ahead = ReadAhead(lambda: python_calamine.CalamineWorkbook.from_path(str(example)), refs,
+                          lambda ref: fast_path.scan_fast(book, ref))
+        scan, grid = ahead.take(refs[0])
+        assert scan is not None and grid and ahead.holds(refs[1]) and not ahead.holds(refs[0])
+        ahead.finish()
+        assert no_thread_left()
+        ahead.calamine.close()
