@@ -120,7 +120,7 @@ def test_rows_join_a_sheet_that_has_links_of_its_own(tmp_path: Path) -> None:
     scratch = tmp_path / "scratch.xlsx"
     bold = scratch_with_link(scratch)
     rows = DirectRows(3, [((0, bold, "text"), (2, bold, 12.5), (3, 0, 7)), (), ((1, bold, None),)], {3: 40})
-    rows.links.append((3, 0, f"'{STEPS}'!B2", "Go to B2"))
+    rows.links.append((3, 0, f"'{STEPS}'!B2", "Go to B2", "text"))
     out = graft_rows(tmp_path, scratch, rows)
     ws = openpyxl.load_workbook(out)[SUMMARY]
     assert ws["A1"].hyperlink.location == f"'{STEPS}'!A1"
@@ -142,7 +142,7 @@ def test_splice_into_an_empty_sheet_adds_links_before_the_page_setup(prefix: str
     p = prefix
     sheet = (f'<{p}worksheet xmlns{":x" if p else ""}="main"><{p}dimension ref="A1"/><{p}sheetData/>'
              f'<{p}pageMargins left="0.7"/></{p}worksheet>')
-    rows = DirectRows(1, [((0, 3, "a"), (4, 3, "b"))], links=[(1, 0, "'S'!A1", "tip")])
+    rows = DirectRows(1, [((0, 3, "a"), (4, 3, "b"))], links=[(1, 0, "'S'!A1", "tip", "a")])
     out = splice_rows(sheet, rows, {3: 9}, p)
     assert f'<{p}dimension ref="A1:E2"/>' in out
     assert out.index(f"<{p}hyperlinks>") < out.index(f"<{p}pageMargins")

@@ -424,7 +424,7 @@ def _findings(sheet: SheetWriter, report: Report, row: int) -> DirectRows:
         if finding.sheet and sheet.links < MAX_LINKS:
             place = (4, link, cell or "(sheet)")
             location = f"{quote_sheet(finding.sheet)}!{cell or 'A1'}"
-            rows.links.append((r, 4, location, f"Go to {finding.sheet}!{cell or 'A1'}"))
+            rows.links.append((r, 4, location, f"Go to {finding.sheet}!{cell or 'A1'}", cell or "(sheet)"))
             sheet.links += 1
         elif finding.sheet:
             place = (4, code, cell or "(sheet)")

@@ -32,8 +32,8 @@ class DirectRows:
     first: int
     rows: list[Sequence[Cell]] = field(default_factory=list)
     heights: dict[int, float] = field(default_factory=dict)  # 0-based sheet row -> height in points
-    # Links within the workbook: (0-based row, column, location as 'Sheet'!B5, tooltip).
-    links: list[tuple[int, int, str, str]] = field(default_factory=list)
+    # Links within the workbook: (0-based row, column, location as 'Sheet'!B5, tooltip, the cell's text).
+    links: list[tuple[int, int, str, str, str]] = field(default_factory=list)
 
     @property
     def last(self) -> int:
@@ -61,62 +61,50 @@ def render_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> tup
     """The XML of ``rows`` (``<row>`` elements) and of their links (``<hyperlink>`` elements), with the member's
     style indices (``style_map``: scratch index -> member index) and ``prefix`` for the spreadsheet namespace."""
     p = prefix
-    letters: list[str] = []
-    texts: dict[str, str] = {}  # text -> its inline-string content (tables repeat much of their text)
-
-    def styled(index: int) -> str:
-        new = style_map.get(index)
-        if new is None:
-            raise OutputError(f"a table row uses an unknown style {index}; please report this")
-        return f' s="{new}"' if new else ""
-
-    styles: dict[int, str] = {}
+    texts: dict[str, str] = {}  # text -> its inline-string content and the cell's end (tables repeat their text)
+    # What every cell of a (column, style) is written with around its row number: worked out once.
+    heads: dict[tuple[int, int], tuple[str, str, str, str]] = {}
     parts: list[str] = []
     for offset, cells in enumerate(rows.rows):
         r = rows.first + offset
-        number = r + 1
+        number = str(r + 1)
         height = rows.heights.get(r)
         if not cells and height is None:
             continue  # a gap in the table
-        head = f'<{p}row r="{number}"'
-        if height is not None:
-            head += f' ht="{row_height(height)}" customHeight="1"'
-        parts.append(head + ">")
+        if height is None:
+            parts.append(f'<{p}row r="{number}">')
+        else:
+            parts.append(f'<{p}row r="{number}" ht="{row_height(height)}" customHeight="1">')
         for col, style, value in cells:
-            while len(letters) <= col:
-                letters.append(column_letter(len(letters)))
-            s = styles.get(style)
-            if s is None:
-                s = styles[style] = styled(style)
-            ref = f"{letters[col]}{number}"
-            if value is None or value == "":
-                parts.append(f'<{p}c r="{ref}"{s}/>')
-            elif value.__class__ is str:
+            head = heads.get((col, style))
+            if head is None:
+                new = style_map.get(style)
+                if new is None:
+                    raise OutputError(f"a table row uses an unknown style {style}; please report this")
+                s = f' s="{new}"' if new else ""
+                head = (f'<{p}c r="{column_letter(col)}', f'"{s}/>', f'"{s} t="inlineStr">', f'"{s}><{p}v>')
+                heads[(col, style)] = head
+            if value.__class__ is str and value:
                 content = texts.get(value)  # type: ignore[arg-type]
                 if content is None:
                     text = value[:MAX_CELL_TEXT]  # type: ignore[index]
                     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-                    content = texts[value] = f"<{p}is><{p}t{space}>{escape_text(text)}</{p}t></{p}is>"  # type: ignore[index]
-                parts.append(f'<{p}c r="{ref}"{s} t="inlineStr">{content}</{p}c>')
+                    content = f"<{p}is><{p}t{space}>{escape_text(text)}</{p}t></{p}is></{p}c>"
+                    texts[value] = content  # type: ignore[index]
+                parts += (head[0], number, head[2], content)
+            elif value is None or value == "":
+                parts += (head[0], number, head[1])
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                parts.append(f'<{p}c r="{ref}"{s}><{p}v>{_number(value)}</{p}v></{p}c>')
+                parts += (head[0], number, head[3], _number(value), f"</{p}v></{p}c>")
             else:
                 raise OutputError(f"a table row holds a {type(value).__name__} value; please report this")
         parts.append(f"</{p}row>")
     links = "".join(
         f'<{p}hyperlink ref="{column_letter(col)}{r + 1}" location="{escape_attr(location)}" '
-        f'tooltip="{escape_attr(tip[:255])}" display="{escape_attr(_shown(rows, r, col))}"/>'
-        for r, col, location, tip in rows.links
+        f'tooltip="{escape_attr(tip[:255])}" display="{escape_attr(shown[:255])}"/>'
+        for r, col, location, tip, shown in rows.links
     )
     return "".join(parts), links
-
-
-def _shown(rows: DirectRows, r: int, col: int) -> str:
-    """The text of the cell a link sits on (its ``display``, as the writers of links give it)."""
-    for c, _style, value in rows.rows[r - rows.first]:
-        if c == col:
-            return "" if value is None else str(value)[:255]
-    return ""
 
 
 # Elements of a worksheet that come after <hyperlinks>, in the schema's order (a new <hyperlinks> goes before the
