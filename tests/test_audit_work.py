@@ -187,3 +187,37 @@ def test_the_report_reads_each_steps_cells_a_fixed_number_of_times_however_many_
         assert reads[(step.row, "due_date")] <= 3
         assert reads[(step.row, "status")] <= 3 + shown
         assert reads[(step.row, "responsible")] <= 2 + 2 * shown
+
+
+def test_the_copy_inflates_a_member_sheet_only_when_its_head_shows_it_selected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taking the selection from the member's sheets looks at each sheet's head, inflated alone: a large sheet that
+    is not selected is never inflated whole (the audited copy still loses every tabSelected but the summary's)."""
+    from reentry_workbook.audit.pipeline import audit_file
+    from reentry_workbook.workbook import generate
+    from reentry_workbook.xlsx import opc
+    from reentry_workbook.xlsx.cells import open_workbook
+    from reentry_workbook.xlsx.guard import open_package
+
+    plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
+    monkeypatch.setattr(opc, "_KEEP_BYTES", 0)  # every part kept compressed, as a large plan's sheets are
+    inflated: list[str] = []
+    real = opc.ZipEntry.content
+
+    def content(self: opc.ZipEntry) -> bytes:
+        inflated.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(opc.ZipEntry, "content", content)
+    out = audit_file(plan, as_of=AS_OF, out=tmp_path / "audited.xlsx").output
+    assert out is not None
+    with open_package(plan) as zf:
+        parts = {ref.name: ref.part for ref in open_workbook(zf).sheets}
+        selected = {name for name, part in parts.items() if b"tabSelected" in zf.read(part)}
+    assert len(selected) == 1
+    assert {name for name, part in parts.items() if part in inflated} == selected
+    with open_package(out) as zf:
+        book = open_workbook(zf)
+        now_selected = [ref.name for ref in book.sheets if b"tabSelected" in zf.read(ref.part)]
+    assert now_selected == [schema.SUMMARY_SHEET]

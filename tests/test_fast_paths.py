@@ -400,3 +400,26 @@ def test_the_report_tables_built_in_one_walk_match_the_definitions_table_by_tabl
     report = build_report(plan, findings, as_of=AS_OF)
     answer_questions(report, plan, horizon=horizon)
     assert _tables_of(report) == _tables_by_definition(plan, findings, horizon)
+
+
+@pytest.mark.parametrize(
+    "sheet",
+    [
+        '<worksheet xmlns="m"><sheetViews><sheetView tabSelected="1" workbookViewId="0"/></sheetViews>'
+        '<sheetData><row r="1"/></sheetData></worksheet>',
+        '<x:worksheet xmlns:x="m"><x:sheetViews><x:sheetView tabSelected="1"/></x:sheetViews><x:sheetData/>'
+        "</x:worksheet>",
+        '<worksheet xmlns="m"><sheetViews><sheetView workbookViewId="0"/></sheetViews><sheetData/></worksheet>',
+        # a head longer than the bytes looked at: thousands of column widths before the view's selection
+        '<worksheet xmlns="m"><cols>' + '<col min="1" max="1" width="9"/>' * 3000 + "</cols>"
+        '<sheetViews><sheetView tabSelected="1"/></sheetViews><sheetData/></worksheet>',
+    ],
+)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_sheets_head_alone_never_hides_a_selection_the_whole_part_shows(sheet: str, encoding: str) -> None:
+    """The audit looks at a member sheet's first bytes before inflating it all to take its selection away."""
+    data = f'<?xml version="1.0" encoding="{encoding}"?>{sheet}'.encode(encoding)
+    selected = xmltext.without_tab_selected_bytes(data) != data
+    assert selected == ("tabSelected" in sheet)
+    if selected:
+        assert xmltext.may_be_tab_selected(data[: package.SHEET_HEAD_BYTES])

@@ -80,6 +80,15 @@ class ZipEntry:
             return bytes(self.stored)
         return zlib.decompress(self.stored, -zlib.MAX_WBITS)
 
+    def head(self, size: int) -> bytes:
+        """The first ``size`` bytes of the part (or all of a shorter one), inflating no more than that."""
+        if self.data is not None:
+            return self.data[:size]
+        assert self.stored is not None and self.info is not None
+        if self.info.compress_type == zipfile.ZIP_STORED:
+            return bytes(self.stored[:size])
+        return zlib.decompressobj(-zlib.MAX_WBITS).decompress(self.stored, size)
+
 
 class _Parts(MutableMapping[str, bytes]):
     """Zip name -> a part's bytes; a large part read from a file is kept only as stored (compressed) and
@@ -90,6 +99,10 @@ class _Parts(MutableMapping[str, bytes]):
 
     def __getitem__(self, name: str) -> bytes:
         return self._entries[name].content()
+
+    def head(self, name: str, size: int) -> bytes:
+        """The first ``size`` bytes of the part ``name`` (:meth:`ZipEntry.head`)."""
+        return self._entries[name].head(size)
 
     def __setitem__(self, name: str, data: bytes) -> None:
         self._entries[name] = ZipEntry(name, data, None)
@@ -185,7 +198,7 @@ class Package:
         # data: each part's bytes; stored: the same part as it sits in the member's archive (compressed), for the
         # parts no edit changed, so that a copy of them is written without compressing it again.
         parts = [e for e in entries if e.info is None or not e.info.is_dir()]
-        self.data: MutableMapping[str, bytes] = _Parts(parts)
+        self.data = _Parts(parts)
         self.stored = {e.name: e.stored for e in parts if e.stored is not None}
         self.lower = {name.lower(): name for name in self.data}
         if len(self.lower) != len(parts):

@@ -65,7 +65,18 @@ from .opc import (
     write_zip,
 )
 from .styles_merge import StyleMerge
-from .xmltext import Editor, Node, Unsupported, XmlText, escape_attr, without_tab_selected_bytes, xml_tokens
+from .xmltext import (
+    Editor,
+    Node,
+    Unsupported,
+    XmlText,
+    escape_attr,
+    may_be_tab_selected,
+    without_tab_selected_bytes,
+    xml_tokens,
+)
+
+SHEET_HEAD_BYTES = 1 << 16  # a worksheet's head (its views and columns) fits in this, barring thousands of <col>
 
 # -- public API -----------------------------------------------------------------------------------------
 
@@ -527,6 +538,8 @@ class Graft:
             part = by_id.get(node.get("id", ns=REL_NS) or "")
             if part is None or part in self.removed or part not in self.m.data:
                 continue
+            if not may_be_tab_selected(self.m.data.head(part, SHEET_HEAD_BYTES)):
+                continue  # the sheet's head, inflated alone, shows no selection: the rest is not inflated
             data = self.m.data[part]
             unselected = without_tab_selected_bytes(data)
             if unselected != data:

@@ -365,6 +365,13 @@ def without_tab_selected(text: str) -> str:
 _SHEET_DATA_BYTES = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?sheetData[\s/>]")
 
 
+def may_be_tab_selected(head: bytes) -> bool:
+    """Whether a worksheet part whose first bytes are ``head`` may carry ``tabSelected``: false only when ``head``
+    reaches its cells (the attribute sits in the sheet view, before them) without it."""
+    cells = _SHEET_DATA_BYTES.search(head)
+    return cells is None or b"tabSelected" in head[: cells.start()]
+
+
 def without_tab_selected_bytes(data: bytes) -> bytes:
     cells = _SHEET_DATA_BYTES.search(data)  # in UTF-8, only the head before the cells can change: look there
     head = data if cells is None else data[: cells.start()]
