@@ -221,3 +221,33 @@ def test_the_copy_inflates_a_member_sheet_only_when_its_head_shows_it_selected(
         book = open_workbook(zf)
         now_selected = [ref.name for ref in book.sheets if b"tabSelected" in zf.read(ref.part)]
     assert now_selected == [schema.SUMMARY_SHEET]
+
+
+def test_the_cyclic_collector_rests_while_a_plan_is_read_and_is_back_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading makes tens of thousands of acyclic dicts and lists: collections set off meanwhile would walk them in
+    vain. The collector is off for the read only, and left as the caller had it."""
+    import gc
+
+    from reentry_workbook.audit import reader
+    from reentry_workbook.workbook import generate
+
+    plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
+    seen: list[bool] = []
+    real = reader._Reader.read
+
+    def read(self: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(self)
+
+    monkeypatch.setattr(reader._Reader, "read", read)
+    assert gc.isenabled()
+    reader.read_plan(plan)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        reader.read_plan(plan)
+        assert not gc.isenabled()  # a caller that had it off keeps it off
+    finally:
+        gc.enable()

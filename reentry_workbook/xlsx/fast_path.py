@@ -97,7 +97,8 @@ def _scan_sheet(data: bytes) -> _Scan | None:
         return _Scan({}, _merged_ranges(data, first if m is None else m.end()))
     if b"xmlns" in m[1]:
         return None
-    begin, end = m.end(), data.find(b"</" + prefix + b"sheetData>", m.end())
+    # The last end tag, looked for from the end (where it is): a sheet with another one in between is refused below.
+    begin, end = m.end(), data.rfind(b"</" + prefix + b"sheetData>", m.end())
     if end < 0 or any(data.find(mark, begin, end) >= 0 for mark in (b"xmlns", b"sheetData")):
         return None
     if data.find(b"<!", 0, begin) >= 0 or data.find(b"<!", end) >= 0:
