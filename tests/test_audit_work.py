@@ -230,7 +230,10 @@ def test_the_cyclic_collector_rests_while_a_plan_is_read_and_is_back_after(
     vain. The collector is off for the read only, and left as the caller had it."""
     import gc
 
+    import openpyxl
+
     from reentry_workbook.audit import reader
+    from reentry_workbook.errors import TemplateMismatchError
     from reentry_workbook.workbook import generate
 
     plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
@@ -251,3 +254,8 @@ def test_the_cyclic_collector_rests_while_a_plan_is_read_and_is_back_after(
         assert not gc.isenabled()  # a caller that had it off keeps it off
     finally:
         gc.enable()
+    not_a_plan = tmp_path / "other.xlsx"
+    openpyxl.Workbook().save(not_a_plan)
+    with pytest.raises(TemplateMismatchError):
+        reader.read_plan(not_a_plan)
+    assert gc.isenabled()  # back on after a read that fails too

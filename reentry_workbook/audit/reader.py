@@ -15,12 +15,10 @@ The reader reports what it meets in cells (``invalid-choice``, ``unreadable-date
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import gc
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +29,7 @@ from ..plan.dates import TEXT_DATE, UNREADABLE, read_date
 from ..plan.ids import label_index, normalise_id, parse_reference
 from ..plan.model import Finding, Plan, Record, Source, Unknown, written
 from ..plan.schema import Column, Kind, Sheet
+from ..xlsx.bulk import collector_paused
 from ..xlsx.cells import Workbook, open_workbook
 from ..xlsx.guard import open_package
 from ..xlsx.refs import cell_ref, column_letter
@@ -71,7 +70,7 @@ def read_plan(path: Path, *, fast: bool = True, extra: Sequence[str] = ()) -> Re
 
 def read_book(book: Workbook, path: Path, *, extra: Sequence[str] = ()) -> ReadResult:
     """:func:`read_plan` on a workbook already opened (for commands that read more of it than the plan)."""
-    with _collector_paused():
+    with collector_paused():
         result = _Reader(book, path).read()
     for name in extra:
         ref = _find_sheet(book, name)
@@ -114,20 +113,6 @@ def describe_row(sheet: Sheet, row_id: str | None, row: int) -> str:
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a plan is read: the read makes tens of thousands of dicts and lists, none
-    of them in a cycle, and each collection the allocations set off would walk them all in vain. Whatever cycle
-    the read does make is collected once the collector is back on."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _sheet_key(name: str) -> str:

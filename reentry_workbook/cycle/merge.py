@@ -40,6 +40,7 @@ from ..plan import schema
 from ..plan.model import Finding, Plan, Record
 from ..plan.schema import Kind, Sheet
 from ..xlsx.atomic import check_output
+from ..xlsx.bulk import collector_paused
 from .merge_master import Applied, MasterLayout, Placed, master_changes
 from .merge_model import (
     ADDED,
@@ -492,6 +493,7 @@ def _read_return(state: _Merge, copies: Sequence[ReturnedCopy], index: int) -> _
     return _Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
 
 
+@collector_paused()
 def merge(
     master: Path,
     returns: Sequence[Path | ReturnedCopy],

@@ -25,6 +25,7 @@ from ..plan import describe, schema
 from ..plan.model import Plan, Record, written
 from ..plan.schema import Kind, Sheet
 from ..xlsx import atomic
+from ..xlsx.bulk import collector_paused
 from ..xlsx.identity import check_extension
 from .checks import highlights, validation_options
 from .formats import (
@@ -110,6 +111,7 @@ def new_workbook(
     return write_plan_workbook(out, plan, rows=rows, force=force, created=created)
 
 
+@collector_paused()
 def write_plan_workbook(
     out: Path,
     plan: Plan,
