@@ -20,6 +20,7 @@ from reentry_workbook.xlsx.atomic import atomic_path
 from reentry_workbook.xlsx.cell_values import unescape_x
 from reentry_workbook.xlsx.cells import open_workbook
 from reentry_workbook.xlsx.direct_rows import DirectRows, row_height, splice_rows
+from reentry_workbook.xlsx.limits import MAX_COLUMNS, MAX_ROWS
 
 BLANK = Path(__file__).resolve().parent.parent / "workbook_templates" / "blank.xlsx"
 STEPS = schema.sheet("steps").name
@@ -157,3 +158,14 @@ def test_rows_above_the_scratch_rows_or_with_unknown_styles_are_refused() -> Non
         splice_rows(sheet, DirectRows(2, [((0, 0, "x"),)]), {0: 0}, "")
     with pytest.raises(OutputError, match="unknown style"):
         splice_rows(sheet, DirectRows(6, [((0, 7, "x"),)]), {0: 0}, "")
+
+
+def test_rows_past_the_last_row_a_worksheet_can_have_are_refused() -> None:
+    """Excel would open such a file only after repairing it: the table is refused instead, saying what to do."""
+    sheet = '<worksheet><sheetData/></worksheet>'
+    last = DirectRows(MAX_ROWS - 1, [((0, 0, "the last row"),)])
+    assert '<row r="1048576">' in splice_rows(sheet, last, {0: 0}, "")
+    with pytest.raises(OutputError, match="past the last row"):
+        splice_rows(sheet, DirectRows(MAX_ROWS - 1, [((0, 0, "x"),), ((0, 0, "one too many"),)]), {0: 0}, "")
+    with pytest.raises(OutputError, match="past the last row"):
+        splice_rows(sheet, DirectRows(0, [((MAX_COLUMNS, 0, "x"),)]), {0: 0}, "")

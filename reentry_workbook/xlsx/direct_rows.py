@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..errors import OutputError
+from .limits import MAX_COLUMNS, MAX_ROWS
 from .refs import column_letter
 from .xmltext import escape_attr, escape_text
 
@@ -123,6 +124,11 @@ def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: 
     of its sheet data, its dimension covering them and their links among its hyperlinks."""
     if not rows.rows:
         return text
+    if rows.last >= MAX_ROWS or rows.width() > MAX_COLUMNS:
+        raise OutputError(
+            f"a table of {len(rows.rows):,} rows would run past the last row or column a worksheet can have "
+            f"({MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns); split the work into smaller parts and try again"
+        )
     body, links = render_rows(rows, style_map, prefix)
     p = prefix
     end_tag = f"</{p}sheetData>"
