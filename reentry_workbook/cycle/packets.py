@@ -23,11 +23,13 @@ recomputes which rows a packet held from the master and the member's name (:func
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import os
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -106,30 +108,43 @@ def packet_rows(plan: Plan, member: str) -> PacketRows:
 class PacketIndex:
     """One pass over a plan that answers, for any member, which rows their packet holds and what its plan is.
 
-    Building it visits every row once; each member's packet then costs what that packet holds, so cutting a
-    plan for thousands of members stays linear in its size (not members x steps).
+    Building it visits every row once and works out, once per row, its key, the parent it names and its
+    member; each member's packet then costs only what that packet holds (set and dict look-ups, and the copies
+    of its rows), so cutting a plan for thousands of members stays linear in its size (not members x steps).
     """
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        self.keys: dict[str, list[str | None]] = {}  # sheet key -> the key of the row at each position
         # sheet key -> row key -> positions of the rows with that key (an ID used twice has two)
         self.positions: dict[str, dict[str, list[int]]] = {}
+        # child sheet key of the chain -> the key of the parent named by the row at each position (or None)
+        self.parents: dict[str, list[str | None]] = {}
         self.members: dict[str, str] = {}  # member key -> the name as first typed (NO_ONE for blank)
         self.member_steps: dict[str, list[int]] = {}  # member key -> positions of their steps
         self.measures_of: dict[str, list[int]] = {}  # improvement key -> positions of its measures
+        self.chain = [
+            (child, column, schema.sheet(schema.sheet(child).column(column).ref or ""))
+            for child, column in schema.CHAIN
+        ]
         for sheet in schema.SHEETS:
+            records = plan.rows(sheet.key)
+            keys = self.keys[sheet.key] = [row_key(sheet, rec) for rec in records]
             by_key: dict[str, list[int]] = {}
-            for i, rec in enumerate(plan.rows(sheet.key)):
-                if (k := row_key(sheet, rec)) is not None:
+            for i, k in enumerate(keys):
+                if k is not None:
                     by_key.setdefault(k, []).append(i)
-                if sheet.key == "steps":
-                    text = " ".join(str(written(rec.get("responsible")) or "").split())
-                    key = member_key(text)
-                    self.members.setdefault(key, text or NO_ONE)
-                    self.member_steps.setdefault(key, []).append(i)
-                elif sheet.key == "measures" and (ref := _ref_key(rec.get("improvement"), "improvements")):
-                    self.measures_of.setdefault(ref, []).append(i)
             self.positions[sheet.key] = by_key
+        for child, column, parent in self.chain:
+            self.parents[child] = [ref_key(rec.get(column), parent) for rec in plan.rows(child)]
+        for i, rec in enumerate(plan.rows("steps")):
+            text = " ".join(str(written(rec.get("responsible")) or "").split())
+            key = member_key(text)
+            self.members.setdefault(key, text or NO_ONE)
+            self.member_steps.setdefault(key, []).append(i)
+        for i, rec in enumerate(plan.rows("measures")):
+            if ref := _ref_key(rec.get("improvement"), "improvements"):
+                self.measures_of.setdefault(ref, []).append(i)
 
     def ordered_members(self) -> list[str]:
         """The members named on the action steps, in order of first appearance; ``NO_ONE`` last."""
@@ -137,30 +152,22 @@ class PacketIndex:
         return [name for key, name in sorted(self.members.items(), key=lambda item: item[0] == no_one)]
 
     def rows_of(self, member: str) -> PacketRows:
-        key = member_key(member)
-        steps_sheet = schema.sheet("steps")
-        steps = self.plan.rows("steps")
+        step_keys = self.keys["steps"]
         rows = PacketRows()
-        own = {k for i in self.member_steps.get(key, ()) if (k := row_key(steps_sheet, steps[i]))}
+        own = {k for i in self.member_steps.get(member_key(member), ()) if (k := step_keys[i])}
         rows.own["steps"] = own
         rows.own["stakeholders"] = set(self.positions["stakeholders"])
         # Walk up the chain of service, then down to the measures of the improvements met on the way.
         wanted: dict[str, set[str]] = {"steps": own}
-        for child, column in schema.CHAIN:
-            parent = schema.sheet(child).column(column).ref or ""
-            records, by_key = self.plan.rows(child), self.positions[child]
-            wanted[parent] = {
-                ref
-                for k in wanted[child]
-                for i in by_key.get(k, ())
-                if (ref := _ref_key(records[i].get(column), parent))
-            }
-        measures_sheet, measures = schema.sheet("measures"), self.plan.rows("measures")
+        for child, _column, parent in self.chain:
+            refs, by_key = self.parents[child], self.positions[child]
+            wanted[parent.key] = {ref for k in wanted[child] for i in by_key.get(k, ()) if (ref := refs[i])}
+        measure_keys = self.keys["measures"]
         wanted["measures"] = {
             k
             for improvement in wanted["improvements"]
             for i in self.measures_of.get(improvement, ())
-            if (k := row_key(measures_sheet, measures[i]))
+            if (k := measure_keys[i])
         }
         for sheet in schema.SHEETS:
             if sheet.key not in rows.own and sheet.key in wanted:
@@ -184,12 +191,28 @@ class PacketIndex:
 
 def build_packets(plan: Plan) -> list[Packet]:
     """One packet per member named on the action steps, in order of first appearance; ``NO_ONE`` last."""
-    index = PacketIndex(plan)
-    packets = []
-    for member in index.ordered_members():
-        rows = index.rows_of(member)
-        packets.append(Packet(member, index.packet_plan(member, rows), rows))
+    with _collector_paused():
+        index = PacketIndex(plan)
+        packets = []
+        for member in index.ordered_members():
+            rows = index.rows_of(member)
+            packets.append(Packet(member, index.packet_plan(member, rows), rows))
     return packets
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while packets are built. Each packet adds a score of small containers
+    (its plan, its row sets), none in a cycle, so reference counting frees whatever is dropped; but the
+    collector, counting them, would walk the whole growing heap again and again: at 5,000 members that was
+    most of the time that grows with members."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def packet_file_name(member: str, taken: set[str]) -> str:
