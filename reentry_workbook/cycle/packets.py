@@ -37,7 +37,7 @@ from typing import Any
 from ..audit.report import NO_ONE
 from ..errors import OutputError, UsageError
 from ..plan import schema
-from ..plan.model import Plan, written
+from ..plan.model import Plan, Record, written
 from ..xlsx.atomic import check_output
 from ..xlsx.identity import custom_properties
 from .roundtrip import name_key, plan_fingerprint, ref_key, row_key, sheet_names
@@ -123,6 +123,7 @@ class PacketIndex:
         self.members: dict[str, str] = {}  # member key -> the name as first typed (NO_ONE for blank)
         self.member_steps: dict[str, list[int]] = {}  # member key -> positions of their steps
         self.measures_of: dict[str, list[int]] = {}  # improvement key -> positions of its measures
+        self.unkeyed_steps: dict[str, list[int]] = {}  # member key -> positions of their steps without an ID
         self.chain = [
             (child, column, schema.sheet(schema.sheet(child).column(column).ref or ""))
             for child, column in schema.CHAIN
@@ -135,6 +136,9 @@ class PacketIndex:
                 if k is not None:
                     by_key.setdefault(k, []).append(i)
             self.positions[sheet.key] = by_key
+        # The sheets a packet shows as context (the chain above its steps, and measures), in the plan's order.
+        shown = {"measures", *(parent.key for _child, _column, parent in self.chain)}
+        self.context_sheets = [sheet.key for sheet in schema.SHEETS if sheet.key in shown]
         for child, column, parent in self.chain:
             self.parents[child] = [ref_key(rec.get(column), parent) for rec in plan.rows(child)]
         for i, rec in enumerate(plan.rows("steps")):
@@ -142,6 +146,8 @@ class PacketIndex:
             key = member_key(text)
             self.members.setdefault(key, text or NO_ONE)
             self.member_steps.setdefault(key, []).append(i)
+            if rec.id is None:
+                self.unkeyed_steps.setdefault(key, []).append(i)
         for i, rec in enumerate(plan.rows("measures")):
             if ref := _ref_key(rec.get("improvement"), "improvements"):
                 self.measures_of.setdefault(ref, []).append(i)
@@ -153,10 +159,7 @@ class PacketIndex:
 
     def rows_of(self, member: str) -> PacketRows:
         step_keys = self.keys["steps"]
-        rows = PacketRows()
         own = {k for i in self.member_steps.get(member_key(member), ()) if (k := step_keys[i])}
-        rows.own["steps"] = own
-        rows.own["stakeholders"] = set(self.positions["stakeholders"])
         # Walk up the chain of service, then down to the measures of the improvements met on the way.
         wanted: dict[str, set[str]] = {"steps": own}
         for child, _column, parent in self.chain:
@@ -169,24 +172,25 @@ class PacketIndex:
             for i in self.measures_of.get(improvement, ())
             if (k := measure_keys[i])
         }
-        for sheet in schema.SHEETS:
-            if sheet.key not in rows.own and sheet.key in wanted:
-                rows.context[sheet.key] = wanted[sheet.key] & self.positions[sheet.key].keys()
-        return rows
+        return PacketRows(
+            {"steps": own, "stakeholders": set(self.positions["stakeholders"])},
+            {key: wanted[key] & self.positions[key].keys() for key in self.context_sheets},
+        )
 
     def packet_plan(self, member: str, rows: PacketRows) -> Plan:
         """The packet's plan: the rows it holds, in the master's order, plus the member's steps that have no
         ID (they cannot be matched, but the member should still see them)."""
-        out = Plan(coalition=dict(self.plan.coalition))
-        key = member_key(member)
-        for sheet in schema.SHEETS:
-            records, by_key = self.plan.rows(sheet.key), self.positions[sheet.key]
-            held = rows.own.get(sheet.key, set()) | rows.context.get(sheet.key, set())
-            picked = {i for k in held for i in by_key.get(k, ())}
-            if sheet.key == "steps":
-                picked |= {i for i in self.member_steps.get(key, ()) if records[i].id is None}
-            out.records[sheet.key] = [replace(records[i], values=dict(records[i].values)) for i in sorted(picked)]
-        return out
+        records: dict[str, list[Record]] = {}
+        for key, by_key in self.positions.items():
+            picked: list[int] = []
+            for held in (rows.own.get(key), rows.context.get(key)):
+                for k in held or ():
+                    picked += by_key.get(k, ())
+            if key == "steps":
+                picked += self.unkeyed_steps.get(member_key(member), ())
+            sheet_rows = self.plan.rows(key)
+            records[key] = [replace(sheet_rows[i], values=dict(sheet_rows[i].values)) for i in sorted(set(picked))]
+        return Plan(coalition=dict(self.plan.coalition), records=records)
 
 
 def build_packets(plan: Plan) -> list[Packet]:
