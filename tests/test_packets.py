@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import zipfile
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -14,9 +18,12 @@ from plans import AS_OF, add_step, clean_plan
 from reentry_workbook.audit.pipeline import audit_plan
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
+from reentry_workbook.cycle import packets as packets_module
 from reentry_workbook.cycle.packets import (
     NO_ONE,
     NO_ONE_FILE,
+    PacketIndex,
+    PacketRows,
     build_packets,
     make_packets,
     member_key,
@@ -26,6 +33,7 @@ from reentry_workbook.cycle.packets import (
 from reentry_workbook.cycle.roundtrip import plan_fingerprint
 from reentry_workbook.errors import OutputError, UsageError
 from reentry_workbook.plan import schema
+from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.generate import CONTEXT_FILL, write_plan_workbook
 from reentry_workbook.xlsx.identity import custom_properties
@@ -221,12 +229,18 @@ class _CountedRows(list):  # type: ignore[type-arg]
         return super().__getitem__(index)
 
 
-def _rows_visited_building(members: int) -> int:
-    """Rows looked at while building the packets of a 600-step plan split among ``members`` members."""
+def _split_plan(members: int) -> Plan:
+    """A 600-step plan split among ``members`` members."""
     plan = clean_plan()
     plan.records["steps"] = []
     for n in range(1, 601):
         add_step(plan, f"A-{n}", f"I-{n % 3 + 1}", f"Step {n}", responsible=f"Member {n % members}")
+    return plan
+
+
+def _rows_visited_building(members: int) -> int:
+    """Rows looked at while building the packets of a 600-step plan split among ``members`` members."""
+    plan = _split_plan(members)
     for key, rows in plan.records.items():
         plan.records[key] = _CountedRows(rows)
     _CountedRows.visited = 0
@@ -240,6 +254,64 @@ def test_building_the_packets_is_one_pass_whatever_the_number_of_members() -> No
     rows = 600 + sum(len(rows) for key, rows in clean_plan().records.items() if key != "steps")
     assert few < 8 * rows  # a few looks at each row, once each for the index and for the packets
     assert many < few + 2 * 300 * (rows - 600)  # each packet adds only the context it shows
+
+
+def test_each_rows_key_and_parent_are_worked_out_once_whatever_the_number_of_members(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: Counter[str] = Counter()
+
+    def counted(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def count(*args: Any) -> Any:
+            calls[name] += 1
+            return real(*args)
+
+        return count
+
+    monkeypatch.setattr(packets_module, "row_key", counted("row", packets_module.row_key))
+    monkeypatch.setattr(packets_module, "ref_key", counted("reference", packets_module.ref_key))
+    seen = {}
+    for members in (2, 300):
+        calls.clear()
+        assert len(build_packets(_split_plan(members))) == members
+        seen[members] = dict(calls)
+    plan = _split_plan(2)
+    rows = sum(len(rows) for rows in plan.records.values())
+    naming_a_parent = sum(len(plan.rows(child)) for child, _column in schema.CHAIN) + len(plan.rows("measures"))
+    # Per row, not per member: 300 packets cost no more key or reference parsing than 2.
+    assert seen[2] == seen[300] == {"row": rows, "reference": naming_a_parent}
+
+
+def test_the_cycle_collector_rests_while_the_packets_are_built_and_is_given_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    collector_on: list[bool] = []
+    cut = PacketIndex.packet_plan
+
+    def watched(self: PacketIndex, member: str, rows: PacketRows) -> Plan:
+        collector_on.append(gc.isenabled())
+        return cut(self, member, rows)
+
+    monkeypatch.setattr(PacketIndex, "packet_plan", watched)
+    plan = _split_plan(300)
+    assert gc.isenabled()
+    packets_built = build_packets(plan)
+    assert len(collector_on) == len(packets_built) == 300 and not any(collector_on)
+    assert gc.isenabled()  # on again afterwards, as it was
+    gc.disable()
+    try:
+        build_packets(plan)
+        assert not gc.isenabled()  # a caller that had turned it off keeps it off
+    finally:
+        gc.enable()
+
+    def failing(self: PacketIndex, member: str, rows: PacketRows) -> Plan:
+        raise MemoryError
+
+    monkeypatch.setattr(PacketIndex, "packet_plan", failing)
+    with pytest.raises(MemoryError):
+        build_packets(plan)
+    assert gc.isenabled()  # given back even when the build fails
 
 
 def test_packets_written_on_several_cores_are_those_written_on_one(example: Path, tmp_path: Path) -> None:
