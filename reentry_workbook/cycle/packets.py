@@ -206,16 +206,16 @@ def build_packets(plan: Plan) -> list[Packet]:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while packets are built. Each packet adds a score of small containers
-    (its plan, its row sets), none in a cycle, so reference counting frees whatever is dropped; but the
-    collector, counting them, would walk the whole growing heap again and again: at 5,000 members that was
-    most of the time that grows with members."""
-    paused = gc.isenabled()
+    """Pause Python's cycle collector while packets are built, and give it back as it was. Each packet adds a
+    score of small containers (its plan, its row sets), none in a cycle, so reference counting frees whatever is
+    dropped; but the collector, triggered by their number, would walk the whole growing heap again and again:
+    at 5,000 members that was most of the time that grows with the number of members."""
+    was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if paused:
+        if was_on:
             gc.enable()
 
 
