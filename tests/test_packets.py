@@ -314,6 +314,36 @@ def test_the_cycle_collector_rests_while_the_packets_are_built_and_is_given_back
     assert gc.isenabled()  # given back even when the build fails
 
 
+def test_the_packets_built_go_to_the_oldest_generation_without_a_collection_walking_them() -> None:
+    plan = _split_plan(300)
+    started: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(info["generation"])
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.callbacks.append(note)
+    try:
+        built = build_packets(plan)
+        young = gc.get_count()[0]
+    finally:
+        gc.callbacks.remove(note)
+    assert started == []  # thousands of containers made, and not one collection, during the build or after it
+    assert young < 100  # nor one due: the packets were not left young for the next collection to walk
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(p.plan) in oldest and id(p.rows) in oldest for p in built)
+    assert gc.get_freeze_count() == 0  # and nothing stays frozen
+
+    gc.freeze()  # a program that keeps objects frozen of its own keeps them frozen
+    try:
+        frozen = gc.get_freeze_count()
+        build_packets(plan)
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+
+
 def test_packets_written_on_several_cores_are_those_written_on_one(example: Path, tmp_path: Path) -> None:
     one = make_packets(example, tmp_path / "one", jobs=1)
     several = make_packets(example, tmp_path / "several", jobs=2)

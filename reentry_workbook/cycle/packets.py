@@ -206,16 +206,24 @@ def build_packets(plan: Plan) -> list[Packet]:
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while packets are built, and give it back as it was. Each packet adds a
-    score of small containers (its plan, its row sets), none in a cycle, so reference counting frees whatever is
-    dropped; but the collector, triggered by their number, would walk the whole growing heap again and again:
-    at 5,000 members that was most of the time that grows with the number of members."""
+    """Pause Python's cycle collector while packets are built, and give it back as it was.
+
+    Each packet adds a score of small containers (its plan, its row sets, copies of its rows), none in a cycle,
+    so reference counting frees whatever is dropped; but the collector, triggered by their number, would walk
+    the whole growing heap again and again (at 5,000 members most of the time that grows with the number of
+    members). The packets built live until they are written, so they go straight to the oldest generation
+    (``freeze`` then ``unfreeze`` moves every tracked object there, without walking them), rather than being
+    walked by the young collection that their number would start as soon as the collector is back. That is
+    skipped when the program keeps objects frozen of its own (``unfreeze`` would release them)."""
     was_on = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_on:
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 
