@@ -28,8 +28,7 @@ import os
 import re
 import unicodedata
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from ..errors import OutputError, UsageError
 from ..plan import schema
 from ..plan.model import Plan, Record, written
 from ..xlsx.atomic import check_output
+from ..xlsx.bulk import collector_paused
 from ..xlsx.identity import custom_properties
 from .roundtrip import name_key, plan_fingerprint, ref_key, row_key, sheet_names
 
@@ -195,36 +195,27 @@ class PacketIndex:
 
 def build_packets(plan: Plan) -> list[Packet]:
     """One packet per member named on the action steps, in order of first appearance; ``NO_ONE`` last."""
-    with _collector_paused():
+    with collector_paused():  # each packet adds a score of small containers, none in a cycle
         index = PacketIndex(plan)
         packets = []
         for member in index.ordered_members():
             rows = index.rows_of(member)
             packets.append(Packet(member, index.packet_plan(member, rows), rows))
+        _make_old()
     return packets
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cycle collector while packets are built, and give it back as it was.
+def _make_old() -> None:
+    """Move every object the collector tracks to its oldest generation, without walking them.
 
-    Each packet adds a score of small containers (its plan, its row sets, copies of its rows), none in a cycle,
-    so reference counting frees whatever is dropped; but the collector, triggered by their number, would walk
-    the whole growing heap again and again (at 5,000 members most of the time that grows with the number of
-    members). The packets built live until they are written, so they go straight to the oldest generation
-    (``freeze`` then ``unfreeze`` moves every tracked object there, without walking them), rather than being
-    walked by the young collection that their number would start as soon as the collector is back. That is
-    skipped when the program keeps objects frozen of its own (``unfreeze`` would release them)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            if gc.get_freeze_count() == 0:
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
+    The packets built live until they are written; left young, their number (a score of containers per packet)
+    would start a collection that walks them all as soon as the collector is back on: at 5,000 members, most of
+    the time that grows with the number of members. ``freeze`` then ``unfreeze`` puts them where long-lived
+    objects go. It is skipped when the program keeps objects frozen of its own (``unfreeze`` would release them).
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()
+        gc.unfreeze()
 
 
 def packet_file_name(member: str, taken: set[str]) -> str:
