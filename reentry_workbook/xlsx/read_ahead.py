@@ -6,7 +6,7 @@ scanned first, in the caller's thread; a sheet the scan clears for the fast path
 others, a sheet whose grid python-calamine would make too large) is then parsed in the background while the
 caller scans the next ones and types the sheets before it. The values are the same, read by the same calls;
 only when they are read changes. The grids parsed and not yet taken are held meanwhile: the plan's sheets
-only, each dropped once taken (a 50,000-step audit peaks at about 310 MB, under the 400 MB budget).
+only, each dropped once taken (a 50,000-step audit peaks at about 290 MB, under the 400 MB budget).
 """
 
 from __future__ import annotations
