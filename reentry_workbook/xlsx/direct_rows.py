@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from ..errors import OutputError
 from .limits import MAX_COLUMNS, MAX_ROWS
-from .refs import column_letter
-from .xmltext import escape_attr, escape_text
+from .refs import cell_ref, column_letter, parse_range
+from .xmltext import escape_attr, escape_text, number_text
 
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_ROW_HEIGHT = 409  # points
@@ -50,12 +50,6 @@ def row_height(points: float) -> str:
     """A row height as spreadsheet apps store it: whole pixels at 96 dpi, written in points."""
     pixels = round(min(points, MAX_ROW_HEIGHT) * 4 / 3)
     return format(pixels * 0.75, "g")
-
-
-def _number(value: int | float) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
 def render_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> tuple[str, str]:
@@ -96,7 +90,7 @@ def render_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> tup
             elif value is None or value == "":
                 parts += (head[0], number, head[1])
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
-                parts += (head[0], number, head[3], _number(value), f"</{p}v></{p}c>")
+                parts += (head[0], number, head[3], number_text(value), f"</{p}v></{p}c>")
             else:
                 raise OutputError(f"a table row holds a {type(value).__name__} value; please report this")
         parts.append(f"</{p}row>")
@@ -116,7 +110,7 @@ _AFTER_HYPERLINKS = (
     "picture", "oleObjects", "controls", "webPublishItems", "tableParts", "extLst",
 )
 _ROW_NUMBER = re.compile(r'<(?:\w+:)?row r="(\d+)"')
-_DIMENSION = re.compile(r'(<(?:\w+:)?dimension ref=")([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?(")')
+_DIMENSION = re.compile(r'(<(?:\w+:)?dimension ref=")([^"]*)(")')
 
 
 def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: str) -> str:
@@ -157,17 +151,13 @@ def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: 
 
 
 def _dimension(m: re.Match[str], rows: DirectRows) -> str:
-    head, first_col, first_row, last_col, last_row, tail = m.groups()
-    last_col, last_row = last_col or first_col, int(last_row or first_row)
-    width = max(_column_number(last_col), rows.width())
-    return f"{head}{first_col}{first_row}:{column_letter(width - 1)}{max(last_row, rows.last + 1)}{tail}"
-
-
-def _column_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n
+    """The sheet's ``<dimension>`` grown to take in ``rows`` (left as it is when it does not read as a range)."""
+    area = parse_range(m[2])
+    if area is None:
+        return m[0]
+    r1, c1, r2, c2 = area
+    grown = f"{cell_ref(r1, c1)}:{cell_ref(max(r2, rows.last), max(c2, rows.width() - 1))}"
+    return f"{m[1]}{grown}{m[3]}"
 
 
 def _first_of(text: str, tags: list[str]) -> int | None:

@@ -31,7 +31,7 @@ from typing import Protocol
 from .opc import MAIN_NS
 from .refs import column_letter, parse_ref
 from .serials import datetime_to_serial
-from .xmltext import Editor, Node, Unsupported, escape_attr, escape_text, parse_xml, text_run, unescape
+from .xmltext import Editor, Node, Unsupported, escape_attr, escape_text, number_text, parse_xml, text_run, unescape
 
 Position = tuple[int, int]  # 0-based (row, column)
 
@@ -188,11 +188,11 @@ class _Job:
         elif isinstance(value, bool):
             kind, content = "b", f"<{self.p}v>{int(value)}</{self.p}v>"
         elif isinstance(value, (int, float)):
-            content = f"<{self.p}v>{_number(value)}</{self.p}v>"
+            content = f"<{self.p}v>{number_text(value)}</{self.p}v>"
         elif isinstance(value, (dt.date, dt.datetime)):
             if not self.styles.is_date(style or 0):
                 style = self.styles.date_style(style or 0)
-            content = f"<{self.p}v>{_number(datetime_to_serial(value, self.date1904))}</{self.p}v>"
+            content = f"<{self.p}v>{number_text(datetime_to_serial(value, self.date1904))}</{self.p}v>"
         elif value is not None and value != "":
             index = self.strings.index(str(value))
             if index is None:
@@ -445,17 +445,11 @@ def string_item(prefix: str, text: str) -> str:
     return f"<{prefix}si>{text_run(prefix, text)}</{prefix}si>"
 
 
-def _number(value: float) -> str:
-    if isinstance(value, int):
-        return str(value)
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-
-
 def _result(value: str | float) -> tuple[str, str]:
     """The ``t`` attribute and ``<v>`` text of a cached formula result."""
     if isinstance(value, str):
         return "str", escape_text(value)
-    return "", _number(value)
+    return "", number_text(value)
 
 
 def _int(text: str | None) -> int | None:

@@ -51,6 +51,13 @@ def escape_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def number_text(value: float) -> str:
+    """A number as a cell's ``<v>`` holds it: whole numbers without a decimal point, others in full."""
+    if isinstance(value, int):
+        return str(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
 def text_run(prefix: str, text: str) -> str:
     """A ``<t>`` element holding ``text`` (``xml:space`` kept where spaces at its ends or line breaks matter)."""
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
