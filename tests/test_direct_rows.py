@@ -148,8 +148,7 @@ def test_splice_into_an_empty_sheet_adds_links_before_the_page_setup(prefix: str
     assert f'<{p}dimension ref="A1:E2"/>' in out
     assert out.index(f"<{p}hyperlinks>") < out.index(f"<{p}pageMargins")
     assert f'<{p}c r="A2" s="9" t="inlineStr"><{p}is><{p}t>a</{p}t></{p}is></{p}c>' in out
-    assert f'<{p}hyperlink ref="A2" location="&apos;S&apos;!A1"' not in out  # attribute quotes stay as they are
-    assert "location=\"'S'!A1\" tooltip=\"tip\" display=\"a\"" in out
+    assert f"<{p}hyperlinks><{p}hyperlink ref=\"A2\" location=\"'S'!A1\" tooltip=\"tip\" display=\"a\"/>" in out
 
 
 def test_rows_above_the_scratch_rows_or_with_unknown_styles_are_refused() -> None:

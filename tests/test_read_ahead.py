@@ -16,7 +16,7 @@ from reentry_workbook.errors import TemplateMismatchError
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook import generate
 from reentry_workbook.xlsx import fast_path
-from reentry_workbook.xlsx.read_ahead import ReadAhead
+from reentry_workbook.xlsx.read_ahead import FAILED, ReadAhead
 
 PLAN_SHEETS = [schema.COALITION_SHEET, *(s.name for s in schema.SHEETS)]
 STEPS = schema.sheet("steps").name
@@ -154,4 +154,5 @@ def test_finish_drops_what_was_not_taken_and_stops_the_thread(example: Path) -> 
         assert scan is not None and grid and ahead.holds(refs[1]) and not ahead.holds(refs[0])
         ahead.finish()
         assert no_thread_left()
+        assert ahead.take(refs[1])[1] is FAILED  # its grid, parsed but not taken before finish, was dropped
         ahead.calamine.close()
