@@ -246,7 +246,7 @@ def write_table(
                 check(ws.write_string(r, c, value if value.__class__ is str else display(value), wrap), cell)
         lines = _row_lines(values, per_line)
         if lines > 1:
-            check(ws.set_row(r, min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)), f"{name} row height")
+            check(ws.set_row(r, _table_row_height(lines)), f"{name} row height")
     return ws
 
 
@@ -289,17 +289,22 @@ def table_rows(
         ])
         lines = _row_lines(values, per_line)
         if lines > 1:
-            out.heights[r] = min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT)
+            out.heights[r] = _table_row_height(lines)
     return out
 
 
 LINE_HEIGHT = 15  # points per line of wrapped text
-MAX_ROW_HEIGHT = 300
+TABLE_ROW_CAP = 300  # points: a table's tallest row (a long note scrolls inside it rather than fill the screen)
 
 
 def _per_line(width: float) -> int:
     """Characters a line holds in a column of ``width`` characters, roughly."""
     return max(int(width * 1.1), 1)
+
+
+def _table_row_height(lines: int) -> float:
+    """The height in points of a table row whose wrapped text takes ``lines`` lines."""
+    return min(LINE_HEIGHT * lines, TABLE_ROW_CAP)
 
 
 def _is_number(value: Any) -> bool:
