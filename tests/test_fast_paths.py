@@ -423,3 +423,62 @@ def test_a_sheets_head_alone_never_hides_a_selection_the_whole_part_shows(sheet:
     assert selected == ("tabSelected" in sheet)
     if selected:
         assert xmltext.may_be_tab_selected(data[: package.SHEET_HEAD_BYTES])
+
+
+# -- formula texts decoded all at once, parents' texts indexed only when a reference needs them ----------------
+
+_XML_PIECES = [b"a", b" ", b"\t", b"&amp;", b"&quot;", b"&apos;", b"&lt;", b"&gt;", b"&#10;", b"&#x41;", b"&amp;lt;",
+               "é".encode(), b"\xc3", b"\x00", b"&", b"&nbsp;"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(raws=st.lists(st.lists(st.sampled_from(_XML_PIECES), max_size=8).map(b"".join), max_size=6))
+def test_formula_texts_decoded_together_read_as_each_decoded_alone(raws: list[bytes]) -> None:
+    from reentry_workbook.xlsx.fast_path import _xml_text, _xml_texts
+
+    assert _xml_texts(raws) == [_xml_text(raw).strip() for raw in raws]
+
+
+def test_a_sheet_of_many_formulas_scans_each_text_as_written() -> None:
+    from reentry_workbook.xlsx.fast_path import _scan_sheet
+    from reentry_workbook.xlsx.sheet_cells import FORMULA
+
+    texts = ['IF($B{n}="","",$B{n}&amp;" - "&amp;$C{n})', "A{n}&lt;&gt;B{n}", " SUM(A{n}:A9)&#10;", "&quot;{n}&quot;"]
+    rows = "".join(f'</row><row r="{n}"><c r="C{n}"><f>{texts[n % 4].format(n=n)}</f></c>' for n in range(2, 42))
+    flags = _scan_sheet(_sheet_xml(rows)).flags  # type: ignore[union-attr]
+    assert flags[(3, 2)] == (FORMULA, 'IF($B4="","",$B4&" - "&$C4)')
+    assert flags[(4, 2)] == (FORMULA, "A5<>B5")
+    assert flags[(5, 2)] == (FORMULA, "SUM(A6:A9)")  # stripped, the line break too
+    assert flags[(6, 2)] == (FORMULA, '"7"')
+    assert sum(flag == FORMULA for flag, _ in flags.values()) == 41  # and B1's, from _sheet_xml
+
+
+def test_references_that_name_ids_never_index_the_parents_texts(tmp_path: Path, monkeypatch: Any) -> None:
+    from fill import fill_plan
+
+    from reentry_workbook.audit.reader import read_plan
+    from reentry_workbook.plan import ids
+
+    keyed: list[object] = []  # every text keyed for the index of a parent sheet's texts, or looked up in it
+    key = ids.label_key
+    monkeypatch.setattr(ids, "label_key", lambda text: keyed.append(text) or key(text))
+    plan = empty_plan()
+    add_priority(plan, "P-1", "Housing")
+    add_goal(plan, "G-1", "P-1", "House people at release")
+    add_improvement(plan, "I-1", "G-1", "Housing navigator at intake")
+    add_step(plan, "A-1", "I-1", "Hire the navigator")
+    book = fill_plan(generate.new_workbook(tmp_path / "blank.xlsx"), plan, tmp_path / "plan.xlsx")
+    read = read_plan(book)
+    assert read.plan.rows("steps")[0].get("improvement") == "I-1" and keyed == []
+
+    typed = tmp_path / "typed.xlsx"
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book)
+    steps = wb[STEPS]
+    column = read.plan.source.columns["steps"]["improvement"]
+    steps[f"{column}{read.plan.source.header_rows['steps'] + 1}"] = "housing navigator at INTAKE"
+    wb.save(typed)
+    again = read_plan(typed)
+    assert again.plan.rows("steps")[0].get("improvement") == "I-1"  # found by its text
+    assert "Housing navigator at intake" in keyed

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import OutputError, ReentryWorkbookError, UsageError
 from ..plan import schema
 from ..xlsx.atomic import atomic_path, check_output
+from ..xlsx.bulk import collector_paused
 from ..xlsx.sniff import FORMAT_ODS, FORMAT_XLS, FORMAT_XLSB
 from .questions import DEFAULT_HORIZON
 from .report import ChangedRow, Report
@@ -74,6 +75,7 @@ def audit_plan(
     return report_of(read, as_of=as_of, audited_at=audited_at, horizon=horizon, history=history, changes=changes)
 
 
+@collector_paused()
 def report_of(
     read: ReadResult,
     *,
@@ -179,6 +181,7 @@ def _shown(path: Path) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in (path.name or str(path)))
 
 
+@collector_paused()
 def write_summary_copy(src: Path, report: Report, out: Path) -> None:
     """Write ``src`` plus the Alignment Summary (first) and Audit History (last) sheets to ``out`` atomically;
     ``src`` is only read."""

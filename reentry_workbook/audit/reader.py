@@ -16,9 +16,10 @@ The reader reports what it meets in cells (``invalid-choice``, ``unreadable-date
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import TemplateMismatchError
 from ..plan import catalogue, model, schema
 from ..plan.dates import TEXT_DATE, UNREADABLE, read_date
-from ..plan.ids import label_index, normalise_id, parse_reference
+from ..plan.ids import LazyLabels, normalise_id, parse_reference
 from ..plan.model import Finding, Plan, Record, Source, Unknown, written
 from ..plan.schema import Column, Kind, Sheet
 from ..xlsx.bulk import collector_paused
@@ -529,7 +530,7 @@ class _Reader:
 
     def _resolve_references(self, raw_refs: dict[str, list[tuple[Record, Column, Any]]]) -> None:
         """Turn reference cells into parent IDs, now that every parent sheet has been read."""
-        labels: dict[str, dict[str, str]] = {}
+        labels: dict[str, LazyLabels] = {}
         memos: dict[str, dict[tuple[type, Any], str]] = {}
         for pending in raw_refs.values():
             for record, col, value in pending:
@@ -537,15 +538,17 @@ class _Reader:
                 memo = memos.get(parent.key)
                 if memo is None:
                     memo = memos[parent.key] = {}
-                    labels[parent.key] = label_index(
-                        (rec.id, written(rec.values.get(parent.label))) for rec in self.plan.rows(parent.key)
-                    )
+                    labels[parent.key] = LazyLabels(functools.partial(self._labels, parent))
                 key = (value.__class__, value)
                 resolved = memo.get(key)
                 if resolved is None:
                     found = parse_reference(value, parent.id_prefix, labels[parent.key])
                     resolved = memo[key] = found if found is not None else as_text(value)
                 record.values[col.key] = resolved
+
+    def _labels(self, parent: Sheet) -> Iterator[tuple[str | None, Any]]:
+        """``(ID, text)`` of each row of a parent sheet, what a reference typed as the row's text is looked up in."""
+        return ((rec.id, written(rec.values.get(parent.label))) for rec in self.plan.rows(parent.key))
 
 
 _TEXT, _ID, _REF, _DATE, _OTHER = range(5)

@@ -9,7 +9,7 @@ label, or the parent row's text itself.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from . import schema
@@ -71,6 +71,29 @@ def label_index(pairs: Iterable[tuple[str | None, Any]]) -> dict[str, str]:
         if key:
             index.setdefault(key, row_id)
     return index
+
+
+class LazyLabels(Mapping[str, str]):
+    """:func:`label_index` of the pairs ``source`` gives, built the first time it is looked into: most references
+    name an ID, and a plan read whole never needs the index of its parents' texts."""
+
+    def __init__(self, source: Callable[[], Iterable[tuple[str | None, Any]]]) -> None:
+        self._source = source
+        self._index: dict[str, str] | None = None
+
+    def _built(self) -> dict[str, str]:
+        if self._index is None:
+            self._index = label_index(self._source())
+        return self._index
+
+    def __getitem__(self, key: str) -> str:
+        return self._built()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._built())
+
+    def __len__(self) -> int:
+        return len(self._built())
 
 
 def parse_reference(value: Any, parent_prefix: str | None, labels: Mapping[str, str]) -> str | None:

@@ -103,8 +103,9 @@ def _scan_sheet(data: bytes) -> _Scan | None:
         return None
     if data.find(b"<!", 0, begin) >= 0 or data.find(b"<!", end) >= 0:
         return None  # (among the cells, the pass below finds it)
-    flags: dict[tuple[int, int], tuple[str, str]] = {}
-    ranges: list[tuple[tuple[int, int, int, int] | None, str]] = []  # array formulas: (range, formula)
+    places: list[tuple[int, int]] = []  # each formula's cell, and its text as written (decoded all at once below)
+    bodies: list[bytes] = []
+    ranges: list[tuple[tuple[int, int, int, int] | None, int]] = []  # array formulas: (range, index in bodies)
     columns: dict[bytes, int] = {}
     grid_checked = False
     for f in marks.finditer(data, begin, end):
@@ -120,14 +121,19 @@ def _scan_sheet(data: bytes) -> _Scan | None:
         if hit is None or hit.start(3) != f.start():
             return None  # a formula that is not the first child of a cell: let the parser judge
         letters, digits, _, attrs, body = hit.groups()
-        text = _xml_text(body or b"").strip()  # no body: <f .../>, a cell a shared formula was filled into
-        flags[(int(digits) - 1, _column_index(letters, columns))] = (FORMULA, text)
-        kind = _FORMULA_TYPE.search(attrs or b"")
+        col = columns.get(letters)
+        places.append((int(digits) - 1, _column_index(letters, columns) if col is None else col))
+        bodies.append(body or b"")  # no body: <f .../>, a cell a shared formula was filled into
+        kind = _FORMULA_TYPE.search(attrs) if attrs else None
         if kind is not None and kind[1].decode() in RANGE_FORMULAS:
             area = _FORMULA_REF.search(attrs or b"")
-            ranges.append((parse_range(area[1].decode("ascii", "replace")) if area else None, text))
-    for area, text in ranges:
-        flag_formula_range(flags, area, text)
+            ranges.append((parse_range(area[1].decode("ascii", "replace")) if area else None, len(bodies) - 1))
+    texts = _xml_texts(bodies)
+    flags: dict[tuple[int, int], tuple[str, str]] = {}
+    for place, text in zip(places, texts, strict=True):
+        flags[place] = (FORMULA, text)
+    for area, at in ranges:
+        flag_formula_range(flags, area, texts[at])
     for quote in (b'"e"', b"'e'"):
         if quote[:1] not in data:
             continue  # no attribute in single quotes at all (the usual case): no need to look for 'e'
@@ -180,6 +186,23 @@ def _xml_text(raw: bytes) -> str:
     if "&" in plain.replace("&amp;", ""):
         return html.unescape(text)  # character references (and anything else): the full rules
     return plain.replace("&amp;", "&")  # only the five named entities, &amp; last
+
+
+def _xml_texts(raws: list[bytes]) -> list[str]:
+    """:func:`_xml_text` of each of ``raws``, stripped: decoded and unescaped in one go (a sheet can hold tens of
+    thousands of formulas), one by one when a NUL byte or a character reference makes that unsafe."""
+    joined = b"\0".join(raws)
+    if joined.count(b"\0") == len(raws) - 1:  # (no NUL in a text: the joins are where the texts part)
+        text = joined.decode("utf-8", "replace")
+        ampersands = text.count("&")
+        if ampersands:  # the five named entities never reach across a NUL; anything else takes the full rules
+            if text.count("&amp;") != ampersands:  # (formulas escape their & and little else: one pass then)
+                text = text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">")
+                if "&" in text.replace("&amp;", ""):
+                    return [_xml_text(raw).strip() for raw in raws]
+            text = text.replace("&amp;", "&")
+        return [part.strip() for part in text.split("\0")]
+    return [_xml_text(raw).strip() for raw in raws]
 
 
 # ``_xHHHH_`` escapes python-calamine leaves as they are (the noncharacters U+FFFE/U+FFFF and surrogates): the
