@@ -130,6 +130,52 @@ def test_native_charts_use_data_on_the_summary_sheet(tmp_path: Path) -> None:
     assert "Action steps per goal" in titles
 
 
+def _chart_of_goals(path: Path) -> str:
+    with zipfile.ZipFile(path) as zf:
+        charts = [zf.read(n).decode() for n in zf.namelist() if n.startswith("xl/charts/chart")]
+    return next(c for c in charts if "Action steps per goal" in c)
+
+
+def test_the_chart_of_goals_caches_the_values_of_the_table_it_draws(tmp_path: Path) -> None:
+    """The goal table's cells are written by the graft, so the chart is given their values itself: an app that
+    shows the cached values until it recalculates (or never does) draws the same bars as the table says."""
+    report = sample_report()
+    path = written(tmp_path, report)
+    ws = load(path)
+    chart = _chart_of_goals(path)
+    header = row_of(ws, 1, "Goal ID")
+    series = re.findall(r"<c:ser>.*?</c:ser>", chart, re.S)
+    assert len(series) == 3
+    for ser, col in zip(series, (6, 7, 8), strict=True):  # steps, complete, overdue
+        sheet, last = quote_sheet(schema.SUMMARY_SHEET), header + len(report.goals)
+        letter = "FGH"[col - 6]
+        assert re.findall(r"<c:f>(.*?)</c:f>", ser) == [
+            f"{sheet}!${letter}${header}",
+            f"{sheet}!$A${header + 1}:$A${last}",
+            f"{sheet}!${letter}${header + 1}:${letter}${last}",
+        ]
+        cached = re.findall(r"<c:pt idx=\"\d+\"><c:v>(.*?)</c:v></c:pt>", ser)
+        shown = [ws.cell(header + 1 + i, c).value for c in (1, col) for i in range(len(report.goals))]
+        assert cached[0] == ws.cell(header, col).value  # the series' name, as the header says
+        assert [str(v) for v in shown] == cached[1:]  # the goal IDs, then the figures
+
+
+def test_the_chart_of_goals_shows_the_first_forty_of_many(tmp_path: Path) -> None:
+    from reentry_workbook.audit.report import GoalLine
+    from reentry_workbook.audit.summary_sheet import CHART_GOALS
+
+    report = sample_report()
+    report.goals = [GoalLine(f"G-{n}", f"Goal {n}", "P-1", 1, 1, n % 5, 0, 0, 0, "green") for n in range(1, 61)]
+    path = written(tmp_path, report)
+    ws = load(path)
+    header = row_of(ws, 1, "Goal ID")
+    assert ws.cell(header + 60, 1).value == "G-60"  # the table has every goal
+    chart = _chart_of_goals(path)
+    assert f"Action steps per goal (the first {CHART_GOALS} of 60 goals)" in chart
+    assert f"$A${header + 1}:$A${header + CHART_GOALS}<" in chart
+    assert chart.count("<c:ptCount val=\"40\"/>") == 6 and "G-41" not in chart  # each series' categories and values
+
+
 def test_a_report_without_goals_or_findings_still_has_a_chart(tmp_path: Path) -> None:
     report = sample_report([], with_goals=False)
     path = written(tmp_path, report)

@@ -27,12 +27,13 @@ from ..errors import OutputError
 from ..plan import schema
 from ..plan.catalogue import RULES_BY_SLUG, SEVERITIES
 from ..workbook.formats import WORKBOOK_OPTIONS, xf_index
-from ..xlsx.direct_rows import MAX_CELL_TEXT, MAX_ROW_HEIGHT, DirectRows
+from ..xlsx.direct_rows import MAX_CELL_TEXT, MAX_ROW_HEIGHT, Cell, DirectRows
 from .report import NO_ONE, Report, whole_percent
 from .summary_questions import write_questions
 
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 MAX_FINDINGS_SHOWN = 50_000  # beyond this the list points at the JSON report instead
+CHART_GOALS = 40  # goals the chart of steps per goal shows (the first ones of the table; all are in the table)
 
 # Column layout, shared by every table on the sheet: A short, B and C wide text, D..I figures.
 COLUMN_WIDTHS: tuple[float, ...] = (18, 50, 40, 14, 14, 12, 26, 12, 12, 13, 13)
@@ -72,6 +73,9 @@ class SheetWriter:
         self.ws = worksheet
         self.links = 0
         self.lines: dict[int, int] = {}  # row -> lines of wrapped text it needs
+        # From its first row on, the cells go to rows the graft writes straight into the copy: the long tables.
+        self.direct: DirectRows | None = None
+        self._xf: dict[int, int] = {}  # id(format) -> its style index
         base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
         cell = {**base, "border": 1, "border_color": "#BFBFBF"}
 
@@ -122,11 +126,14 @@ class SheetWriter:
         """Text, always as text (never a formula, number or URL), cut to Excel's cell limit."""
         value = "" if text is None else str(text)
         value = value[:MAX_CELL_TEXT]
-        if value == "":
+        if self.direct is not None and row >= self.direct.first:
+            self.direct_row(row).append((col, self.xf(fmt), value))
+        elif value == "":
             self.check(self.ws.write_blank(row, col, None, fmt), "a blank cell", row, col)
             return
-        self.check(self.ws.write_string(row, col, value, fmt), "text", row, col)
-        if id(fmt) in self.wrapping and col < len(COLUMN_WIDTHS):
+        else:
+            self.check(self.ws.write_string(row, col, value, fmt), "text", row, col)
+        if value and id(fmt) in self.wrapping and col < len(COLUMN_WIDTHS):
             self.lines[row] = max(self.lines.get(row, 1), wrapped_lines(value, COLUMN_WIDTHS[col]))
 
     def fit_rows(self) -> None:
@@ -135,11 +142,44 @@ class SheetWriter:
         Excel and LibreOffice do not reliably grow rows on opening a file, so the heights are written.
         """
         for row, lines in sorted(self.lines.items()):
-            if lines > 1:
+            if lines <= 1:
+                continue
+            if self.direct is not None and row >= self.direct.first:
+                self.direct.heights[row] = _row_points(lines)
+            else:
                 self.check(self.ws.set_row(row, _row_points(lines)), "a row height", row, 0)
 
     def number(self, row: int, col: int, value: float, fmt: Format | None = None) -> None:
+        if self.direct is not None and row >= self.direct.first:
+            self.direct_row(row).append((col, self.xf(fmt), value))
+            return
         self.check(self.ws.write_number(row, col, value, fmt), "a number", row, col)
+
+    def rows_from(self, first: int) -> DirectRows:
+        """Send the cells of row ``first`` and below to rows the graft writes into the copy (:class:`DirectRows`):
+        the long tables, whose cells would each cost the scratch writer and then the graft their time."""
+        self.direct = DirectRows(first)
+        return self.direct
+
+    def direct_row(self, row: int) -> list[Cell]:
+        """The cells of ``row``, one of the rows the graft writes."""
+        assert self.direct is not None and row >= self.direct.first
+        rows, at = self.direct.rows, row - self.direct.first
+        if at >= len(rows):
+            rows.extend([] for _ in range(at + 1 - len(rows)))
+        cells = rows[at]
+        if not isinstance(cells, list):
+            cells = rows[at] = list(cells)
+        return cells
+
+    def xf(self, fmt: Format | None) -> int:
+        """The style index of ``fmt`` in the scratch workbook (0, the default, for none)."""
+        if fmt is None:
+            return 0
+        found = self._xf.get(id(fmt))
+        if found is None:
+            found = self._xf[id(fmt)] = xf_index(fmt)
+        return found
 
     def when(self, row: int, col: int, value: dt.date | dt.datetime, fmt: Format) -> None:
         if isinstance(value, dt.datetime) and value.tzinfo is not None:
@@ -175,7 +215,8 @@ def quote_sheet(name: str) -> str:
 
 def write_summary_workbook(report: Report, path: Path) -> DirectRows:
     """Write a scratch .xlsx at ``path`` whose only worksheet is the Alignment Summary of ``report``, all but the
-    rows of its findings table, which are returned for the graft to write (:mod:`xlsx.direct_rows`)."""
+    rows of its goal, people and findings tables, which are returned for the graft to write
+    (:mod:`xlsx.direct_rows`)."""
     workbook = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
     worksheet = workbook.add_worksheet(schema.SUMMARY_SHEET)
     sheet = SheetWriter(workbook, worksheet)
@@ -185,17 +226,18 @@ def write_summary_workbook(report: Report, path: Path) -> DirectRows:
     top_chart_rows = (3, row - 1)
     row = write_questions(sheet, report, row)
     row = _rule_table(sheet, report, row)
+    tables = sheet.rows_from(row)  # the goal, people and findings tables: they grow with the plan
     goal_rows = _goal_table(sheet, report, row)
     row = goal_rows[1]
     row = _people_table(sheet, report, row)
-    findings = _findings(sheet, report, row)
+    _findings(sheet, report, row)
     _top_chart(sheet, report, headline_row, goal_rows, top_chart_rows)
     sheet.fit_rows()
     try:
         workbook.close()
     except (xlsxwriter.exceptions.XlsxWriterException, OSError) as exc:
         raise OutputError(f"could not write the summary workbook {path} ({exc}); check the disk and try again") from exc
-    return findings
+    return tables
 
 
 # -- layout and sections -------------------------------------------------------------------------------
@@ -325,6 +367,22 @@ def _rule_table(sheet: SheetWriter, report: Report, row: int) -> int:
     return max(row, header + chart_rows) + 1
 
 
+def _goal_headers() -> tuple[str, ...]:
+    return (
+        "Goal ID",
+        schema.sheet("goals").column("goal").header,
+        "Status",
+        schema.sheet("improvements").name,
+        schema.sheet("measures").name,
+        schema.sheet("steps").name,
+        schema.COMPLETE_STATUS,
+        "Overdue",
+        "Gaps",
+        "Estimated cost",
+        "Unsecured cost",
+    )
+
+
 def _goal_table(sheet: SheetWriter, report: Report, row: int) -> tuple[int, int]:
     """The per-goal table; returns (header row, next free row)."""
     sheet.string(row, 0, "By goal", sheet.section)
@@ -335,24 +393,7 @@ def _goal_table(sheet: SheetWriter, report: Report, row: int) -> tuple[int, int]
     if not report.goals:
         sheet.string(row, 0, "No goals in the plan yet.", sheet.remark)
         return header, row + 2
-    sheet.headers(
-        row,
-        0,
-        (
-            "Goal ID",
-            schema.sheet("goals").column("goal").header,
-            "Status",
-            schema.sheet("improvements").name,
-            schema.sheet("measures").name,
-            schema.sheet("steps").name,
-            schema.COMPLETE_STATUS,
-            "Overdue",
-            "Gaps",
-            "Estimated cost",
-            "Unsecured cost",
-        ),
-        numeric_from=3,
-    )
+    sheet.headers(row, 0, _goal_headers(), numeric_from=3)
     row += 1
     for goal in report.goals:
         sheet.string(row, 0, goal.id, sheet.code)
@@ -397,27 +438,27 @@ def _people_table(sheet: SheetWriter, report: Report, row: int) -> int:
     return row + 1
 
 
-def _findings(sheet: SheetWriter, report: Report, row: int) -> DirectRows:
-    """The findings table: its title and header through XlsxWriter, its rows (there can be tens of thousands) as
-    :class:`DirectRows` the graft writes straight into the copy."""
+def _findings(sheet: SheetWriter, report: Report, row: int) -> None:
+    """The findings table, among the rows the graft writes (there can be tens of thousands of findings)."""
     sheet.string(row, 0, "Findings", sheet.section)
     for col in range(1, 7):
         sheet.string(row, col, "", sheet.section)
     row += 1
     if not report.findings:
         sheet.string(row, 0, "No findings: every check passed.", sheet.remark)
-        return DirectRows(row + 1)
+        return
     sheet.string(row, 0, "Click a cell reference to go to the cell; the list can be filtered.", sheet.remark)
     row += 1
     header = row
     sheet.headers(row, 0, ("Severity", "What is wrong", "How to fix it", "Sheet", "Cell", "ID", "Rule"),
                   numeric_from=99)
-    rows = DirectRows(header + 1)
-    text, code, link = xf_index(sheet.text), xf_index(sheet.code), xf_index(sheet.link)
-    severity = {s: xf_index(f) for s, f in sheet.severity.items()}
+    rows = sheet.direct
+    assert rows is not None and rows.last == header  # each finding's row is appended below the header
+    text, code, link = sheet.xf(sheet.text), sheet.xf(sheet.code), sheet.xf(sheet.link)
+    severity = {s: sheet.xf(f) for s, f in sheet.severity.items()}
     message_width, fix_width = COLUMN_WIDTHS[1], COLUMN_WIDTHS[2]
     shown = report.findings[:MAX_FINDINGS_SHOWN]
-    for r, finding in enumerate(shown, start=rows.first):
+    for r, finding in enumerate(shown, start=header + 1):
         message, fix = finding.message[:MAX_CELL_TEXT], finding.fix[:MAX_CELL_TEXT]
         cell = finding.cell or ""
         place: tuple[int, int, str | None] = (4, code, cell)
@@ -444,10 +485,8 @@ def _findings(sheet: SheetWriter, report: Report, row: int) -> DirectRows:
     sheet.check(rc, "the filter", header, 0)
     hidden = len(report.findings) - len(shown)
     if hidden:
-        rows.rows.append(())
-        rows.rows.append(((0, xf_index(sheet.remark), f"{hidden} more findings are not listed here; run the audit "
-                                                     "with --json to see them all."),))
-    return rows
+        sheet.string(rows.last + 2, 0, f"{hidden} more findings are not listed here; run the audit with --json to "
+                     "see them all.", sheet.remark)
 
 
 def _top_chart(
@@ -455,21 +494,31 @@ def _top_chart(
 ) -> None:
     """Action steps per goal (or, without goals, findings by severity) beside the headline figures."""
     name = schema.SUMMARY_SHEET
-    if report.goals:
+    goals = report.goals[:CHART_GOALS]
+    if goals:
         header = goal_rows[0]
-        first, last = header + 1, header + len(report.goals)
+        first, last = header + 1, header + len(goals)
         chart = sheet.wb.add_chart({"type": "column"})
+        headers = _goal_headers()
+        # The table's cells are written by the graft, not in the scratch workbook: the chart's cached values,
+        # which apps show until they recalculate, are given with each range.
         for col, key in ((5, "steps"), (6, "complete"), (7, "overdue")):
             chart.add_series({
                 "name": [name, header, col],
+                "name_data": [headers[col]],
                 "categories": [name, first, 0, last, 0],
+                "categories_data": [goal.id for goal in goals],
                 "values": [name, first, col, last, col],
+                "values_data": [getattr(goal, key) for goal in goals],
                 "fill": {"color": CHART_COLOURS[key]},
                 "gap": 80,
             })
-        chart.set_title({"name": "Action steps per goal", "name_font": {"size": 12}})
+        title = "Action steps per goal"
+        if len(report.goals) > len(goals):
+            title += f" (the first {len(goals)} of {len(report.goals):,} goals)"
+        chart.set_title({"name": title, "name_font": {"size": 12}})
         y_axis: dict[str, Any] = {"min": 0, "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}}
-        if max((g.steps for g in report.goals), default=0) <= 10:
+        if max((g.steps for g in goals), default=0) <= 10:
             y_axis["major_unit"] = 1
         chart.set_y_axis(y_axis)
         chart.set_legend({"position": "bottom"})
@@ -486,9 +535,9 @@ def _top_chart(
         chart.set_y_axis({"min": 0})
         chart.set_legend({"none": True})
     chart.set_size({"width": 560, "height": max(200, (rows[1] - rows[0]) * _ROW_PX - 8)})
-    if report.goals:
+    if goals:
         alt = "Column chart of the action steps, steps complete and steps overdue per goal: " + "; ".join(
-            f"{g.id} {g.steps} steps, {g.complete} complete, {g.overdue} overdue" for g in report.goals
+            f"{g.id} {g.steps} steps, {g.complete} complete, {g.overdue} overdue" for g in goals
         )
     else:
         alt = "Column chart of the findings by severity: " + ", ".join(
