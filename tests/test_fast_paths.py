@@ -482,3 +482,33 @@ def test_references_that_name_ids_never_index_the_parents_texts(tmp_path: Path, 
     again = read_plan(typed)
     assert again.plan.rows("steps")[0].get("improvement") == "I-1"  # found by its text
     assert "Housing navigator at intake" in keyed
+
+
+# -- a large part deflated on every core --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("cores", [1, 2, 8])
+def test_a_part_deflated_in_pieces_inflates_to_itself_the_same_bytes_on_any_machine(
+    cores: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import random
+    import zlib
+
+    from reentry_workbook.xlsx import deflate
+
+    rows = "".join(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>Step {n} &amp; more</t></is></c></row>'
+                   for n in range(1, 40_000)).encode()
+    noise = random.Random(7).randbytes(deflate.PIECE + 3)
+    sizes = (0, 1, deflate.PIECE - 1, deflate.PIECE, deflate.PIECE + 1, 3 * deflate.PIECE + 5)
+    parts = [rows, noise, *(rows[:size] for size in sizes)]
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    one_core = [deflate.deflate(data) for data in parts]
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    for data, expected in zip(parts, one_core, strict=True):
+        packed = deflate.deflate(data)
+        assert packed == expected  # the pieces are cut by size: the machine does not change the file
+        assert zlib.decompress(packed, -zlib.MAX_WBITS) == data
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    whole = packer.compress(rows) + packer.flush()
+    assert len(rows) > 2 * deflate.PIECE and len(deflate.deflate(rows)) < 1.01 * len(whole)  # about as small

@@ -17,6 +17,7 @@ import defusedxml.ElementTree as SafeET
 
 from ..errors import OutputError, UnusableInputError
 from . import guard
+from .deflate import deflate
 from .xmltext import Node, Unsupported, XmlText, parse_xml
 
 # -- namespaces, relationship and content types ----------------------------------------------------------
@@ -379,7 +380,7 @@ def write_zip(dest: Path, entries: list[ZipEntry], comment: bytes) -> None:
                 else:
                     data = entry.content()
                     crc, size = zlib.crc32(data), len(data)
-                    payload = data if method == zipfile.ZIP_STORED else _deflate(data)
+                    payload = data if method == zipfile.ZIP_STORED else deflate(data)
                 year, month, day, hour, minute, second = when
                 dos_time = hour << 11 | minute << 5 | second // 2
                 dos_date = (year - 1980) << 9 | month << 5 | day
@@ -409,11 +410,6 @@ def _zip_name(name: str) -> tuple[bytes, int]:
         return name.encode("ascii"), 0
     except UnicodeEncodeError:
         return name.encode("utf-8"), 0x800
-
-
-def _deflate(data: bytes) -> bytes:
-    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
-    return packer.compress(data) + packer.flush()
 
 
 # -- the workbook part and its sheets ------------------------------------------------------------------

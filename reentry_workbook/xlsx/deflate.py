@@ -1,0 +1,45 @@
+"""Deflate a large part on every core, as one ordinary deflate stream.
+
+A part we write can be megabytes of XML (an audit's summary of tens of thousands of findings, a merged master's
+Action Steps sheet), and zlib compresses it on one core. zlib lets go of the interpreter lock while it works, so
+the part is cut into pieces compressed side by side in threads:
+
+- every piece but the last ends with a sync flush, which ends its blocks on a byte boundary without marking the
+  stream finished, so the pieces joined are one valid raw deflate stream (what a zip entry holds);
+- each piece starts with the 32 KB before it as its dictionary, so matches reach back across the cut as they
+  would in one stream, and the result is about as small.
+
+The pieces are cut by size, never by the number of cores, so the same part always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+PIECE = 1 << 20  # bytes of a part compressed as one piece
+WINDOW = 1 << 15  # deflate's window: what a piece takes from the one before it
+LEVEL = zlib.Z_DEFAULT_COMPRESSION
+
+
+def deflate(data: bytes) -> bytes:
+    """``data`` as a raw deflate stream (no zlib header), as a zip entry stores it."""
+    view = memoryview(data)
+    starts = range(0, len(data), PIECE)
+    workers = min(len(starts), os.cpu_count() or 1)
+    if workers <= 1:
+        return b"".join(_piece(view, start, min(start + PIECE, len(data))) for start in starts) or _piece(view, 0, 0)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deflate") as pool:
+        pieces = pool.map(lambda start: _piece(view, start, min(start + PIECE, len(data))), starts)
+        return b"".join(pieces)
+
+
+def _piece(view: memoryview, start: int, end: int) -> bytes:
+    """The deflated bytes of ``view[start:end]``, to follow those of ``view[:start]`` in one stream."""
+    if start:
+        packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=view[max(0, start - WINDOW) : start])
+    else:
+        packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+    last = end >= len(view)
+    return packer.compress(view[start:end]) + packer.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
