@@ -53,9 +53,10 @@ def completeness(plan: Plan) -> float | None:
             continue
         rows = plan.rows(sheet_key)
         total += len(required) * len(rows)
-        for key in required:
-            for rec in rows:
-                value = rec.values.get(key)  # is_blank, inlined: this runs for every required cell of the plan
+        for rec in rows:  # row by row: each row's values are visited once, while they are in the cache
+            get = rec.values.get
+            for key in required:
+                value = get(key)  # is_blank, inlined: this runs for every required cell of the plan
                 if value is not None and not (value.__class__ is str and not value.strip()):
                     filled += 1
     for field in schema.COALITION_FIELDS:

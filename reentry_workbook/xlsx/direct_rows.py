@@ -9,6 +9,7 @@ the member's style indices and inline strings, and brings the sheet's dimension 
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from .limits import MAX_COLUMNS, MAX_ROWS
 from .refs import cell_ref, column_letter, parse_range
 from .xmltext import escape_attr, escape_text, number_text
 
+_COLUMN = operator.itemgetter(0)  # of a Cell
 MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
 MAX_ROW_HEIGHT = 409  # points
 
@@ -43,7 +45,7 @@ class DirectRows:
 
     def width(self) -> int:
         """The number of columns the rows reach."""
-        return max((cell[0] + 1 for row in self.rows for cell in row), default=0)
+        return max((max(map(_COLUMN, row)) + 1 for row in self.rows if row), default=0)
 
 
 def row_height(points: float) -> str:
@@ -118,7 +120,8 @@ def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: 
     of its sheet data, its dimension covering them and their links among its hyperlinks."""
     if not rows.rows:
         return text
-    if rows.last >= MAX_ROWS or rows.width() > MAX_COLUMNS:
+    width = rows.width()
+    if rows.last >= MAX_ROWS or width > MAX_COLUMNS:
         raise OutputError(
             f"a table of {len(rows.rows):,} rows would run past the last row or column a worksheet can have "
             f"({MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns); split the work into smaller parts and try again"
@@ -136,7 +139,7 @@ def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: 
     last = max((int(n) for n in _ROW_NUMBER.findall(text, 0, end)), default=0)
     if last > rows.first:
         raise OutputError("the table rows would overlap the scratch sheet's own rows; please report this")
-    head = _DIMENSION.sub(lambda m: _dimension(m, rows), text[:end], count=1)
+    head = _DIMENSION.sub(lambda m: _dimension(m, rows.last, width), text[:end], count=1)
     tail = text[end:]  # the end of the sheet data and what follows it, <hyperlinks> among it
     if links:
         close = tail.find(f"</{p}hyperlinks>")
@@ -150,13 +153,14 @@ def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: 
     return head + body + tail
 
 
-def _dimension(m: re.Match[str], rows: DirectRows) -> str:
-    """The sheet's ``<dimension>`` grown to take in ``rows`` (left as it is when it does not read as a range)."""
+def _dimension(m: re.Match[str], last: int, width: int) -> str:
+    """The sheet's ``<dimension>`` grown to take in rows down to ``last`` and ``width`` columns wide (left as it is
+    when it does not read as a range)."""
     area = parse_range(m[2])
     if area is None:
         return m[0]
     r1, c1, r2, c2 = area
-    grown = f"{cell_ref(r1, c1)}:{cell_ref(max(r2, rows.last), max(c2, rows.width() - 1))}"
+    grown = f"{cell_ref(r1, c1)}:{cell_ref(max(r2, last), max(c2, width - 1))}"
     return f"{m[1]}{grown}{m[3]}"
 
 

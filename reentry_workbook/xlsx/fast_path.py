@@ -37,6 +37,9 @@ _MAIN_NAMESPACES = (
 _SAFE_ENCODINGS = (b"utf-8", b"utf8", b"us-ascii", b"ascii")
 _FORMULA_TYPE = re.compile(rb"""\st\s*=\s*["']([A-Za-z]+)["']""")
 _FORMULA_REF = re.compile(rb"""\sref\s*=\s*["']([^"']+)["']""")
+# Plain words looked for in megabytes of cells: a compiled pattern finds them about twice as fast as bytes.find.
+_XMLNS_WORD = re.compile(rb"xmlns")
+_ERROR_TYPE_VALUES = ((b'"', re.compile(rb'"e"')), (b"'", re.compile(rb"'e'")))  # t="e", an error cell
 
 
 @functools.lru_cache(maxsize=8)
@@ -99,7 +102,7 @@ def _scan_sheet(data: bytes) -> _Scan | None:
         return None
     # The last end tag, looked for from the end (where it is): a sheet with another one in between is refused below.
     begin, end = m.end(), data.rfind(b"</" + prefix + b"sheetData>", m.end())
-    if end < 0 or any(data.find(mark, begin, end) >= 0 for mark in (b"xmlns", b"sheetData")):
+    if end < 0 or _XMLNS_WORD.search(data, begin, end) or data.find(b"sheetData", begin, end) >= 0:
         return None
     if data.find(b"<!", 0, begin) >= 0 or data.find(b"<!", end) >= 0:
         return None  # (among the cells, the pass below finds it)
@@ -134,11 +137,12 @@ def _scan_sheet(data: bytes) -> _Scan | None:
         flags[place] = (FORMULA, text)
     for area, at in ranges:
         flag_formula_range(flags, area, texts[at])
-    for quote in (b'"e"', b"'e'"):
-        if quote[:1] not in data:
+    for quote, pattern in _ERROR_TYPE_VALUES:
+        if quote not in data:
             continue  # no attribute in single quotes at all (the usual case): no need to look for 'e'
-        at = data.find(quote, begin, end)
-        while at >= 0:
+        found = pattern.search(data, begin, end)
+        while found is not None:
+            at = found.start()
             tag = data.rfind(b"<", begin, at)
             hit = cell_start.match(data, tag, end)
             if hit is not None and hit.end() > at and error_type.search(data, tag, hit.end()):
@@ -146,7 +150,7 @@ def _scan_sheet(data: bytes) -> _Scan | None:
                 if where not in flags:
                     value = error_value.match(data, hit.end(), end)
                     flags[where] = (ERROR, _xml_text(value[1]).strip() if value else "")
-            at = data.find(quote, at + 1, end)
+            found = pattern.search(data, at + 1, end)
     return _Scan(flags, _merged_ranges(data, end))
 
 
