@@ -512,3 +512,22 @@ def test_a_part_deflated_in_pieces_inflates_to_itself_the_same_bytes_on_any_mach
     packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
     whole = packer.compress(rows) + packer.flush()
     assert len(rows) > 2 * deflate.PIECE and len(deflate.deflate(rows)) < 1.01 * len(whole)  # about as small
+
+
+@pytest.mark.parametrize("cores", [1, 2])
+def test_a_piece_that_fails_to_deflate_fails_the_write(cores: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from reentry_workbook.xlsx import deflate
+
+    real = deflate._piece
+
+    def piece(view: memoryview, start: int, end: int) -> bytes:
+        if start:
+            raise MemoryError("no room")
+        return real(view, start, end)
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(deflate, "_piece", piece)
+    with pytest.raises(MemoryError):
+        deflate.deflate(b"x" * (2 * deflate.PIECE + 1))

@@ -15,8 +15,8 @@ The pieces are cut by size, never by the number of cores, so the same part alway
 from __future__ import annotations
 
 import os
+import threading
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 PIECE = 1 << 20  # bytes of a part compressed as one piece
 WINDOW = 1 << 15  # deflate's window: what a piece takes from the one before it
@@ -27,12 +27,29 @@ def deflate(data: bytes) -> bytes:
     """``data`` as a raw deflate stream (no zlib header), as a zip entry stores it."""
     view = memoryview(data)
     starts = range(0, len(data), PIECE)
+    pieces: list[bytes] = [b""] * len(starts)
+    failed: list[BaseException] = []
+
+    def work(first: int, step: int) -> None:
+        try:
+            for i in range(first, len(starts), step):
+                pieces[i] = _piece(view, starts[i], min(starts[i] + PIECE, len(data)))
+        except BaseException as exc:  # (out of memory, say): raised again in the caller's thread below
+            failed.append(exc)
+
+    if not starts:
+        return _piece(view, 0, 0)
     workers = min(len(starts), os.cpu_count() or 1)
-    if workers <= 1:
-        return b"".join(_piece(view, start, min(start + PIECE, len(data))) for start in starts) or _piece(view, 0, 0)
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deflate") as pool:
-        pieces = pool.map(lambda start: _piece(view, start, min(start + PIECE, len(data))), starts)
-        return b"".join(pieces)
+    # Threads of our own (concurrent.futures would add its import, and logging's, to every command that writes).
+    threads = [threading.Thread(target=work, args=(n, workers), name=f"deflate-{n}") for n in range(1, workers)]
+    for thread in threads:
+        thread.start()
+    work(0, workers)
+    for thread in threads:
+        thread.join()
+    if failed:
+        raise failed[0]
+    return b"".join(pieces)
 
 
 def _piece(view: memoryview, start: int, end: int) -> bytes:
