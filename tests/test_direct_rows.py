@@ -19,7 +19,7 @@ from reentry_workbook.xlsx import guard, package
 from reentry_workbook.xlsx.atomic import atomic_path
 from reentry_workbook.xlsx.cell_values import unescape_x
 from reentry_workbook.xlsx.cells import open_workbook
-from reentry_workbook.xlsx.direct_rows import DirectRows, row_height, splice_rows
+from reentry_workbook.xlsx.direct_rows import DirectRows, row_height, splice_body, splice_rows
 from reentry_workbook.xlsx.limits import MAX_COLUMNS, MAX_ROWS
 
 BLANK = Path(__file__).resolve().parent.parent / "workbook_templates" / "blank.xlsx"
@@ -168,3 +168,18 @@ def test_rows_past_the_last_row_a_worksheet_can_have_are_refused() -> None:
         splice_rows(sheet, DirectRows(MAX_ROWS - 1, [((0, 0, "x"),), ((0, 0, "one too many"),)]), {0: 0}, "")
     with pytest.raises(OutputError, match="past the last row"):
         splice_rows(sheet, DirectRows(0, [((MAX_COLUMNS, 0, "x"),)]), {0: 0}, "")
+
+
+def test_empty_rows_the_scratch_writer_wrote_for_a_note_give_way_to_the_rows_written_there() -> None:
+    """XlsxWriter writes an empty ``<row>`` for a row that only holds a cell note or a height (the generator's grey
+    context rows): the rows spliced in from there on stand in for it, and the sheet data stays in row order."""
+    sheet = (
+        '<worksheet><dimension ref="A1:B1"/><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        '<row r="3" spans="1:2" ht="30" customHeight="1"/></sheetData></worksheet>'
+    )
+    body = '<row r="2"><c r="A2"/></row><row r="3" ht="30" customHeight="1"><c r="B3"/></row>'
+    out = splice_body(sheet, body, "", first=1, last=2, width=2)
+    assert out == (
+        '<worksheet><dimension ref="A1:B3"/><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row>'
+        f"{body}</sheetData></worksheet>"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import xlsxwriter
@@ -41,54 +41,31 @@ class GenerationError(OutputError):
     """XlsxWriter refused a call: a bug in the generator (or text longer than a cell can hold)."""
 
 
-class PlanWorksheet(Worksheet):
-    """A worksheet that works out XlsxWriter's preparation of a formula once per shape of formula.
-
-    XlsxWriter runs some thirty regular expressions over every formula (to prefix newer functions) before
-    storing it, and a plan workbook holds tens of thousands of formulas that differ only in their row numbers.
-    Those rewrite alike: a row number (digits after column letters, followed by neither a word character, a dot
-    nor a parenthesis) can never be part of a function name followed by ``(``, which is all the preparation
-    looks for. So when preparing one formula of a shape gave it back merely trimmed (the leading ``=``), every
-    other formula of that shape is trimmed the same way; any other outcome is never reused.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._trims: dict[tuple[str, bool, bool], tuple[int, int] | None] = {}
-
-    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
-        key = (_ROW_NUMBER.sub("1", formula), expand_future_functions, bool(self.use_future_functions))
-        trim = self._trims.get(key, _UNSEEN)
-        if trim is not _UNSEEN and trim is not None:
-            return formula[trim[0] : len(formula) - trim[1]]
-        prepared = super()._prepare_formula(formula, expand_future_functions)
-        if trim is _UNSEEN:
-            # XlsxWriter drops a leading "{", then a leading "=", and a trailing "}"; remember that when it is
-            # all that happened (the first two characters and the last are the same in every formula of a shape).
-            head = 1 if formula.startswith("{") else 0
-            head += formula.startswith("=", head)
-            tail = 1 if formula.endswith("}") else 0
-            self._trims[key] = (head, tail) if formula[head : len(formula) - tail] == prepared else None
-        return prepared
-
-
-_ROW_NUMBER = re.compile(r"(?<=[A-Za-z$])\d+(?![\w(.])")
-_UNSEEN = (-1, -1)
-
-
 def check(rc: int | None, what: str) -> None:
     """Raise when an XlsxWriter call reports failure (it returns -1 or -2 and writes nothing)."""
     if rc not in (None, 0):
         raise GenerationError(f"could not write {what} (XlsxWriter returned {rc}); please report this with the input")
 
 
+# XlsxWriter's own numbering, asked for cells written outside it (rows a graft writes straight into a sheet,
+# :mod:`xlsx.direct_rows`; the generator's data rows, :mod:`direct_cells`). These two functions are the only
+# places that reach into XlsxWriter's private API.
+
+
 def xf_index(fmt: Format) -> int:
-    """The index ``fmt`` has among the workbook's cell formats, for cells written outside XlsxWriter (rows a graft
-    writes straight into a sheet, :mod:`xlsx.direct_rows`).
+    """The index ``fmt`` has among the workbook's cell formats.
 
     XlsxWriter numbers a format when a cell first uses it; ``_get_xf_index`` is that numbering, asked for now
     (the index holds once given, and the format is then written with the workbook)."""
     return int(fmt._get_xf_index())
+
+
+def shared_strings(book: xlsxwriter.Workbook) -> Callable[[str], int]:
+    """The function giving a text's index in the workbook's shared strings, adding it when it is new.
+
+    ``write_string`` stores text the same way: each call counts one use, and the workbook writes (and escapes)
+    every string of its table when it is closed."""
+    return book.str_table._get_shared_string_index  # type: ignore[no-any-return]
 
 
 class Formats:
@@ -255,12 +232,18 @@ def _wrapped_count(text: str, width: int) -> int:
     return lines
 
 
-def fit_row(ws: Worksheet, row: int, cells: Iterable[tuple[Any, float]]) -> None:
-    """Give a row with wrapped text the height it needs.
+def fitted_height(cells: Iterable[tuple[Any, float]]) -> int | None:
+    """The height in points a row with wrapped text needs (None when one line is enough).
 
     Excel grows such rows by itself, but LibreOffice keeps the stored height when it opens an .xlsx, and
     the text would be cut off there.
     """
     lines = max((text_lines(value, width) for value, width in cells), default=1)
-    if lines > 1:
-        check(ws.set_row(row, LINE_HEIGHT * lines), f"height of {ws.get_name()} row {row + 1}")
+    return LINE_HEIGHT * lines if lines > 1 else None
+
+
+def fit_row(ws: Worksheet, row: int, cells: Iterable[tuple[Any, float]]) -> None:
+    """Give a row with wrapped text the height it needs (:func:`fitted_height`)."""
+    height = fitted_height(cells)
+    if height is not None:
+        check(ws.set_row(row, height), f"height of {ws.get_name()} row {row + 1}")

@@ -28,6 +28,7 @@ from ..xlsx import atomic
 from ..xlsx.bulk import collector_paused
 from ..xlsx.identity import check_extension
 from .checks import highlights, validation_options
+from .direct_cells import CellsXml, SheetRows, data_rows, splice
 from .formats import (
     CONTEXT_FILL,
     OVERDUE_FILL,
@@ -35,15 +36,11 @@ from .formats import (
     WORKBOOK_OPTIONS,
     Formats,
     GenerationError,
-    PlanWorksheet,
-    cached_result,
     check,
     fit_row,
-    line_room,
-    wraps,
     write_value,
 )
-from .lists import Grid, derived_formula, derived_values, label_value, write_lists
+from .lists import Grid, derived_pieces, derived_values, label_value, write_lists
 from .start_sheet import write_start_sheet
 
 __all__ = [
@@ -138,11 +135,12 @@ def write_plan_workbook(
     context = {key: {_id_key(i) for i in ids} for key, ids in (context_rows or {}).items()}
     with atomic.atomic_path(out) as tmp:
         book = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        _fill(book, plan, grid, count, context, created or FIXED_CREATED, extra_sheets)
+        rows_of = _fill(book, plan, grid, count, context, created or FIXED_CREATED, extra_sheets)
         try:
             book.close()
         except (XlsxWriterException, OSError) as exc:
             raise atomic.write_failed(out, exc) from None
+        splice(tmp, rows_of)
     return out
 
 
@@ -240,26 +238,31 @@ def _fill(
     context: Mapping[str, set[str]],
     created: dt.datetime,
     extra_sheets: Callable[[xlsxwriter.Workbook, Formats], None] | None,
-) -> None:
+) -> dict[str, SheetRows]:
+    """Write the workbook's sheets; the cells of the data sheets and the Lists sheet are returned, by sheet name,
+    as rows to splice into the file once XlsxWriter has written it."""
     fm = Formats(book)
-    start = book.add_worksheet(schema.START_SHEET, worksheet_class=PlanWorksheet)
-    coalition = book.add_worksheet(schema.COALITION_SHEET, worksheet_class=PlanWorksheet)
-    data = {sh.key: book.add_worksheet(sh.name, worksheet_class=PlanWorksheet) for sh in schema.SHEETS}
+    cells = CellsXml(book)
+    start = book.add_worksheet(schema.START_SHEET)
+    coalition = book.add_worksheet(schema.COALITION_SHEET)
+    data = {sh.key: book.add_worksheet(sh.name) for sh in schema.SHEETS}
     if extra_sheets is not None:
         extra_sheets(book, fm)
-    lists = book.add_worksheet(schema.LISTS_SHEET, worksheet_class=PlanWorksheet)
+    lists = book.add_worksheet(schema.LISTS_SHEET)
 
     steps_id = schema.sheet("steps").id_column
     last_step_id = str(grid["steps"][-1].get(steps_id.key) or "") if steps_id and grid["steps"] else ""
     write_start_sheet(start, fm, plan, {k: v for k, v in context.items() if v}, last_step_id)
     _write_coalition(coalition, fm, plan)
-    for sh in schema.SHEETS:
-        _write_data_sheet(data[sh.key], fm, sh, grid[sh.key], context.get(sh.key, set()))
+    rows_of = {
+        sh.name: _write_data_sheet(data[sh.key], fm, cells, sh, grid[sh.key], context.get(sh.key, set()))
+        for sh in schema.SHEETS
+    }
 
     def define(name: str, formula: str) -> None:
         check(book.define_name(name, formula), f"the defined name {name}")
 
-    write_lists(lists, grid, rows, define, check, fm.header)
+    rows_of[schema.LISTS_SHEET] = write_lists(lists, cells, grid, rows, define, check, fm.header)
     start.activate()
     book.set_properties(
         {
@@ -276,6 +279,7 @@ def _fill(
         (schema.PROP_FINGERPRINT, schema.fingerprint()),
     ):
         check(book.set_custom_property(name, value), f"the document property {name}")
+    return rows_of
 
 
 def _print_setup(ws: Worksheet) -> None:
@@ -312,7 +316,10 @@ def _write_coalition(ws: Worksheet, fm: Formats, plan: Plan) -> None:
     _print_setup(ws)
 
 
-def _write_data_sheet(ws: Worksheet, fm: Formats, sh: Sheet, rows: list[Mapping[str, Any]], context: set[str]) -> None:
+def _write_data_sheet(
+    ws: Worksheet, fm: Formats, cells: CellsXml, sh: Sheet, rows: list[Mapping[str, Any]], context: set[str]
+) -> SheetRows:
+    """Write a data sheet's header, formats, validations and highlights; its cells are returned as rows."""
     first = schema.FIRST_DATA_ROW - 1
     last = first + len(rows) - 1
     for i, col in enumerate(sh.columns):
@@ -324,29 +331,20 @@ def _write_data_sheet(ws: Worksheet, fm: Formats, sh: Sheet, rows: list[Mapping[
         ctx: [(fm.cell(col.kind, context=ctx), fm.cell(col.kind, context=ctx, date_value=True)) for col in sh.columns]
         for ctx in (False, True)
     }
-    # Wrapping columns, with the length beyond which their text may need a second line (most cells need one).
-    wrapping = [(col.key, col.width, line_room(col.width)) for col in sh.columns if wraps(col.kind)]
-    for r, values in enumerate(rows, start=first):
-        in_context = id_col is not None and _id_key(values.get(id_col.key)) in context
-        for c, col in enumerate(sh.columns):
-            fmt, date_fmt = looks[in_context][c]
-            value = values.get(col.key)
-            if col.kind is Kind.DERIVED:
-                formula = derived_formula(sh, col, r + 1)
-                cached = cached_result(value or "")
-                check(ws.write_formula(r, c, formula, fmt, cached), f"{sh.name} {col.header} {r + 1}")
-            elif value not in (None, "") or in_context or col.kind is Kind.DATE:
-                # Blank cells take the column's format; date cells and context rows carry their own.
-                write_value(ws, r, c, value, fmt, date_fmt)
-        if in_context:
-            check(ws.write_comment(r, 0, CONTEXT_NOTE, {"author": "reentry-workbook", "x_scale": 2}), "context note")
-        tall = [
-            (text, width)
-            for key, width, room in wrapping
-            if isinstance(text := values.get(key), str) and (len(text) > room or "\n" in text)
-        ]
-        if tall:
-            fit_row(ws, r, tall)
+    in_context = (
+        {i for i, values in enumerate(rows) if _id_key(values.get(id_col.key)) in context}
+        if id_col is not None and context
+        else set()
+    )
+    formulas = {c: derived_pieces(sh, col) for c, col in enumerate(sh.columns) if col.kind is Kind.DERIVED}
+    out = data_rows(cells, sh, rows, looks, in_context, first, formulas)
+    for i in sorted(in_context):
+        r = first + i
+        check(ws.write_comment(r, 0, CONTEXT_NOTE, {"author": "reentry-workbook", "x_scale": 2}), "context note")
+    if in_context:
+        # The notes' boxes are placed by the heights of the rows above them, so XlsxWriter is told every height.
+        for r, height in out.heights.items():
+            check(ws.set_row(r, height), f"height of {sh.name} row {r + 1}")
     for c, col in enumerate(sh.columns):
         message = describe.input_message(col.help, describe.column_hint(col), required=col.required)
         options = validation_options(col.header, col.kind, col.choices, col.ref, col.suggest, message)
@@ -355,3 +353,4 @@ def _write_data_sheet(ws: Worksheet, fm: Formats, sh: Sheet, rows: list[Mapping[
     ws.freeze_panes(schema.HEADER_ROW, 1)
     check(ws.autofilter(schema.HEADER_ROW - 1, 0, last, len(sh.columns) - 1), f"filter on {sh.name}")
     _print_setup(ws)
+    return out

@@ -19,7 +19,7 @@ from xlsxwriter.worksheet import Worksheet
 from ..plan import schema
 from ..plan.describe import referenced_sheets, suggested_sheets
 from ..plan.schema import Column, Sheet
-from .formats import cached_result
+from .direct_cells import CellsXml, SheetRows, list_rows
 
 # The values written into each pre-formatted row: sheet key -> rows -> column key -> value.
 Grid = Mapping[str, Sequence[Mapping[str, Any]]]
@@ -56,10 +56,15 @@ def excel_text(value: Any) -> str:
 
 def label_formula(parent: Sheet, excel_row: int) -> str:
     """Formula of one "ID - text" label: blank while the parent row's text is blank."""
+    return "=" + str(excel_row).join(label_pieces(parent))
+
+
+def label_pieces(parent: Sheet) -> list[str]:
+    """:func:`label_formula` without its ``=``, cut where its row number goes (``str(row).join(pieces)``)."""
     name = quote_sheetname(parent.name)
-    id_cell = f"{name}!${letter(parent, _id_key(parent))}{excel_row}"
-    text_cell = f"{name}!${letter(parent, parent.label)}{excel_row}"
-    return f'=IF({text_cell}="","",{id_cell}&"{schema.ID_SEPARATOR}"&{text_cell})'
+    id_cell = f"{name}!${letter(parent, _id_key(parent))}"
+    text_cell = f"{name}!${letter(parent, parent.label)}"
+    return [f"IF({text_cell}", f'="","",{id_cell}', f'&"{schema.ID_SEPARATOR}"&{text_cell}', ")"]
 
 
 def label_value(parent: Sheet, row: Mapping[str, Any]) -> str:
@@ -79,8 +84,13 @@ def _id_key(parent: Sheet) -> str:
 
 def name_formula(source: Sheet, excel_row: int) -> str:
     """Formula of one suggested name: the source row's label text, blank while it is blank."""
-    cell = f"{quote_sheetname(source.name)}!${letter(source, source.label)}{excel_row}"
-    return f'=IF({cell}="","",{cell}&"")'
+    return "=" + str(excel_row).join(name_pieces(source))
+
+
+def name_pieces(source: Sheet) -> list[str]:
+    """:func:`name_formula` without its ``=``, cut where its row number goes."""
+    cell = f"{quote_sheetname(source.name)}!${letter(source, source.label)}"
+    return [f"IF({cell}", f'="","",{cell}', '&"")']
 
 
 def name_value(source: Sheet, row: Mapping[str, Any]) -> str:
@@ -105,14 +115,23 @@ def derived_source(sheet: Sheet, col: Column) -> tuple[Column, Sheet]:
 
 def derived_formula(sheet: Sheet, col: Column, excel_row: int) -> str:
     """Look the chosen parent's ID up on the parent sheet (whole columns, so every app agrees)."""
+    return "=" + str(excel_row).join(derived_pieces(sheet, col))
+
+
+def derived_pieces(sheet: Sheet, col: Column) -> list[str]:
+    """:func:`derived_formula` without its ``=``, cut where its row number goes."""
     ref_col, parent = derived_source(sheet, col)
-    ref = f"${letter(sheet, ref_col.key)}{excel_row}"
+    ref = f"${letter(sheet, ref_col.key)}"  # the row number follows
     name = quote_sheetname(parent.name)
     ids = f"{name}!${letter(parent, _id_key(parent))}:${letter(parent, _id_key(parent))}"
     values = f"{name}!${letter(parent, col.key)}:${letter(parent, col.key)}"
     sep = schema.ID_SEPARATOR
-    chosen_id = f'TRIM(LEFT({ref},FIND("{sep}",{ref}&"{sep}")-1))'
-    return f'=IF({ref}="","",IFERROR(INDEX({values},MATCH({chosen_id},{ids},0))&"",""))'
+    return [
+        f"IF({ref}",
+        f'="","",IFERROR(INDEX({values},MATCH(TRIM(LEFT({ref}',
+        f',FIND("{sep}",{ref}',
+        f'&"{sep}")-1)),{ids},0))&"",""))',
+    ]
 
 
 def derived_values(sheet: Sheet, col: Column, grid: Grid) -> list[str]:
@@ -133,8 +152,11 @@ def derived_values(sheet: Sheet, col: Column, grid: Grid) -> list[str]:
 # --- the Lists sheet --------------------------------------------------------------------------------
 
 
-def write_lists(ws: Worksheet, grid: Grid, rows: int, define: Define, check: Check, header_format: Any) -> None:
-    """Fill the hidden Lists sheet, one column per list, and define a workbook-level name over each."""
+def write_lists(
+    ws: Worksheet, cells: CellsXml, grid: Grid, rows: int, define: Define, check: Check, header_format: Any
+) -> SheetRows:
+    """Fill the hidden Lists sheet, one column per list, and define a workbook-level name over each. XlsxWriter
+    writes the headers; the values are returned as rows to splice into the sheet (:mod:`direct_cells`)."""
     first = schema.FIRST_DATA_ROW - 1  # 0-based row of the first value on the Lists sheet
     column = 0
 
@@ -144,25 +166,21 @@ def write_lists(ws: Worksheet, grid: Grid, rows: int, define: Define, check: Che
         check(ws.write_string(schema.HEADER_ROW - 1, column, name, header_format), f"header of {name}")
         col = xl_col_to_name(column)
         define(name, f"={quote_sheetname(schema.LISTS_SHEET)}!${col}${first + 1}:${col}${first + count}")
-
-    for key, values in schema.CHOICES.items():
-        name = schema.choice_list_name(key)
-        start(name, len(values))
-        for i, value in enumerate(values):
-            check(ws.write_string(first + i, column, value), f"{name} value {value!r}")
         column += 1
+
+    choices: list[Sequence[str]] = []
+    for key, values in schema.CHOICES.items():
+        start(schema.choice_list_name(key), len(values))
+        choices.append(values)
 
     formula_lists = [
-        (schema.reference_list_name(k), schema.sheet(k), label_formula, label_value) for k in referenced_sheets()
-    ] + [(schema.suggest_list_name(k), schema.sheet(k), name_formula, name_value) for k in suggested_sheets()]
-    for name, source, formula, value in formula_lists:
+        (schema.reference_list_name(k), schema.sheet(k), label_pieces, label_value) for k in referenced_sheets()
+    ] + [(schema.suggest_list_name(k), schema.sheet(k), name_pieces, name_value) for k in suggested_sheets()]
+    formulas: list[tuple[Sequence[str], Sequence[str]]] = []
+    for name, source, pieces, value in formula_lists:
         start(name, rows)
-        source_rows = grid.get(source.key, ())
-        for i in range(rows):
-            cached = cached_result(value(source, source_rows[i]) if i < len(source_rows) else "")
-            check(
-                ws.write_formula(first + i, column, formula(source, schema.FIRST_DATA_ROW + i), None, cached),
-                f"{name} row {i + 1}",
-            )
-        column += 1
+        source_rows = list(grid.get(source.key, ()))[:rows]
+        results = [value(source, row) for row in source_rows] + [""] * (rows - len(source_rows))
+        formulas.append((pieces(source), results))
     ws.hide()
+    return list_rows(cells, first, choices, formulas)

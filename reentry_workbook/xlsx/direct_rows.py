@@ -121,12 +121,28 @@ def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: 
     if not rows.rows:
         return text
     width = rows.width()
-    if rows.last >= MAX_ROWS or width > MAX_COLUMNS:
-        raise OutputError(
-            f"a table of {len(rows.rows):,} rows would run past the last row or column a worksheet can have "
-            f"({MAX_ROWS:,} rows, {MAX_COLUMNS:,} columns); split the work into smaller parts and try again"
-        )
+    check_grid(rows.last, width, f"a table of {len(rows.rows):,} rows")
     body, links = render_rows(rows, style_map, prefix)
+    return splice_body(text, body, prefix, first=rows.first, last=rows.last, width=width, links=links)
+
+
+def check_grid(last: int, width: int, what: str) -> None:
+    """Refuse rows that would end past 0-based row ``last`` or reach past ``width`` columns of a worksheet."""
+    if last >= MAX_ROWS or width > MAX_COLUMNS:
+        raise OutputError(
+            f"{what} would run past the last row or column a worksheet can have ({MAX_ROWS:,} rows, "
+            f"{MAX_COLUMNS:,} columns); split the work into smaller parts and try again"
+        )
+
+
+def splice_body(text: str, body: str, prefix: str, *, first: int, last: int, width: int, links: str = "") -> str:
+    """The worksheet XML ``text`` with ``body`` (``<row>`` elements, rendered, from 0-based row ``first`` to ``last``
+    and ``width`` columns wide) added at the end of its sheet data, its dimension covering them and ``links``
+    (``<hyperlink>`` elements) among its hyperlinks.
+
+    The scratch sheet's own rows must end above ``first``, but for empty ``<row .../>`` elements (a scratch writer
+    writes one for a row that only has a height or a cell note): those are dropped, and ``body`` must hold the
+    same rows, with the same height."""
     p = prefix
     end_tag = f"</{p}sheetData>"
     end = text.find(end_tag)
@@ -136,10 +152,20 @@ def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: 
             raise OutputError("the scratch sheet has no sheet data to add rows to; please report this")
         text = f"{text[:empty]}<{p}sheetData>{end_tag}{text[empty + len(p) + 12:]}"
         end = empty + len(p) + 11
-    last = max((int(n) for n in _ROW_NUMBER.findall(text, 0, end)), default=0)
-    if last > rows.first:
-        raise OutputError("the table rows would overlap the scratch sheet's own rows; please report this")
-    head = _DIMENSION.sub(lambda m: _dimension(m, rows.last, width), text[:end], count=1)
+    head, cut = [], 0
+    for m in _ROW_NUMBER.finditer(text, 0, end):
+        if int(m[1]) <= first:
+            continue
+        close = text.find(">", m.end())
+        if text[close - 1] != "/":
+            raise OutputError("the table rows would overlap the scratch sheet's own rows; please report this")
+        head.append(text[cut : m.start()])
+        cut = close + 1
+    if head:  # empty rows at or below the first new row dropped
+        head.append(text[cut:end])
+        text = "".join(head) + text[end:]
+        end = text.find(end_tag)
+    head_text = _DIMENSION.sub(lambda m: _dimension(m, last, width), text[:end], count=1)
     tail = text[end:]  # the end of the sheet data and what follows it, <hyperlinks> among it
     if links:
         close = tail.find(f"</{p}hyperlinks>")
@@ -150,7 +176,7 @@ def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: 
             if at is None:
                 at = tail.rfind(f"</{p}worksheet>")
             tail = f"{tail[:at]}<{p}hyperlinks>{links}</{p}hyperlinks>{tail[at:]}"
-    return head + body + tail
+    return head_text + body + tail
 
 
 def _dimension(m: re.Match[str], last: int, width: int) -> str:
