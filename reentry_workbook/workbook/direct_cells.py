@@ -25,8 +25,9 @@ from xml.sax.saxutils import escape
 import xlsxwriter
 from xlsxwriter.format import Format
 
+from ..plan import schema
 from ..plan.schema import Kind, Sheet
-from ..xlsx.direct_rows import MAX_CELL_TEXT, check_grid, splice_body
+from ..xlsx.direct_rows import MAX_CELL_TEXT, check_grid, row_height, splice_body
 from ..xlsx.opc import Package, write_zip
 from ..xlsx.refs import column_letter
 from ..xlsx.serials import datetime_to_serial
@@ -44,7 +45,7 @@ class SheetRows:
 
     first: int
     parts: list[str] = field(default_factory=list)
-    last: int = -1  # 0-based row of the last row written (``first - 1`` while there is none)
+    last: int = -1  # 0-based row of the last row written
     width: int = 0  # columns the rows reach
     heights: dict[int, int] = field(default_factory=dict)  # 0-based row -> height in points, for rows that have one
 
@@ -67,30 +68,35 @@ class CellsXml:
             found = self._styles[id(fmt)] = f' s="{index}"' if index else ""
         return found
 
-    def text(self, text: str, where: str) -> str:
+    def text(self, text: str) -> str:
         """The cell ending (after its reference and style) of a text cell."""
         if len(text) > MAX_CELL_TEXT // 2 and len(text.encode("utf-16-le")) // 2 > MAX_CELL_TEXT:
-            raise GenerationError(
-                f"could not write {where}: its text is longer than the {MAX_CELL_TEXT:,} characters a cell can "
-                "hold; shorten it in the plan and try again"
-            )
+            raise Refused(f"its text is longer than the {MAX_CELL_TEXT:,} characters a cell can hold")
         return f' t="s"><v>{self.string_index(text)}</v></c>'
 
-    def value(self, value: Any, style: str, date_style: str, where: str) -> str:
+    def value(self, value: Any, style: str, date_style: str) -> str:
         """The cell ending of one plan value, by its type (text always as text, never as a formula)."""
         if value is None or value == "":
             return f"{style}/>"
         if value.__class__ is str:
-            return style + self.text(value, where)
+            return style + self.text(value)
         if isinstance(value, bool):
             return f'{style} t="b"><v>{int(value)}</v></c>'
         if isinstance(value, dt.date):
             return f"{date_style}><v>{number_text(datetime_to_serial(value, False))}</v></c>"
         if isinstance(value, (int, float)):
             if not math.isfinite(value):
-                raise GenerationError(f"could not write {where}: {value} is not a number a cell can hold")
+                raise Refused(f"{value} is not a number a cell can hold")
             return f"{style}><v>{number_text(value)}</v></c>"
-        return style + self.text(str(value), where)
+        return style + self.text(str(value))
+
+
+class Refused(ValueError):
+    """A value a cell cannot hold (the caller names the cell in a :class:`GenerationError`)."""
+
+
+def refused(where: str, exc: Refused) -> GenerationError:
+    return GenerationError(f"could not write {where}: {exc}; change it in the plan and try again")
 
 
 def formula_ends(cached: str) -> tuple[str, str]:
@@ -126,6 +132,7 @@ def data_rows(
     always = {c for c, col in columns if col.kind is Kind.DATE}
     wrapping = [(col.key, col.width, line_room(col.width)) for col in sheet.columns if wraps(col.kind)]
     known: dict[str, tuple[str, str]] = {}  # cached result -> formula_ends
+    string_index, short = cells.string_index, MAX_CELL_TEXT // 2  # text this short always fits in a cell
     last_column = -1
     for offset, values in enumerate(rows):
         r = first + offset
@@ -144,9 +151,13 @@ def data_rows(
                 if ends is None:
                     ends = known[cached] = formula_ends(cached)
                 row.append(f'{letters[c]}{number}"{style}{ends[0]}{number.join(pieces)}{ends[1]}')
+            elif value.__class__ is str and value and len(value) <= short:  # most cells: text
+                row.append(f'{letters[c]}{number}"{style} t="s"><v>{string_index(value)}</v></c>')
             elif in_context or c in always or (value is not None and value != ""):
-                where = f"{sheet.name} {col.header} {number}"
-                row.append(f'{letters[c]}{number}"' + cells.value(value, style, date_style, where))
+                try:
+                    row.append(f'{letters[c]}{number}"' + cells.value(value, style, date_style))
+                except Refused as exc:
+                    raise refused(f"{sheet.name} {col.header} {number}", exc) from None
             else:
                 continue
             reached = c
@@ -158,7 +169,8 @@ def data_rows(
         height = fitted_height(tall) if tall else None
         if height is not None:
             out.heights[r] = height
-            parts.append(f'<row r="{number}" ht="{height_text(height)}" customHeight="1">')
+            # as XlsxWriter's set_row writes it (not capped at 409 points, as the per-cell writer never capped it)
+            parts.append(f'<row r="{number}" ht="{row_height(height, None)}" customHeight="1">')
         elif row:
             parts.append(f'<row r="{number}">')
         else:
@@ -193,7 +205,10 @@ def list_rows(cells: CellsXml, first: int, choices: Sequence[Sequence[str]], for
         parts.append(f'<row r="{number}">')
         for head, values in listed:
             if i < len(values):
-                parts.append(f'{head}{number}"' + cells.text(values[i], f"Lists {number}"))
+                try:
+                    parts.append(f'{head}{number}"' + cells.text(values[i]))
+                except Refused as exc:
+                    raise refused(f"{schema.LISTS_SHEET} {number}", exc) from None
         for head, pieces, results in computed:
             if i < len(results):
                 result = cached_result(results[i])
@@ -205,11 +220,6 @@ def list_rows(cells: CellsXml, first: int, choices: Sequence[Sequence[str]], for
     out.last = first + count - 1
     out.width = max((c + 1 for c, length in enumerate(lengths) if length), default=0)
     return out
-
-
-def height_text(points: float) -> str:
-    """A row height as XlsxWriter writes it: whole pixels at 96 dpi, given in points."""
-    return f"{int(points * 4 / 3 + 0.5) * 0.75:.16g}"
 
 
 def splice(path: Path, rows: Mapping[str, SheetRows]) -> None:

@@ -48,9 +48,9 @@ class DirectRows:
         return max((max(map(_COLUMN, row)) + 1 for row in self.rows if row), default=0)
 
 
-def row_height(points: float) -> str:
-    """A row height as spreadsheet apps store it: whole pixels at 96 dpi, written in points."""
-    pixels = round(min(points, MAX_ROW_HEIGHT) * 4 / 3)
+def row_height(points: float, limit: float | None = MAX_ROW_HEIGHT) -> str:
+    """A row height as spreadsheet apps store it: whole pixels at 96 dpi, written in points (at most ``limit``)."""
+    pixels = round((points if limit is None else min(points, limit)) * 4 / 3)
     return format(pixels * 0.75, "g")
 
 
