@@ -35,7 +35,6 @@ from xml.etree.ElementTree import Element, ParseError
 from xml.parsers import expat
 
 from ..errors import UnsafeArchiveError, UnusableInputError
-from . import read_ahead
 from .cell_values import (
     DTD_MESSAGE,
     SAVE_AGAIN,
@@ -101,16 +100,8 @@ class Workbook:
 
         if self._strings_part is not None:
             self._refuse_dtd(self._strings_part)  # before python-calamine parses the shared strings
-        apart = None
-        names = [self._member(ref.part) for ref in refs]
-        size = sum(self.zf.getinfo(name).file_size for name in names if name is not None)
-        if size >= read_ahead.SCAN_APART_FROM and read_ahead.can_fork():
-
-            def apart() -> None:  # in the forked child: a zip handle of its own (the parent's shares its offset)
-                self.zf = zipfile.ZipFile(filename)
-
         self._ahead = ReadAhead(
-            lambda: python_calamine.CalamineWorkbook.from_path(filename), refs, lambda ref: scan_fast(self, ref), apart
+            lambda: python_calamine.CalamineWorkbook.from_path(filename), refs, lambda ref: scan_fast(self, ref)
         )
 
     def finish_ahead(self) -> None:
