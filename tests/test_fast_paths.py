@@ -138,6 +138,51 @@ def test_a_damaged_member_part_is_refused(tmp_path: Path) -> None:
         opc.Package.read(damaged)
 
 
+def test_a_large_part_is_checked_in_the_background_and_a_damaged_one_never_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parts over a megabyte are checked against their CRC in a thread while the caller edits the package; a
+    damaged one still fails the write and any read of it."""
+    import base64
+    import random
+    import threading
+
+    plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
+    big = base64.b64encode(random.Random(5).randbytes(900_000))  # 1.2 MB that deflate cannot shrink much
+    with_big = tmp_path / "with-big.xlsx"
+    with zipfile.ZipFile(plan) as src, zipfile.ZipFile(with_big, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            out.writestr(info, src.read(info))
+        out.writestr("customXml/big.txt", big)
+    checked_in: list[str] = []
+    real = opc._inflated
+
+    def inflated(info: zipfile.ZipInfo, raw: memoryview) -> bytes:
+        checked_in.append(threading.current_thread().name)
+        return real(info, raw)
+
+    monkeypatch.setattr(opc, "_inflated", inflated)
+    pkg = opc.Package.read(with_big)
+    copy = tmp_path / "copy.xlsx"
+    opc.write_zip(copy, pkg.edited({}, set(), []), pkg.comment)
+    assert checked_in.count("reentry-workbook-part-checks") == 1  # the large part; the small ones as read
+    with zipfile.ZipFile(copy) as zf:
+        assert zf.read("customXml/big.txt") == big and zf.testzip() is None
+
+    data = bytearray(with_big.read_bytes())
+    with zipfile.ZipFile(with_big) as zf:
+        info = zf.getinfo("customXml/big.txt")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + info.compress_size // 2] ^= 0xFF
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    pkg = opc.Package.read(damaged)  # (the check runs meanwhile)
+    with pytest.raises(Exception, match="damaged"):
+        opc.write_zip(tmp_path / "never.xlsx", pkg.edited({}, set(), []), pkg.comment)
+    with pytest.raises(Exception, match="damaged"):
+        pkg.data["customXml/big.txt"]
+
+
 PIECES = [*"ab é7.:-", "word", "x" * 14, "I-12", " - ", "--", "\t", "\xa0"]
 TEXT = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import posixpath
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator, MutableMapping
@@ -72,11 +73,18 @@ class ZipEntry:
     data: bytes | None  # None: a large part as read, inflated from ``stored`` each time it is asked for
     info: zipfile.ZipInfo | None  # the member's zip entry it replaces or copies; None for a new part
     stored: memoryview | None = None  # an unchanged part's bytes as stored in the member's archive
+    checks: _Checks | None = None  # for a large part read from a file: its check against the archive's CRC
+
+    def checked(self) -> None:
+        """Raise :class:`UnusableInputError` if the part, as stored, failed its check (waiting for the check)."""
+        if self.checks is not None:
+            self.checks.result(self.name)
 
     def content(self) -> bytes:
         if self.data is not None:
             return self.data
         assert self.stored is not None and self.info is not None
+        self.checked()
         if self.info.compress_type == zipfile.ZIP_STORED:
             return bytes(self.stored)
         return zlib.decompress(self.stored, -zlib.MAX_WBITS)
@@ -139,15 +147,72 @@ _END_RECORD = struct.Struct("<4s4H2LH")  # end of central directory record (4.3.
 _KEEP_BYTES = 1 << 20  # parts up to this size are kept inflated; larger ones are inflated again when needed
 
 
-def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, bytes | None], dict[str, memoryview]]:
-    """Every part's bytes (None for a part larger than ``_KEEP_BYTES``: inflated again from its stored bytes when
-    asked for), and its bytes as stored in the archive, from one read of the file.
+def _damaged(path: Path, reason: str) -> UnusableInputError:
+    return UnusableInputError(f"{path.name} is damaged ({reason}); open it in Excel, save it again and retry")
 
-    Each part is inflated here from the stored bytes and checked against the size and CRC the archive declares,
-    so a part copied as stored is exactly the part that was read. (The guard has already bounded every size.)
+
+def _inflated(info: zipfile.ZipInfo, raw: memoryview) -> bytes:
+    """The part ``info`` from its bytes as stored, checked against the size and CRC the archive declares; raises
+    ``ValueError`` saying what is wrong."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        content = bytes(raw)
+    elif info.compress_type == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            content = inflater.decompress(raw, info.file_size + 1)
+        except zlib.error as exc:
+            raise ValueError(f"the part {info.filename} cannot be inflated: {exc}") from None
+        if not inflater.eof:
+            raise ValueError(f"the part {info.filename} is cut short")
+    else:
+        raise ValueError(f"the part {info.filename} uses compression method {info.compress_type}")
+    if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
+        raise ValueError(f"the part {info.filename} fails its checksum")
+    return content
+
+
+class _Checks:
+    """The large parts of a package, inflated and checked against the archive's CRC in a thread of their own (zlib
+    lets go of the interpreter lock) while the caller works on the package; :meth:`result` waits for them.
+
+    Such a part is not kept inflated anyway; what matters is that it is never copied into a workbook we write, nor
+    read, unless it is exactly the part the archive declares."""
+
+    def __init__(self, path: Path, parts: list[tuple[zipfile.ZipInfo, memoryview]]) -> None:
+        self._path = path
+        self._parts = parts
+        self._failed: dict[str, str] = {}
+        self._thread = threading.Thread(target=self._run, name="reentry-workbook-part-checks", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for info, raw in self._parts:
+            try:
+                _inflated(info, raw)
+            except ValueError as exc:
+                self._failed[info.filename] = str(exc)
+            except MemoryError:
+                self._failed[info.filename] = f"the part {info.filename} is too large to check"
+
+    def result(self, name: str) -> None:
+        self._thread.join()
+        reason = self._failed.get(name)
+        if reason is not None:
+            raise _damaged(self._path, reason)
+
+
+def _read_members(
+    path: Path, infos: list[zipfile.ZipInfo]
+) -> tuple[dict[str, bytes | None], dict[str, memoryview], _Checks | None]:
+    """Every part's bytes (None for a part larger than ``_KEEP_BYTES``: inflated again from its stored bytes when
+    asked for), its bytes as stored in the archive, from one read of the file, and the check of the large parts.
+
+    Each part is checked against the size and CRC the archive declares, so a part copied as stored is exactly the
+    part that was read: a small one here, as it is inflated; the large ones in the background (:class:`_Checks`).
+    (The guard has already bounded every size.)
     """
     def damaged(reason: str) -> UnusableInputError:
-        return UnusableInputError(f"{path.name} is damaged ({reason}); open it in Excel, save it again and retry")
+        return _damaged(path, reason)
 
     try:
         blob = memoryview(path.read_bytes())
@@ -155,6 +220,7 @@ def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, b
         raise damaged(exc.strerror or "it cannot be read") from None
     data: dict[str, bytes | None] = {}
     stored: dict[str, memoryview] = {}
+    large: list[tuple[zipfile.ZipInfo, memoryview]] = []
     for info in infos:
         at = info.header_offset
         head = bytes(blob[at : at + _LOCAL_HEADER.size])
@@ -169,23 +235,18 @@ def _read_members(path: Path, infos: list[zipfile.ZipInfo]) -> tuple[dict[str, b
         raw = blob[begin : begin + info.compress_size]
         if len(raw) != info.compress_size:
             raise damaged(f"the part {info.filename} is cut short")
-        if info.compress_type == zipfile.ZIP_STORED:
-            content = bytes(raw)
-        elif info.compress_type == zipfile.ZIP_DEFLATED:
-            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-            try:
-                content = inflater.decompress(raw, info.file_size + 1)
-            except zlib.error as exc:
-                raise damaged(f"the part {info.filename} cannot be inflated: {exc}") from None
-            if not inflater.eof:
-                raise damaged(f"the part {info.filename} is cut short")
-        else:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise damaged(f"the part {info.filename} uses compression method {info.compress_type}")
-        if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
-            raise damaged(f"the part {info.filename} fails its checksum")
-        data[info.filename] = content if len(content) <= _KEEP_BYTES else None
         stored[info.filename] = raw
-    return data, stored
+        if info.file_size > _KEEP_BYTES:
+            data[info.filename] = None
+            large.append((info, raw))
+            continue
+        try:
+            data[info.filename] = _inflated(info, raw)
+        except ValueError as exc:
+            raise damaged(str(exc)) from None
+    return data, stored, _Checks(path, large) if large else None
 
 
 class Package:
@@ -218,8 +279,14 @@ class Package:
     def of(cls, path: Path, zf: zipfile.ZipFile) -> Package:
         """The package of the archive ``zf``, opened (through the guard) from ``path``."""
         infos = zf.infolist()
-        data, stored = _read_members(path, [i for i in infos if not i.is_dir()])
-        entries = [ZipEntry(i.filename, data.get(i.filename, b""), i, stored.get(i.filename)) for i in infos]
+        data, stored, checks = _read_members(path, [i for i in infos if not i.is_dir()])
+
+        def entry(info: zipfile.ZipInfo) -> ZipEntry:
+            content = data.get(info.filename, b"")
+            large = checks if content is None else None
+            return ZipEntry(info.filename, content, info, stored.get(info.filename), large)
+
+        entries = [entry(i) for i in infos]
         return cls(path, entries, zf.comment)
 
     def edited(self, changed: dict[str, bytes], removed: set[str], added: list[tuple[str, bytes]]) -> list[ZipEntry]:
@@ -375,6 +442,7 @@ def write_zip(dest: Path, entries: list[ZipEntry], comment: bytes) -> None:
                 else:
                     when, attributes, method = (1980, 1, 1, 0, 0, 0), 0o600 << 16, zipfile.ZIP_DEFLATED
                 if entry.stored is not None and entry.info is not None and entry.info.compress_type == method:
+                    entry.checked()
                     payload: bytes | memoryview = entry.stored
                     crc, size = entry.info.CRC, entry.info.file_size
                 else:
