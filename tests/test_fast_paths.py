@@ -125,17 +125,22 @@ def test_audited_copy_keeps_every_member_part_as_stored(tmp_path: Path) -> None:
             assert after.read(copied) == before.read(info)
 
 
-def test_a_damaged_member_part_is_refused(tmp_path: Path) -> None:
-    plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
-    data = bytearray(plan.read_bytes())
-    with zipfile.ZipFile(plan) as zf:
-        info = zf.getinfo("xl/styles.xml")
+def damaged_copy(path: Path, part: str) -> Path:
+    """A copy of the package ``path`` with a byte flipped halfway through ``part`` as stored."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(part)
     start = info.header_offset + 30 + len(info.filename) + len(info.extra)
     data[start + info.compress_size // 2] ^= 0xFF
-    damaged = tmp_path / "damaged.xlsx"
+    damaged = path.with_name("damaged.xlsx")
     damaged.write_bytes(bytes(data))
+    return damaged
+
+
+def test_a_damaged_member_part_is_refused(tmp_path: Path) -> None:
+    plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
     with pytest.raises(Exception, match="damaged"):
-        opc.Package.read(damaged)
+        opc.Package.read(damaged_copy(plan, "xl/styles.xml"))
 
 
 def test_a_large_part_is_checked_in_the_background_and_a_damaged_one_never_copied(
@@ -169,14 +174,7 @@ def test_a_large_part_is_checked_in_the_background_and_a_damaged_one_never_copie
     with zipfile.ZipFile(copy) as zf:
         assert zf.read("customXml/big.txt") == big and zf.testzip() is None
 
-    data = bytearray(with_big.read_bytes())
-    with zipfile.ZipFile(with_big) as zf:
-        info = zf.getinfo("customXml/big.txt")
-    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
-    data[start + info.compress_size // 2] ^= 0xFF
-    damaged = tmp_path / "damaged.xlsx"
-    damaged.write_bytes(bytes(data))
-    pkg = opc.Package.read(damaged)  # (the check runs meanwhile)
+    pkg = opc.Package.read(damaged_copy(with_big, "customXml/big.txt"))  # (the check runs meanwhile)
     with pytest.raises(Exception, match="damaged"):
         opc.write_zip(tmp_path / "never.xlsx", pkg.edited({}, set(), []), pkg.comment)
     with pytest.raises(Exception, match="damaged"):
