@@ -29,6 +29,6 @@ def _returns_read_here_under_mutation_testing(monkeypatch: pytest.MonkeyPatch) -
     """
     if "MUTANT_UNDER_TEST" not in os.environ:
         return
-    from reentry_workbook.cycle import merge
+    from reentry_workbook.cycle import merge_read
 
-    monkeypatch.setattr(merge, "each_in_processes", lambda work, count, jobs=None: [work(i) for i in range(count)])
+    monkeypatch.setattr(merge_read, "fork_available", lambda: False)

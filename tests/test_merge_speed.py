@@ -13,8 +13,10 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import shutil
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +29,13 @@ from reentry_workbook.cycle import merge as merge_module
 from reentry_workbook.cycle import merge_master
 from reentry_workbook.cycle.merge import merge
 from reentry_workbook.cycle.merge_master import MasterLayout
-from reentry_workbook.cycle.merge_read import each_in_processes
+from reentry_workbook.cycle.merge_read import Workers
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.xlsx import opc, sheet_edit, workbook_edit, xmltext
 from reentry_workbook.xlsx.opc import Package
+from reentry_workbook.xlsx.sheet_cells import SheetCells
 from reentry_workbook.xlsx.sheet_edit import SheetChanges, edit_sheet
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -104,16 +107,72 @@ def test_returns_read_in_worker_processes_merge_as_read_here(tmp_path: Path) -> 
     assert Package.read(tmp_path / "there.xlsx").data == Package.read(tmp_path / "here.xlsx").data
 
 
-def _fail_on(index: int) -> int:
+def _fail_on(index: int, shared: Callable[[], Any]) -> int:
     if index == 1:
         raise ValueError("the second one")
     return index
 
 
+def _plus_shared(index: int, shared: Callable[[], Any]) -> int:
+    return index * index + shared()
+
+
 def test_work_in_processes_keeps_the_order_and_raises_the_first_error() -> None:
-    assert each_in_processes(lambda i: i * i, 5, jobs=2) == [0, 1, 4, 9, 16]
-    with pytest.raises(ValueError, match="the second one"):
-        each_in_processes(_fail_on, 4, jobs=2)
+    with Workers[int](5, jobs=2) as workers:
+        workers.start(_plus_shared)
+        workers.share(10)
+        assert workers.results() == [10, 11, 14, 19, 26]
+    with pytest.raises(ValueError, match="the second one"), Workers[int](4, jobs=2) as workers:
+        workers.start(_fail_on)
+        workers.share(None)
+        workers.results()
+
+
+def test_workers_left_before_anything_is_shared_stop() -> None:
+    with pytest.raises(KeyError), Workers[int](4, jobs=2) as workers:
+        workers.start(_plus_shared)
+        assert len(multiprocessing.active_children()) == 2
+        raise KeyError("the master could not be read")
+    assert not multiprocessing.active_children()
+
+
+def test_workers_start_holding_the_masters_plan_and_no_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers are forked before the master's cells are read for its layout (so that they do not inherit
+    them), and the layout is read while they read the returns; they are told only its blank rows' IDs."""
+    master = _big_master(tmp_path)
+    returns = _returns(master, tmp_path, 3)
+    seen: list[tuple[str, int, int]] = []
+
+    def counted(what: str) -> None:
+        gc.collect()
+        cells = sum(isinstance(o, SheetCells) for o in gc.get_objects())
+        seen.append((what, len(multiprocessing.active_children()), cells))
+
+    real_start, real_read, real_share = Workers.start, MasterLayout.read.__func__, Workers.share  # type: ignore[attr-defined]
+    shared: list[Any] = []
+
+    def start(self: Workers[Any], work: Any) -> None:
+        counted("start")
+        real_start(self, work)
+
+    def read(cls: type[MasterLayout], *args: Any) -> MasterLayout:
+        counted("layout")
+        return real_read(cls, *args)
+
+    def share(self: Workers[Any], value: Any) -> None:
+        shared.append(value)
+        real_share(self, value)
+
+    monkeypatch.setattr(Workers, "start", start)
+    monkeypatch.setattr(MasterLayout, "read", classmethod(read))
+    monkeypatch.setattr(Workers, "share", share)
+    result = merge(master, returns, tmp_path / "merged.xlsx", jobs=2)
+    assert result.edits == 3 and result.added == 1
+    # No sheet's cells are held when the workers fork; both are at work when the layout is read.
+    assert seen == [("start", 0, 0), ("layout", 2, 0)]
+    # What they are sent after the fork: the IDs of the blank rows, one set per sheet of the plan.
+    assert len(shared) == 1 and set(shared[0]) == {s.key for s in schema.SHEETS}
+    assert all(isinstance(ids, set) and all(isinstance(i, str) for i in ids) for ids in shared[0].values())
 
 
 # -- the worksheet editor ----------------------------------------------------------------------------------

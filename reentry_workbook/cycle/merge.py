@@ -29,7 +29,7 @@ decorations survive. The returns are only read.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -59,7 +59,7 @@ from .merge_model import (
     Origin,
     ReturnedCopy,
 )
-from .merge_read import each_in_processes, read_once
+from .merge_read import Workers, read_once
 from .merge_write import edit_master, write_merge_sheets_into
 from .packets import PacketIdentity, PacketRows, packet_identity, packet_rows
 from .roundtrip import (
@@ -116,9 +116,10 @@ class _Return:
 
 
 class _Merge:
-    def __init__(self, base: Plan, layout: MasterLayout) -> None:
+    layout: MasterLayout  # read after the workers that read the returns are started (they do not need it)
+
+    def __init__(self, base: Plan) -> None:
         self.base = base
-        self.layout = layout
         self.applied: list[Applied] = []
         self.placed: list[Placed] = []
         self.used: dict[str, dict[str, set[int]]] = {}  # sheet key -> ID -> returns that name it
@@ -187,10 +188,10 @@ class _Merge:
             numbers += [ret.sorted.top_number.get(sheet.key) for ret in rets]
             self.next_number[sheet.key] = max((n for n in numbers if n is not None), default=0) + 1
 
-    def sort(self, plan: Plan, rows: PacketRows | None, unreadable: Cells) -> _Sorted:
-        """What a return (its plan as read, the rows it held as a packet) sends, against the master."""
+    def sort(self, plan: Plan, rows: PacketRows | None, unreadable: Cells, slot_ids: dict[str, set[str]]) -> _Sorted:
+        """What a return (its plan as read, the rows it held as a packet) sends, against the master (``slot_ids``: the
+        IDs of its blank pre-formatted rows, :meth:`MasterLayout.slot_ids`)."""
         out = _Sorted()
-        slot_ids = {s.key: {slot.id for slot in self.layout.sheets[s.key].slots if slot.id} for s in schema.SHEETS}
         keys = {s.key: [row_key(s, rec) for rec in plan.rows(s.key)] for s in schema.SHEETS}
         for sheet in schema.SHEETS:
             if sheet.id_column is None:
@@ -479,17 +480,22 @@ def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
     return out
 
 
-def _read_return(state: _Merge, copies: Sequence[ReturnedCopy], index: int) -> _Return:
-    """Return ``index`` read once and sorted against the master: what the merge keeps of it."""
+def _read_return(
+    state: _Merge, copies: Sequence[ReturnedCopy], index: int, slot_ids: Callable[[], dict[str, set[str]]]
+) -> _Return:
+    """Return ``index`` read once and sorted against the master: what the merge keeps of it. ``slot_ids`` gives the
+    IDs of the master's blank pre-formatted rows (read while the returns are: asked for once the return is read)."""
     copy = copies[index]
     found = read_once(copy.path)
     plan = found.read.plan
-    packet = packet_identity(copy.path, found.properties, lambda: found.sheet_names)
+    names = found.sheet_names
+    packet = packet_identity(copy.path, found.properties, lambda: names)
     origin = Origin(copy.label or copy.path.name, packet.member if packet else None, copy.sender, copy.date)
     rows = packet_rows(state.base, packet.member) if packet else None
     unreadable = _unreadable_cells(plan, found.read.findings)
-    sorted_ = state.sort(plan, rows, unreadable)
-    extra = extra_sheets(found.sheet_names)
+    extra = extra_sheets(names)
+    del found  # the reader's findings and sheets: only the plan is sorted
+    sorted_ = state.sort(plan, rows, unreadable, slot_ids())
     return _Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
 
 
@@ -536,28 +542,35 @@ def merge(
         seen.add(path.resolve())
     target = master if in_place else Path(out or master)
     # The master is opened once: its plan, the layout of its sheets and its parts (for the write) all come from
-    # that one opening, its sheets each read once.
-    with open_package(master) as zf:
+    # that one opening.
+    with open_package(master) as zf, Workers[_Return](len(copies), jobs) as workers:
         if not in_place:
             # The merged master keeps the master's package kind: judged by its content type, as every command does.
             check_extension(target, identify_zip(zf).extension, source=master)
             check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
-        book = open_workbook(zf, label=master.name, keep=True)
+        book = open_workbook(zf, label=master.name)
         try:
-            try:
-                base = read_book(book, master).plan
-            except TemplateMismatchError as exc:
-                raise TemplateMismatchError(
-                    f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an "
-                    "older template, bring it up to date with `reentry-workbook upgrade` first)."
-                ) from None
-            package = Package.of(master, zf)
-            layout = MasterLayout.read(master, base, package, book)
+            base = read_book(book, master).plan
+        except TemplateMismatchError as exc:
+            raise TemplateMismatchError(
+                f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an "
+                "older template, bring it up to date with `reentry-workbook upgrade` first)."
+            ) from None
         finally:
             book.close()
-    state = _Merge(base, layout)
-    # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
-    rets = each_in_processes(partial(_read_return, state, copies), len(copies), jobs)
+        state = _Merge(base)
+        # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
+        # The workers start now, holding the master's plan and little else (a worker's peak is that plus one return
+        # as read), and read while the master's layout is read here; they wait only for its blank rows' IDs.
+        workers.start(partial(_read_return, state, copies))
+        package = Package.of(master, zf)
+        book = open_workbook(zf, label=master.name)
+        try:
+            layout = state.layout = MasterLayout.read(master, base, package, book)
+        finally:
+            book.close()
+        workers.share(layout.slot_ids())
+        rets = workers.results()
     state.reserve_ids(rets)
     master_origin = Origin(master.name)
     for name in extra_sheets(layout.tabs):

@@ -73,8 +73,8 @@ class MasterLayout:
 
     @classmethod
     def read(cls, master: Path, base: Plan, pkg: Package, book: Workbook) -> MasterLayout:
-        """The layout of ``master`` (read as ``base`` from ``book``, whose package ``pkg`` is); refuse a layout
-        whose cells cannot all be placed. The sheets come from ``book``: those the reader kept are not read again."""
+        """The layout of ``master`` (read as ``base``; ``book`` and ``pkg`` are its workbook and package); refuse a
+        layout whose cells cannot all be placed."""
         from ..xlsx.opc import sheet_names_of, unusable
         from ..xlsx.workbook_edit import defined_names, validation_ranges
         from ..xlsx.xmltext import Unsupported
@@ -117,6 +117,10 @@ class MasterLayout:
             layout.cells[schema.LISTS_SHEET] = book.read_sheet(schema.LISTS_SHEET)
         _keep_what_formulas_read(layout.cells, [source.sheet_names[s.key] for s in schema.SHEETS])
         return layout
+
+    def slot_ids(self) -> dict[str, set[str]]:
+        """Sheet key -> the IDs the blank pre-formatted rows are pre-filled with."""
+        return {key: {slot.id for slot in where.slots if slot.id} for key, where in self.sheets.items()}
 
 
 def _keep_what_formulas_read(cells: dict[str, SheetCells], data_sheets: list[str]) -> None:

@@ -4,12 +4,13 @@ timestamps."""
 
 from __future__ import annotations
 
+import copy
 import posixpath
 import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -112,6 +113,9 @@ class _Parts(MutableMapping[str, bytes]):
     def head(self, name: str, size: int) -> bytes:
         """The first ``size`` bytes of the part ``name`` (:meth:`ZipEntry.head`)."""
         return self._entries[name].head(size)
+
+    def entry(self, name: str) -> ZipEntry:
+        return self._entries[name]
 
     def __setitem__(self, name: str, data: bytes) -> None:
         self._entries[name] = ZipEntry(name, data, None)
@@ -289,14 +293,17 @@ class Package:
         entries = [entry(i) for i in infos]
         return cls(path, entries, zf.comment)
 
-    def edited(self, changed: dict[str, bytes], removed: set[str], added: list[tuple[str, bytes]]) -> list[ZipEntry]:
-        """This package's entries with the parts in ``changed`` given new bytes, those in ``removed`` left out and
-        ``added`` appended; every other entry keeps its stored bytes."""
-        out = [
-            ZipEntry(e.name, changed[e.name], e.info) if e.name in changed else e
-            for e in self.entries
-            if e.name not in removed
-        ]
+    def edited(
+        self, changed: Mapping[str, bytes | ZipEntry], removed: set[str], added: list[tuple[str, bytes]]
+    ) -> list[ZipEntry]:
+        """This package's entries with the parts in ``changed`` given new bytes (or an entry from :func:`packed`),
+        those in ``removed`` left out and ``added`` appended; every other entry keeps its stored bytes."""
+
+        def change(e: ZipEntry) -> ZipEntry:
+            new = changed[e.name]
+            return new if isinstance(new, ZipEntry) else ZipEntry(e.name, new, e.info)
+
+        out = [change(e) if e.name in changed else e for e in self.entries if e.name not in removed]
         out.extend(ZipEntry(name, data, None) for name, data in added)
         return out
 
@@ -339,6 +346,18 @@ class Package:
             out.append(Rel(node.get("Id") or "", node.get("Type") or "", target, external, node, part))
         self._rels[source] = out
         return out
+
+
+def packed(entry: ZipEntry, data: bytes) -> ZipEntry:
+    """``entry`` given the new bytes ``data``: a large deflated part is held deflated, as :func:`write_zip` stores it
+    (so a package of several large edited parts costs little more memory than its file), inflated when asked for."""
+    info = entry.info
+    if len(data) <= _KEEP_BYTES or info is None or info.compress_type != zipfile.ZIP_DEFLATED:
+        return ZipEntry(entry.name, data, info)
+    stored = _deflate(data)
+    kept = copy.copy(info)
+    kept.CRC, kept.file_size, kept.compress_size = zlib.crc32(data), len(data), len(stored)
+    return ZipEntry(entry.name, None, kept, memoryview(stored))
 
 
 def rels_name(part: str) -> str:

@@ -31,6 +31,8 @@ from .opc import (
     REL_STYLES,
     ContentTypes,
     Package,
+    ZipEntry,
+    packed,
     rels_name,
     unusable,
     workbook_part,
@@ -275,6 +277,8 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
         strings = _SharedStrings(pkg, book.strings_part)
         styles = _DateStyles(pkg, book.styles_part)
         changed: dict[str, bytes] = {}
+        sheets: dict[str, ZipEntry] = {}  # the edited worksheets, each held deflated once checked
+        problems: dict[str, str | None] = {}
         formulas_removed = False
         for name, sheet_changes in changes.items():
             if not sheet_changes:
@@ -283,9 +287,15 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
             doc = XmlText.decode(pkg.data[part])
             report = edit_sheet(doc.text, sheet_changes, strings=strings, styles=styles, date1904=book.date1904)
             formulas_removed = formulas_removed or report.formulas_removed
-            if report.text != doc.text:
-                changed[part] = doc.encode(report.text)
-            del doc, report  # a large sheet's texts, before the next one is read
+            text, shell = report.text, XmlText("", doc.encoding, doc.bom)
+            unchanged = text == doc.text
+            del doc, report  # the sheet as read: a large sheet is held once at a time (read, edited or encoded)
+            if not unchanged:
+                data = shell.encode(text)
+                del text
+                problems[part] = xml_problem(data)
+                sheets[part] = packed(pkg.data.entry(part), data)
+                del data
         if names:
             renamed = _rename(pkg, book.part, names)
             if renamed is not None:
@@ -297,9 +307,14 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
     except Unsupported as exc:
         raise unusable(pkg.path, exc) from None
     for name in pkg.data:  # in the archive's order, so that the first broken part is the one named
-        if name in changed and name not in removed:
-            _check_xml(name, changed[name])
-    return pkg.derive(pkg.edited(changed, removed, []))
+        if name in removed:
+            continue
+        if name in changed:
+            problems[name] = xml_problem(changed[name])
+        if problems.get(name) is not None:  # a bug here must never produce a broken workbook
+            raise OutputError(f"editing {name} went wrong ({problems[name]}); please report this with the workbook")
+    sheets.update((name, packed(pkg.data.entry(name), data)) for name, data in changed.items() if name in pkg.data)
+    return pkg.derive(pkg.edited(sheets, removed, []))
 
 
 _VALIDATION = re.compile(r"""<(?:[A-Za-z_][\w.-]*:)?dataValidation\s[^>]*?\bsqref\s*=\s*["']([^"']*)["']""")
@@ -387,9 +402,3 @@ def _stale_calc_chain(pkg: Package, book: _Book, changed: dict[str, bytes]) -> s
         ct_edit.remove(override)
         changed[pkg.name(CONTENT_TYPES) or CONTENT_TYPES] = ct.doc.encode(ct_edit.result())
     return {rel.part}
-
-
-def _check_xml(part: str, data: bytes) -> None:
-    problem = xml_problem(data)
-    if problem is not None:  # a bug here must never produce a broken workbook
-        raise OutputError(f"editing {part} went wrong ({problem}); please report this with the workbook")
