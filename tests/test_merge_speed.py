@@ -329,6 +329,6 @@ def test_the_layout_holds_only_the_columns_formulas_read(tmp_path: Path, monkeyp
     assert held("improvements") >= {improvements.id_column.key, improvements.label}
     assert "improvement" in held("steps") and not held("steps") & {"notes", "status", STEPS.label}
     # Cached results come out as when every cell is held.
-    monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, names: None)
+    monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, columns: None)
     merge(master, returns, tmp_path / "whole.xlsx", jobs=1)
     assert _parts(tmp_path / "pruned.xlsx") == _parts(tmp_path / "whole.xlsx")

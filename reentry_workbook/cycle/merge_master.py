@@ -30,6 +30,7 @@ from ..workbook.lists import label_value
 from ..xlsx.refs import parse_ref
 from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells
 from ..xlsx.sheet_edit import Formula, SheetChanges, shift_formula
+from .merge_formulas import Formulas
 from .merge_model import COALITION
 
 if TYPE_CHECKING:
@@ -67,7 +68,8 @@ class MasterLayout:
     sheets: dict[str, SheetLayout]
     coalition_sheet: str
     coalition_cells: dict[str, tuple[int, int]]
-    cells: dict[str, SheetCells] = field(default_factory=dict)  # the master's cells, by sheet name
+    cells: dict[str, SheetCells] = field(default_factory=dict)  # the master's cells, by sheet name (no formulas)
+    formulas: dict[str, Formulas] = field(default_factory=dict)  # the master's formulas, by sheet name
     names: dict[str, str] = field(default_factory=dict)  # workbook-level defined names -> their formula texts
     tabs: list[str] = field(default_factory=list)  # every sheet's name, in tab order
 
@@ -106,34 +108,55 @@ class MasterLayout:
         except Unsupported as exc:
             raise unusable(master, exc) from None
         validated = validation_ranges(pkg, [source.sheet_names[s.key] for s in schema.SHEETS])
-        for sheet in schema.SHEETS:
-            name = source.sheet_names[sheet.key]
-            cells = layout.cells[name] = book.read_sheet(name)
-            columns = {k: _col(letter) for k, letter in source.columns[sheet.key].items()}
-            ranges = validated[name]
-            header = source.header_rows.get(sheet.key, schema.HEADER_ROW) - 1
-            layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, ranges, header)
-        if schema.LISTS_SHEET in layout.tabs:
-            layout.cells[schema.LISTS_SHEET] = book.read_sheet(schema.LISTS_SHEET)
-        _keep_what_formulas_read(layout.cells, [source.sheet_names[s.key] for s in schema.SHEETS])
+        # Of the cells, only the columns the formulas read are kept (see _keep_what_formulas_read); each sheet is let
+        # go down to them as soon as it is read, so no two sheets are ever held whole: the Lists sheet first (its
+        # formulas read the data sheets), then the data sheets children first (a derived column reads its parent).
+        # A sheet pruned before a formula read later turned out to read more of it is read again.
+        names = [source.sheet_names[s.key] for s in schema.SHEETS]
+        lists = [schema.LISTS_SHEET] if schema.LISTS_SHEET in layout.tabs else []
+        read: dict[str, set[int]] = {}
+        kept: dict[str, set[int]] = {}
+        for sheet_key, name in [*((None, n) for n in lists), *((s.key, source.sheet_names[s.key])
+                                                                  for s in reversed(schema.SHEETS))]:
+            cells = layout._take(name, book, read)
+            if sheet_key is not None:
+                sheet = schema.sheet(sheet_key)
+                columns = {k: _col(letter) for k, letter in source.columns[sheet.key].items()}
+                header = source.header_rows.get(sheet.key, schema.HEADER_ROW) - 1
+                layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, validated[name], header)
+            cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}  # held by layout.formulas
+            kept[name] = set(read.get(name, ()))
+            _keep_what_formulas_read(cells, kept[name])
+        for name in [*names, *lists]:
+            if read.get(name, set()) - kept[name]:
+                cells = book.read_sheet(name)
+                cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}
+                _keep_what_formulas_read(cells, read[name])
+                layout.cells[name] = cells
+        # In the order of the plan's sheets, then the Lists sheet, as the cell changes are made.
+        layout.sheets = {s.key: layout.sheets[s.key] for s in schema.SHEETS}
+        layout.cells = {name: layout.cells[name] for name in [*names, *lists]}
+        layout.formulas = {name: layout.formulas[name] for name in [*names, *lists]}
         return layout
+
+    def _take(self, name: str, book: Workbook, read: dict[str, set[int]]) -> SheetCells:
+        """Read a sheet's cells, its formulas held as runs (:mod:`merge_formulas`); add the columns they read to
+        ``read`` (sheet name -> columns)."""
+        cells = self.cells[name] = book.read_sheet(name)
+        formulas = self.formulas[name] = Formulas.of(cells.flags)
+        for sheet, col in formulas.columns_read(name):
+            read.setdefault(sheet, set()).add(col)
+        return cells
 
     def slot_ids(self) -> dict[str, set[str]]:
         """Sheet key -> the IDs the blank pre-formatted rows are pre-filled with."""
         return {key: {slot.id for slot in where.slots if slot.id} for key, where in self.sheets.items()}
 
 
-def _keep_what_formulas_read(cells: dict[str, SheetCells], data_sheets: list[str]) -> None:
-    """Of the data sheets' cells, keep only their formulas and the columns the template's formulas read: all that
-    working out cached results needs (a large plan's cells are held while its returns are read)."""
-    read: dict[str, set[int]] = {}
-    for name, book in cells.items():
-        for (_r, _c), (flag, text) in book.flags.items():
-            if flag == FORMULA:
-                for sheet, _row, col in formula_inputs(text, name) or ():
-                    read.setdefault(sheet, set()).add(col)
-    for name in data_sheets:
-        cells[name].keep_columns(read.get(name, set()))
+def _keep_what_formulas_read(cells: SheetCells, columns: set[int]) -> None:
+    """Of a sheet's cells, keep only the columns the template's formulas read: all that working out cached results
+    needs (a large plan's cells are held while its returns are read)."""
+    cells.keep_columns(columns)
 
 
 def _col(letters: str) -> int:
@@ -230,7 +253,7 @@ def _grow_lists(layout: MasterLayout, changes: dict[str, SheetChanges], put: Any
     from ..plan.describe import referenced_sheets, suggested_sheets
     from ..xlsx.sheet_edit import shift_formula as shift
 
-    lists = layout.cells.get(schema.LISTS_SHEET)
+    lists = layout.formulas.get(schema.LISTS_SHEET)
     names: dict[str, str] = {}
     if lists is None:
         return names
@@ -246,12 +269,12 @@ def _grow_lists(layout: MasterLayout, changes: dict[str, SheetChanges], put: Any
             if m is None or m.group(2) != m.group(4):
                 continue
             col, bottom = _col(m.group(2)), int(m.group(5)) - 1
-            flag = lists.flags.get((bottom, col))
-            read = _READ_ROW.search(flag[1]) if flag is not None and flag[0] == FORMULA else None
-            if flag is None or read is None:
+            text = lists.get(bottom, col)
+            read = _READ_ROW.search(text) if text is not None else None
+            if text is None or read is None:
                 continue
             for i, row in enumerate(appended, start=1):
-                put(schema.LISTS_SHEET, bottom + i, col, Formula(shift(flag[1], row + 1 - int(read.group(1)))))
+                put(schema.LISTS_SHEET, bottom + i, col, Formula(shift(text, row + 1 - int(read.group(1)))))
             names[name] = f"{m.group(1)}!${m.group(2)}${m.group(3)}:${m.group(4)}${bottom + len(appended) + 1}"
     return names
 
@@ -319,18 +342,14 @@ def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> 
 
     # Appended rows first take the formulas of the row above (their results are worked out below).
     for sheet_name, sheet_changes in list(changes.items()):
-        book = cells.get(sheet_name)
-        if book is None or not sheet_changes.appended:
+        formulas = layout.formulas.get(sheet_name)
+        if formulas is None or not sheet_changes.appended:
             continue
-        formulas_of: dict[int, list[tuple[int, str]]] = {}  # row -> its formula cells (column, text)
-        for (r, c), (flag, text) in book.flags.items():
-            if flag == FORMULA:
-                formulas_of.setdefault(r, []).append((c, text))
         for row in sorted(sheet_changes.appended):
             above = row - 1
             while above in sheet_changes.appended:
                 above -= 1
-            for c, text in formulas_of.get(above, ()):
+            for c, text in formulas.in_row(above):
                 if (row, c) not in sheet_changes.cells:
                     sheet_changes.cells[(row, c)] = Formula(shift_formula(text, row - above))
     # The template's formulas read plain cells only (labels read data sheets; derived cells read a reference
@@ -346,9 +365,9 @@ def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> 
             for s, r, c in read
         )
 
-    for sheet_name, book in cells.items():
-        for (r, c), (flag, text) in book.flags.items():
-            if flag != FORMULA or not reads_a_written_cell(text, sheet_name):
+    for sheet_name, formulas in layout.formulas.items():
+        for r, c, text in formulas.reading(sheet_name, touched_columns):  # runs reading a written column
+            if not reads_a_written_cell(text, sheet_name):
                 continue
             found = formula_result(text, sheet_name, value, column)
             if found is not None:

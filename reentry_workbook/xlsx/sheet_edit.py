@@ -438,6 +438,11 @@ def shift_formula(text: str, rows: int) -> str:
     return _FORMULA_TOKENS.sub(move, text)
 
 
+def relative_rows(text: str) -> list[tuple[int, int]]:
+    """The spans of the row numbers in ``text`` that :func:`shift_formula` moves (relative ones), in order."""
+    return [m.span(4) for m in _FORMULA_TOKENS.finditer(text) if m.group(2) is not None and not m.group(3)]
+
+
 # -- writing values ---------------------------------------------------------------------------------------
 
 def string_item(prefix: str, text: str) -> str:
