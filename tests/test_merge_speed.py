@@ -5,7 +5,10 @@
 - the returns are not all held at once: each is sorted against the master as soon as it is read, and only the
   rows that send something are kept (no return's plan, nor yet the merged copy, is alive when the fresh IDs are
   reserved);
-- of the master, large parts are held compressed and data sheets only in the columns formulas read;
+- of the master, large parts are held compressed, its sheets only in the columns formulas read and its formulas
+  as runs (test_merge_formulas.py); the workers that read the returns are forked before any of its cells is read;
+- edited sheets are held deflated as they are made, and the editor's parsed rows are freed at once (a merge runs
+  with the cyclic collector resting);
 - the worksheet editor parses only the rows it changes (and those whose styles an appended row takes), and
   gives the same part as parsing the whole sheet; the shared strings read by pattern are those the parser reads.
 """
@@ -332,3 +335,38 @@ def test_the_layout_holds_only_the_columns_formulas_read(tmp_path: Path, monkeyp
     monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, columns: None)
     merge(master, returns, tmp_path / "whole.xlsx", jobs=1)
     assert _parts(tmp_path / "pruned.xlsx") == _parts(tmp_path / "whole.xlsx")
+
+
+def test_an_edit_leaves_no_tree_for_the_cyclic_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A merge edits with the cyclic collector resting: the parsed rows must be freed when the edit is done."""
+    text = _sheet(1000)
+
+    def nodes() -> int:
+        return sum(isinstance(o, xmltext.Node) for o in gc.get_objects())
+
+    gc.collect()
+    before = nodes()
+    gc.disable()
+    try:
+        out = _edit(text, CHANGES)
+        assert nodes() == before
+    finally:
+        gc.enable()
+    assert '<row r="1002"' in out
+
+
+def test_edited_sheets_are_held_deflated_and_written_as_edited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    master = _big_master(tmp_path)
+    steps = schema.sheet("steps").name
+    changes = {steps: SheetChanges(cells={(6, 1): "edited"})}
+    expected = workbook_edit.edited_package(master, changes)
+    monkeypatch.setattr(opc, "_KEEP_BYTES", 2_000)
+    held = workbook_edit.edited_package(master, changes)
+    part = workbook_edit._Book(held).sheet_part(steps)
+    entry = held.data.entry(part)
+    assert entry.data is None and entry.stored is not None and entry.info is not None
+    assert entry.info.compress_size == len(entry.stored) < entry.info.file_size
+    assert held.data[part] == expected.data[part] != Package.read(master).data[part]
+    opc.write_zip(tmp_path / "held.xlsx", held.entries, held.comment)
+    opc.write_zip(tmp_path / "expected.xlsx", expected.entries, expected.comment)
+    assert (tmp_path / "held.xlsx").read_bytes() == (tmp_path / "expected.xlsx").read_bytes()

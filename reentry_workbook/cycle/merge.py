@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
@@ -143,17 +143,14 @@ class _Merge:
 
     @cached_property
     def _merged(self) -> tuple[Plan, dict[str, dict[str, Record]]]:
-        """The merged plan, a copy of the master's, and its rows by key: made when first needed (after the returns
-        are read, so that it is not held twice over while they are)."""
+        """The merged plan and its rows by key: the master's rows themselves (not copied: a large plan is not held
+        twice over), with the rows the returns add. The changes are applied to them by :meth:`resolve` only, once
+        every return is compared and each changed cell's master value taken, so nothing reads a changed value as the
+        master's."""
         merged = Plan(coalition=dict(self.base.coalition), source=self.base.source)
-        index: dict[str, dict[str, Record]] = {}
         for sheet in schema.SHEETS:
-            rows = self.base.rows(sheet.key)
-            copies = [replace(r, values=dict(r.values)) for r in rows]
-            merged.records[sheet.key] = copies
-            copy_of = {id(original): copy for original, copy in zip(rows, copies, strict=True)}
-            index[sheet.key] = {key: copy_of[id(original)] for key, original in self.base_index[sheet.key].items()}
-        return merged, index
+            merged.records[sheet.key] = list(self.base.rows(sheet.key))
+        return merged, {sheet.key: dict(self.base_index[sheet.key]) for sheet in schema.SHEETS}
 
     @property
     def merged(self) -> Plan:

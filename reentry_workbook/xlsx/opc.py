@@ -10,7 +10,7 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -357,6 +357,32 @@ def packed(entry: ZipEntry, data: bytes) -> ZipEntry:
     stored = _deflate(data)
     kept = copy.copy(info)
     kept.CRC, kept.file_size, kept.compress_size = zlib.crc32(data), len(data), len(stored)
+    return ZipEntry(entry.name, None, kept, memoryview(stored))
+
+
+def packed_pieces(entry: ZipEntry, pieces: Iterable[bytes]) -> ZipEntry:
+    """:func:`packed` of the bytes ``pieces`` make, without holding them joined: a large part is deflated piece by
+    piece, as it is made."""
+    info = entry.info
+    if info is None or info.compress_type != zipfile.ZIP_DEFLATED:
+        return packed(entry, b"".join(pieces))
+    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+    crc, size = 0, 0
+    head: list[bytes] = []  # the bytes themselves, while they are few enough to be kept as they are
+    out: list[bytes] = []
+    for piece in pieces:
+        crc, size = zlib.crc32(piece, crc), size + len(piece)
+        out.append(packer.compress(piece))
+        if size <= _KEEP_BYTES:
+            head.append(piece)
+        elif head:
+            head = []
+    out.append(packer.flush())
+    if size <= _KEEP_BYTES:
+        return ZipEntry(entry.name, b"".join(head), info)
+    stored = b"".join(out)
+    kept = copy.copy(info)
+    kept.CRC, kept.file_size, kept.compress_size = crc, size, len(stored)
     return ZipEntry(entry.name, None, kept, memoryview(stored))
 
 

@@ -74,8 +74,12 @@ class Styles(Protocol):
 
 @dataclass
 class EditReport:
-    text: str
+    edit: Editor  # the part's text and the edits made to it (:meth:`Editor.pieces` gives the result in pieces)
     formulas_removed: bool  # a formula cell was overwritten by a value (the calculation chain is stale)
+
+    @property
+    def text(self) -> str:
+        return self.edit.result()
 
 
 @dataclass
@@ -97,8 +101,21 @@ def edit_sheet(text: str, changes: SheetChanges, *, strings: Strings, styles: St
     if data is None:
         raise Unsupported("a worksheet without cell data")
     job = _Job(text, root, data, strings, styles, date1904, rows)
-    job.run(changes)
-    return EditReport(job.edit.result(), job.formulas_removed)
+    try:
+        job.run(changes)
+    finally:
+        _let_go([root, *(row.node for row in job.parsed.values())])
+    return EditReport(job.edit, job.formulas_removed)
+
+
+def _let_go(trees: list[Node]) -> None:
+    """Unlink the parsed trees' nodes from their parents (a node and its parent refer to each other), so that the
+    trees are freed as soon as the edit is done, by reference counting: a merge edits with the cyclic collector
+    resting (:func:`xlsx.bulk.collector_paused`), and a large sheet's changed rows make many nodes."""
+    while trees:
+        node = trees.pop()
+        node.parent = None
+        trees.extend(node.children)
 
 
 class _Job:

@@ -15,8 +15,9 @@ Only these parts can change (``EDIT_MAY_CHANGE`` names them by role):
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,7 @@ from .opc import (
     Package,
     ZipEntry,
     packed,
+    packed_pieces,
     rels_name,
     unusable,
     workbook_part,
@@ -40,7 +42,18 @@ from .opc import (
 )
 from .refs import parse_ref
 from .sheet_edit import SheetChanges, edit_sheet, string_item
-from .xmltext import Editor, Node, Unsupported, XmlText, escape_text, parse_xml, unescape, xml_problem, xml_tokens
+from .xmltext import (
+    Editor,
+    Node,
+    Unsupported,
+    XmlCheck,
+    XmlText,
+    escape_text,
+    parse_xml,
+    unescape,
+    xml_problem,
+    xml_tokens,
+)
 
 EDIT_MAY_CHANGE: tuple[str, ...] = (
     "edited worksheets", "shared strings", "styles", "workbook (defined names)", "calculation chain"
@@ -287,15 +300,12 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
             doc = XmlText.decode(pkg.data[part])
             report = edit_sheet(doc.text, sheet_changes, strings=strings, styles=styles, date1904=book.date1904)
             formulas_removed = formulas_removed or report.formulas_removed
-            text, shell = report.text, XmlText("", doc.encoding, doc.bom)
-            unchanged = text == doc.text
-            del doc, report  # the sheet as read: a large sheet is held once at a time (read, edited or encoded)
-            if not unchanged:
-                data = shell.encode(text)
-                del text
-                problems[part] = xml_problem(data)
-                sheets[part] = packed(pkg.data.entry(part), data)
-                del data
+            if not report.edit.unchanged():
+                # Encoded, checked and deflated piece by piece: a large sheet is held once, as read, then deflated.
+                check = XmlCheck()
+                sheets[part] = packed_pieces(pkg.data.entry(part), _checked(doc, report.edit.pieces(), check))
+                problems[part] = check.problem()
+            del doc, report  # a large sheet's text, before the next one is read
         if names:
             renamed = _rename(pkg, book.part, names)
             if renamed is not None:
@@ -315,6 +325,15 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
             raise OutputError(f"editing {name} went wrong ({problems[name]}); please report this with the workbook")
     sheets.update((name, packed(pkg.data.entry(name), data)) for name, data in changed.items() if name in pkg.data)
     return pkg.derive(pkg.edited(sheets, removed, []))
+
+
+def _checked(doc: XmlText, pieces: Iterable[str], check: XmlCheck) -> Iterator[bytes]:
+    """The pieces of an edited part's text encoded as the part was (its byte order mark first), each fed to ``check``
+    as it goes by."""
+    for data in itertools.chain([doc.bom], (piece.encode(doc.encoding) for piece in pieces)):
+        if data:
+            check.feed(data)
+            yield data
 
 
 _VALIDATION = re.compile(r"""<(?:[A-Za-z_][\w.-]*:)?dataValidation\s[^>]*?\bsqref\s*=\s*["']([^"']*)["']""")

@@ -288,17 +288,29 @@ class Editor:
         return any(start != end or new for start, end, _, new in self.edits)
 
     def result(self) -> str:
-        # In text order, joined once (linear in the text); at one offset the insertions made there come first,
-        # in the order they were made, then a replacement starting there.
-        pieces: list[str] = []
+        return "".join(self.pieces())  # joined once: linear in the text
+
+    def pieces(self) -> Iterator[str]:
+        """The edited text in pieces, in text order, made one at a time (for a caller that writes it out without
+        holding it whole); at one offset the insertions made there come first, in the order they were made, then
+        a replacement starting there."""
         pos = 0
         for start, end, _, new in sorted(self.edits, key=lambda e: (e[0], e[1] > e[0], e[2])):
             if start < pos:
                 raise AssertionError("overlapping edits")
-            pieces += (self.text[pos:start], new)
+            yield self.text[pos:start]
+            yield new
             pos = end
-        pieces.append(self.text[pos:])
-        return "".join(pieces)
+        yield self.text[pos:]
+
+    def unchanged(self) -> bool:
+        """Whether the edited text is the text as it was (compared piece by piece, stopping at the first difference)."""
+        pos = 0
+        for piece in self.pieces():
+            if not self.text.startswith(piece, pos):
+                return False
+            pos += len(piece)
+        return pos == len(self.text)
 
 
 # -- well-formedness ------------------------------------------------------------------------------------
@@ -308,21 +320,38 @@ def xml_problem(data: bytes) -> str | None:
     """Why ``data`` is not well-formed XML without declarations (a DOCTYPE or an entity), or None when it is.
 
     Only checks: expat reads it with no handler building anything, so a large part costs little."""
-    from xml.parsers import expat
+    check = XmlCheck()
+    check.feed(data)
+    return check.problem()
 
-    def refuse(*_args: object) -> None:
-        raise Unsupported("a DOCTYPE or entity declaration")
 
-    parser = expat.ParserCreate()
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        return str(exc)
-    except Unsupported as exc:
-        return str(exc)
-    return None
+class XmlCheck:
+    """:func:`xml_problem` for a part given in pieces (:meth:`feed` each in turn, then ask :meth:`problem`)."""
+
+    def __init__(self) -> None:
+        from xml.parsers import expat
+
+        def refuse(*_args: object) -> None:
+            raise Unsupported("a DOCTYPE or entity declaration")
+
+        self._expat_error = expat.ExpatError
+        self._parser = expat.ParserCreate()
+        self._parser.StartDoctypeDeclHandler = refuse
+        self._parser.EntityDeclHandler = refuse
+        self._problem: str | None = None
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if self._problem is not None:
+            return
+        try:
+            self._parser.Parse(data, final)
+        except (self._expat_error, Unsupported) as exc:
+            self._problem = str(exc)
+
+    def problem(self) -> str | None:
+        """Why the pieces fed are not well-formed (None when they are); ends the feeding."""
+        self.feed(b"", True)
+        return self._problem
 
 
 # -- encodings ------------------------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""The master's formulas held as runs (cycle/merge_formulas.py): every formula given back as the sheet holds it,
+and the merge's cached results as when every cell is held, however the master's formulas read its sheets."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+from member_edits import Set, columns, edit_with_openpyxl, find_row, load
+from openpyxl.utils import get_column_letter
+from plans import add_step, clean_plan
+
+from reentry_workbook.cycle import merge_master
+from reentry_workbook.cycle.merge import merge
+from reentry_workbook.cycle.merge_formulas import Formulas
+from reentry_workbook.plan import schema
+from reentry_workbook.workbook.generate import write_plan_workbook
+from reentry_workbook.xlsx.cells import Workbook
+from reentry_workbook.xlsx.opc import Package
+from reentry_workbook.xlsx.sheet_cells import ERROR, FORMULA
+
+LABEL = 'IF(Goals!$C{r}="","",Goals!$A{r}&" - "&Goals!$C{r})'
+
+
+def _flags() -> dict[tuple[int, int], tuple[str, str]]:
+    flags = {(r - 1, 9): (FORMULA, LABEL.format(r=r)) for r in range(2, 200)}
+    flags[(99, 9)] = (FORMULA, LABEL.format(r=7))  # a cell of the column typed over: its own run
+    flags[(149, 9)] = (FORMULA, LABEL.format(r="0150"))  # a row number with a leading zero: kept as typed
+    flags |= {(r, 3): (FORMULA, f"SUM($B$2:$B$9)+B{r + 1}") for r in range(4, 40)}  # absolute rows stay
+    flags |= {(r, 3): (FORMULA, f"B{r + 1}*2") for r in range(60, 70)}  # after a gap, another formula
+    flags[(5, 5)] = (ERROR, "#REF!")
+    return flags
+
+
+def test_every_formula_is_given_back_as_the_sheet_holds_it() -> None:
+    flags = _flags()
+    found = Formulas.of(flags)
+    formulas = {k: text for k, (flag, text) in flags.items() if flag == FORMULA}
+    assert found.count() == len(formulas)
+    assert {(r, c): found.get(r, c) for r, c in formulas} == formulas
+    assert found.get(0, 9) is None and found.get(200, 9) is None and found.get(5, 5) is None
+    assert found.get(50, 3) is None and found.get(3, 3) is None
+    # Filled-down formulas are held once per run: column J breaks at the typed-over cell and at the leading zero
+    # (kept as typed at the top of its run, the rows below it following on).
+    assert [(run.first, run.last) for run in found.runs[9]] == [(1, 98), (99, 99), (100, 148), (149, 198)]
+    assert [(run.first, run.last) for run in found.runs[3]] == [(4, 39), (60, 69)]
+    assert found.in_row(10) == [(3, formulas[(10, 3)]), (9, formulas[(10, 9)])]
+
+
+def test_only_the_runs_that_read_a_written_column_are_looked_at() -> None:
+    found = Formulas.of(_flags())
+    reading = list(found.reading("Lists", {"Goals": {2}}))
+    assert [(r, c) for r, c, _text in reading] == [(r, 9) for r in range(1, 199)]
+    assert all(text == found.get(r, c) for r, c, text in reading)
+    assert not list(found.reading("Lists", {"Goals": {1}, "Lists": {3}}))
+    assert set(found.columns_read("Lists")) == {("Goals", 0), ("Goals", 2)}
+
+
+def _read_sheets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, the names of the sheets read (by any workbook of this process), in order."""
+    read: list[str] = []
+    real = Workbook.read_sheet
+
+    def spy(self: Workbook, sheet: Any) -> Any:
+        read.append(sheet if isinstance(sheet, str) else sheet.name)
+        return real(self, sheet)
+
+    monkeypatch.setattr(Workbook, "read_sheet", spy)
+    return read
+
+
+def _master_with_a_formula_reading_steps(folder: Path) -> tuple[Path, str]:
+    """A master whose Goals sheet holds a formula of the template's shape that reads the steps' notes, which no
+    formula of the template reads; returns it and the formula's cell."""
+    plan = clean_plan()
+    for i in range(6, 30):
+        add_step(plan, f"A-{i}", "I-1", f"Step {i} of the housing work")
+    made = write_plan_workbook(folder / "made.xlsx", plan)
+    book = load(made)
+    steps = book[schema.sheet("steps").name]
+    notes = get_column_letter(columns(steps, "steps")["notes"])
+    row = find_row(steps, "steps", "A-10")
+    goals = book[schema.sheet("goals").name]
+    where = f"{get_column_letter(goals.max_column + 2)}{schema.FIRST_DATA_ROW}"
+    sheet = schema.sheet("steps").name
+    goals[where] = f"=IF('{sheet}'!${notes}{row}=\"\",\"\",'{sheet}'!${notes}{row}&\"\")"
+    master = folder / "master.xlsx"
+    book.save(master)
+    book.close()
+    return master, where
+
+
+def test_a_sheet_read_before_a_formula_reading_more_of_it_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master, where = _master_with_a_formula_reading_steps(tmp_path)
+    copy = shutil.copyfile(master, tmp_path / "copy.xlsx")
+    edits = [Set("steps", "A-10", "notes", "Called the landlord")]
+    returned = edit_with_openpyxl(copy, tmp_path / "return.xlsx", edits)
+    read = _read_sheets(monkeypatch)
+    merge(master, [returned], tmp_path / "pruned.xlsx", jobs=1)
+    steps = schema.sheet("steps").name
+    # Each sheet of the master is read once for its layout (the Lists sheet first, then children before parents),
+    # but the steps, pruned before the Goals formula reading their notes was met, are read again.
+    layout_reads = read[read.index(schema.LISTS_SHEET) :][: len(schema.SHEETS) + 2]  # then the return is read
+    assert layout_reads == [schema.LISTS_SHEET, *(s.name for s in reversed(schema.SHEETS)), steps]
+    assert read.count(schema.sheet("goals").name) == 3  # the master's plan, its layout, the return
+    book = openpyxl.load_workbook(tmp_path / "pruned.xlsx", data_only=True)
+    try:
+        assert book[schema.sheet("goals").name][where].value == "Called the landlord"
+    finally:
+        book.close()
+    monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, cols: None)
+    merge(master, [returned], tmp_path / "whole.xlsx", jobs=1)
+    whole, pruned = Package.read(tmp_path / "whole.xlsx"), Package.read(tmp_path / "pruned.xlsx")
+    assert {n: pruned.data[n] for n in pruned.data} == {n: whole.data[n] for n in whole.data}
