@@ -19,6 +19,7 @@ import gc
 import multiprocessing
 import shutil
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.xlsx import opc, sheet_edit, workbook_edit, xmltext
+from reentry_workbook.xlsx.deflate import deflate
 from reentry_workbook.xlsx.opc import Package
 from reentry_workbook.xlsx.sheet_cells import SheetCells
 from reentry_workbook.xlsx.sheet_edit import SheetChanges, edit_sheet
@@ -370,3 +372,19 @@ def test_edited_sheets_are_held_deflated_and_written_as_edited(tmp_path: Path, m
     opc.write_zip(tmp_path / "held.xlsx", held.entries, held.comment)
     opc.write_zip(tmp_path / "expected.xlsx", expected.entries, expected.comment)
     assert (tmp_path / "held.xlsx").read_bytes() == (tmp_path / "expected.xlsx").read_bytes()
+
+
+@pytest.mark.parametrize("size", [0, 5_000, 3 << 20, (3 << 20) + 12_345])
+@pytest.mark.parametrize("cut", [1_000, 1 << 20, 5 << 20])
+def test_a_part_deflated_as_it_is_made_is_the_part_deflated_whole(size: int, cut: int) -> None:
+    data = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i * 7) for i in range(size // 20 + 1))[:size]
+    info = zipfile.ZipInfo("xl/worksheets/sheet1.xml")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    entry = opc.ZipEntry(info.filename, b"", info)
+    streamed = opc.packed_pieces(entry, (data[i : i + cut] for i in range(0, size, cut)))
+    whole = opc.packed(entry, data)
+    assert streamed.content() == whole.content() == data
+    assert streamed.data == whole.data and (streamed.data is None) == (size > opc._KEEP_BYTES)
+    if streamed.stored is not None and whole.stored is not None and streamed.info is not None:
+        assert bytes(streamed.stored) == bytes(whole.stored) == deflate(data)
+        assert (streamed.info.CRC, streamed.info.file_size) == (zlib.crc32(data), size)

@@ -19,7 +19,7 @@ import defusedxml.ElementTree as SafeET
 
 from ..errors import OutputError, UnusableInputError
 from . import guard
-from .deflate import deflate
+from .deflate import LEVEL, PIECE, WINDOW, deflate
 from .xmltext import Node, Unsupported, XmlText, parse_xml
 
 # -- namespaces, relationship and content types ----------------------------------------------------------
@@ -354,32 +354,43 @@ def packed(entry: ZipEntry, data: bytes) -> ZipEntry:
     info = entry.info
     if len(data) <= _KEEP_BYTES or info is None or info.compress_type != zipfile.ZIP_DEFLATED:
         return ZipEntry(entry.name, data, info)
-    stored = _deflate(data)
+    stored = deflate(data)
     kept = copy.copy(info)
     kept.CRC, kept.file_size, kept.compress_size = zlib.crc32(data), len(data), len(stored)
     return ZipEntry(entry.name, None, kept, memoryview(stored))
 
 
 def packed_pieces(entry: ZipEntry, pieces: Iterable[bytes]) -> ZipEntry:
-    """:func:`packed` of the bytes ``pieces`` make, without holding them joined: a large part is deflated piece by
-    piece, as it is made."""
+    """:func:`packed` of the bytes ``pieces`` make, without holding them joined: a large part is deflated as it is
+    made, cut where :func:`deflate.deflate` cuts it (so it gives the same bytes), one piece after the other."""
     info = entry.info
     if info is None or info.compress_type != zipfile.ZIP_DEFLATED:
         return packed(entry, b"".join(pieces))
-    packer = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
     crc, size = 0, 0
-    head: list[bytes] = []  # the bytes themselves, while they are few enough to be kept as they are
+    held = bytearray()  # the window (the part's bytes just before the next piece), then the next piece as made
+    window = 0  # the window's length: 0 before the first piece
     out: list[bytes] = []
-    for piece in pieces:
-        crc, size = zlib.crc32(piece, crc), size + len(piece)
-        out.append(packer.compress(piece))
-        if size <= _KEEP_BYTES:
-            head.append(piece)
-        elif head:
-            head = []
-    out.append(packer.flush())
-    if size <= _KEEP_BYTES:
-        return ZipEntry(entry.name, b"".join(head), info)
+
+    def piece(last: bool) -> None:
+        nonlocal window
+        end = len(held) if last else window + PIECE
+        with memoryview(held) as view:
+            if window:
+                packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=view[:window])
+            else:
+                packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+            out.append(packer.compress(view[window:end]) + packer.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH))
+        del held[: end - WINDOW]
+        window = WINDOW
+
+    for data in pieces:
+        crc, size = zlib.crc32(data, crc), size + len(data)
+        held += data
+        while len(held) - window > PIECE:  # a whole piece, and more after it: not the last
+            piece(last=False)
+    if not out and size <= _KEEP_BYTES:
+        return packed(entry, bytes(held))
+    piece(last=True)
     stored = b"".join(out)
     kept = copy.copy(info)
     kept.CRC, kept.file_size, kept.compress_size = crc, size, len(stored)
