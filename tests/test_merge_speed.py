@@ -388,3 +388,18 @@ def test_a_part_deflated_as_it_is_made_is_the_part_deflated_whole(size: int, cut
     if streamed.stored is not None and whole.stored is not None and streamed.info is not None:
         assert bytes(streamed.stored) == bytes(whole.stored) == deflate(data)
         assert (streamed.info.CRC, streamed.info.file_size) == (zlib.crc32(data), size)
+
+
+def test_only_the_shared_strings_an_edit_writes_are_looked_up(tmp_path: Path) -> None:
+    items = ["<si><t>Completed</t></si>", "<si><t>Open</t></si>", "<si><t>Late</t></si>", "<si><t>Open</t></si>"]
+    table = f'<?xml version="1.0"?><sst xmlns="{MAIN}" count="4" uniqueCount="4">{"".join(items)}</sst>'
+    pkg = Package.read(write_plan_workbook(tmp_path / "plan.xlsx", clean_plan()))
+    strings_part = workbook_edit._Book(pkg).strings_part
+    assert strings_part is not None
+    pkg.data[strings_part] = table.encode()
+    strings = workbook_edit._SharedStrings(pkg, strings_part, {"Open", "Brand new"})
+    assert strings.known == {"Open": 1}  # not the whole table
+    assert [strings.index("Open"), strings.index("Brand new")] == [1, 4]
+    # A text it was not told of: the whole table is looked up then, and what was appended keeps its place.
+    assert [strings.index("Late"), strings.index("Brand new"), strings.index("Other")] == [2, 4, 5]
+    assert strings.known == {"Completed": 0, "Open": 1, "Late": 2, "Brand new": 4, "Other": 5}

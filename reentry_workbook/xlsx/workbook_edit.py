@@ -101,33 +101,49 @@ class _Book:
 
 
 class _SharedStrings:
-    """The workbook's shared-string table; new strings are appended, an existing plain one is reused."""
+    """The workbook's shared-string table; new strings are appended, an existing plain one is reused.
 
-    def __init__(self, pkg: Package, part: str | None) -> None:
+    With ``wanted`` (the texts the edit is expected to write), only those of the table are looked up, not the whole
+    table held as a dictionary (a large plan's holds hundreds of thousands); another text asked for looks up the
+    whole table then."""
+
+    def __init__(self, pkg: Package, part: str | None, wanted: set[str] | None = None) -> None:
         self.part = part
         self.new: list[str] = []
         self.known: dict[str, int] = {}
         self.count = 0
         self.used = 0  # cells written that point at the table
+        self._pkg, self._wanted = pkg, wanted
         if part is None:
             return
-        scanned = _scan_strings(pkg.data[part])
+        self._look_up(wanted)
+
+    def _look_up(self, wanted: set[str] | None) -> None:
+        assert self.part is not None
+        scanned = _scan_strings(self._pkg.data[self.part])
         if scanned is not None:
             self.doc, self.root, plain = scanned
             self.count = len(plain)
         else:
-            self.doc, self.root = pkg.xml(part)
+            self.doc, self.root = self._pkg.xml(self.part)
             plain = [_plain_item(self.doc.text, si) for si in self.root.find(MAIN_NS, "si")]
             self.count = len(plain)
         if not self.root.is_(MAIN_NS, "sst"):
             raise Unsupported("its shared-string table is not one")
+        found: dict[str, int] = {}
         for i, text in enumerate(plain):
-            if text is not None and "_x" not in text and "\r" not in text:
-                self.known.setdefault(text, i)
+            if text is not None and (wanted is None or text in wanted) and "_x" not in text and "\r" not in text:
+                found.setdefault(text, i)
+        for i, text in enumerate(self.new):  # appended before the whole table was looked up
+            found.setdefault(text, self.count + i)
+        self.known = found
 
     def index(self, text: str) -> int | None:
         if self.part is None:
             return None
+        if self._wanted is not None and text not in self._wanted:
+            self._wanted = None
+            self._look_up(None)
         self.used += 1
         found = self.known.get(text)
         if found is None:
@@ -287,7 +303,8 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
     pkg = src if isinstance(src, Package) else Package.read(src)
     try:
         book = _Book(pkg)
-        strings = _SharedStrings(pkg, book.strings_part)
+        wanted = {v for found in changes.values() for v in found.cells.values() if isinstance(v, str)}
+        strings = _SharedStrings(pkg, book.strings_part, wanted)
         styles = _DateStyles(pkg, book.styles_part)
         changed: dict[str, bytes] = {}
         sheets: dict[str, ZipEntry] = {}  # the edited worksheets, each held deflated once checked
