@@ -80,7 +80,7 @@ class Issue:
     note: str = ""
 
 
-@dataclass
+@dataclass(slots=True)  # a merge of many large returns logs tens of thousands of lines
 class LogEntry:
     origin: Origin
     action: str
