@@ -29,6 +29,6 @@ def _returns_read_here_under_mutation_testing(monkeypatch: pytest.MonkeyPatch) -
     """
     if "MUTANT_UNDER_TEST" not in os.environ:
         return
-    from reentry_workbook.cycle import merge_read
+    from reentry_workbook.cycle import workers
 
-    monkeypatch.setattr(merge_read, "fork_available", lambda: False)
+    monkeypatch.setattr(workers, "fork_available", lambda: False)

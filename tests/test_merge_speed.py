@@ -33,7 +33,7 @@ from reentry_workbook.cycle import merge as merge_module
 from reentry_workbook.cycle import merge_master
 from reentry_workbook.cycle.merge import merge
 from reentry_workbook.cycle.merge_master import MasterLayout
-from reentry_workbook.cycle.merge_read import Workers
+from reentry_workbook.cycle.workers import Workers
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook

@@ -59,7 +59,7 @@ from .merge_model import (
     Origin,
     ReturnedCopy,
 )
-from .merge_read import Workers, read_once
+from .merge_read import read_once
 from .merge_write import edit_master, write_merge_sheets_into
 from .packets import PacketIdentity, PacketRows, packet_identity, packet_rows
 from .roundtrip import (
@@ -76,6 +76,7 @@ from .roundtrip import (
     row_text,
     same,
 )
+from .workers import Workers
 
 # Reader findings whose cell value cannot be taken (the reader leaves it blank).
 UNREADABLE_RULES: tuple[str, ...] = ("formula-in-text", "error-value")

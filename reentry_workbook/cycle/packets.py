@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import os
 import re
 import unicodedata
 import warnings
@@ -41,6 +40,7 @@ from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
 from ..xlsx.identity import custom_properties
 from .roundtrip import name_key, plan_fingerprint, ref_key, row_key, sheet_names
+from .workers import Workers
 
 BY_CHOICES: tuple[str, ...] = ("responsible",)
 NO_ONE_FILE = "No one responsible"  # file name of their packet
@@ -283,15 +283,9 @@ def write_packets(
         (packet, target, PacketIdentity(packet.member, fingerprint, plan_path.name, made), send_to, force)
         for packet, target in zip(packets, targets, strict=True)
     ]
-    workers = min(jobs or os.cpu_count() or 1, len(tasks))
-    if workers <= 1:
-        for task in tasks:
-            _write_packet(task)
-    else:
-        from concurrent.futures import ProcessPoolExecutor  # only here: one packet needs no pool
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(_write_packet, tasks, chunksize=max(1, len(tasks) // (workers * 8))))
+    # Forked workers inherit the packets: none is pickled to a worker (a 10,000-step plan's 40 packets are 8 MB).
+    with Workers[None](len(tasks), jobs) as workers:
+        workers.each(lambda index: _write_packet(tasks[index]))
     return plan, list(zip(packets, targets, strict=True))
 
 
