@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -160,17 +161,17 @@ def test_a_large_part_is_checked_in_the_background_and_a_damaged_one_never_copie
             out.writestr(info, src.read(info))
         out.writestr("customXml/big.txt", big)
     checked_in: list[str] = []
-    real = opc._inflated
+    real = opc._check
 
-    def inflated(info: zipfile.ZipInfo, raw: memoryview) -> bytes:
+    def check(info: zipfile.ZipInfo, raw: memoryview) -> None:
         checked_in.append(threading.current_thread().name)
-        return real(info, raw)
+        real(info, raw)
 
-    monkeypatch.setattr(opc, "_inflated", inflated)
+    monkeypatch.setattr(opc, "_check", check)
     pkg = opc.Package.read(with_big)
     copy = tmp_path / "copy.xlsx"
     opc.write_zip(copy, pkg.edited({}, set(), []), pkg.comment)
-    assert checked_in.count("reentry-workbook-part-checks") == 1  # the large part; the small ones as read
+    assert checked_in == ["reentry-workbook-part-checks"]  # the large part; the small ones as they are read
     with zipfile.ZipFile(copy) as zf:
         assert zf.read("customXml/big.txt") == big and zf.testzip() is None
 
@@ -179,6 +180,32 @@ def test_a_large_part_is_checked_in_the_background_and_a_damaged_one_never_copie
         opc.write_zip(tmp_path / "never.xlsx", pkg.edited({}, set(), []), pkg.comment)
     with pytest.raises(Exception, match="damaged"):
         pkg.data["customXml/big.txt"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.binary(min_size=0, max_size=3000).map(lambda b: b * 25),
+    flip=st.one_of(st.none(), st.integers(min_value=0)),
+    cut=st.integers(min_value=0, max_value=3),
+)
+def test_a_large_part_s_check_passes_exactly_what_the_inline_check_passes(
+    text: bytes, flip: int | None, cut: int
+) -> None:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    stored = bytearray(packer.compress(text) + packer.flush())
+    if flip is not None and stored:
+        stored[flip % len(stored)] ^= 0x5A
+    stored = stored[: len(stored) - cut] if cut < len(stored) else stored
+    info = zipfile.ZipInfo("xl/worksheets/sheet1.xml")
+    info.compress_type, info.file_size, info.CRC = zipfile.ZIP_DEFLATED, len(text), zlib.crc32(text)
+    verdicts = []
+    for checker in (opc._inflated, opc._check):
+        try:
+            checker(info, memoryview(bytes(stored)))
+            verdicts.append("passed")
+        except ValueError:
+            verdicts.append("refused")
+    assert verdicts[0] == verdicts[1]
 
 
 PIECES = [*"ab é7.:-", "word", "x" * 14, "I-12", " - ", "--", "\t", "\xa0"]
