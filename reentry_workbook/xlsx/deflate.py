@@ -54,9 +54,14 @@ def deflate(data: bytes) -> bytes:
 
 def _piece(view: memoryview, start: int, end: int) -> bytes:
     """The deflated bytes of ``view[start:end]``, to follow those of ``view[:start]`` in one stream."""
-    if start:
-        packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=view[max(0, start - WINDOW) : start])
+    return deflate_piece(view[max(0, start - WINDOW) : start], view[start:end], last=end >= len(view))
+
+
+def deflate_piece(before: memoryview, data: memoryview, *, last: bool) -> bytes:
+    """``data`` deflated as one piece of a stream, after ``before`` (the window of bytes just before it, empty for
+    the first piece): a sync flush at its end, or the end of the stream when it is the ``last``."""
+    if before:
+        packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=before)
     else:
         packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    last = end >= len(view)
-    return packer.compress(view[start:end]) + packer.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+    return packer.compress(data) + packer.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)

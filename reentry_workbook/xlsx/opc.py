@@ -19,7 +19,7 @@ import defusedxml.ElementTree as SafeET
 
 from ..errors import OutputError, UnusableInputError
 from . import guard
-from .deflate import LEVEL, PIECE, WINDOW, deflate
+from .deflate import PIECE, WINDOW, deflate, deflate_piece
 from .xmltext import Node, Unsupported, XmlText, parse_xml
 
 # -- namespaces, relationship and content types ----------------------------------------------------------
@@ -398,11 +398,7 @@ def packed_pieces(entry: ZipEntry, pieces: Iterable[bytes]) -> ZipEntry:
         nonlocal window
         end = len(held) if last else window + PIECE
         with memoryview(held) as view:
-            if window:
-                packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=view[:window])
-            else:
-                packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-            out.append(packer.compress(view[window:end]) + packer.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH))
+            out.append(deflate_piece(view[:window], view[window:end], last=last))
         del held[: end - WINDOW]
         window = WINDOW
 
