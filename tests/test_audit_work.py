@@ -196,20 +196,20 @@ def test_the_copy_inflates_a_member_sheet_only_when_its_head_shows_it_selected(
     is not selected is never inflated whole (the audited copy still loses every tabSelected but the summary's)."""
     from reentry_workbook.audit.pipeline import audit_file
     from reentry_workbook.workbook import generate
-    from reentry_workbook.xlsx import opc
+    from reentry_workbook.xlsx import zip_io
     from reentry_workbook.xlsx.cells import open_workbook
     from reentry_workbook.xlsx.guard import open_package
 
     plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
-    monkeypatch.setattr(opc, "_KEEP_BYTES", 0)  # every part kept compressed, as a large plan's sheets are
+    monkeypatch.setattr(zip_io, "_KEEP_BYTES", 0)  # every part kept compressed, as a large plan's sheets are
     inflated: list[str] = []
-    real = opc.ZipEntry.content
+    real = zip_io.ZipEntry.content
 
-    def content(self: opc.ZipEntry) -> bytes:
+    def content(self: zip_io.ZipEntry) -> bytes:
         inflated.append(self.name)
         return real(self)
 
-    monkeypatch.setattr(opc.ZipEntry, "content", content)
+    monkeypatch.setattr(zip_io.ZipEntry, "content", content)
     out = audit_file(plan, as_of=AS_OF, out=tmp_path / "audited.xlsx").output
     assert out is not None
     with open_package(plan) as zf:

@@ -39,7 +39,7 @@ from reentry_workbook.workbook import generate
 from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.formats import _wrapped_count
 from reentry_workbook.workbook.lists import derived_formula, label_formula, name_formula
-from reentry_workbook.xlsx import cells, donor, opc, package, styles_merge, xmltext
+from reentry_workbook.xlsx import cells, donor, opc, package, styles_merge, xmltext, zip_io
 
 STEPS = schema.sheet("steps").name
 
@@ -161,23 +161,23 @@ def test_a_large_part_is_checked_in_the_background_and_a_damaged_one_never_copie
             out.writestr(info, src.read(info))
         out.writestr("customXml/big.txt", big)
     checked_in: list[str] = []
-    real = opc._check
+    real = zip_io._check
 
     def check(info: zipfile.ZipInfo, raw: memoryview) -> None:
         checked_in.append(threading.current_thread().name)
         real(info, raw)
 
-    monkeypatch.setattr(opc, "_check", check)
+    monkeypatch.setattr(zip_io, "_check", check)
     pkg = opc.Package.read(with_big)
     copy = tmp_path / "copy.xlsx"
-    opc.write_zip(copy, pkg.edited({}, set(), []), pkg.comment)
+    zip_io.write_zip(copy, pkg.edited({}, set(), []), pkg.comment)
     assert checked_in == ["reentry-workbook-part-checks"]  # the large part; the small ones as they are read
     with zipfile.ZipFile(copy) as zf:
         assert zf.read("customXml/big.txt") == big and zf.testzip() is None
 
     pkg = opc.Package.read(damaged_copy(with_big, "customXml/big.txt"))  # (the check runs meanwhile)
     with pytest.raises(Exception, match="damaged"):
-        opc.write_zip(tmp_path / "never.xlsx", pkg.edited({}, set(), []), pkg.comment)
+        zip_io.write_zip(tmp_path / "never.xlsx", pkg.edited({}, set(), []), pkg.comment)
     with pytest.raises(Exception, match="damaged"):
         pkg.data["customXml/big.txt"]
 
@@ -199,7 +199,7 @@ def test_a_large_part_s_check_passes_exactly_what_the_inline_check_passes(
     info = zipfile.ZipInfo("xl/worksheets/sheet1.xml")
     info.compress_type, info.file_size, info.CRC = zipfile.ZIP_DEFLATED, len(text), zlib.crc32(text)
     verdicts = []
-    for checker in (opc._inflated, opc._check):
+    for checker in (zip_io._inflated, zip_io._check):
         try:
             checker(info, memoryview(bytes(stored)))
             verdicts.append("passed")

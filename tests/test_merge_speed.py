@@ -37,7 +37,7 @@ from reentry_workbook.cycle.workers import Workers
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
-from reentry_workbook.xlsx import opc, sheet_edit, workbook_edit, xmltext
+from reentry_workbook.xlsx import sheet_edit, workbook_edit, xmltext, zip_io
 from reentry_workbook.xlsx.deflate import deflate
 from reentry_workbook.xlsx.opc import Package
 from reentry_workbook.xlsx.sheet_cells import SheetCells
@@ -298,7 +298,7 @@ def test_large_parts_are_held_compressed_and_read_as_they_are(
     master = _big_master(tmp_path)
     returns = _returns(master, tmp_path, 2)
     merge(master, returns, tmp_path / "held.xlsx", jobs=1)
-    monkeypatch.setattr(opc, "_KEEP_BYTES", 2_000)
+    monkeypatch.setattr(zip_io, "_KEEP_BYTES", 2_000)
     pkg = Package.read(master)
     inflated_later = [e.name for e in pkg.entries if e.data is None]
     assert any(name.startswith("xl/worksheets/") for name in inflated_later)
@@ -362,15 +362,15 @@ def test_edited_sheets_are_held_deflated_and_written_as_edited(tmp_path: Path, m
     steps = schema.sheet("steps").name
     changes = {steps: SheetChanges(cells={(6, 1): "edited"})}
     expected = workbook_edit.edited_package(master, changes)
-    monkeypatch.setattr(opc, "_KEEP_BYTES", 2_000)
+    monkeypatch.setattr(zip_io, "_KEEP_BYTES", 2_000)
     held = workbook_edit.edited_package(master, changes)
     part = workbook_edit._Book(held).sheet_part(steps)
     entry = held.data.entry(part)
     assert entry.data is None and entry.stored is not None and entry.info is not None
     assert entry.info.compress_size == len(entry.stored) < entry.info.file_size
     assert held.data[part] == expected.data[part] != Package.read(master).data[part]
-    opc.write_zip(tmp_path / "held.xlsx", held.entries, held.comment)
-    opc.write_zip(tmp_path / "expected.xlsx", expected.entries, expected.comment)
+    zip_io.write_zip(tmp_path / "held.xlsx", held.entries, held.comment)
+    zip_io.write_zip(tmp_path / "expected.xlsx", expected.entries, expected.comment)
     assert (tmp_path / "held.xlsx").read_bytes() == (tmp_path / "expected.xlsx").read_bytes()
 
 
@@ -380,11 +380,11 @@ def test_a_part_deflated_as_it_is_made_is_the_part_deflated_whole(size: int, cut
     data = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i * 7) for i in range(size // 20 + 1))[:size]
     info = zipfile.ZipInfo("xl/worksheets/sheet1.xml")
     info.compress_type = zipfile.ZIP_DEFLATED
-    entry = opc.ZipEntry(info.filename, b"", info)
-    streamed = opc.packed_pieces(entry, (data[i : i + cut] for i in range(0, size, cut)))
-    whole = opc.packed(entry, data)
+    entry = zip_io.ZipEntry(info.filename, b"", info)
+    streamed = zip_io.packed_pieces(entry, (data[i : i + cut] for i in range(0, size, cut)))
+    whole = zip_io.packed(entry, data)
     assert streamed.content() == whole.content() == data
-    assert streamed.data == whole.data and (streamed.data is None) == (size > opc._KEEP_BYTES)
+    assert streamed.data == whole.data and (streamed.data is None) == (size > zip_io._KEEP_BYTES)
     if streamed.stored is not None and whole.stored is not None and streamed.info is not None:
         assert bytes(streamed.stored) == bytes(whole.stored) == deflate(data)
         assert (streamed.info.CRC, streamed.info.file_size) == (zlib.crc32(data), size)

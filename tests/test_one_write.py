@@ -1,7 +1,7 @@
 """The audited copy and the merged master are each made in one pass: the input package read once, its sheets
 grafted in memory, the zip written once (two passes made the copy ~40 % dearer when the Audit History came).
 
-Counted: every zip written by the package layer (``opc.write_zip``, as the graft and the cell edit call it) and
+Counted: every zip written by the package layer (``zip_io.write_zip``, as the graft and the cell edit call it) and
 every package read (``opc.Package.of``, which ``opc.Package.read`` goes through), by file name."""
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from reentry_workbook.audit.pipeline import audit_file
 from reentry_workbook.cycle.merge import merge
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook.generate import new_workbook, write_plan_workbook
-from reentry_workbook.xlsx import opc, package, workbook_edit
+from reentry_workbook.xlsx import opc, package, workbook_edit, zip_io
 
 
 def _count(monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[str], Counter[str]]:
     """(zips written, packages read), by file name, from now on."""
     written: Counter[str] = Counter()
     read: Counter[str] = Counter()
-    real_write, real_read = opc.write_zip, opc.Package.of.__func__  # type: ignore[attr-defined]
+    real_write, real_read = zip_io.write_zip, opc.Package.of.__func__  # type: ignore[attr-defined]
 
     def write(dest: Path, *args: Any) -> None:
         written[Path(dest).name] += 1
@@ -38,7 +38,7 @@ def _count(monkeypatch: pytest.MonkeyPatch) -> tuple[Counter[str], Counter[str]]
         read[Path(path).name] += 1
         return real_read(cls, path, zf)
 
-    for module in (opc, package, workbook_edit):
+    for module in (package, workbook_edit):
         monkeypatch.setattr(module, "write_zip", write)
     monkeypatch.setattr(opc.Package, "of", classmethod(read_package))
     return written, read

@@ -28,11 +28,12 @@ from xlsxwriter.format import Format
 from ..plan import schema
 from ..plan.schema import Kind, Sheet
 from ..xlsx.direct_rows import MAX_CELL_TEXT, check_grid, row_height, splice_body
-from ..xlsx.opc import Package, write_zip
+from ..xlsx.opc import Package
 from ..xlsx.refs import column_letter
 from ..xlsx.serials import datetime_to_serial
 from ..xlsx.workbook_edit import worksheet_parts
 from ..xlsx.xmltext import number_text
+from ..xlsx.zip_io import write_zip
 from .formats import GenerationError, cached_result, fitted_height, line_room, shared_strings, wraps, xf_index
 
 # Cached results XlsxWriter writes as error values rather than text (``t="e"``).

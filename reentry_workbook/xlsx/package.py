@@ -54,7 +54,6 @@ from .opc import (
     WORKBOOK_ORDER,
     ContentTypes,
     Package,
-    ZipEntry,
     part_closure,
     reachable_parts,
     relative_target,
@@ -62,7 +61,6 @@ from .opc import (
     sheet_names_of,
     unusable,
     workbook_part,
-    write_zip,
 )
 from .styles_merge import StyleMerge
 from .xmltext import (
@@ -75,6 +73,7 @@ from .xmltext import (
     without_tab_selected_bytes,
     xml_tokens,
 )
+from .zip_io import ZipEntry, write_zip
 
 SHEET_HEAD_BYTES = 1 << 16  # a worksheet's head (its views and columns) fits in this, barring thousands of <col>
 

@@ -32,13 +32,9 @@ from .opc import (
     REL_STYLES,
     ContentTypes,
     Package,
-    ZipEntry,
-    packed,
-    packed_pieces,
     rels_name,
     unusable,
     workbook_part,
-    write_zip,
 )
 from .refs import parse_ref
 from .sheet_edit import SheetChanges, edit_sheet, string_item
@@ -54,6 +50,7 @@ from .xmltext import (
     xml_problem,
     xml_tokens,
 )
+from .zip_io import ZipEntry, packed, packed_pieces, write_zip
 
 EDIT_MAY_CHANGE: tuple[str, ...] = (
     "edited worksheets", "shared strings", "styles", "workbook (defined names)", "calculation chain"
