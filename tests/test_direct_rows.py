@@ -11,7 +11,7 @@ import pytest
 import xlsxwriter
 from decorate import finding, sample_report
 
-from reentry_workbook.audit import summary_sheet
+from reentry_workbook.audit import summary_sheet, summary_writer
 from reentry_workbook.audit.pipeline import write_summary_copy
 from reentry_workbook.errors import OutputError
 from reentry_workbook.plan import schema
@@ -66,14 +66,14 @@ def test_every_finding_reads_back_as_written_with_its_link_and_height(tmp_path: 
         assert (row[4], row[5], row[6]) == (f.cell or "(sheet)", f.id, f.rule)
         assert ws.cell(r, 2).data_type == "s"
         link = ws.cell(r, 5).hyperlink
-        assert link is not None and link.location == f"{summary_sheet.quote_sheet(f.sheet)}!{f.cell or 'A1'}"
+        assert link is not None and link.location == f"{summary_writer.quote_sheet(f.sheet)}!{f.cell or 'A1'}"
         assert ws.cell(r, 2).alignment.wrap_text and ws.cell(r, 1).fill.fgColor.rgb.endswith("FFC7CE") == (
             f.severity == "error"
         )
     assert rows[1][1] == "  leading spaces and a\nline break"
     assert unescape_x(rows[2][1]) == "a literal _x0041_ stays as typed"
     for r, f in enumerate(findings, start=header + 1):  # rows as tall as their wrapped text, others left alone
-        lines = max(summary_sheet.wrapped_lines(f.message, 50), summary_sheet.wrapped_lines(f.fix, 40))
+        lines = max(summary_writer.wrapped_lines(f.message, 50), summary_writer.wrapped_lines(f.fix, 40))
         assert ws.row_dimensions[r].height == (float(row_height(15 * lines + 2)) if lines > 1 else None)
     assert ws.row_dimensions[header + 6].height > 60
     assert ws.auto_filter.ref == f"A{header}:G{header + len(findings)}"

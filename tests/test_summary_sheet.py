@@ -13,10 +13,11 @@ from decorate import AS_OF, AUDITED_AT, finding, sample_report
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reentry_workbook.audit.pipeline import write_summary_copy
-from reentry_workbook.audit.summary_sheet import MAX_CELL_TEXT, quote_sheet, wrapped_lines
+from reentry_workbook.audit.summary_writer import quote_sheet, wrapped_lines
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.xlsx import guard
 from reentry_workbook.xlsx.cells import open_workbook
+from reentry_workbook.xlsx.direct_rows import MAX_CELL_TEXT
 
 INJECTIONS = ('=HYPERLINK("http://x","y")', "+cmd", "@SUM(A1)", "-2+3", "=1+1", "\t=cmd|' /C calc'!A0")
 

@@ -20,7 +20,7 @@ from .report import NOT_STATED, Report
 from .wording import ANSWER_LABELS, ANSWER_RAG, FIGURE_LABELS, QUESTIONS, change, figure, sentence, since_sentence, when
 
 if TYPE_CHECKING:
-    from .summary_sheet import SheetWriter
+    from .summary_writer import SheetWriter
 
 TREND_ROWS = 12  # recent audits in the trend table and charts
 CHANGED_ROWS_SHOWN = 200  # rows changed since --since listed on the sheet
