@@ -390,6 +390,22 @@ def test_a_part_deflated_as_it_is_made_is_the_part_deflated_whole(size: int, cut
         assert (streamed.info.CRC, streamed.info.file_size) == (zlib.crc32(data), size)
 
 
+def test_pieces_shorter_than_the_window_still_make_the_stream_deflated_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece shorter than deflate's 32 KB window keeps part of the window before it for the next piece."""
+    from reentry_workbook.xlsx import deflate as pieces
+
+    for module in (pieces, zip_io):
+        monkeypatch.setattr(module, "PIECE", 5_000)
+    monkeypatch.setattr(zip_io, "_KEEP_BYTES", 1_000)
+    data = b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i * 7) for i in range(4_000))
+    info = zipfile.ZipInfo("xl/worksheets/sheet1.xml")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    made = (data[i : i + 777] for i in range(0, len(data), 777))
+    streamed = zip_io.packed_pieces(zip_io.ZipEntry(info.filename, b"", info), made)
+    assert streamed.stored is not None and bytes(streamed.stored) == pieces.deflate(data)
+    assert zlib.decompress(bytes(streamed.stored), -zlib.MAX_WBITS) == data
+
+
 def test_only_the_shared_strings_an_edit_writes_are_looked_up(tmp_path: Path) -> None:
     items = ["<si><t>Completed</t></si>", "<si><t>Open</t></si>", "<si><t>Late</t></si>", "<si><t>Open</t></si>"]
     table = f'<?xml version="1.0"?><sst xmlns="{MAIN}" count="4" uniqueCount="4">{"".join(items)}</sst>'

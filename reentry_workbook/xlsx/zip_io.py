@@ -210,8 +210,8 @@ def packed_pieces(entry: ZipEntry, pieces: Iterable[bytes]) -> ZipEntry:
         end = len(held) if last else window + PIECE
         with memoryview(held) as view:
             out.append(deflate_piece(view[:window], view[window:end], last=last))
-        del held[: end - WINDOW]
-        window = WINDOW
+        window = min(WINDOW, end)  # (a piece shorter than the window keeps some of the window before it)
+        del held[: end - window]
 
     for data in pieces:
         crc, size = zlib.crc32(data, crc), size + len(data)
