@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from decorate import decorate
 from fill import Filler
-from plans import clean_plan
+from plans import add_goal, add_improvement, add_priority, add_step, clean_plan, empty_plan
 from producers import PRODUCERS, STRICT_PRODUCERS, build_variant, extension
 
 from reentry_workbook.cli import cli
@@ -189,3 +189,81 @@ def test_a_merged_master_with_rows_appended_past_the_pre_formatted_ones_opens_cl
     last_formatted = schema.FIRST_DATA_ROW + 5
     assert max(r.row for r in result.plan.rows("improvements")) == last_formatted + 2  # two rows appended
     assert_clean(result.output, master)
+
+
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(master, its audited copy, a merge of one return into it) of a plan whose summary and Action Steps sheets
+    are "large": they are deflated in pieces, checked in the background, and the merge edits its sheet piece by
+    piece; the goal table and chart are past the chart's 40 goals. (A megabyte is large; here a few kilobytes are,
+    so that the validator's run stays short.)"""
+    from reentry_workbook.xlsx import deflate, zip_io
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(deflate, "PIECE", 1 << 14)
+        patch.setattr(zip_io, "PIECE", 1 << 14)
+        patch.setattr(zip_io, "_KEEP_BYTES", 1 << 14)
+        return _large(tmp_path_factory.mktemp("large"))
+
+
+def _large(folder: Path) -> tuple[Path, Path, Path]:
+    plan = empty_plan()
+    add_priority(plan, "P-1", "Housing")
+    for g in range(1, 61):
+        add_goal(plan, f"G-{g}", "P-1", f"Goal {g}: house people at release")
+        add_improvement(plan, f"I-{g}", f"G-{g}", f"Improvement {g}")
+    for n in range(1, 301):  # each overdue and without anyone responsible: two findings per step
+        add_step(plan, f"A-{n}", f"I-{n % 60 + 1}", f"Step {n}: draft the memorandum", due_date=EXAMPLE_AS_OF.replace(
+            year=EXAMPLE_AS_OF.year - 1), responsible=None)
+    master = write_plan_workbook(folder / "master.xlsx", plan)
+    audited = folder / "audited.xlsx"
+    invoke("audit", master, "-o", audited, "--as-of", AS_OF)
+    copy = Filler(master)
+    copy.set("steps", "A-7", "step", "Step 7: memorandum signed")
+    copy.save(folder / "return.xlsx")
+    merged = merge(master, [folder / "return.xlsx"], folder / "merged.xlsx").output
+    return master, audited, merged
+
+
+def test_a_large_plan_s_audited_copy_and_merged_master_open_cleanly(large: tuple[Path, Path, Path]) -> None:
+    import zipfile
+
+    master, audited, merged = large
+    for path, sheet in ((audited, schema.SUMMARY_SHEET), (merged, schema.sheet("steps").name)):
+        with zipfile.ZipFile(path) as zf:
+            sizes = {i.filename: i.file_size for i in zf.infolist()}
+            assert zf.testzip() is None
+        part = _sheet_part(path, sheet)
+        assert sizes[part] > 3 * (1 << 14), f"{sheet} is not large enough to be deflated in pieces"
+    assert_clean(audited, master)
+    assert_clean(merged, master)
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_a_large_plan_s_audited_copy(large: tuple[Path, Path, Path], tmp_path: Path) -> None:
+    libreoffice = pytest.importorskip("libreoffice")
+    if not libreoffice.available():
+        pytest.skip("LibreOffice is not installed")
+    import openpyxl
+
+    _master, audited, _merged = large
+    saved = libreoffice.convert(audited, tmp_path / "saved", "xlsx")  # opened, then saved again by the real app
+
+    def summary(path: Path) -> list[tuple[object, ...]]:
+        sheet = openpyxl.load_workbook(path)[schema.SUMMARY_SHEET]
+        return [row[:7] for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row[:7])]
+
+    ours, theirs = summary(audited), summary(saved)
+    assert len(ours) > 600 and [r[0] for r in theirs] == [r[0] for r in ours]  # every goal and finding, in place
+    assert sum(1 for r in theirs if str(r[0]).startswith("G-")) == 60
+
+
+def _sheet_part(path: Path, name: str) -> str:
+    from reentry_workbook.xlsx import guard
+    from reentry_workbook.xlsx.cells import open_workbook
+
+    with guard.open_package(path) as zf:
+        ref = open_workbook(zf).sheet(name)
+        assert ref is not None
+        return ref.part
+
