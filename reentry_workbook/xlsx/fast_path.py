@@ -186,10 +186,18 @@ def _xml_text(raw: bytes) -> str:
     text = raw.decode("utf-8", "replace")
     if "&" not in text:
         return text
-    plain = text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">")
-    if "&" in plain.replace("&amp;", ""):
-        return html.unescape(text)  # character references (and anything else): the full rules
-    return plain.replace("&amp;", "&")  # only the five named entities, &amp; last
+    plain = _named_entities(text)
+    return html.unescape(text) if plain is None else plain  # character references (and the rest): the full rules
+
+
+def _named_entities(text: str) -> str | None:
+    """``text`` with the five named entities replaced (``&amp;`` last), or ``None`` when it holds any other
+    reference. Text whose only references are ``&amp;`` (a formula's ``&``, mostly) takes one pass."""
+    if text.count("&amp;") != text.count("&"):
+        text = text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">")
+        if "&" in text.replace("&amp;", ""):
+            return None
+    return text.replace("&amp;", "&")
 
 
 def _xml_texts(raws: list[bytes]) -> list[str]:
@@ -197,15 +205,10 @@ def _xml_texts(raws: list[bytes]) -> list[str]:
     thousands of formulas), one by one when a NUL byte or a character reference makes that unsafe."""
     joined = b"\0".join(raws)
     if joined.count(b"\0") == len(raws) - 1:  # (no NUL in a text: the joins are where the texts part)
-        text = joined.decode("utf-8", "replace")
-        ampersands = text.count("&")
-        if ampersands:  # the five named entities never reach across a NUL; anything else takes the full rules
-            if text.count("&amp;") != ampersands:  # (formulas escape their & and little else: one pass then)
-                text = text.replace("&quot;", '"').replace("&apos;", "'").replace("&lt;", "<").replace("&gt;", ">")
-                if "&" in text.replace("&amp;", ""):
-                    return [_xml_text(raw).strip() for raw in raws]
-            text = text.replace("&amp;", "&")
-        return [part.strip() for part in text.split("\0")]
+        # The five named entities never reach across a NUL; anything else takes the full rules, text by text.
+        text = _named_entities(joined.decode("utf-8", "replace"))
+        if text is not None:
+            return [part.strip() for part in text.split("\0")]
     return [_xml_text(raw).strip() for raw in raws]
 
 

@@ -9,7 +9,7 @@ import struct
 import threading
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,20 +64,8 @@ def _damaged(path: Path, reason: str) -> UnusableInputError:
 def _inflated(info: zipfile.ZipInfo, raw: memoryview) -> bytes:
     """The part ``info`` from its bytes as stored, checked against the size and CRC the archive declares; raises
     ``ValueError`` saying what is wrong."""
-    if info.compress_type == zipfile.ZIP_STORED:
-        content = bytes(raw)
-    elif info.compress_type == zipfile.ZIP_DEFLATED:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        try:
-            content = inflater.decompress(raw, info.file_size + 1)
-        except zlib.error as exc:
-            raise ValueError(f"the part {info.filename} cannot be inflated: {exc}") from None
-        if not inflater.eof:
-            raise ValueError(f"the part {info.filename} is cut short")
-    else:
-        raise ValueError(f"the part {info.filename} uses compression method {info.compress_type}")
-    if len(content) != info.file_size or zlib.crc32(content) != info.CRC:
-        raise ValueError(f"the part {info.filename} fails its checksum")
+    content = b"".join(_inflating(info, raw, max(len(raw), 1)))
+    _declared(info, len(content), zlib.crc32(content))
     return content
 
 
@@ -87,21 +75,34 @@ _CHECK_STEP = 1 << 14  # stored bytes inflated at a time by a check: what it hol
 def _check(info: zipfile.ZipInfo, raw: memoryview) -> None:
     """What :func:`_inflated` checks, a little at a time: the part is never held whole (a thread that allocated
     megabytes would keep them in an allocator arena of its own for the rest of the process)."""
+    crc = size = 0
+    for out in _inflating(info, raw, _CHECK_STEP):
+        crc, size = zlib.crc32(out, crc), size + len(out)
+        if size > info.file_size:
+            break
+    _declared(info, size, crc)
+
+
+def _inflating(info: zipfile.ZipInfo, raw: memoryview, step: int) -> Iterator[bytes | memoryview]:
+    """The part's bytes, inflated from ``step`` stored bytes at a time; raises ``ValueError`` when the stream is
+    damaged or cut short."""
     if info.compress_type == zipfile.ZIP_STORED:
-        crc, size = zlib.crc32(raw), len(raw)
-    else:
-        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-        crc = size = 0
-        try:
-            for at in range(0, len(raw), _CHECK_STEP):
-                out = inflater.decompress(raw[at : at + _CHECK_STEP])
-                crc, size = zlib.crc32(out, crc), size + len(out)
-                if inflater.eof or size > info.file_size:
-                    break
-            if not inflater.eof:
-                raise ValueError(f"the part {info.filename} is cut short")
-        except zlib.error as exc:
-            raise ValueError(f"the part {info.filename} cannot be inflated: {exc}") from None
+        yield raw
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise ValueError(f"the part {info.filename} uses compression method {info.compress_type}")
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        for at in range(0, len(raw), step):
+            yield inflater.decompress(raw[at : at + step])
+            if inflater.eof:
+                return
+    except zlib.error as exc:
+        raise ValueError(f"the part {info.filename} cannot be inflated: {exc}") from None
+    raise ValueError(f"the part {info.filename} is cut short")
+
+
+def _declared(info: zipfile.ZipInfo, size: int, crc: int) -> None:
     if size != info.file_size or crc != info.CRC:
         raise ValueError(f"the part {info.filename} fails its checksum")
 
