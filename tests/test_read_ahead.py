@@ -156,3 +156,53 @@ def test_finish_drops_what_was_not_taken_and_stops_the_thread(example: Path) -> 
         assert no_thread_left()
         assert ahead.take(refs[1])[1] is FAILED  # its grid, parsed but not taken before finish, was dropped
         ahead.calamine.close()
+
+
+def test_the_caller_s_idle_work_runs_while_it_waits_for_a_grid_and_only_then(example: Path) -> None:
+    """Steps of the caller's own work (the audit's imports) fill the time the reader would wait for python-calamine;
+    a grid already parsed is taken at once, with no step taken; the grids are the same either way."""
+    from reentry_workbook.xlsx import guard
+    from reentry_workbook.xlsx.cells import open_workbook
+
+    opened = threading.Event()
+    steps: list[str] = []
+
+    def idle() -> Any:
+        steps.append("first")  # python-calamine has not opened the workbook yet: the reader would wait
+        opened.set()
+        yield
+        steps.append("second")
+        yield
+
+    def opener() -> Any:
+        assert opened.wait(10), "the reader waited without taking a step of its idle work"
+        return python_calamine.CalamineWorkbook.from_path(str(example))
+
+    with guard.open_package(example) as zf:
+        book = open_workbook(zf)
+        refs = [ref for ref in book.sheets if ref.name in PLAN_SHEETS]
+        ahead = ReadAhead(opener, refs, lambda ref: fast_path.scan_fast(book, ref), idle=idle())
+        _scan, grid = ahead.take(refs[0])
+        assert steps[0] == "first"
+        alone = python_calamine.CalamineWorkbook.from_path(str(example))
+        assert grid is not FAILED and grid == alone.get_sheet_by_name(refs[0].name).to_python(skip_empty_area=False)
+        alone.close()
+        ahead.finish()
+        ahead.calamine.close()
+
+    later: list[str] = []
+
+    def never() -> Any:
+        later.append("step")
+        yield
+
+    with guard.open_package(example) as zf:
+        book = open_workbook(zf)
+        refs = [ref for ref in book.sheets if ref.name in PLAN_SHEETS]
+        ahead = ReadAhead(lambda: python_calamine.CalamineWorkbook.from_path(str(example)), refs,
+                          lambda ref: fast_path.scan_fast(book, ref), idle=never())
+        ahead._thread.join()  # every grid parsed: nothing to wait for
+        assert all(ahead.take(ref)[1] is not FAILED for ref in refs)
+        assert later == []
+        ahead.calamine.close()
+    assert no_thread_left()

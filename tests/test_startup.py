@@ -57,3 +57,16 @@ def test_the_audit_of_a_workbook_never_loads_the_email_package(tmp_path) -> None
     )
     assert "Alignment" in result.stdout or "alignment" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_an_audit_without_a_copy_never_imports_what_writes_the_copy(tmp_path) -> None:
+    """The audit imports XlsxWriter and the graft while the reader waits for python-calamine, only when a summary
+    copy will be written: ``--no-copy`` (and the brief, the folder audit's reports) never pay for them."""
+    from reentry_workbook.workbook.example import EXAMPLE_AS_OF
+    from reentry_workbook.workbook.generate import new_workbook
+
+    plan = new_workbook(tmp_path / "plan.xlsx", example=True)
+    probe = PROBE.format(heavy={"xlsxwriter"}) + "print('GRAFT:' + str('reentry_workbook.xlsx.package' in sys.modules))"
+    args = ["audit", str(plan), "--as-of", EXAMPLE_AS_OF.isoformat(), "--no-copy", "--fail-on", "never"]
+    result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-2:] == ["HEAVY:", "GRAFT:False"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,13 +37,23 @@ class AuditResult:
 
 
 def _read(
-    path: Path, as_of: dt.date, audited_at: dt.datetime | None, values_only: bool, content: bool, **options: Any
+    path: Path,
+    as_of: dt.date,
+    audited_at: dt.datetime | None,
+    values_only: bool,
+    content: bool,
+    copy: bool = False,
+    **options: Any,
 ) -> tuple[Report, str]:
     """The report of ``path`` (``options`` as :func:`report_of` takes them) and, with ``content``, a hash of its
-    plan's content ("" without). The plan itself is not kept: the summary copy is written without it in memory."""
+    plan's content ("" without). The plan itself is not kept: the summary copy is written without it in memory.
+    With ``copy`` (a summary copy follows), what it is written with is imported while the reader waits."""
     from .reader import read_plan, read_values_plan
 
-    read = read_values_plan(path) if values_only else read_plan(path, extra=(schema.HISTORY_SHEET,))
+    if values_only:
+        read = read_values_plan(path)
+    else:
+        read = read_plan(path, extra=(schema.HISTORY_SHEET,), idle=_import_copy_writers() if copy else None)
     report = report_of(read, as_of=as_of, audited_at=audited_at, **options)
     return report, read.plan.digest() if content else ""
 
@@ -154,7 +166,8 @@ def audit_file(
         check_extension(target, identity.extension, source=path)
 
     options = {"horizon": horizon, "history": history, "changes": changes}
-    report, digest = _read(path, as_of, audited_at, values_only=False, content=content, **options)
+    copy = write and not identity.strict
+    report, digest = _read(path, as_of, audited_at, values_only=False, content=content, copy=copy, **options)
     if identity.strict:
         reason = (
             f"{_shown(path)} is saved as Strict Open XML, so no summary copy can be written into it; open it in Excel "
@@ -175,6 +188,18 @@ VALUES_ONLY_FORMATS = {
     FORMAT_XLS: "a legacy Excel 97-2003 workbook (.xls)",
     FORMAT_XLSB: "an Excel binary workbook (.xlsb)",
 }
+
+
+# What write_summary_copy imports (XlsxWriter among them): about 20 ms of start-up at first use.
+_COPY_WRITERS = ("xlsxwriter", "..xlsx.package", "..workbook.formats", ".history_sheet", ".summary_sheet")
+
+
+def _import_copy_writers() -> Iterator[None]:
+    """Import the modules the summary copy is written with, one per step: the reader takes the steps while it waits
+    for python-calamine, when the time would otherwise be lost (:mod:`xlsx.read_ahead`)."""
+    for name in _COPY_WRITERS:
+        importlib.import_module(name, __package__)
+        yield
 
 
 def _shown(path: Path) -> str:

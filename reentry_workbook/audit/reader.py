@@ -52,17 +52,20 @@ class ReadResult:
     extra: dict[str, SheetCells] = field(default_factory=dict)
 
 
-def read_plan(path: Path, *, fast: bool = True, extra: Sequence[str] = ()) -> ReadResult:
+def read_plan(
+    path: Path, *, fast: bool = True, extra: Sequence[str] = (), idle: Iterator[object] | None = None
+) -> ReadResult:
     """Read the plan in the workbook at ``path``; nothing is written and no formula is evaluated.
 
     Raises the errors of :func:`guard.open_package` for a file that is not a usable .xlsx package, and
     :class:`TemplateMismatchError` for a workbook that lacks a plan sheet or header. ``fast=False`` reads every
     sheet with the XML parser instead of python-calamine (the tests compare both). ``extra`` names sheets
-    beside the plan (the Audit History, Merge Conflicts) whose cells are read in the same pass.
+    beside the plan (the Audit History, Merge Conflicts) whose cells are read in the same pass. ``idle``: steps of
+    the caller's own work, taken while the reader waits for python-calamine, if it does (:mod:`xlsx.read_ahead`).
     """
     path = Path(path)
     with open_package(path) as zf:
-        book = open_workbook(zf, label=path.name, fast=fast)
+        book = open_workbook(zf, label=path.name, fast=fast, idle=idle)
         try:
             return read_book(book, path, extra=extra)
         finally:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,7 @@ class Workbook:
     _calamine_failed: bool = False
     _kept: dict[str, SheetCells] = field(default_factory=dict)
     _ahead: ReadAhead | None = None
+    _idle: Iterator[object] | None = None  # the caller's work while the reader waits (see read_ahead)
 
     def sheet(self, name: str) -> SheetRef | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -101,7 +102,10 @@ class Workbook:
         if self._strings_part is not None:
             self._refuse_dtd(self._strings_part)  # before python-calamine parses the shared strings
         self._ahead = ReadAhead(
-            lambda: python_calamine.CalamineWorkbook.from_path(filename), refs, lambda ref: scan_fast(self, ref)
+            lambda: python_calamine.CalamineWorkbook.from_path(filename),
+            refs,
+            lambda ref: scan_fast(self, ref),
+            idle=self._idle,
         )
 
     def finish_ahead(self) -> None:
@@ -306,14 +310,20 @@ class Workbook:
 
 
 def open_workbook(
-    zf: zipfile.ZipFile, *, label: str | None = None, fast: bool = True, keep: bool = False
+    zf: zipfile.ZipFile,
+    *,
+    label: str | None = None,
+    fast: bool = True,
+    keep: bool = False,
+    idle: Iterator[object] | None = None,
 ) -> Workbook:
     """Read the structure of the package ``zf`` (opened by :func:`guard.open_package`).
 
     ``fast=False`` reads every sheet on the exact path (the tests compare both paths); ``keep=True`` keeps each
-    sheet read, so that reading it again costs nothing.
+    sheet read, so that reading it again costs nothing. ``idle``: steps of the caller's own work, taken while the
+    reader waits for python-calamine, if it ever does (:mod:`read_ahead`).
     """
     name = label or (Path(zf.filename).name if zf.filename else "the workbook")
-    book = Workbook(zf, name, fast=fast, keep=keep)
+    book = Workbook(zf, name, fast=fast, keep=keep, _idle=idle)
     book._load()
     return book

@@ -7,26 +7,39 @@ others, a sheet whose grid python-calamine would make too large) is then parsed 
 caller scans the next ones and types the sheets before it. The values are the same, read by the same calls;
 only when they are read changes. The grids parsed and not yet taken are held meanwhile: the plan's sheets
 only, each dropped once taken (a 50,000-step audit peaks at about 290 MB, under the 400 MB budget).
+
+The caller may also hand over work of its own that does not need the sheets, in steps (``idle``, an iterator
+that does one step each time it is advanced: the audit imports what it writes its summary copy with). The steps
+run in the caller's thread whenever it would otherwise wait for a grid, one at a time until the grid is there:
+time spent waiting for python-calamine goes to work that was coming anyway. Steps left are the caller's to do.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .sheet_cells import SheetRef
 
 FAILED = object()  # a grid python-calamine could not read (the exact path then reads the sheet)
 UNSCANNED = object()  # a scan that raised: the sheet is scanned again when asked for, and raises then
+_DONE = object()  # the caller's idle work has no step left
 
 
 class ReadAhead:
     """Scans ``refs`` with ``scan`` (in the caller's thread, as the object is made) and parses those it clears, in
     order, with the python-calamine workbook ``opener()`` returns, in a thread of its own."""
 
-    def __init__(self, opener: Callable[[], Any], refs: Sequence[SheetRef], scan: Callable[[SheetRef], Any]) -> None:
+    def __init__(
+        self,
+        opener: Callable[[], Any],
+        refs: Sequence[SheetRef],
+        scan: Callable[[SheetRef], Any],
+        idle: Iterator[object] | None = None,
+    ) -> None:
         self._opener = opener
+        self._idle = idle
         self._refs = list(refs)
         self._pending = {ref.part for ref in self._refs}  # not taken yet
         self._scans: dict[str, Any] = {}
@@ -55,11 +68,15 @@ class ReadAhead:
 
     def take(self, ref: SheetRef) -> tuple[Any, Any]:
         """The scan of ``ref`` (``None``: the exact path reads it; :data:`UNSCANNED`) and its grid (as
-        ``to_python(skip_empty_area=False)`` gives it; :data:`FAILED` when there is none); waits for the grid."""
+        ``to_python(skip_empty_area=False)`` gives it; :data:`FAILED` when there is none); waits for the grid,
+        doing steps of the caller's ``idle`` work meanwhile."""
         self._pending.discard(ref.part)
         scan = self._scans[ref.part]
         if scan is None or scan is UNSCANNED:
             return scan, FAILED
+        while self._idle is not None and ref.part not in self._ready and self._thread.is_alive():
+            if next(self._idle, _DONE) is _DONE:
+                self._idle = None
         with self._cond:
             while ref.part not in self._ready and self._thread.is_alive():
                 self._cond.wait()
