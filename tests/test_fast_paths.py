@@ -597,3 +597,51 @@ def test_a_piece_that_fails_to_deflate_fails_the_write(cores: int, monkeypatch: 
     monkeypatch.setattr(deflate, "_piece", piece)
     with pytest.raises(MemoryError):
         deflate.deflate(b"x" * (2 * deflate.PIECE + 1))
+
+
+_AWKWARD = list("ab _x0041&<>\"'\n\r\t\x00\x01\ufffe\uffff")
+_TEXTS = st.text(alphabet=st.sampled_from(_AWKWARD) | st.characters(), max_size=30)
+
+
+@given(_TEXTS)
+@settings(max_examples=300, deadline=None)
+def test_escaping_that_skips_absent_characters_writes_what_escaping_every_one_writes(text: str) -> None:
+    """escape_text and escape_attr skip the replacements a text does not need (most texts need none); the XML they
+    write is the XML the full chain of replacements writes."""
+    import re
+
+    from reentry_workbook.xlsx.xmltext import escape_attr, escape_text
+
+    unsafe = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\r]|_(?=x[0-9A-Fa-f]{4}_)")
+    full = unsafe.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    assert escape_text(text) == full.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert escape_attr(text) == (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+        .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    )
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab cdefgh\n")), max_size=200), st.sampled_from([8.0, 12.5, 30.0, 60.0]))
+@settings(max_examples=300, deadline=None)
+def test_a_paragraph_that_fits_its_column_is_one_line_as_the_word_count_says(text: str, width: float) -> None:
+    """wrapped_lines counts a paragraph no longer than the column as one line without walking its words; the
+    count is the one the walk gives."""
+    from reentry_workbook.audit import summary_writer
+
+    room = max(1, int(width * 1.15) - 1)
+    walked = 0
+    for paragraph in text.split("\n"):
+        walked += 1
+        used = 0
+        for word in paragraph.split():
+            size = len(word)
+            if used and used + 1 + size > room:
+                walked += 1
+                used = 0
+            if used:
+                used += 1
+            while size > room:
+                walked += 1
+                size -= room
+            used += size
+    assert summary_writer.wrapped_lines.__wrapped__(text, width) == max(1, walked)

@@ -203,6 +203,8 @@ def wrapped_lines(text: str, width: float) -> int:
     lines = 0
     for paragraph in text.split("\n"):
         lines += 1
+        if len(paragraph) <= room:
+            continue  # its words and the spaces between them fit on the line
         used = 0
         for word in paragraph.split():
             size = len(word)

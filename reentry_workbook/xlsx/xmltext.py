@@ -47,8 +47,13 @@ _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\r]|_(?=x[0-9A
 
 def escape_text(text: str) -> str:
     """Element text, with the characters XML cannot carry (and a literal ``_xHHHH_``) escaped as Excel does."""
-    text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if _XML_UNSAFE.search(text) is not None:  # (rare: a search that finds nothing is cheaper than a substitution)
+        text = _XML_UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    return text.replace(">", "&gt;") if ">" in text else text
 
 
 def number_text(value: float) -> str:
@@ -64,7 +69,12 @@ def text_run(prefix: str, text: str) -> str:
     return f"<{prefix}t{space}>{escape_text(text)}</{prefix}t>"
 
 
+_ATTR_SPECIAL = re.compile(r'[&<>"\n\r\t]')
+
+
 def escape_attr(value: str) -> str:
+    if _ATTR_SPECIAL.search(value) is None:
+        return value  # (most values: a reference, a name, a number)
     return (
         value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
         .replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
