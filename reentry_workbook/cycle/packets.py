@@ -23,7 +23,6 @@ recomputes which rows a packet held from the master and the member's name (:func
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 import unicodedata
 import warnings
@@ -201,21 +200,9 @@ def build_packets(plan: Plan) -> list[Packet]:
         for member in index.ordered_members():
             rows = index.rows_of(member)
             packets.append(Packet(member, index.packet_plan(member, rows), rows))
-        _make_old()
+    # (They live until they are written: the pause handed them to the oldest generation as it ended, so that at
+    # 5,000 members no collection walks them all as soon as the collector is back on.)
     return packets
-
-
-def _make_old() -> None:
-    """Move every object the collector tracks to its oldest generation, without walking them.
-
-    The packets built live until they are written; left young, their number (a score of containers per packet)
-    would start a collection that walks them all as soon as the collector is back on: at 5,000 members, most of
-    the time that grows with the number of members. ``freeze`` then ``unfreeze`` puts them where long-lived
-    objects go. It is skipped when the program keeps objects frozen of its own (``unfreeze`` would release them).
-    """
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
-        gc.unfreeze()
 
 
 def packet_file_name(member: str, taken: set[str]) -> str:
