@@ -86,17 +86,26 @@ def test_counts_per_rule_carry_the_catalogue_titles(tmp_path: Path) -> None:
 
 
 def test_goal_and_people_tables(tmp_path: Path) -> None:
+    from reentry_workbook.audit.summary_writer import COLUMN_WIDTHS
+    from reentry_workbook.xlsx.direct_rows import row_height
+
     report = sample_report()
+    report.goals[0].goal = "a goal worded at length, " * 12  # wraps onto several lines: its row is made taller
+    report.goals[0].estimated_cost, report.goals[0].unsecured_cost = 12500.5, 2500
     ws = load(written(tmp_path, report))
     fills = {}
     for goal in report.goals:
         row = row_of(ws, 1, goal.id)
-        assert ws.cell(row, 2).value == goal.goal
-        numbers = [ws.cell(row, c).value for c in range(4, 10)]
-        assert numbers == [goal.improvements, goal.measures, goal.steps, goal.complete, goal.overdue, goal.gaps]
+        assert ws.cell(row, 2).value == goal.goal and ws.cell(row, 2).alignment.wrap_text
+        numbers = [ws.cell(row, c).value for c in range(4, 12)]
+        assert numbers == [goal.improvements, goal.measures, goal.steps, goal.complete, goal.overdue, goal.gaps,
+                           goal.estimated_cost, goal.unsecured_cost]
         status = ws.cell(row, 3)
         assert status.value.lower().startswith(goal.rag)
         fills[goal.rag] = status.fill.fgColor.rgb
+        lines = wrapped_lines(goal.goal, COLUMN_WIDTHS[1])
+        assert ws.row_dimensions[row].height == (float(row_height(15 * lines + 2)) if lines > 1 else None)
+    assert ws.row_dimensions[row_of(ws, 1, report.goals[0].id)].height > 30
     assert len(set(fills.values())) == 3, "red, amber and green cells must look different"
     for person in report.people:
         row = row_of(ws, 2, person.responsible)

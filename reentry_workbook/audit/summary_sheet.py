@@ -238,19 +238,34 @@ def _goal_table(sheet: SheetWriter, report: Report, row: int) -> tuple[int, int]
         sheet.string(row, 0, "No goals in the plan yet.", sheet.remark)
         return header, row + 2
     sheet.headers(row, 0, _goal_headers(), numeric_from=3)
-    row += 1
-    for goal in report.goals:
-        sheet.string(row, 0, goal.id, sheet.code)
-        sheet.string(row, 1, goal.goal, sheet.text)
-        sheet.string(row, 2, GOAL_STATUS.get(goal.rag, goal.rag), sheet.rag.get(goal.rag, sheet.text))
-        for col, value in enumerate(
-            (goal.improvements, goal.measures, goal.steps, goal.complete, goal.overdue, goal.gaps), start=3
-        ):
-            sheet.number(row, col, value, sheet.count)
-        sheet.number(row, 9, goal.estimated_cost, sheet.money)
-        sheet.number(row, 10, goal.unsecured_cost, sheet.money)
-        row += 1
-    return header, row + 1
+    rows = sheet.direct
+    assert rows is not None and rows.last == header  # each goal's row is appended below the header
+    code, text = sheet.xf(sheet.code), sheet.xf(sheet.text)
+    width = COLUMN_WIDTHS[1]  # the goal's text wraps; the other cells hold a word or a number
+    for row, goal in enumerate(report.goals, start=header + 1):
+        name, status = goal.goal[:MAX_CELL_TEXT], GOAL_STATUS.get(goal.rag, goal.rag)[:MAX_CELL_TEXT]
+        lines = wrapped_lines(name, width) if name else 1
+        rating = sheet.rag.get(goal.rag)
+        if rating is None:  # (a rating without a colour is written as plain text, which wraps)
+            lines = max(lines, wrapped_lines(status, COLUMN_WIDTHS[2]) if status else 1)
+        # (each style's index taken in the order the cells first use it, as the scratch workbook numbers them)
+        style, count, money = sheet.xf(sheet.text if rating is None else rating), sheet.xf(sheet.count), sheet.xf(sheet.money)
+        rows.rows.append((
+            (0, code, goal.id[:MAX_CELL_TEXT]),
+            (1, text, name),
+            (2, style, status),
+            (3, count, goal.improvements),
+            (4, count, goal.measures),
+            (5, count, goal.steps),
+            (6, count, goal.complete),
+            (7, count, goal.overdue),
+            (8, count, goal.gaps),
+            (9, money, goal.estimated_cost),
+            (10, money, goal.unsecured_cost),
+        ))
+        if lines > 1:
+            rows.heights[row] = row_points(lines)
+    return header, rows.last + 2
 
 
 def _people_table(sheet: SheetWriter, report: Report, row: int) -> int:
