@@ -16,11 +16,10 @@ from ..plan import schema
 from ..xlsx.atomic import atomic_path, check_output
 from ..xlsx.bulk import collector_paused
 from ..xlsx.sniff import FORMAT_ODS, FORMAT_XLS, FORMAT_XLSB
-from .questions import DEFAULT_HORIZON
-from .report import ChangedRow, Report
 
 if TYPE_CHECKING:
     from .reader import ReadResult
+    from .report import ChangedRow, Report
 
 AUDITED_SUFFIX = ".audited"
 BACKUP_TAG = ".backup"
@@ -53,7 +52,7 @@ def _read(
     if values_only:
         read = read_values_plan(path)
     else:
-        read = read_plan(path, extra=(schema.HISTORY_SHEET,), idle=_import_copy_writers() if copy else None)
+        read = read_plan(path, extra=(schema.HISTORY_SHEET,), idle=_imports_ahead(copy))
     report = report_of(read, as_of=as_of, audited_at=audited_at, **options)
     return report, read.plan.digest() if content else ""
 
@@ -71,7 +70,7 @@ def audit_plan(
     *,
     as_of: dt.date | None = None,
     audited_at: dt.datetime | None = None,
-    horizon: int = DEFAULT_HORIZON,
+    horizon: int = schema.DEFAULT_HORIZON,
     history: Path | None = None,
     changes: list[ChangedRow] | None = None,
 ) -> Report:
@@ -93,7 +92,7 @@ def report_of(
     *,
     as_of: dt.date | None = None,
     audited_at: dt.datetime | None = None,
-    horizon: int = DEFAULT_HORIZON,
+    horizon: int = schema.DEFAULT_HORIZON,
     history: Path | None = None,
     changes: list[ChangedRow] | None = None,
 ) -> Report:
@@ -125,7 +124,7 @@ def audit_file(
     force: bool = False,
     write: bool = True,
     audited_at: dt.datetime | None = None,
-    horizon: int = DEFAULT_HORIZON,
+    horizon: int = schema.DEFAULT_HORIZON,
     history: Path | None = None,
     changes: list[ChangedRow] | None = None,
     content: bool = False,
@@ -190,14 +189,17 @@ VALUES_ONLY_FORMATS = {
 }
 
 
-# What write_summary_copy imports (XlsxWriter among them): about 20 ms of start-up at first use.
+# What the report is made with, then what write_summary_copy writes with (XlsxWriter among them): about 25 ms of
+# start-up in all, at their first use.
+_REPORT_MAKERS = (".rules", ".figures", ".questions", ".history")
 _COPY_WRITERS = ("xlsxwriter", "..xlsx.package", "..workbook.formats", ".history_sheet", ".summary_sheet")
 
 
-def _import_copy_writers() -> Iterator[None]:
-    """Import the modules the summary copy is written with, one per step: the reader takes the steps while it waits
-    for python-calamine, when the time would otherwise be lost (:mod:`xlsx.read_ahead`)."""
-    for name in _COPY_WRITERS:
+def _imports_ahead(copy: bool) -> Iterator[None]:
+    """Import the modules the report (and with ``copy``, the summary copy) is made with, one per step: the reader
+    takes the steps while it waits for python-calamine, when the time would otherwise be lost
+    (:mod:`xlsx.read_ahead`)."""
+    for name in (*_REPORT_MAKERS, *(_COPY_WRITERS if copy else ())):
         importlib.import_module(name, __package__)
         yield
 

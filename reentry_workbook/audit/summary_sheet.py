@@ -249,7 +249,8 @@ def _goal_table(sheet: SheetWriter, report: Report, row: int) -> tuple[int, int]
         if rating is None:  # (a rating without a colour is written as plain text, which wraps)
             lines = max(lines, wrapped_lines(status, COLUMN_WIDTHS[2]) if status else 1)
         # (each style's index taken in the order the cells first use it, as the scratch workbook numbers them)
-        style, count, money = sheet.xf(sheet.text if rating is None else rating), sheet.xf(sheet.count), sheet.xf(sheet.money)
+        style = sheet.xf(sheet.text if rating is None else rating)
+        count, money = sheet.xf(sheet.count), sheet.xf(sheet.money)
         rows.rows.append((
             (0, code, goal.id[:MAX_CELL_TEXT]),
             (1, text, name),
