@@ -634,3 +634,25 @@ def test_a_paragraph_is_one_line_exactly_when_it_fits_its_column(words: list[str
     lines = summary_writer.wrapped_lines.__wrapped__(paragraph, width)
     assert (lines == 1) if len(paragraph) <= room else (lines >= 2)
     assert summary_writer.wrapped_lines.__wrapped__(f"{paragraph}\n{paragraph}", width) == 2 * lines
+
+
+def test_a_sheet_s_plain_rows_are_its_plain_cells_on_both_paths(tmp_path: Path) -> None:
+    """plain_rows (the upgrade's walk through every cell) gives, row by row, the cells iter_cells gives that hold
+    a plain value, on python-calamine's grid and on the XML parser's."""
+    from reentry_workbook.workbook.generate import new_workbook
+    from reentry_workbook.xlsx.cells import open_workbook
+    from reentry_workbook.xlsx.guard import open_package
+    from reentry_workbook.xlsx.sheet_cells import VALUE
+
+    path = new_workbook(tmp_path / "plan.xlsx", example=True)
+    for fast in (True, False):
+        with open_package(path) as zf:
+            book = open_workbook(zf, fast=fast)
+            try:
+                for ref in book.sheets:
+                    cells = book.read_sheet(ref)
+                    walked = [(r, c, v) for r, items in cells.plain_rows() for c, v in items if v not in (None, "")]
+                    every = [(r, c, cell.value) for r, c, cell in cells.iter_cells() if cell.flag == VALUE]
+                    assert walked == [(r, c, v) for r, c, v in every if v not in (None, "")], (ref.name, fast)
+            finally:
+                book.close()

@@ -243,3 +243,26 @@ def test_the_old_workbook_is_read_once(tmp_path: Path, monkeypatch: pytest.Monke
     notes = prepare_upgrade(old).notes
     assert {n.value for n in notes} >= {OWN_FORMULA, "Alder Community Foundation"}
     assert opened == {old.name: 1}  # the plan and every other cell come from one read, not a second parser
+
+
+def test_a_cell_far_below_the_plan_is_accounted_for_without_walking_the_empty_rows_above_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every cell the new layout has no home for becomes a note; the sheets are walked row by row, over the rows
+    that hold something only (a stray cell a million rows down must not cost a million rows)."""
+    from reentry_workbook.xlsx import sheet_cells
+
+    plan = example_plan()
+    path = write_plan_workbook(tmp_path / "plan.xlsx", plan)
+    book = load(path)
+    goals = book[schema.sheet("goals").name]
+    goals.cell(1_000_000, 30, "a note far below")  # column AD: no column of the layout
+    book.save(path)
+    book.close()
+    asked: list[int] = []
+    for kind in (sheet_cells.DenseCells, sheet_cells.SparseCells):
+        real = kind.row_items
+        monkeypatch.setattr(kind, "row_items", lambda self, row, _real=real: asked.append(row) or _real(self, row))
+    notes = prepare_upgrade(path).notes
+    assert [(n.sheet, n.cell, n.value) for n in notes] == [(goals.title, "AD1000000", "a note far below")]
+    assert len(asked) < 2_000

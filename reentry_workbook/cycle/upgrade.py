@@ -33,7 +33,7 @@ from ..plan.schema import Kind, normalise_header
 from ..xlsx.atomic import check_output
 from ..xlsx.identity import custom_properties
 from ..xlsx.refs import cell_position, cell_ref
-from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells
+from ..xlsx.sheet_cells import FORMULA, SheetCells
 from .roundtrip import display
 
 if TYPE_CHECKING:
@@ -170,10 +170,20 @@ class _Grid:
         self.title = name
         self.cells = cells
         self.rows: dict[int, dict[int, Any]] = {}  # row -> {column: value} of the cells that hold something
-        for r, c, cell in cells.iter_cells():
-            value = cell.value if cell.flag == VALUE else (f"={cell.text}" if cell.flag == FORMULA else cell.text)
-            if not _blank(value):
-                self.rows.setdefault(r + 1, {})[c + 1] = value
+        flagged: dict[int, list[tuple[int, Any]]] = {}  # the formula and error cells, by row
+        for (r, c), (flag, text) in cells.flags.items():
+            flagged.setdefault(r, []).append((c, f"={text}" if flag == FORMULA else text))
+        # Row by row (tens of thousands of them in a large plan), each row's cells in column order.
+        for r, items in cells.plain_rows():
+            extra = flagged.pop(r, None)
+            self._add(r, items if extra is None else sorted([*items, *extra], key=_column_of))
+        for r, extra in flagged.items():  # rows of formulas or errors only
+            self._add(r, sorted(extra, key=_column_of))
+
+    def _add(self, r: int, items: list[tuple[int, Any]]) -> None:
+        row = {c + 1: value for c, value in items if not _blank(value)}
+        if row:
+            self.rows[r + 1] = row
 
     def value(self, row: int, col: int) -> Any:
         return self.rows.get(row, {}).get(col)
@@ -199,6 +209,10 @@ def _unplaced(book: Workbook, plan: Plan) -> Iterator[UpgradeNote]:
         else:
             for row, col, value in ws.filled():
                 yield UpgradeNote(ws.title, _a1(row, col), "", "", _text(value), WHY_SHEET)
+
+
+def _column_of(item: tuple[int, Any]) -> int:
+    return item[0]
 
 
 def _a1(row: int, col: int) -> str:
@@ -253,18 +267,21 @@ def _data_notes(ws: _Grid, sheet: schema.Sheet, plan: Plan) -> Iterator[UpgradeN
         filled = [(col, value) for col, value in sorted(ws.rows[row].items()) if col not in derived]
         if not filled or all(col == id_col for col, _ in filled):
             continue  # a blank pre-formatted row: its ID and formulas are made again
-        row_id = _text(ws.value(row, id_col)) if id_col else ""
         rec = by_row.get(row)
-        for col, value in filled:
+        values = rec.values if rec is not None else {}
+        for col, value in filled:  # (a cell the plan holds, the usual case, costs two lookups)
             key = taken.get(col)
-            column = _text(headers.get(col, ""))
             if key is None:
                 has_data.add(col)
-                yield UpgradeNote(ws.title, _a1(row, col), row_id, column, _text(value), WHY_COLUMN)
+                why = WHY_COLUMN
             elif rec is None:
-                yield UpgradeNote(ws.title, _a1(row, col), row_id, column, _text(value), WHY_ROW)
-            elif key != id_key and _blank(written(rec.get(key))):
-                yield UpgradeNote(ws.title, _a1(row, col), row_id, column, _text(value), WHY_UNREAD)
+                why = WHY_ROW
+            elif key != id_key and _blank(written(values.get(key))):
+                why = WHY_UNREAD
+            else:
+                continue
+            row_id = _text(ws.value(row, id_col)) if id_col else ""
+            yield UpgradeNote(ws.title, _a1(row, col), row_id, _text(headers.get(col, "")), _text(value), why)
     for col, text in headers.items():
         if col not in taken and col not in derived and col not in has_data:
             yield UpgradeNote(ws.title, _a1(header_row, col), "", _text(text), "", WHY_COLUMN)

@@ -90,6 +90,11 @@ class SheetCells:
         """``(column, value)`` of the cells of one row that hold a plain value."""
         raise NotImplementedError
 
+    def plain_rows(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        """``(row, row_items(row))`` of every row that holds a plain value, in order (formula and error cells are
+        in :attr:`flags`): the bulk path through every cell of a sheet."""
+        raise NotImplementedError
+
     def cell(self, row: int, col: int) -> Cell:
         flagged = self.flags.get((row, col))
         if flagged is not None:
@@ -150,6 +155,12 @@ class DenseCells(SheetCells):
     def row_items(self, row: int) -> list[tuple[int, Any]]:
         cells = self._rows[row] if row < len(self._rows) else []
         return [(c, v) for c, v in enumerate(cells) if v is not None and v != ""]
+
+    def plain_rows(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        for r, cells in enumerate(self._rows):
+            items = [(c, v) for c, v in enumerate(cells) if v is not None and v != ""]
+            if items:
+                yield r, items
 
     def select(self, cols: Sequence[int], start: int = 0) -> Iterator[tuple[int, Sequence[Any]]]:
         rows = self._rows
@@ -220,6 +231,12 @@ class SparseCells(SheetCells):
 
     def row_items(self, row: int) -> list[tuple[int, Any]]:
         return sorted(self._rows.get(row, {}).items())
+
+    def plain_rows(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        for r in self._order:
+            items = self.row_items(r)
+            if items:
+                yield r, items
 
     def select(self, cols: Sequence[int], start: int = 0) -> Iterator[tuple[int, Sequence[Any]]]:
         flagged_rows = {r for r, _ in self.flags}
