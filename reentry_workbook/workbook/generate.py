@@ -183,7 +183,8 @@ def build_grid(plan: Plan, rows: int) -> dict[str, list[dict[str, Any]]]:
     grid: dict[str, list[dict[str, Any]]] = {}
     for sh in schema.SHEETS:
         records = plan.rows(sh.key)
-        filled = [_record_values(sh, rec) for rec in records]
+        keys = [c.key for c in sh.columns if c.kind not in (Kind.ID, Kind.DERIVED)]
+        filled = [_record_values(sh, keys, rec) for rec in records]
         blanks = [{} for _ in range(max(rows, len(records)) - len(records))]
         if sh.id_column is not None:
             for values, new_id in zip(blanks, _next_ids(sh, records), strict=False):
@@ -206,8 +207,10 @@ def build_grid(plan: Plan, rows: int) -> dict[str, list[dict[str, Any]]]:
     return grid
 
 
-def _record_values(sh: Sheet, rec: Record) -> dict[str, Any]:
-    values = {c.key: written(rec.get(c.key)) for c in sh.columns if c.kind not in (Kind.ID, Kind.DERIVED)}
+def _record_values(sh: Sheet, keys: list[str], rec: Record) -> dict[str, Any]:
+    """What a row of the plan writes in the columns ``keys`` (the sheet's own, not its ID or derived ones)."""
+    get = rec.values.get
+    values = {key: written(get(key)) for key in keys}
     if sh.id_column is not None:
         values[sh.id_column.key] = rec.id
     return values
