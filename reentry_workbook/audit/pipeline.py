@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import shutil
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,12 +45,14 @@ def _read(
     """The report of ``path`` (``options`` as :func:`report_of` takes them) and, with ``content``, a hash of its
     plan's content ("" without). The plan itself is not kept: the summary copy is written without it in memory.
     With ``copy`` (a summary copy follows), what it is written with is imported while the reader waits."""
+    from ..xlsx.read_ahead import importing
     from .reader import read_plan, read_values_plan
 
     if values_only:
         read = read_values_plan(path)
     else:
-        read = read_plan(path, extra=(schema.HISTORY_SHEET,), idle=_imports_ahead(copy))
+        ahead = importing((*_REPORT_MAKERS, *(_COPY_WRITERS if copy else ())), __package__)
+        read = read_plan(path, extra=(schema.HISTORY_SHEET,), idle=ahead)
     report = report_of(read, as_of=as_of, audited_at=audited_at, **options)
     return report, read.plan.digest() if content else ""
 
@@ -190,18 +190,9 @@ VALUES_ONLY_FORMATS = {
 
 
 # What the report is made with, then what write_summary_copy writes with (XlsxWriter among them): about 25 ms of
-# start-up in all, at their first use.
+# start-up in all, imported while the reader waits for python-calamine (xlsx.read_ahead.importing).
 _REPORT_MAKERS = (".rules", ".figures", ".questions", ".history")
 _COPY_WRITERS = ("xlsxwriter", "..xlsx.package", "..workbook.formats", ".history_sheet", ".summary_sheet")
-
-
-def _imports_ahead(copy: bool) -> Iterator[None]:
-    """Import the modules the report (and with ``copy``, the summary copy) is made with, one per step: the reader
-    takes the steps while it waits for python-calamine, when the time would otherwise be lost
-    (:mod:`xlsx.read_ahead`)."""
-    for name in (*_REPORT_MAKERS, *(_COPY_WRITERS if copy else ())):
-        importlib.import_module(name, __package__)
-        yield
 
 
 def _shown(path: Path) -> str:

@@ -124,9 +124,12 @@ def _read_upgrade(old: Path, readable: Path) -> Upgrade:
     from ..audit.reader import read_book
     from ..xlsx.cells import open_workbook
     from ..xlsx.guard import open_package
+    from ..xlsx.read_ahead import importing
 
     with open_package(readable) as zf:
-        book = open_workbook(zf, label=old.name, keep=True)
+        # (the generator that writes the upgrade is imported while the reader waits for python-calamine)
+        ahead = importing(("xlsxwriter", "..workbook.generate"), __package__)
+        book = open_workbook(zf, label=old.name, keep=True, idle=ahead)
         try:
             plan = read_book(book, readable).plan
             notes = list(_unplaced(book, plan))

@@ -16,6 +16,7 @@ time spent waiting for python-calamine goes to work that was coming anyway. Step
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -111,3 +112,12 @@ class ReadAhead:
             with self._cond:
                 self._ready[ref.part] = grid
                 self._cond.notify_all()
+
+
+def importing(names: Sequence[str], package: str | None = None) -> Iterator[None]:
+    """Idle work for :class:`ReadAhead`: import the modules ``names`` (relative ones from ``package``), one a step.
+    For what the caller imports once the read is done (a writer, XlsxWriter): time the reader would spend
+    waiting goes to them instead."""
+    for name in names:
+        importlib.import_module(name, package)
+        yield
