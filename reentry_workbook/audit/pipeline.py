@@ -51,7 +51,7 @@ def _read(
     if values_only:
         read = read_values_plan(path)
     else:
-        ahead = importing((*_REPORT_MAKERS, *(_COPY_WRITERS if copy else ())), __package__)
+        ahead = importing((*REPORT_MAKERS, *(_COPY_WRITERS if copy else ())), __package__)
         read = read_plan(path, extra=(schema.HISTORY_SHEET,), idle=ahead)
     report = report_of(read, as_of=as_of, audited_at=audited_at, **options)
     return report, read.plan.digest() if content else ""
@@ -191,7 +191,7 @@ VALUES_ONLY_FORMATS = {
 
 # What the report is made with, then what write_summary_copy writes with (XlsxWriter among them): about 25 ms of
 # start-up in all, imported while the reader waits for python-calamine (xlsx.read_ahead.importing).
-_REPORT_MAKERS = (".rules", ".figures", ".questions", ".history")
+REPORT_MAKERS = tuple(f"{__package__}.{name}" for name in ("rules", "figures", "questions", "history"))
 _COPY_WRITERS = ("xlsxwriter", "..xlsx.package", "..workbook.formats", ".history_sheet", ".summary_sheet")
 
 

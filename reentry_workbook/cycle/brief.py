@@ -80,12 +80,14 @@ def build_brief(
 ) -> Brief:
     """Audit ``plan`` (nothing is written) and gather what the brief shows; the plan, its Audit History and its
     Merge Conflicts sheet are read in one pass."""
-    from ..audit.pipeline import report_of
+    from ..audit.pipeline import REPORT_MAKERS, report_of
     from ..audit.reader import read_plan
+    from ..xlsx.read_ahead import importing
     from .since import changed_rows
 
     changes = None if since is None else changed_rows(since, plan)
-    read = read_plan(Path(plan), extra=(schema.HISTORY_SHEET, schema.MERGE_CONFLICTS_SHEET))
+    ahead = importing((*REPORT_MAKERS, "jinja2"))  # while the reader waits for python-calamine
+    read = read_plan(Path(plan), extra=(schema.HISTORY_SHEET, schema.MERGE_CONFLICTS_SHEET), idle=ahead)
     report = report_of(read, as_of=as_of, horizon=horizon, history=history, changes=changes)
     cells = read.extra.get(schema.MERGE_CONFLICTS_SHEET)
     return Brief(report, conflicts=None if cells is None else read_conflicts(cells), plan=read.plan)
