@@ -9,9 +9,10 @@ the member's style indices and inline strings, and brings the sheet's dimension 
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import OutputError
@@ -54,15 +55,26 @@ def row_height(points: float, limit: float | None = MAX_ROW_HEIGHT) -> str:
     return format(pixels * 0.75, "g")
 
 
+ROWS_PER_PIECE = 2_000  # rows rendered into one piece of text (a long table is never rendered whole)
+
+
 def render_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> tuple[str, str]:
     """The XML of ``rows`` (``<row>`` elements) and of their links (``<hyperlink>`` elements), with the member's
     style indices (``style_map``: scratch index -> member index) and ``prefix`` for the spreadsheet namespace."""
+    return "".join(rendered_rows(rows, style_map, prefix)), render_links(rows, prefix)
+
+
+def rendered_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> Iterator[str]:
+    """The ``<row>`` elements of :func:`render_rows`, a piece of text per :data:`ROWS_PER_PIECE` rows."""
     p = prefix
     texts: dict[str, str] = {}  # text -> its inline-string content and the cell's end (tables repeat their text)
     # What every cell of a (column, style) is written with around its row number: worked out once.
     heads: dict[tuple[int, int], tuple[str, str, str, str]] = {}
     parts: list[str] = []
     for offset, cells in enumerate(rows.rows):
+        if offset % ROWS_PER_PIECE == 0 and parts:
+            yield "".join(parts)
+            parts = []
         r = rows.first + offset
         number = str(r + 1)
         height = rows.heights.get(r)
@@ -96,12 +108,18 @@ def render_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> tup
             else:
                 raise OutputError(f"a table row holds a {type(value).__name__} value; please report this")
         parts.append(f"</{p}row>")
-    links = "".join(
+    if parts:
+        yield "".join(parts)
+
+
+def render_links(rows: DirectRows, prefix: str) -> str:
+    """The ``<hyperlink>`` elements of the links of ``rows``."""
+    p = prefix
+    return "".join(
         f'<{p}hyperlink ref="{column_letter(col)}{r + 1}" location="{escape_attr(location)}" '
         f'tooltip="{escape_attr(tip[:255])}" display="{escape_attr(shown[:255])}"/>'
         for r, col, location, tip, shown in rows.links
     )
-    return "".join(parts), links
 
 
 # Elements of a worksheet that come after <hyperlinks>, in the schema's order (a new <hyperlinks> goes before the
@@ -118,12 +136,19 @@ _DIMENSION = re.compile(r'(<(?:\w+:)?dimension ref=")([^"]*)(")')
 def splice_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: str) -> str:
     """The worksheet XML ``text`` (as a scratch writer writes it: plain, one prefix) with ``rows`` added at the end
     of its sheet data, its dimension covering them and their links among its hyperlinks."""
+    return "".join(spliced_rows(text, rows, style_map, prefix))
+
+
+def spliced_rows(text: str, rows: DirectRows, style_map: dict[int, int], prefix: str) -> Iterator[str]:
+    """:func:`splice_rows` in pieces: the sheet up to the new rows, the rows a piece at a time, then the rest (so a
+    long table's XML is never held whole: each piece can be encoded and deflated as it comes)."""
     if not rows.rows:
-        return text
+        return iter((text,))
     width = rows.width()
     check_grid(rows.last, width, f"a table of {len(rows.rows):,} rows")
-    body, links = render_rows(rows, style_map, prefix)
-    return splice_body(text, body, prefix, first=rows.first, last=rows.last, width=width, links=links)
+    head, tail = splice_ends(text, prefix, first=rows.first, last=rows.last, width=width,
+                             links=render_links(rows, prefix))
+    return itertools.chain((head,), rendered_rows(rows, style_map, prefix), (tail,))
 
 
 def check_grid(last: int, width: int, what: str) -> None:
@@ -143,6 +168,13 @@ def splice_body(text: str, body: str, prefix: str, *, first: int, last: int, wid
     The scratch sheet's own rows must end above ``first``, but for empty ``<row .../>`` elements (a scratch writer
     writes one for a row that only has a height or a cell note): those are dropped, and ``body`` must hold the
     same rows, with the same height."""
+    head, tail = splice_ends(text, prefix, first=first, last=last, width=width, links=links)
+    return head + body + tail
+
+
+def splice_ends(text: str, prefix: str, *, first: int, last: int, width: int, links: str = "") -> tuple[str, str]:
+    """What goes before and after the rows :func:`splice_body` adds: the sheet up to the end of its sheet data (its
+    dimension grown), and from there on (``links`` among its hyperlinks)."""
     p = prefix
     end_tag = f"</{p}sheetData>"
     end = text.find(end_tag)
@@ -176,7 +208,7 @@ def splice_body(text: str, body: str, prefix: str, *, first: int, last: int, wid
             if at is None:
                 at = tail.rfind(f"</{p}worksheet>")
             tail = f"{tail[:at]}<{p}hyperlinks>{links}</{p}hyperlinks>{tail[at:]}"
-    return head_text + body + tail
+    return head_text, tail
 
 
 def _dimension(m: re.Match[str], last: int, width: int) -> str:

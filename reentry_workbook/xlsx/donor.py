@@ -4,12 +4,13 @@ differential formats renumbered into the member's, its shared strings made inlin
 from __future__ import annotations
 
 import functools
+import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import OutputError
-from .direct_rows import DirectRows, splice_rows
+from .direct_rows import DirectRows, spliced_rows
 from .opc import MAIN_NS, PKG_REL_NS, Rel, relative_target
 from .xmltext import (
     XML_NS,
@@ -40,9 +41,10 @@ class DonorSheet:
 
 
 def rewrite_sheet(donor: DonorSheet, style_map: dict[int, int], dxf_map: dict[int, int],
-                   keep_selected: bool, rows: DirectRows | None = None) -> bytes:
+                  keep_selected: bool, rows: DirectRows | None = None) -> Iterator[bytes]:
     """The donor sheet with the member's style indices, without ``tabSelected`` (unless it keeps the selection)
-    and with its shared strings written inline; ``rows`` are added below its own.
+    and with its shared strings written inline; ``rows`` are added below its own. Its bytes come in pieces: the rows
+    are rendered and encoded a few thousand at a time (:func:`direct_rows.spliced_rows`), never held whole.
 
     A summary of a large plan has tens of thousands of cells, so the sheet is never parsed into nodes: it is
     read as a stream of tags, or, when it is as plain as XlsxWriter writes it, its few kinds of edited tags are
@@ -55,12 +57,14 @@ def rewrite_sheet(donor: DonorSheet, style_map: dict[int, int], dxf_map: dict[in
             edit = Editor(text)
             _rewrite_tags(edit, donor.strings, style_map, dxf_map, keep_selected)
             result = edit.result()
+        pieces: Iterable[str] = (result,)
         if rows is not None:
             prefix = next(xml_tokens(result)).group("name").rpartition(":")[0]
-            result = splice_rows(result, rows, style_map, f"{prefix}:" if prefix else "")
+            pieces = spliced_rows(result, rows, style_map, f"{prefix}:" if prefix else "")
     except Unsupported as exc:
         raise OutputError(f"the scratch summary sheet is not plain XML ({exc}); please report this") from None
-    return donor.text.encode(result)
+    encoding = donor.text.encoding
+    return itertools.chain((donor.text.bom,), (piece.encode(encoding) for piece in pieces))
 
 
 def _edit_tag(edit: Editor, local: str, attrs: list[Attr], style_map: dict[int, int], dxf_map: dict[int, int],

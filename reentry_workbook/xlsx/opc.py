@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -147,17 +147,18 @@ class Package:
         return cls(path, entries, zf.comment)
 
     def edited(
-        self, changed: Mapping[str, bytes | ZipEntry], removed: set[str], added: list[tuple[str, bytes]]
+        self, changed: Mapping[str, bytes | ZipEntry], removed: set[str], added: Sequence[tuple[str, bytes | ZipEntry]]
     ) -> list[ZipEntry]:
         """This package's entries with the parts in ``changed`` given new bytes (or an entry from :func:`packed`),
-        those in ``removed`` left out and ``added`` appended; every other entry keeps its stored bytes."""
+        those in ``removed`` left out and ``added`` appended (bytes, or an entry from :func:`new_part`); every other
+        entry keeps its stored bytes."""
 
         def change(e: ZipEntry) -> ZipEntry:
             new = changed[e.name]
             return new if isinstance(new, ZipEntry) else ZipEntry(e.name, new, e.info)
 
         out = [change(e) if e.name in changed else e for e in self.entries if e.name not in removed]
-        out.extend(ZipEntry(name, data, None) for name, data in added)
+        out.extend(data if isinstance(data, ZipEntry) else ZipEntry(name, data, None) for name, data in added)
         return out
 
     def derive(self, entries: list[ZipEntry]) -> Package:

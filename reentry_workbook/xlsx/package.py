@@ -73,7 +73,7 @@ from .xmltext import (
     without_tab_selected_bytes,
     xml_tokens,
 )
-from .zip_io import ZipEntry, write_zip
+from .zip_io import ZipEntry, new_part, write_zip
 
 SHEET_HEAD_BYTES = 1 << 16  # a worksheet's head (its views and columns) fits in this, barring thousands of <col>
 
@@ -197,7 +197,7 @@ class Graft:
         self.position = position
         self.changed: dict[str, bytes] = {}
         self.removed: set[str] = set()
-        self.added: list[tuple[str, bytes]] = []
+        self.added: list[tuple[str, bytes | ZipEntry]] = []
         self.taken = {n.lower() for n in member.data}
         self.new_local_names: list[str] = []
         self.new_rel_ids: set[str] = set()
@@ -341,10 +341,11 @@ class Graft:
             self.taken.add(new_names[part].lower())
         for part in closure:
             new = new_names[part]
-            data = pkg.data[part]
-            if part == donor.part:
-                data = rewrite_sheet(donor, style_map, dxf_map, keep_selected, self.rows)
-            self._add_part(new, data, self._donor_type(part))
+            if part == donor.part:  # held deflated as it is made (a long table below it is never held whole)
+                self._add_part(new, new_part(new, rewrite_sheet(donor, style_map, dxf_map, keep_selected, self.rows)),
+                               self._donor_type(part))
+            else:
+                self._add_part(new, pkg.data[part], self._donor_type(part))
             rels = pkg.rels(part)
             if rels:
                 self._add_part(rels_name(new), write_rels(new, rels, new_names), CT_RELATIONSHIPS)
@@ -422,7 +423,7 @@ class Graft:
             raise OutputError(f"the scratch workbook gives no content type for {part}; please report this")
         return found
 
-    def _add_part(self, name: str, data: bytes, content_type: str) -> None:
+    def _add_part(self, name: str, data: bytes | ZipEntry, content_type: str) -> None:
         self.added.append((name, data))
         self.taken.add(name.lower())
         ext = posixpath.splitext(name)[1].lstrip(".").lower()

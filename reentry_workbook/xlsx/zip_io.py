@@ -54,6 +54,8 @@ _CENTRAL_HEADER = struct.Struct("<4s4B4HL2L5H2L")  # central directory file head
 _END_RECORD = struct.Struct("<4s4H2LH")  # end of central directory record (4.3.16)
 
 
+_NEW_PART_TIME = (1980, 1, 1, 0, 0, 0)  # a new part's zip entry: the earliest time a zip can hold (fixed output)
+_NEW_PART_MODE = 0o600 << 16  # and its Unix mode
 _KEEP_BYTES = 1 << 20  # parts up to this size are kept inflated; larger ones are inflated again when needed
 
 
@@ -228,6 +230,14 @@ def packed_pieces(entry: ZipEntry, pieces: Iterable[bytes]) -> ZipEntry:
     return ZipEntry(entry.name, None, kept, memoryview(stored))
 
 
+def new_part(name: str, pieces: Iterable[bytes]) -> ZipEntry:
+    """A part the package did not have, made of the bytes ``pieces`` make, held as :func:`write_zip` writes a new
+    part: a large one deflated as it is made (:func:`packed_pieces`), so it is never held whole."""
+    info = zipfile.ZipInfo(name, _NEW_PART_TIME)
+    info.external_attr, info.compress_type = _NEW_PART_MODE, zipfile.ZIP_DEFLATED
+    return packed_pieces(ZipEntry(name, None, info), pieces)
+
+
 # -- writing the zip ------------------------------------------------------------------------------------
 
 
@@ -248,7 +258,7 @@ def write_zip(dest: Path, entries: list[ZipEntry], comment: bytes) -> None:
                     stored_as_is = entry.info.compress_type == zipfile.ZIP_STORED
                     method = zipfile.ZIP_STORED if stored_as_is else zipfile.ZIP_DEFLATED
                 else:
-                    when, attributes, method = (1980, 1, 1, 0, 0, 0), 0o600 << 16, zipfile.ZIP_DEFLATED
+                    when, attributes, method = _NEW_PART_TIME, _NEW_PART_MODE, zipfile.ZIP_DEFLATED
                 if entry.stored is not None and entry.info is not None and entry.info.compress_type == method:
                     entry.checked()
                     payload: bytes | memoryview = entry.stored
