@@ -91,8 +91,8 @@ Cells = dict[tuple[str, int, str], str]  # (sheet key, worksheet row, column key
 class _Sorted:
     """A return's rows sorted against the master: all the merge keeps of a return once it has been read."""
 
-    # sheet key -> key -> the return's row, for the rows matched to a master row that differ from it (a row
-    # that sends no change, nothing unreadable, is dropped here: the comparison would find nothing in it)
+    # sheet key -> key -> the cells of the return's row that differ from the master row it matches or could not be
+    # read (see _Merge._sent; a row that sends no change, nothing unreadable, is dropped here)
     changed: dict[str, dict[str, Record]] = field(default_factory=dict)
     missing: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # sheet key -> (key, emptied?)
     added: list[tuple[str, Record, str]] = field(default_factory=list)  # (sheet key, row, why it is new)
@@ -180,7 +180,7 @@ class _Merge:
         for sheet in schema.SHEETS:
             if sheet.id_column is None:
                 continue
-            slots = [slot.id for slot in self.layout.sheets[sheet.key].slots]
+            slots = self.layout.sheets[sheet.key].slots.left()
             keys = [row_key(sheet, r) for r in self.base.rows(sheet.key)]
             numbers = [id_number(sheet, k) for k in (*keys, *slots)]
             numbers += [ret.sorted.top_number.get(sheet.key) for ret in rets]
@@ -223,23 +223,25 @@ class _Merge:
                     continue
                 out.added.append((sheet.key, rec, self._why_new(sheet, rec, key, matched)))
             out.changed[sheet.key] = {
-                key: rec for key, rec in matched.items() if self._differs(sheet, key, rec, unreadable)
+                key: sent for key, rec in matched.items() if (sent := self._sent(sheet, key, rec, unreadable))
             }
             out.missing[sheet.key] = [
                 (key, key in emptied) for key in base_index if key not in matched and self._holds(rows, sheet.key, key)
             ]
         return out
 
-    def _differs(self, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> bool:
-        """Whether :meth:`_compare_row` finds anything in a matched row (a change, or a cell it could not read)."""
+    def _sent(self, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> Record | None:
+        """Of a matched row, the cells :meth:`_compare_row` finds anything in (a change, or a cell it could not read),
+        alone: all that is kept of the row (None when there is none)."""
         before, after = self.base_index[sheet.key][key].values, rec.values
+        found: dict[str, Any] = {}
         for col in compared_columns(sheet):
-            if unreadable and (sheet.key, rec.row, col.key) in unreadable:
-                return True
             old, sent = before.get(col.key), after.get(col.key)
-            if not (old.__class__ is sent.__class__ and old == sent) and not same(old, sent):
-                return True
-        return False
+            if (unreadable and (sheet.key, rec.row, col.key) in unreadable) or (
+                not (old.__class__ is sent.__class__ and old == sent) and not same(old, sent)
+            ):
+                found[col.key] = sent
+        return Record(rec.sheet, rec.id, found, rec.row) if found else None
 
     def place(self, ret: _Return, sheet: Sheet, marked: str | None) -> tuple[str | None, int, str | None, bool]:
         """(ID, 0-based worksheet row, the ID the row was pre-filled with, appended?) of a row a return adds.
@@ -248,12 +250,12 @@ class _Merge:
         no other return uses it; past those rows it is appended below them with a fresh ID.
         """
         where = self.layout.sheets[sheet.key]
-        slot = where.slots.pop(0) if where.slots else None
+        slot = where.slots.take()
         if slot is None:
             row, prefilled, appended = where.append_at, None, True
             where.append_at += 1
         else:
-            row, prefilled, appended = slot.row, slot.id, False
+            (row, prefilled), appended = slot, False
         if sheet.id_column is None:
             return None, row, None, appended
         if prefilled and self._free(sheet, prefilled, ret, marked):
@@ -353,24 +355,21 @@ class _Merge:
     def _compare_row(self, ret: _Return, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> None:
         base = self.base_index[sheet.key][key]
         context = ret.rows is not None and ret.rows.is_context(sheet.key, key)
-        name = ""  # the row's name, worked out at its first difference (most rows of a return have none)
-        before, after = base.values, rec.values
-        for col in compared_columns(sheet):
-            old, sent = before.get(col.key), after.get(col.key)
-            said = unreadable.get((sheet.key, rec.row, col.key)) if unreadable else None
-            if said is None and same(old, sent):
-                continue
-            name = name or row_name(sheet, base)
+        name = row_name(sheet, base)
+        before = base.values
+        for field_key, sent in rec.values.items():  # only the cells that send something (see _sent)
+            old = before.get(field_key)
+            said = unreadable.get((sheet.key, rec.row, field_key)) if unreadable else None
             if said is not None:
-                self._not_readable(ret, sheet.key, name, col.key, old, said)
+                self._not_readable(ret, sheet.key, name, field_key, old, said)
                 continue
-            sent = self._rewrite(ret, sheet, col.key, sent)
+            sent = self._rewrite(ret, sheet, field_key, sent)
             if context:
                 note = "a context row of the packet: not applied, as the packet says"
-                self.issues.append(Issue(CONTEXT_EDIT, sheet.key, name, col.key, old, [(ret.origin, sent)], note))
-                self.log.append(LogEntry(ret.origin, CONTEXT_EDIT, sheet.key, name, name, col.key, old, sent, note))
+                self.issues.append(Issue(CONTEXT_EDIT, sheet.key, name, field_key, old, [(ret.origin, sent)], note))
+                self.log.append(LogEntry(ret.origin, CONTEXT_EDIT, sheet.key, name, name, field_key, old, sent, note))
             else:
-                self.pending.setdefault((sheet.key, key, col.key), []).append((ret.origin, sent, name))
+                self.pending.setdefault((sheet.key, key, field_key), []).append((ret.origin, sent, name))
 
     def _compare_coalition(self, ret: _Return, unreadable: Cells) -> None:
         for fld in schema.COALITION_FIELDS:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,17 +39,38 @@ if TYPE_CHECKING:
     from ..xlsx.opc import Package
 
 
-@dataclass
-class Slot:
-    row: int  # 0-based worksheet row
-    id: str | None  # the ID it is pre-filled with
+class Slots:
+    """A sheet's blank pre-formatted rows, top first: the 0-based worksheet row of each and the ID it is pre-filled
+    with. A large template has tens of thousands, held as an array of rows and a list of IDs (an object per row
+    would cost some 20 MB at 50,000 steps); :meth:`take` hands them out from the top."""
+
+    def __init__(self) -> None:
+        self.rows = array("l")
+        self.ids: list[str | None] = []
+        self._taken = 0
+
+    def add(self, row: int, prefilled: str | None) -> None:
+        self.rows.append(row)
+        self.ids.append(prefilled)
+
+    def take(self) -> tuple[int, str | None] | None:
+        """The next blank row and its pre-filled ID, now taken; None when none is left."""
+        i = self._taken
+        if i >= len(self.rows):
+            return None
+        self._taken = i + 1
+        return self.rows[i], self.ids[i]
+
+    def left(self) -> list[str | None]:
+        """The pre-filled IDs of the rows not taken yet."""
+        return self.ids[self._taken :]
 
 
 @dataclass
 class SheetLayout:
     name: str  # the sheet's name in the master
     columns: dict[str, int]  # column key -> 0-based column
-    slots: list[Slot]  # blank pre-formatted rows, top first
+    slots: Slots  # blank pre-formatted rows, top first
     append_at: int  # 0-based row where rows past the pre-formatted ones go
 
 
@@ -150,7 +172,7 @@ class MasterLayout:
 
     def slot_ids(self) -> dict[str, set[str]]:
         """Sheet key -> the IDs the blank pre-formatted rows are pre-filled with."""
-        return {key: {slot.id for slot in where.slots if slot.id} for key, where in self.sheets.items()}
+        return {key: {i for i in where.slots.left() if i} for key, where in self.sheets.items()}
 
 
 def _keep_what_formulas_read(cells: SheetCells, columns: set[int]) -> None:
@@ -180,11 +202,10 @@ def _sheet_layout(sheet: Sheet, name: str, columns: dict[str, int], cells: Sheet
     for (r, c), (flag, _text) in cells.flags.items():
         if r > header and c != id_col and not (flag == FORMULA and c in derived):
             occupied.add(r)
-    slots = []
+    slots = Slots()
     for r in range(header + 1, bottom + 1):
         if r not in occupied:
-            prefilled = normalise_id(cells.value(r, id_col), sheet.id_prefix) if id_col is not None else None
-            slots.append(Slot(r, prefilled))
+            slots.add(r, normalise_id(cells.value(r, id_col), sheet.id_prefix) if id_col is not None else None)
     append_at = max([bottom, *occupied]) + 1
     return SheetLayout(name, columns, slots, append_at)
 
