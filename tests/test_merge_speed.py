@@ -89,6 +89,8 @@ def test_returns_are_sorted_as_read_and_only_what_they_send_is_kept(
         gc.collect()
         seen["plans alive"] = sum(isinstance(o, Plan) for o in gc.get_objects())
         seen["rows kept"] = [sum(len(rows) for rows in r.sorted.changed.values()) for r in rets]
+        seen["cells kept"] = {key for r in rets for rows in r.sorted.changed.values() for rec in rows.values()
+                              for key in rec.values}
         seen["added"] = [len(r.sorted.added) for r in rets]
         real(self, rets)
 
@@ -100,6 +102,7 @@ def test_returns_are_sorted_as_read_and_only_what_they_send_is_kept(
     assert seen["plans alive"] - before == 1
     # Of the STEP_COUNT steps each return holds, only the one it changed is kept.
     assert seen["rows kept"] == [1, 1, 1, 1] and seen["added"] == [1, 0, 0, 0]
+    assert seen["cells kept"] == {"notes"}  # of each row kept, only the cell it changed
     assert result.edits == 4 and result.added == 1
 
 
@@ -175,9 +178,9 @@ def test_workers_start_holding_the_masters_plan_and_no_cells(tmp_path: Path, mon
     assert result.edits == 3 and result.added == 1
     # No sheet's cells are held when the workers fork; both are at work when the layout is read.
     assert seen == [("start", 0, 0), ("layout", 2, 0)]
-    # What they are sent after the fork: the IDs of the blank rows, one set per sheet of the plan.
+    # What they are sent after the fork: the IDs of the blank rows, one set per sheet of the plan, held as runs.
     assert len(shared) == 1 and set(shared[0]) == {s.key for s in schema.SHEETS}
-    assert all(isinstance(ids, set) and all(isinstance(i, str) for i in ids) for ids in shared[0].values())
+    assert all(isinstance(ids, merge_master.SlotIds) for ids in shared[0].values())
 
 
 # -- the worksheet editor ----------------------------------------------------------------------------------
@@ -334,7 +337,7 @@ def test_the_layout_holds_only_the_columns_formulas_read(tmp_path: Path, monkeyp
     assert held("improvements") >= {improvements.id_column.key, improvements.label}
     assert "improvement" in held("steps") and not held("steps") & {"notes", "status", STEPS.label}
     # Cached results come out as when every cell is held.
-    monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, columns: None)
+    monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, columns: cells)
     merge(master, returns, tmp_path / "whole.xlsx", jobs=1)
     assert _parts(tmp_path / "pruned.xlsx") == _parts(tmp_path / "whole.xlsx")
 

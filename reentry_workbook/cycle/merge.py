@@ -41,7 +41,7 @@ from ..plan.model import Finding, Plan, Record
 from ..plan.schema import Kind, Sheet
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
-from .merge_master import Applied, MasterLayout, Placed, master_changes
+from .merge_master import Applied, MasterLayout, Placed, SlotIds, master_changes
 from .merge_model import (
     ADDED,
     COALITION,
@@ -186,7 +186,7 @@ class _Merge:
             numbers += [ret.sorted.top_number.get(sheet.key) for ret in rets]
             self.next_number[sheet.key] = max((n for n in numbers if n is not None), default=0) + 1
 
-    def sort(self, plan: Plan, rows: PacketRows | None, unreadable: Cells, slot_ids: dict[str, set[str]]) -> _Sorted:
+    def sort(self, plan: Plan, rows: PacketRows | None, unreadable: Cells, slot_ids: dict[str, SlotIds]) -> _Sorted:
         """What a return (its plan as read, the rows it held as a packet) sends, against the master (``slot_ids``: the
         IDs of its blank pre-formatted rows, :meth:`MasterLayout.slot_ids`)."""
         out = _Sorted()
@@ -198,12 +198,13 @@ class _Merge:
             top = max((n for n in numbers if n is not None), default=None)
             if top is not None:
                 out.top_number[sheet.key] = top
-            named = {key for key in keys[sheet.key] if key} & slot_ids[sheet.key]
+            named = slot_ids[sheet.key].among({key for key in keys[sheet.key] if key}, self.base_index[sheet.key])
             if named:
                 out.slot_ids.setdefault(sheet.key, set()).update(named)
             for col in sheet.reference_columns:
-                wanted = slot_ids.get(col.ref or "", set())
-                named = {v for rec in plan.rows(sheet.key) if isinstance(v := rec.get(col.key), str)} & wanted
+                wanted, ref = slot_ids.get(col.ref or ""), col.ref or ""
+                names = {v for rec in plan.rows(sheet.key) if isinstance(v := rec.get(col.key), str)}
+                named = wanted.among(names, self.base_index[ref]) if wanted is not None else set()
                 if named:
                     out.slot_ids.setdefault(col.ref or "", set()).update(named)
         for sheet in schema.SHEETS:
@@ -478,7 +479,7 @@ def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
 
 
 def _read_return(
-    state: _Merge, copies: Sequence[ReturnedCopy], index: int, slot_ids: Callable[[], dict[str, set[str]]]
+    state: _Merge, copies: Sequence[ReturnedCopy], index: int, slot_ids: Callable[[], dict[str, SlotIds]]
 ) -> _Return:
     """Return ``index`` read once and sorted against the master: what the merge keeps of it. ``slot_ids`` gives the
     IDs of the master's blank pre-formatted rows (read while the returns are: asked for once the return is read)."""
@@ -566,7 +567,7 @@ def merge(
             layout = state.layout = MasterLayout.read(master, base, package, book)
         finally:
             book.close()
-        workers.share(layout.slot_ids())
+        workers.share(layout.slot_ids(state.base_index))
         rets = workers.results()
     state.reserve_ids(rets)
     master_origin = Origin(master.name)

@@ -11,10 +11,11 @@ reads a written cell is worked out again, so that apps that show cached results 
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 from array import array
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -148,13 +149,12 @@ class MasterLayout:
                 layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, validated[name], header)
             cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}  # held by layout.formulas
             kept[name] = set(read.get(name, ()))
-            _keep_what_formulas_read(cells, kept[name])
+            cells = layout.cells[name] = _keep_what_formulas_read(cells, kept[name])
         for name in [*names, *lists]:
             if read.get(name, set()) - kept[name]:
                 cells = book.read_sheet(name)
                 cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}
-                _keep_what_formulas_read(cells, read[name])
-                layout.cells[name] = cells
+                layout.cells[name] = _keep_what_formulas_read(cells, read[name])
         # In the order of the plan's sheets, then the Lists sheet, as the cell changes are made.
         layout.sheets = {s.key: layout.sheets[s.key] for s in schema.SHEETS}
         layout.cells = {name: layout.cells[name] for name in [*names, *lists]}
@@ -170,15 +170,68 @@ class MasterLayout:
             read.setdefault(sheet, set()).add(col)
         return cells
 
-    def slot_ids(self) -> dict[str, set[str]]:
-        """Sheet key -> the IDs the blank pre-formatted rows are pre-filled with."""
-        return {key: {i for i in where.slots.left() if i} for key, where in self.sheets.items()}
+    def slot_ids(self, master_keys: Mapping[str, Collection[str]]) -> dict[str, SlotIds]:
+        """Sheet key -> the IDs the blank pre-formatted rows are pre-filled with (``master_keys``: sheet key -> the
+        keys of the master's rows)."""
+        return {
+            key: SlotIds(schema.sheet(key).id_prefix, where.slots.left(), master_keys.get(key, ()))
+            for key, where in self.sheets.items()
+        }
 
 
-def _keep_what_formulas_read(cells: SheetCells, columns: set[int]) -> None:
-    """Of a sheet's cells, keep only the columns the template's formulas read: all that working out cached results
-    needs (a large plan's cells are held while its returns are read)."""
-    cells.keep_columns(columns)
+class SlotIds:
+    """The IDs a sheet's blank pre-formatted rows are pre-filled with, as the workers that read the returns are given
+    them. A large template has tens of thousands, numbered in runs (``A-101``, ``A-102``, ...): they are held as runs
+    of numbers (their texts in a set cost each worker some 20 MB at 50,000 steps), any other ID as its text."""
+
+    def __init__(self, prefix: str | None, ids: Iterable[str | None], master_keys: Collection[str]) -> None:
+        self.prefix = prefix.upper() if prefix else None
+        self.starts, self.ends = array("q"), array("q")  # runs of numbers: from starts[i] to ends[i], both included
+        self.others: set[str] = set()  # IDs that are not this sheet's prefix and a number as normalise_id writes it
+        self.in_master: set[str] = set()  # IDs that are also keys of the master's rows (see among)
+        numbers: set[int] = set()
+        for found in ids:
+            if not found:
+                continue
+            if found in master_keys:
+                self.in_master.add(found)
+            number = self._number(found)
+            if number is None:
+                self.others.add(found)
+            else:
+                numbers.add(number)
+        for number in sorted(numbers):
+            if self.ends and number == self.ends[-1] + 1:
+                self.ends[-1] = number
+            else:
+                self.starts.append(number)
+                self.ends.append(number)
+
+    def _number(self, key: str) -> int | None:
+        """The number of ``key`` when it is written ``<prefix>-<number>``, exactly as :func:`normalise_id` writes it."""
+        head, _sep, digits = key.partition("-")
+        if head != self.prefix or not (digits.isascii() and digits.isdigit()):
+            return None
+        number = int(digits)
+        return number if digits == str(number) else None
+
+    def __contains__(self, key: str) -> bool:
+        number = self._number(key)
+        if number is None:
+            return key in self.others
+        i = bisect.bisect_right(self.starts, number) - 1
+        return i >= 0 and number <= self.ends[i]
+
+    def among(self, names: set[str], master_keys: Collection[str]) -> set[str]:
+        """The ``names`` that are IDs of blank rows (``master_keys``: the keys of the master's rows, as given when
+        made). Most names of a return are keys of the master: only the others are looked up one by one."""
+        return {name for name in names.difference(master_keys) if name in self} | (names & self.in_master)
+
+
+def _keep_what_formulas_read(cells: SheetCells, columns: set[int]) -> SheetCells:
+    """Of a sheet's cells, only the columns the template's formulas read: all that working out cached results needs
+    (a large plan's cells are held while its returns are read)."""
+    return cells.only_columns(columns)
 
 
 def _col(letters: str) -> int:

@@ -105,9 +105,10 @@ class SheetCells:
         """Every cell that holds something, row by row."""
         raise NotImplementedError
 
-    def keep_columns(self, cols: set[int]) -> None:
-        """Let the plain values outside the columns ``cols`` go (they read as blank from now on); the formula and
-        error flags stay. For a caller that holds a large sheet but needs only some of its columns."""
+    def only_columns(self, cols: set[int]) -> SheetCells:
+        """These cells but for the plain values outside the columns ``cols`` (they read as blank), which are let go
+        (this object may be the one returned: use that one); the formula and error flags stay. For a caller that
+        holds a large sheet but needs only some of its columns."""
         raise NotImplementedError
 
     def _blank_merged(self) -> None:
@@ -190,10 +191,10 @@ class DenseCells(SheetCells):
             for c in sorted({*(c for c, v in enumerate(cells) if v is not None and v != ""), *flagged}):
                 yield r, c, self.cell(r, c)
 
-    def keep_columns(self, cols: set[int]) -> None:
-        width = max(cols, default=-1) + 1
-        for r, cells in enumerate(self._rows):
-            self._rows[r] = [v if c in cols else None for c, v in enumerate(cells[:width])]
+    def only_columns(self, cols: set[int]) -> SheetCells:
+        rows = self._rows
+        columns = {c: [cells[c] if c < len(cells) else None for cells in rows] for c in sorted(cols)}
+        return ColumnCells(self.name, columns, len(rows), self.flags, self.merged)
 
     def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:
         for r in range(r1, min(r2 + 1, len(self._rows))):
@@ -254,11 +255,12 @@ class SparseCells(SheetCells):
             for c in sorted({*cells, *flagged_rows.get(r, ())}):
                 yield r, c, self.cell(r, c)
 
-    def keep_columns(self, cols: set[int]) -> None:
+    def only_columns(self, cols: set[int]) -> SheetCells:
         for cells in self._rows.values():
             for c in [c for c in cells if c not in cols]:
                 del cells[c]
         self._order = [r for r in self._order if self._rows[r]]
+        return self
 
     def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:
         rows = range(r1, r2 + 1) if r2 - r1 < len(self._rows) else [r for r in self._rows if r1 <= r <= r2]
@@ -267,3 +269,56 @@ class SparseCells(SheetCells):
             if cells:
                 for c in [c for c in cells if c1 <= c <= c2 and (r, c) != (r1, c1)]:
                     del cells[c]
+
+
+class ColumnCells(SheetCells):
+    """Some columns of a sheet read densely, each a list of values by row (``""`` or ``None`` for blank): what
+    :meth:`DenseCells.only_columns` keeps of a large sheet (a list per row would cost some 80 bytes a row more)."""
+
+    def __init__(
+        self,
+        name: str,
+        columns: dict[int, list[Any]],
+        rows: int,
+        flags: dict[tuple[int, int], tuple[str, str]],
+        merged: list[tuple[int, int, int, int]],
+    ) -> None:
+        super().__init__(name, flags, merged)  # (merged ranges already cleared by the cells these come from)
+        self._columns = columns
+        self._rows = rows
+
+    def value(self, row: int, col: int) -> Any:
+        values = self._columns.get(col)
+        value = values[row] if values is not None and row < self._rows else None
+        return None if value == "" else value
+
+    def row_count(self) -> int:
+        return max(self._rows, max((r + 1 for r, _ in self.flags), default=0))
+
+    def row_items(self, row: int) -> list[tuple[int, Any]]:
+        return [(c, v) for c in self._columns if (v := self.value(row, c)) is not None]
+
+    def select(self, cols: Sequence[int], start: int = 0) -> Iterator[tuple[int, Sequence[Any]]]:
+        for r in range(start, self._rows):
+            yield r, [self.value(r, c) for c in cols]
+        for r in sorted({r for r, _ in self.flags if r >= max(start, self._rows)}):  # as DenseCells.select
+            yield r, [None] * len(cols)
+
+    def iter_cells(self) -> Iterator[tuple[int, int, Cell]]:
+        by_row: dict[int, list[int]] = {}
+        for r, c in self.flags:
+            by_row.setdefault(r, []).append(c)
+        for r in range(self.row_count()):
+            for c in sorted({*(c for c in self._columns if self.value(r, c) is not None), *by_row.get(r, ())}):
+                yield r, c, self.cell(r, c)
+
+    def only_columns(self, cols: set[int]) -> SheetCells:
+        self._columns = {c: values for c, values in self._columns.items() if c in cols}
+        return self
+
+    def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:
+        for c, values in self._columns.items():
+            if c1 <= c <= c2:
+                for r in range(r1, min(r2 + 1, self._rows)):
+                    if (r, c) != (r1, c1):
+                        values[r] = None
