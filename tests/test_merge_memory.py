@@ -5,7 +5,8 @@
 - the IDs of the master's blank pre-formatted rows are sent to the workers as runs of numbers, not as texts;
 - of the sheets' cells kept for the formulas, a column is one list (not a list per row);
 - the worksheet editor lets each row go as soon as its edits are made (test_merge_speed.py pins that it parses
-  only the rows it changes);
+  only the rows it changes), and an edited sheet is inflated and decoded a piece at a time (its text is the one
+  copy of it held whole);
 - of a return's changed rows, only the cells it sends are kept (test_merge_speed.py).
 """
 
@@ -24,6 +25,7 @@ from plans import add_step, clean_plan
 
 from reentry_workbook.cycle.merge import merge
 from reentry_workbook.cycle.merge_master import SlotIds
+from reentry_workbook.plan import schema
 from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.xlsx import direct_rows, sheet_edit, xmltext, zip_io
 from reentry_workbook.xlsx.opc import Package
@@ -154,3 +156,47 @@ def test_the_editor_lets_each_row_go_once_its_edits_are_made(monkeypatch: pytest
     assert edit() == whole
     assert len(held) > 100 and max(held) <= 1  # never more than the row being written (or the appended rows' model)
     assert '<c r="B298" t="inlineStr"><is><t>new 297</t></is></c>' in whole and '<row r="302"' in whole
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '<?xml version="1.0"?><a>caf\u00e9 \u2014 \U0001f600</a>'.encode(),
+        b"\xef\xbb\xbf" + "<a>caf\u00e9 \U0001f600</a>".encode(),
+        b"\xff\xfe" + "<a>caf\u00e9 \U0001f600</a>".encode("utf-16-le"),
+        "<a>caf\u00e9 \U0001f600</a>".encode("utf-16-le"),
+        "<a>caf\u00e9 \U0001f600</a>".encode("utf-16-be"),
+        b"<a/>",
+        b"",
+    ],
+    ids=["utf-8", "utf-8 with its mark", "utf-16 with its mark", "utf-16-le", "utf-16-be", "short", "empty"],
+)
+@pytest.mark.parametrize("cut", [1, 3, 1_000])
+def test_a_part_decoded_as_its_pieces_come_is_the_part_decoded_whole(data: bytes, cut: int) -> None:
+    whole = xmltext.XmlText.decode(data)
+    pieces = xmltext.XmlText.decode_pieces(memoryview(data)[i : i + cut] for i in range(0, len(data), cut))
+    assert (pieces.text, pieces.encoding, pieces.bom) == (whole.text, whole.encoding, whole.bom)
+
+
+def test_an_edited_sheet_is_decoded_as_it_is_inflated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large sheet's text is the one copy of it held whole: its bytes are inflated and decoded a piece at a time."""
+    from reentry_workbook.xlsx import workbook_edit
+
+    master, _returns = _master_and_returns(tmp_path, 60, 0)
+    steps = schema.sheet("steps").name
+    changes = {steps: SheetChanges(cells={(6, 1): "edited"})}
+    expected = workbook_edit.edited_package(master, changes)
+    monkeypatch.setattr(zip_io, "_KEEP_BYTES", 2_000)  # the sheet is held compressed, as a large one is
+    inflated_whole: list[str] = []
+    real = zip_io.ZipEntry.content
+
+    def content(self: zip_io.ZipEntry) -> bytes:
+        inflated_whole.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(zip_io.ZipEntry, "content", content)
+    held = workbook_edit.edited_package(master, changes)
+    part = workbook_edit._Book(held).sheet_part(steps)
+    assert part not in inflated_whole
+    monkeypatch.undo()
+    assert held.data[part] == expected.data[part]

@@ -311,7 +311,7 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
             if not sheet_changes:
                 continue
             part = book.sheet_part(name)
-            doc = XmlText.decode(pkg.data[part])
+            doc = XmlText.decode_pieces(pkg.data.entry(part).pieces())  # its text only is held whole
             report = edit_sheet(doc.text, sheet_changes, strings=strings, styles=styles, date1904=book.date1904)
             formulas_removed = formulas_removed or report.formulas_removed
             if not report.edit.unchanged():

@@ -3,8 +3,9 @@ prefixes, declarations and unknown extensions stay exactly as they were."""
 
 from __future__ import annotations
 
+import codecs
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -375,18 +376,40 @@ class XmlText:
 
     @classmethod
     def decode(cls, data: bytes) -> XmlText:
-        for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
-            if data.startswith(bom):
-                return cls(data[len(bom) :].decode(enc), enc, bom)
-        head = data[:100]
-        if head.startswith(b"<\x00"):
-            return cls(data.decode("utf-16-le"), "utf-16-le", b"")
-        if head.startswith(b"\x00<"):
-            return cls(data.decode("utf-16-be"), "utf-16-be", b"")
-        return cls(data.decode("utf-8"), "utf-8", b"")
+        bom, enc = _encoding(data)
+        return cls(data[len(bom) :].decode(enc), enc, bom)
+
+    @classmethod
+    def decode_pieces(cls, pieces: Iterable[bytes | memoryview]) -> XmlText:
+        """:meth:`decode` of the bytes ``pieces`` make, decoded as they come: a large part's bytes are never held
+        whole beside its text."""
+        chunks = iter(pieces)
+        head = b""
+        for piece in chunks:
+            head += piece
+            if len(head) >= 4:
+                break
+        bom, enc = _encoding(head)
+        decoder = codecs.getincrementaldecoder(enc)()
+        text = [decoder.decode(head[len(bom) :])]
+        text += [decoder.decode(piece) for piece in chunks]
+        text.append(decoder.decode(b"", final=True))
+        return cls("".join(text), enc, bom)
 
     def encode(self, text: str) -> bytes:
         return self.bom + text.encode(self.encoding)
+
+
+def _encoding(head: bytes) -> tuple[bytes, str]:
+    """The byte order mark and encoding of an XML part that starts with ``head`` (its first bytes, four or more)."""
+    for bom, enc in ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+        if head.startswith(bom):
+            return bom, enc
+    if head.startswith(b"<\x00"):
+        return b"", "utf-16-le"
+    if head.startswith(b"\x00<"):
+        return b"", "utf-16-be"
+    return b"", "utf-8"
 
 
 # -- sheet views ----------------------------------------------------------------------------------------
