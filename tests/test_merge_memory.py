@@ -107,6 +107,7 @@ def test_the_columns_kept_of_a_sheet_read_as_the_sheet_reads_them() -> None:
     assert kept.row_count() == blanked.row_count() == 7
     assert list(kept.iter_cells()) == list(blanked.iter_cells())
     assert [kept.row_items(r) for r in range(8)] == [blanked.row_items(r) for r in range(8)]
+    assert list(kept.plain_rows()) == list(blanked.plain_rows())
     cells = [(r, c) for r in range(8) for c in range(5)]
     assert [kept.value(r, c) for r, c in cells] == [blanked.value(r, c) for r, c in cells]
     assert [(r, [v or None for v in vals]) for r, vals in kept.select([0, 1], 1)] == [

@@ -298,6 +298,12 @@ class ColumnCells(SheetCells):
     def row_items(self, row: int) -> list[tuple[int, Any]]:
         return [(c, v) for c in self._columns if (v := self.value(row, c)) is not None]
 
+    def plain_rows(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
+        for r in range(self._rows):
+            items = self.row_items(r)
+            if items:
+                yield r, items
+
     def select(self, cols: Sequence[int], start: int = 0) -> Iterator[tuple[int, Sequence[Any]]]:
         for r in range(start, self._rows):
             yield r, [self.value(r, c) for c in cols]
