@@ -26,6 +26,7 @@ from reentry_workbook.cycle.merge_model import (
     CONTEXT_EDIT,
     DELETED,
     EDITED,
+    NOTE,
     READ,
     UNREADABLE,
     Issue,
@@ -471,3 +472,17 @@ def test_the_same_change_from_three_copies_names_the_other_two_in_each_line(mast
         "b.xlsx": "the same change also came from a.xlsx, c.xlsx",
         "c.xlsx": "the same change also came from a.xlsx, b.xlsx",
     }
+
+
+def test_a_cell_retyped_so_that_it_looks_the_same_sends_no_change(master: Path, tmp_path: Path) -> None:
+    """A member who retypes a baseline of 12 as "12.0" changed nothing a reader of the plan would see: the master
+    keeps its own text and the log says the file sent no change (mutation testing found this unguarded)."""
+    measure = clean_plan().rows("measures")[0]
+    assert measure.get("baseline") == "12"
+    copy = Filler(master)
+    copy.set("measures", measure.id, "baseline", "12.0")
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    assert get(read_plan(result.output).plan, "measures", measure.id).get("baseline") == "12"
+    assert [e.action for e in result.log if e.action != READ] == [NOTE]
+    assert "no changes found" in result.log[-1].note
