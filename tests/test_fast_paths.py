@@ -580,6 +580,41 @@ def test_a_part_deflated_in_pieces_inflates_to_itself_the_same_bytes_on_any_mach
     assert len(rows) > 2 * deflate.PIECE and len(deflate.deflate(rows)) < 1.01 * len(whole)  # about as small
 
 
+@pytest.mark.parametrize("cores", [1, 2, 8])
+def test_a_part_made_a_piece_at_a_time_is_deflated_beside_its_making_into_the_same_bytes(
+    cores: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part made in pieces (a long table rendered a few thousand rows at a time) has each piece deflated in a
+    thread while the next is made, at most one a core at a time: the bytes are those of the part deflated whole,
+    and a piece that fails fails the part."""
+    import os
+    import threading
+
+    from reentry_workbook.xlsx import deflate, zip_io
+
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    rows = [f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>Finding {n}</t></is></c></row>'.encode()
+            for n in range(1, 60_000)]
+    busy: list[int] = []
+    real = deflate.deflate_piece
+
+    def piece(before: memoryview, data: memoryview, *, last: bool) -> bytes:
+        busy.append(sum(t.name.startswith("deflate-") for t in threading.enumerate()))
+        return real(before, data, last=last)
+
+    monkeypatch.setattr(deflate, "deflate_piece", piece)
+    made = zip_io.new_part("xl/worksheets/sheet9.xml", iter(rows))
+    assert made.stored is not None and bytes(made.stored) == deflate.deflate(b"".join(rows))
+    assert len(busy) > 2 and max(busy) <= cores
+
+    def failing(before: memoryview, data: memoryview, *, last: bool) -> bytes:
+        raise MemoryError("no room")
+
+    monkeypatch.setattr(deflate, "deflate_piece", failing)
+    with pytest.raises(MemoryError):
+        zip_io.new_part("xl/worksheets/sheet9.xml", iter(rows))
+
+
 @pytest.mark.parametrize("cores", [1, 2])
 def test_a_piece_that_fails_to_deflate_fails_the_write(cores: int, monkeypatch: pytest.MonkeyPatch) -> None:
     import os

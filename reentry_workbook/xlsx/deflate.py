@@ -10,6 +10,9 @@ the part is cut into pieces compressed side by side in threads:
   would in one stream, and the result is about as small.
 
 The pieces are cut by size, never by the number of cores, so the same part always gives the same bytes.
+
+A part made a piece at a time (a long table rendered a few thousand rows at a time) is deflated the same way as it
+is made (:class:`Pieces`): each piece in a thread of its own while the caller makes the next one.
 """
 
 from __future__ import annotations
@@ -65,3 +68,45 @@ def deflate_piece(before: memoryview, data: memoryview, *, last: bool) -> bytes:
     else:
         packer = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
     return packer.compress(data) + packer.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
+
+
+class Pieces:
+    """The pieces of one deflate stream, each deflated in a thread of its own as it is handed over (at most one a
+    core at a time), so that the caller goes on making the next; :meth:`joined` gives the stream."""
+
+    def __init__(self) -> None:
+        self._out: list[bytes] = []
+        self._threads: list[threading.Thread] = []
+        self._failed: list[BaseException] = []
+        self._cores = os.cpu_count() or 1
+
+    def __len__(self) -> int:
+        return len(self._out)
+
+    def add(self, before: bytes, data: bytes, *, last: bool) -> None:
+        """Deflate ``data`` as the next piece, after ``before`` (:func:`deflate_piece`; the caller's copies: the
+        thread may still read them once this returns)."""
+        at = len(self._out)
+        self._out.append(b"")
+
+        def work() -> None:
+            try:
+                self._out[at] = deflate_piece(memoryview(before), memoryview(data), last=last)
+            except BaseException as exc:  # (out of memory, say): raised again in the caller's thread by joined
+                self._failed.append(exc)
+
+        running = [thread for thread in self._threads if thread.is_alive()]
+        if len(running) >= self._cores:
+            running[0].join()
+        thread = threading.Thread(target=work, name=f"deflate-{at}")
+        thread.start()
+        self._threads.append(thread)
+
+    def joined(self) -> bytes:
+        """The stream: every piece, once all are deflated."""
+        for thread in self._threads:
+            thread.join()
+        self._threads.clear()
+        if self._failed:
+            raise self._failed[0]
+        return b"".join(self._out)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import OutputError, UnusableInputError
-from .deflate import PIECE, WINDOW, deflate, deflate_piece
+from .deflate import PIECE, WINDOW, Pieces, deflate
 
 
 @dataclass
@@ -218,13 +218,12 @@ def packed_pieces(entry: ZipEntry, pieces: Iterable[bytes]) -> ZipEntry:
     crc, size = 0, 0
     held = bytearray()  # the window (the part's bytes just before the next piece), then the next piece as made
     window = 0  # the window's length: 0 before the first piece
-    out: list[bytes] = []
+    out = Pieces()  # each deflated in a thread while the next is made
 
     def piece(last: bool) -> None:
         nonlocal window
         end = len(held) if last else window + PIECE
-        with memoryview(held) as view:
-            out.append(deflate_piece(view[:window], view[window:end], last=last))
+        out.add(bytes(held[:window]), bytes(held[window:end]), last=last)
         window = min(WINDOW, end)  # (a piece shorter than the window keeps some of the window before it)
         del held[: end - window]
 
@@ -236,7 +235,7 @@ def packed_pieces(entry: ZipEntry, pieces: Iterable[bytes]) -> ZipEntry:
     if not out and size <= _KEEP_BYTES:
         return packed(entry, bytes(held))
     piece(last=True)
-    stored = b"".join(out)
+    stored = out.joined()
     kept = copy.copy(info)
     kept.CRC, kept.file_size, kept.compress_size = crc, size, len(stored)
     return ZipEntry(entry.name, None, kept, memoryview(stored))
