@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from member_edits import Set, edit_with_openpyxl
 from plans import add_step, clean_plan
+from sheet_fakes import edited
 
 from reentry_workbook.cycle.merge import merge
 from reentry_workbook.cycle.merge_master import SlotIds
@@ -30,7 +31,7 @@ from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.xlsx import direct_rows, sheet_edit, xmltext, zip_io
 from reentry_workbook.xlsx.opc import Package
 from reentry_workbook.xlsx.sheet_cells import DenseCells
-from reentry_workbook.xlsx.sheet_edit import SheetChanges, edit_sheet
+from reentry_workbook.xlsx.sheet_edit import SheetChanges
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
@@ -123,17 +124,8 @@ def _sheet(rows: int) -> str:
     return f'<worksheet xmlns="{MAIN}"><dimension ref="A1:B{rows}"/><sheetData>{body}</sheetData></worksheet>'
 
 
-class _Strings:
-    def index(self, text: str) -> int | None:
-        return None
 
 
-class _Styles:
-    def is_date(self, xf: int) -> bool:
-        return False
-
-    def date_style(self, xf: int) -> int:
-        return xf
 
 
 def test_the_editor_lets_each_row_go_once_its_edits_are_made(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -141,7 +133,7 @@ def test_the_editor_lets_each_row_go_once_its_edits_are_made(monkeypatch: pytest
     changes = SheetChanges(cells={(r, 1): f"new {r}" for r in range(0, 300, 3)}, results={}, appended={300, 301})
 
     def edit() -> str:
-        return edit_sheet(text, changes, strings=_Strings(), styles=_Styles(), date1904=False).text
+        return edited(text, changes, inline=True)
 
     with monkeypatch.context() as whole_sheet:
         whole_sheet.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))

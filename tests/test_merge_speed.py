@@ -28,6 +28,7 @@ import pytest
 from member_edits import Add, Set, edit_with_openpyxl
 from opened import count_opens
 from plans import add_step, clean_plan
+from sheet_fakes import edited
 
 from reentry_workbook.cycle import merge as merge_module
 from reentry_workbook.cycle import merge_master
@@ -41,7 +42,7 @@ from reentry_workbook.xlsx import sheet_edit, workbook_edit, xmltext, zip_io
 from reentry_workbook.xlsx.deflate import deflate
 from reentry_workbook.xlsx.opc import Package
 from reentry_workbook.xlsx.sheet_cells import SheetCells
-from reentry_workbook.xlsx.sheet_edit import SheetChanges, edit_sheet
+from reentry_workbook.xlsx.sheet_edit import SheetChanges
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STEPS = schema.sheet("steps")
@@ -200,21 +201,10 @@ def _sheet(rows: int, extra: str = "") -> str:
     )
 
 
-class _Strings:
-    def index(self, text: str) -> int | None:
-        return None
 
 
-class _Styles:
-    def is_date(self, xf: int) -> bool:
-        return False
-
-    def date_style(self, xf: int) -> int:
-        return xf
 
 
-def _edit(text: str, changes: SheetChanges) -> str:
-    return edit_sheet(text, changes, strings=_Strings(), styles=_Styles(), date1904=False).text
 
 
 def _rows_parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -237,7 +227,7 @@ CHANGES = SheetChanges(cells={(499, 1): "new", (0, 3): 7}, results={(249, 2): 99
 def test_the_editor_parses_only_the_rows_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
     text = _sheet(1000)
     parsed = _rows_parsed(monkeypatch)
-    out = _edit(text, CHANGES)
+    out = edited(text, CHANGES, inline=True)
     # The rows written, the formula's row, and the row above the appended ones (whose styles they take).
     assert sorted(parsed) == [1, 250, 500, 1000]
     assert '<c r="B500" t="inlineStr"><is><t>new</t></is></c>' in out
@@ -251,9 +241,9 @@ def test_the_editor_parses_only_the_rows_it_changes(monkeypatch: pytest.MonkeyPa
 )
 def test_the_editor_gives_what_parsing_the_whole_sheet_gives(monkeypatch: pytest.MonkeyPatch, extra: str) -> None:
     text = _sheet(1000, extra)
-    fast = _edit(text, CHANGES)
+    fast = edited(text, CHANGES, inline=True)
     monkeypatch.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
-    assert fast == _edit(text, CHANGES)
+    assert fast == edited(text, CHANGES, inline=True)
 
 
 def test_shared_strings_read_by_pattern_are_those_the_parser_reads(tmp_path: Path) -> None:
@@ -353,7 +343,7 @@ def test_an_edit_leaves_no_tree_for_the_cyclic_collector(monkeypatch: pytest.Mon
     before = nodes()
     gc.disable()
     try:
-        out = _edit(text, CHANGES)
+        out = edited(text, CHANGES, inline=True)
         assert nodes() == before
     finally:
         gc.enable()

@@ -7,34 +7,18 @@ import re
 import zipfile
 from pathlib import Path
 
-from reentry_workbook.xlsx.sheet_edit import SheetChanges, edit_sheet, shift_formula
+from sheet_fakes import edited as _edit
+
+from reentry_workbook.xlsx.sheet_edit import SheetChanges, shift_formula
 from reentry_workbook.xlsx.workbook_edit import edit_cells
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
-class _Strings:
-    def __init__(self, inline: bool = False) -> None:
-        self.inline = inline
-        self.new: list[str] = []
-
-    def index(self, text: str) -> int | None:
-        if self.inline:
-            return None
-        self.new.append(text)
-        return 100 + len(self.new) - 1
 
 
-class _Styles:
-    def is_date(self, xf: int) -> bool:
-        return xf == 7
-
-    def date_style(self, xf: int) -> int:
-        return 7
 
 
-def _edit(text: str, changes: SheetChanges, *, inline: bool = False, date1904: bool = False) -> str:
-    return edit_sheet(text, changes, strings=_Strings(inline), styles=_Styles(), date1904=date1904).text
 
 
 PREFIXED = (

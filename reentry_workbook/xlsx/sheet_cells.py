@@ -105,6 +105,13 @@ class SheetCells:
         """Every cell that holds something, row by row."""
         raise NotImplementedError
 
+    def _flagged_columns(self) -> dict[int, list[int]]:
+        """Row -> the columns of its formula and error cells."""
+        by_row: dict[int, list[int]] = {}
+        for r, c in self.flags:
+            by_row.setdefault(r, []).append(c)
+        return by_row
+
     def only_columns(self, cols: set[int]) -> SheetCells:
         """These cells but for the plain values outside the columns ``cols`` (they read as blank), which are let go
         (this object may be the one returned: use that one); the formula and error flags stay. For a caller that
@@ -182,9 +189,7 @@ class DenseCells(SheetCells):
             yield r, [None] * len(cols)
 
     def iter_cells(self) -> Iterator[tuple[int, int, Cell]]:
-        by_row: dict[int, list[int]] = {}
-        for r, c in self.flags:
-            by_row.setdefault(r, []).append(c)
+        by_row = self._flagged_columns()
         for r in range(self.row_count()):
             cells = self._rows[r] if r < len(self._rows) else []
             flagged = by_row.get(r, ())
@@ -247,9 +252,7 @@ class SparseCells(SheetCells):
                 yield r, [cells.get(c) for c in cols]
 
     def iter_cells(self) -> Iterator[tuple[int, int, Cell]]:
-        flagged_rows: dict[int, list[int]] = {}
-        for r, c in self.flags:
-            flagged_rows.setdefault(r, []).append(c)
+        flagged_rows = self._flagged_columns()
         for r in sorted({*self._order, *flagged_rows}):
             cells = self._rows.get(r, {})
             for c in sorted({*cells, *flagged_rows.get(r, ())}):
@@ -311,9 +314,7 @@ class ColumnCells(SheetCells):
             yield r, [None] * len(cols)
 
     def iter_cells(self) -> Iterator[tuple[int, int, Cell]]:
-        by_row: dict[int, list[int]] = {}
-        for r, c in self.flags:
-            by_row.setdefault(r, []).append(c)
+        by_row = self._flagged_columns()
         for r in range(self.row_count()):
             for c in sorted({*(c for c in self._columns if self.value(r, c) is not None), *by_row.get(r, ())}):
                 yield r, c, self.cell(r, c)
