@@ -23,6 +23,11 @@ AUDITED_SUFFIX = ".audited"
 BACKUP_TAG = ".backup"
 REPORT_ONLY = "report only: save as .xlsx to get the summary copy"
 
+# What the report is made with, then what write_summary_copy writes with (XlsxWriter among them): about 25 ms of
+# start-up in all, imported while the reader waits for python-calamine (xlsx.read_ahead.importing).
+REPORT_MAKERS = tuple(f"{__package__}.{name}" for name in ("rules", "figures", "questions", "history"))
+_COPY_WRITERS = ("xlsxwriter", "..xlsx.package", "..workbook.formats", ".history_sheet", ".summary_sheet")
+
 
 @dataclass
 class AuditResult:
@@ -187,12 +192,6 @@ VALUES_ONLY_FORMATS = {
     FORMAT_XLS: "a legacy Excel 97-2003 workbook (.xls)",
     FORMAT_XLSB: "an Excel binary workbook (.xlsb)",
 }
-
-
-# What the report is made with, then what write_summary_copy writes with (XlsxWriter among them): about 25 ms of
-# start-up in all, imported while the reader waits for python-calamine (xlsx.read_ahead.importing).
-REPORT_MAKERS = tuple(f"{__package__}.{name}" for name in ("rules", "figures", "questions", "history"))
-_COPY_WRITERS = ("xlsxwriter", "..xlsx.package", "..workbook.formats", ".history_sheet", ".summary_sheet")
 
 
 def _shown(path: Path) -> str:
