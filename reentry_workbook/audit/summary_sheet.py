@@ -245,11 +245,8 @@ def _goal_table(sheet: SheetWriter, report: Report, row: int) -> tuple[int, int]
     for row, goal in enumerate(report.goals, start=header + 1):
         name, status = goal.goal[:MAX_CELL_TEXT], GOAL_STATUS.get(goal.rag, goal.rag)[:MAX_CELL_TEXT]
         lines = wrapped_lines(name, width) if name else 1
-        rating = sheet.rag.get(goal.rag)
-        if rating is None:  # (a rating without a colour is written as plain text, which wraps)
-            lines = max(lines, wrapped_lines(status, COLUMN_WIDTHS[2]) if status else 1)
         # (each style's index taken in the order the cells first use it, as the scratch workbook numbers them)
-        style = sheet.xf(sheet.text if rating is None else rating)
+        style = sheet.xf(sheet.rag.get(goal.rag, sheet.text))
         count, money = sheet.xf(sheet.count), sheet.xf(sheet.money)
         rows.rows.append((
             (0, code, goal.id[:MAX_CELL_TEXT]),

@@ -171,7 +171,6 @@ class _Grid:
 
     def __init__(self, name: str, cells: SheetCells) -> None:
         self.title = name
-        self.cells = cells
         self.rows: dict[int, dict[int, Any]] = {}  # row -> {column: value} of the cells that hold something
         flagged: dict[int, list[tuple[int, Any]]] = {}  # the formula and error cells, by row
         for (r, c), (flag, text) in cells.flags.items():

@@ -165,8 +165,8 @@ class DenseCells(SheetCells):
         return [(c, v) for c, v in enumerate(cells) if v is not None and v != ""]
 
     def plain_rows(self) -> Iterator[tuple[int, list[tuple[int, Any]]]]:
-        for r, cells in enumerate(self._rows):
-            items = [(c, v) for c, v in enumerate(cells) if v is not None and v != ""]
+        for r in range(len(self._rows)):
+            items = self.row_items(r)
             if items:
                 yield r, items
 
