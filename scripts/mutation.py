@@ -64,6 +64,7 @@ AREAS: dict[str, Area] = {
                 "xǁ_Readerǁ_converter__*",
                 "xǁ_Readerǁ_cell_problem__*",
                 "xǁ_Readerǁ_resolve_references__*",
+                "xǁ_RowKeyǁ__call____*",
             )
         ),
         0.95,
@@ -77,6 +78,7 @@ AREAS: dict[str, Area] = {
             _MERGE + "x__take_identical__*",
             _MERGE + "x__unreadable_cells__*",
             "reentry_workbook.cycle.merge_model.*",
+            "reentry_workbook.audit.known_rows.*",
         ),
         0.90,
     ),

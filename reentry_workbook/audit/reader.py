@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import TemplateMismatchError
 from ..plan import catalogue, model, schema
 from ..plan.dates import TEXT_DATE, UNREADABLE, read_date
-from ..plan.ids import LazyLabels, normalise_id, parse_reference
+from ..plan.ids import LazyLabels, named_by_itself, normalise_id, parse_reference
 from ..plan.model import Finding, Plan, Record, Source, Unknown, written
 from ..plan.schema import Column, Kind, Sheet
 from ..xlsx.bulk import collector_paused
@@ -38,6 +38,7 @@ from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells, SheetRef
 
 if TYPE_CHECKING:
     from ..xlsx.values_book import ValuesBook
+    from .known_rows import KnownRows
 
 HEADER_SCAN_ROWS = 10  # rows searched for the header row (a member may insert title rows above it)
 _SHOWN_TEXT = 60  # characters of a cell's text quoted in a message
@@ -72,10 +73,21 @@ def read_plan(
             book.close()
 
 
-def read_book(book: Workbook, path: Path, *, extra: Sequence[str] = ()) -> ReadResult:
-    """:func:`read_plan` on a workbook already opened (for commands that read more of it than the plan)."""
+def read_book(
+    book: Workbook,
+    path: Path,
+    *,
+    extra: Sequence[str] = (),
+    remember: KnownRows | None = None,
+    known: KnownRows | None = None,
+) -> ReadResult:
+    """:func:`read_plan` on a workbook already opened (for commands that read more of it than the plan).
+
+    The rows read are put in ``remember``. A row that holds exactly what a row ``known`` holds is taken from there
+    instead of typed (see :mod:`known_rows`): the same plan, but no finding is made again for a row taken (it holds
+    no formula or error cell; an invalid choice the master's row has too is not reported twice)."""
     with collector_paused():
-        result = _Reader(book, path).read()
+        result = _Reader(book, path, remember, known).read()
     for name in extra:
         ref = _find_sheet(book, name)
         if ref is not None:
@@ -209,9 +221,17 @@ _Problem = tuple[str, str]
 
 
 class _Reader:
-    def __init__(self, book: Workbook | ValuesBook, path: Path) -> None:
+    def __init__(
+        self,
+        book: Workbook | ValuesBook,
+        path: Path,
+        remember: KnownRows | None = None,
+        known: KnownRows | None = None,
+    ) -> None:
         self.book = book
         self.path = path
+        self.remember = remember
+        self.known = known
         self.findings: list[Finding] = []
         self.source = Source(
             file=str(path),
@@ -409,6 +429,16 @@ class _Reader:
         codes = [_code(c.kind) for c in columns]
         ref_positions = [i for i, code in enumerate(codes) if code == _REF]
         count = len(columns)
+        date1904 = self.book.date1904
+        learner = taker = None
+        if id_pos >= 0:  # (rows are known by their ID)
+            learner = None if self.remember is None else self.remember.learner(sheet.key, keys, date1904)
+            taker = None if self.known is None else self.known.taker(sheet.key, keys, date1904)
+        row_key = _RowKey(
+            ref_positions,
+            [schema.sheet(columns[i].ref or "").id_prefix for i in ref_positions],
+            [i for i, c in enumerate(columns) if c.kind in (Kind.NUMBER, Kind.MONEY)],
+        )
 
         for r, raw in cells.select(indexes, header_row + 1):
             flagged = flagged_rows.get(r)
@@ -418,6 +448,11 @@ class _Reader:
                 empty = raw.count("") + raw.count(None)
                 if empty == count or (empty == count - 1 and id_pos >= 0 and raw[id_pos] not in _BLANK):
                     continue
+                if taker is not None and (known := row_key(raw)) is not None:
+                    taken = taker.take(raw[id_pos], known, r + 1)
+                    if taken is not None:
+                        records.append(taken)
+                        continue
             values: list[Any] = [None] * count
             content = False
             problems: list[tuple[int, str, str]] | None = None
@@ -467,6 +502,8 @@ class _Reader:
             if problems or (row_id is None and id_pos >= 0 and not id_flagged):
                 self._row_findings(sheet, ref, record, columns, indexes, raw_id, problems or [], id_pos, id_flagged)
             records.append(record)
+            if learner is not None and raw_id is not None:
+                learner.learn(raw_id, record)
         return pending
 
     def _converter(self, col: Column) -> Callable[[Any], tuple[Any, _Problem | None]] | None:
@@ -552,6 +589,45 @@ class _Reader:
     def _labels(self, parent: Sheet) -> Iterator[tuple[str | None, Any]]:
         """``(ID, text)`` of each row of a parent sheet, what a reference typed as the row's text is looked up in."""
         return ((rec.id, written(rec.values.get(parent.label))) for rec in self.plan.rows(parent.key))
+
+
+class _RowKey:
+    """A row's raw values as :mod:`known_rows` compares them with the master's typed row: a blank as ``None``, a
+    number of a number column and each reference as the reader types them (a reference by the ID it names by
+    itself); None when a reference is typed as a parent's text (it names what the parent rows of the copy being
+    read say)."""
+
+    def __init__(self, refs: list[int], prefixes: list[str | None], numbers: list[int]) -> None:
+        # (position, the parent's ID letter, what each value there is typed as: None when a parent's text)
+        self.refs: list[tuple[int, str | None, dict[Any, str | None]]] = [
+            (i, prefix, {}) for i, prefix in zip(refs, prefixes, strict=True)
+        ]
+        self.numbers = numbers
+
+    def __call__(self, raw: Sequence[Any]) -> tuple[Any, ...] | None:
+        if raw.__class__ is not tuple:
+            return None  # a short row (see SheetCells.select): rare, typed each time
+        items = list(map(_BLANK_AS_NONE, raw, raw)) if "" in raw else list(raw)
+        for i in self.numbers:
+            if items[i].__class__ is float:
+                items[i] = _as_number(items[i])  # a spreadsheet's 52000.0 is the reader's 52000
+        for i, prefix, memo in self.refs:
+            value = items[i]
+            if value is None:
+                continue
+            typed = memo.get(value, _UNSEEN)
+            if typed is _UNSEEN:
+                stripped = value.strip() if value.__class__ is str else value
+                found, settled = named_by_itself(stripped, prefix)
+                typed = memo[value] = (found if found is not None else as_text(stripped)) if settled else None
+            if typed is None:
+                return None
+            items[i] = typed
+        return tuple(items)
+
+
+_UNSEEN = object()
+_BLANK_AS_NONE = {"": None}.get  # (value, value): None for a blank, else the value itself
 
 
 _TEXT, _ID, _REF, _DATE, _OTHER = range(5)

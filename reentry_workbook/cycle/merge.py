@@ -35,6 +35,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
+from ..audit.known_rows import KnownRows
 from ..errors import UsageError
 from ..plan import schema
 from ..plan.model import Finding, Plan, Record
@@ -119,8 +120,9 @@ class _Return:
 class _Merge:
     layout: MasterLayout  # read after the workers that read the returns are started (they do not need it)
 
-    def __init__(self, base: Plan) -> None:
+    def __init__(self, base: Plan, known: KnownRows | None = None) -> None:
         self.base = base
+        self.known = known  # the master's rows by their raw values, for the reads of the returns (known_rows)
         self.applied: list[Applied] = []
         self.placed: list[Placed] = []
         self.used: dict[str, dict[str, set[int]]] = {}  # sheet key -> ID -> returns that name it
@@ -194,7 +196,9 @@ class _Merge:
         for sheet in schema.SHEETS:
             if sheet.id_column is None:
                 continue
-            numbers = [id_number(sheet, key) for key in keys[sheet.key] if key]
+            # (the master's own keys count anyway: see reserve_ids)
+            base_index = self.base_index[sheet.key]
+            numbers = [id_number(sheet, key) for key in keys[sheet.key] if key and key not in base_index]
             top = max((n for n in numbers if n is not None), default=None)
             if top is not None:
                 out.top_number[sheet.key] = top
@@ -215,6 +219,9 @@ class _Merge:
             for rec, key in zip(plan.rows(sheet.key), keys[sheet.key], strict=True):
                 held = key is not None and key in base_index and self._holds(rows, sheet.key, key)
                 if held and key is not None and key not in matched:
+                    if KnownRows.unchanged(rec, base_index[key]):
+                        matched[key] = rec  # the master's row as it was: it sends nothing
+                        continue
                     if content_blank(sheet, rec):
                         emptied.add(key)
                     else:
@@ -224,7 +231,9 @@ class _Merge:
                     continue
                 out.added.append((sheet.key, rec, self._why_new(sheet, rec, key, matched)))
             out.changed[sheet.key] = {
-                key: sent for key, rec in matched.items() if (sent := self._sent(sheet, key, rec, unreadable))
+                key: sent
+                for key, rec in matched.items()
+                if not KnownRows.unchanged(rec, base_index[key]) and (sent := self._sent(sheet, key, rec, unreadable))
             }
             out.missing[sheet.key] = [
                 (key, key in emptied) for key in base_index if key not in matched and self._holds(rows, sheet.key, key)
@@ -484,7 +493,7 @@ def _read_return(
     """Return ``index`` read once and sorted against the master: what the merge keeps of it. ``slot_ids`` gives the
     IDs of the master's blank pre-formatted rows (read while the returns are: asked for once the return is read)."""
     copy = copies[index]
-    found = read_once(copy.path)
+    found = read_once(copy.path, state.known)
     plan = found.read.plan
     names = found.sheet_names
     packet = packet_identity(copy.path, found.properties, lambda: names)
@@ -547,8 +556,9 @@ def merge(
             check_extension(target, identify_zip(zf).extension, source=master)
             check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
         book = open_workbook(zf, label=master.name)
+        known = KnownRows()
         try:
-            base = read_book(book, master).plan
+            base = read_book(book, master, remember=known).plan
         except TemplateMismatchError as exc:
             raise TemplateMismatchError(
                 f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an "
@@ -556,11 +566,14 @@ def merge(
             ) from None
         finally:
             book.close()
-        state = _Merge(base)
+        state = _Merge(base, known)
+        del known
         # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
         # The workers start now, holding the master's plan and little else (a worker's peak is that plus one return
         # as read), and read while the master's layout is read here; they wait only for its blank rows' IDs.
         workers.start(partial(_read_return, state, copies))
+        if workers.in_processes:
+            state.known = None  # the workers have it; the write that follows needs memory more
         package = Package.of(master, zf)
         book = open_workbook(zf, label=master.name)
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..audit.known_rows import KnownRows
     from ..audit.reader import ReadResult
 
 
@@ -26,8 +27,9 @@ class ReadOnce:
     sheet_names: list[str]  # every sheet, in tab order
 
 
-def read_once(path: Path) -> ReadOnce:
-    """The plan of the workbook at ``path``, its custom properties and its sheet names, from one opening."""
+def read_once(path: Path, known: KnownRows | None = None) -> ReadOnce:
+    """The plan of the workbook at ``path``, its custom properties and its sheet names, from one opening; its rows
+    that ``known`` holds (the master's, as they were) are taken from there (see :mod:`audit.known_rows`)."""
     from ..audit.reader import read_book
     from ..xlsx.cells import open_workbook
     from ..xlsx.guard import open_package
@@ -38,7 +40,7 @@ def read_once(path: Path) -> ReadOnce:
     with open_package(path) as zf:
         book = open_workbook(zf, label=path.name)
         try:
-            read = read_book(book, path)
+            read = read_book(book, path, known=known)
         finally:
             book.close()
         try:

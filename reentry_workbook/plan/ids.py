@@ -36,6 +36,8 @@ def normalise_id(value: Any, prefix: str | None = None) -> str | None:
     into that sheet's ID. An ID with another letter keeps its own letter: whether it names a row is for the
     rules to say.
     """
+    if value.__class__ is str and _CANONICAL.fullmatch(value):
+        return value  # already normalised: most IDs a large plan asks about
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -105,21 +107,32 @@ def parse_reference(value: Any, parent_prefix: str | None, labels: Mapping[str, 
     another dash or a colon and text (``"G-3 – Housing"``, ``"G3: Housing"``). The ID is returned even when no
     such row exists: the rules report that as a broken link.
     """
-    found = normalise_id(value, parent_prefix)
-    if found is not None or not isinstance(value, str):
+    found, settled = named_by_itself(value, parent_prefix)
+    if settled:
         return found
-    head, sep, _rest = value.partition(schema.ID_SEPARATOR)
-    if sep and _CANONICAL.fullmatch(head):
-        return head
     text = _clean(value)
-    if not text:
-        return None
-    head, sep, _rest = text.partition(schema.ID_SEPARATOR)
-    if sep and _ID.fullmatch(head.strip()):
-        return normalise_id(head, parent_prefix)
     by_text = labels.get(label_key(text))
     if by_text is not None:
         return by_text
     if m := _LABEL.fullmatch(text):
         return normalise_id(m[1], parent_prefix)
     return None
+
+
+def named_by_itself(value: Any, parent_prefix: str | None) -> tuple[str | None, bool]:
+    """(what a reference cell names, True) when the cell alone settles it, as :func:`parse_reference` reads it
+    (anything but text, a bare ID or number, an ``"ID - text"`` label, blank text); (None, False) when the parent
+    rows' texts must be looked in."""
+    found = normalise_id(value, parent_prefix)
+    if found is not None or not isinstance(value, str):
+        return found, True
+    head, sep, _rest = value.partition(schema.ID_SEPARATOR)
+    if sep and _CANONICAL.fullmatch(head):
+        return head, True
+    text = _clean(value)
+    if not text:
+        return None, True
+    head, sep, _rest = text.partition(schema.ID_SEPARATOR)
+    if sep and _ID.fullmatch(head.strip()):
+        return normalise_id(head, parent_prefix), True
+    return None, False

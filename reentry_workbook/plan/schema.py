@@ -11,6 +11,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 from enum import Enum
+from functools import cached_property
 
 TEMPLATE_NAME = "reentry-workbook plan"
 TEMPLATE_VERSION = "1.0"
@@ -85,11 +86,11 @@ class Sheet:
                 return col
         raise KeyError(f"{self.name} has no column {key!r}")
 
-    @property
+    @cached_property  # asked for every row of large plans
     def id_column(self) -> Column | None:
         return next((c for c in self.columns if c.kind is Kind.ID), None)
 
-    @property
+    @cached_property
     def reference_columns(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.kind is Kind.REF)
 
