@@ -152,6 +152,31 @@ def test_rows_moved_deleted_and_added_are_each_what_typing_gives(tmp_path: Path)
     assert _taken(taking, base)["steps"] == {"A-1", "A-2", "A-3", "A-5"}
 
 
+def test_references_are_taken_as_the_reader_types_them_and_text_ones_typed_again(tmp_path: Path) -> None:
+    """A reference the master holds as a number, or as nothing but invisible characters, names what it names by
+    itself: its row is taken. One held as text that names no parent is typed again in every copy, since a
+    parent in the copy may now have that text (here a member renamed I-4 to it)."""
+    plain, _base, _known = _master(tmp_path)
+    filler = Filler(plain)
+    filler.set("steps", "A-1", "improvement", 1)  # the spreadsheet's 1.0: I-1
+    filler.set("steps", "A-2", "improvement", " \u200b ")  # blank to the eye: typed as "\u200b"
+    filler.set("steps", "A-3", "improvement", "Landlord fund, phase two")  # names no improvement
+    master = filler.save(tmp_path / "typed-by-hand.xlsx")
+    known = KnownRows()
+    base = _read(master, remember=known).plan
+    assert {r.id: r.get("improvement") for r in base.rows("steps")}["A-1"] == "I-1"
+
+    untouched = Filler(master).save(tmp_path / "untouched.xlsx")
+    taking, _typing = _both_ways(untouched, known)
+    assert _taken(taking, base)["steps"] == {"A-1", "A-2", "A-4", "A-5"}
+
+    renamed = Filler(master)
+    renamed.set("improvements", "I-4", "improvement", "Landlord fund, phase two")
+    copy = renamed.save(tmp_path / "renamed.xlsx")
+    taking, typing = _both_ways(copy, known)
+    assert {r.id: r.get("improvement") for r in typing.rows("steps")}["A-3"] == "I-4"  # the merge sees the link
+
+
 def test_a_master_row_whose_id_is_held_twice_is_never_taken(tmp_path: Path) -> None:
     plan = clean_plan()
     add_step(plan, "A-1", "I-2", "A second row that reuses A-1")
