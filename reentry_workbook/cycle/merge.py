@@ -183,8 +183,7 @@ class _Merge:
             if sheet.id_column is None:
                 continue
             slots = self.layout.sheets[sheet.key].slots.left()
-            keys = [row_key(sheet, r) for r in self.base.rows(sheet.key)]
-            numbers = [id_number(sheet, k) for k in (*keys, *slots)]
+            numbers = [id_number(sheet, k) for k in (*self.base_index[sheet.key], *slots)]  # (every key of the master)
             numbers += [ret.sorted.top_number.get(sheet.key) for ret in rets]
             self.next_number[sheet.key] = max((n for n in numbers if n is not None), default=0) + 1
 

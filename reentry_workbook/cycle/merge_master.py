@@ -30,7 +30,7 @@ from ..workbook.formula_results import inputs as formula_inputs
 from ..workbook.formula_results import result as formula_result
 from ..workbook.lists import label_value
 from ..xlsx.refs import parse_ref
-from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells
+from ..xlsx.sheet_cells import FORMULA, SheetCells
 from ..xlsx.sheet_edit import Formula, SheetChanges, shift_formula
 from .merge_formulas import Formulas
 from .merge_model import COALITION
@@ -278,7 +278,7 @@ def master_changes(layout: MasterLayout, merged: Plan, applied: Iterable[Applied
                    placed: Iterable[Placed]) -> MasterChanges:
     """The cell changes that turn the master into the merged plan, cached formula results included."""
     changes: dict[str, SheetChanges] = {}
-    labels = _labels(merged)
+    labels = Labels(merged)
 
     def put(sheet_name: str, row: int, col: int, value: Any) -> None:
         changes.setdefault(sheet_name, SheetChanges()).cells[(row, col)] = value
@@ -353,21 +353,31 @@ def _grow_lists(layout: MasterLayout, changes: dict[str, SheetChanges], put: Any
     return names
 
 
-def _labels(plan: Plan) -> dict[str, dict[str, str]]:
-    """The dropdown label of every row of every referenced sheet, by ID."""
-    out: dict[str, dict[str, str]] = {}
-    for sheet in schema.SHEETS:
-        if sheet.id_column is None:
-            continue
-        out[sheet.key] = {
-            rec.id: label_value(sheet, {sheet.id_column.key: rec.id, sheet.label: rec.get(sheet.label)})
-            for rec in plan.rows(sheet.key)
-            if rec.id
-        }
-    return out
+_REFERENCED = {sheet.key: sheet for sheet in schema.SHEETS if sheet.id_column is not None}  # sheets rows name by ID
 
 
-def _cell_value(sheet: Sheet | None, key: str, value: Any, labels: dict[str, dict[str, str]]) -> Any:
+class Labels:
+    """The dropdown label of a row of a referenced sheet, by ID (the last row holding the ID gives it), worked out
+    for the IDs asked about only: a merge writes a few references, and a large plan has tens of thousands of rows."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self._rows: dict[str, dict[str, Record]] = {}  # sheet key -> ID -> its row, made when first asked
+
+    def get(self, sheet_key: str, row_id: str) -> str | None:
+        sheet = _REFERENCED.get(sheet_key)
+        if sheet is None or sheet.id_column is None:
+            return None
+        rows = self._rows.get(sheet_key)
+        if rows is None:
+            rows = self._rows[sheet_key] = {rec.id: rec for rec in self.plan.rows(sheet_key) if rec.id}
+        rec = rows.get(row_id)
+        if rec is None:
+            return None
+        return label_value(sheet, {sheet.id_column.key: rec.id, sheet.label: rec.get(sheet.label)})
+
+
+def _cell_value(sheet: Sheet | None, key: str, value: Any, labels: Labels) -> Any:
     """What a cell holds for a merged value: a reference as its dropdown label, text always as text; a cell the
     reader could not take (an :class:`Unknown`) as round trips carry it (never a formula or an error)."""
     value = written(value)
@@ -375,7 +385,7 @@ def _cell_value(sheet: Sheet | None, key: str, value: Any, labels: dict[str, dic
         return None
     col = sheet.column(key) if sheet is not None else None
     if col is not None and col.kind is Kind.REF and isinstance(value, str):
-        return labels.get(col.ref or "", {}).get(value) or value
+        return labels.get(col.ref or "", value) or value
     if isinstance(value, (bool, int, float, dt.date)):
         return value
     return str(value)
@@ -402,12 +412,8 @@ def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> 
     def column(sheet: str, col: int) -> dict[str, int]:
         key = (sheet, col)
         if key not in columns:
-            found: dict[int, Any] = {}
             book = cells.get(sheet)
-            if book is not None:
-                for r, c, cell in book.iter_cells():
-                    if c == col and cell.flag == VALUE:
-                        found[r] = cell.value
+            found = book.column_values(col) if book is not None else {}
             for (r, c), v in changes.get(sheet, SheetChanges()).cells.items():
                 if c == col:
                     found[r] = v.result if isinstance(v, Formula) else v
@@ -419,11 +425,14 @@ def _formula_results(layout: MasterLayout, changes: dict[str, SheetChanges]) -> 
         formulas = layout.formulas.get(sheet_name)
         if formulas is None or not sheet_changes.appended:
             continue
+        # (rows appended one under another take the formulas of the row above the first: found once for all)
+        aboves: dict[int, int] = {}  # appended row -> the nearest row above it that is not appended
+        in_row: dict[int, list[tuple[int, str]]] = {}
         for row in sorted(sheet_changes.appended):
-            above = row - 1
-            while above in sheet_changes.appended:
-                above -= 1
-            for c, text in formulas.in_row(above):
+            above = aboves[row] = aboves.get(row - 1, row - 1)
+            if above not in in_row:
+                in_row[above] = formulas.in_row(above)
+            for c, text in in_row[above]:
                 if (row, c) not in sheet_changes.cells:
                     sheet_changes.cells[(row, c)] = Formula(shift_formula(text, row - above))
     # The template's formulas read plain cells only (labels read data sheets; derived cells read a reference

@@ -105,6 +105,10 @@ class SheetCells:
         """Every cell that holds something, row by row."""
         raise NotImplementedError
 
+    def column_values(self, col: int) -> dict[int, Any]:
+        """Row -> the plain value of each cell of column ``col`` that holds one (as :meth:`iter_cells` gives them)."""
+        return {r: cell.value for r, c, cell in self.iter_cells() if c == col and cell.flag == VALUE}
+
     def _flagged_columns(self) -> dict[int, list[int]]:
         """Row -> the columns of its formula and error cells."""
         by_row: dict[int, list[int]] = {}
@@ -322,6 +326,11 @@ class ColumnCells(SheetCells):
     def only_columns(self, cols: set[int]) -> SheetCells:
         self._columns = {c: values for c, values in self._columns.items() if c in cols}
         return self
+
+    def column_values(self, col: int) -> dict[int, Any]:
+        values = self._columns.get(col, [])
+        flags = self.flags
+        return {r: v for r, v in enumerate(values[: self._rows]) if v is not None and v != "" and (r, col) not in flags}
 
     def _clear_range(self, r1: int, c1: int, r2: int, c2: int) -> None:
         for c, values in self._columns.items():

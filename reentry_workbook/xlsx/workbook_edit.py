@@ -177,9 +177,11 @@ def _plain_item(text: str, si: Node) -> str | None:
 _ATTRS = r"""(?:\s+[^\s=/<>"']+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*"""
 _ITEM = re.compile(r"<(?:(?P<prefix>[A-Za-z_][\w.\-]*):)?si" + _ATTRS + "(?P<empty>/)?>")
 # An item's one plain run and the item's end tag: <t>text</t></si>, <t/></si>, any prefix and attributes.
-_PLAIN_RUN = re.compile(
-    r"\s*<(?P<t>(?:[A-Za-z_][\w.\-]*:)?t)" + _ATTRS + r"(?:/>|>(?P<text>[^<]*)</(?P=t)>)\s*</"
-)
+_PLAIN_RUN = r"\s*<(?P<t>(?:[A-Za-z_][\w.\-]*:)?t)" + _ATTRS + r"(?:/>|>(?P<text>[^<]*)</(?P=t)>)\s*</"
+# An item's start tag and, when it holds one plain run, that run: one match per item, all found in one call (a large
+# plan's table holds hundreds of thousands of items). The run is looked for where the start tag ends, as a match
+# started there would find it; a run that is not there (rich text, several runs) leaves the groups empty.
+_ITEMS = re.compile(_ITEM.pattern + r"(?(empty)|(?:" + _PLAIN_RUN + r")?)")
 
 
 def _scan_strings(data: bytes) -> tuple[XmlText, Node, list[str | None]] | None:
@@ -202,12 +204,10 @@ def _scan_strings(data: bytes) -> tuple[XmlText, Node, list[str | None]] | None:
         return None
     if root.end != start:
         return None
-    plain: list[str | None] = []
-    for m in _ITEM.finditer(text, start, end):
-        if root.nsmap.get(m.group("prefix") or "") != MAIN_NS:
-            return None
-        run = None if m.group("empty") else _PLAIN_RUN.match(text, m.end(), end)
-        plain.append(None if run is None else unescape(run.group("text") or ""))
+    items = _ITEMS.findall(text, start, end)  # (prefix, "/" or "", the run's tag or "" when none, its text)
+    if any(root.nsmap.get(prefix) != MAIN_NS for prefix in {prefix for prefix, _e, _t, _text in items}):
+        return None
+    plain = [(unescape(body) if "&" in body else body) if t else None for _p, _e, t, body in items]
     return doc, root, plain
 
 
