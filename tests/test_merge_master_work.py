@@ -1,0 +1,170 @@
+"""What keeps the master's side of a merge cheap once the returns are in, pinned by the work done, never by timings;
+each shortcut gives what the general path gives.
+
+- the shared-string table is read by one pattern call that finds each item and its one plain run together;
+- a reference written into the master is given its dropdown label from the rows of the IDs written, not from a
+  table of every row's label;
+- the cached results of the formulas read a kept column straight from its list of values;
+- rows appended one under another take the formulas of the row above the first, looked up once for them all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from member_edits import Add, edit_with_openpyxl, load
+from plans import add_step, clean_plan
+
+from reentry_workbook.audit.reader import read_plan
+from reentry_workbook.cycle import merge_master
+from reentry_workbook.cycle.merge import merge
+from reentry_workbook.cycle.merge_formulas import Formulas
+from reentry_workbook.cycle.merge_master import Labels
+from reentry_workbook.plan import schema
+from reentry_workbook.plan.model import Plan
+from reentry_workbook.workbook.generate import write_plan_workbook
+from reentry_workbook.workbook.lists import label_value
+from reentry_workbook.xlsx import workbook_edit
+from reentry_workbook.xlsx.sheet_cells import DenseCells, SheetCells
+from reentry_workbook.xlsx.sheet_edit import shift_formula
+from reentry_workbook.xlsx.xmltext import parse_xml
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+STEPS = schema.sheet("steps")
+
+ITEMS = [
+    "<{p}si><{p}t>plain &amp; simple &#233;t&#xE9;</{p}t></{p}si>",
+    '<{p}si><{p}t xml:space="preserve"> spaced </{p}t></{p}si>',
+    "<{p}si><{p}r><{p}t>rich</{p}t></{p}r><{p}r><{p}rPr><{p}b/></{p}rPr><{p}t>text</{p}t></{p}r></{p}si>",
+    "<{p}si><{p}t/></{p}si>",
+    "<{p}si><{p}t></{p}t></{p}si>",
+    "<{p}si/>",
+    '<{p}si  count="1" ><{p}t>an attribute on the item</{p}t></{p}si>',
+    "<{p}si>\n  <{p}t>indented</{p}t>\n</{p}si>",
+    "<{p}si><{p}t>two</{p}t><{p}t>runs</{p}t></{p}si>",
+    "<{p}si><{p}t>with a reading</{p}t><{p}rPh sb='0' eb='1'><{p}t>r</{p}t></{p}rPh></{p}si>",
+    "<{p}si><{p}t>plain &amp; simple &#233;t&#xE9;</{p}t></{p}si>",
+    "<{p}si><{p}t>&lt;b&gt; &quot;quoted&quot;</{p}t></{p}si>",
+]
+
+
+def _parsed_items(data: bytes) -> list[str | None]:
+    """Each item's plain text as the parser reads it (the general path)."""
+    text = data.decode()
+    root = parse_xml(text)
+    return [workbook_edit._plain_item(text, si) for si in root.find(MAIN, "si")]
+
+
+@pytest.mark.parametrize("prefix", ["", "x"])
+def test_shared_strings_found_in_one_pattern_call_are_those_the_parser_reads(prefix: str) -> None:
+    p = f"{prefix}:" if prefix else ""
+    declared = f'xmlns:{prefix}="{MAIN}"' if prefix else f'xmlns="{MAIN}"'
+    items = "".join(item.format(p=p) for item in ITEMS)
+    data = f'<?xml version="1.0"?><{p}sst {declared} count="12" uniqueCount="12">{items}</{p}sst>'.encode()
+    scanned = workbook_edit._scan_strings(data)
+    assert scanned is not None
+    assert scanned[2] == _parsed_items(data)
+    assert [i for i, text in enumerate(scanned[2]) if text is None] == [2, 5, 8, 9]
+
+
+def test_shared_strings_under_a_prefix_of_another_namespace_are_left_to_the_parser() -> None:
+    data = (
+        f'<sst xmlns="{MAIN}" xmlns:o="urn:other"><si><t>ours</t></si><o:si><o:t>theirs</o:t></o:si></sst>'
+    ).encode()
+    assert workbook_edit._scan_strings(data) is None
+
+
+def _cells() -> DenseCells:
+    grid = [["ID", "Text", "Notes"], ["A-1", "one", ""], ["A-2", "err", "n"], ["", " ", ""], ["A-4", 0, "x", "y"],
+            ["A-5", "five", ""]]
+    flags = {(2, 1): ("error", "#N/A"), (5, 1): ("formula", "A6&\"\""), (8, 1): ("formula", "A9&\"\"")}
+    return DenseCells("S", [list(row) for row in grid], flags, [])
+
+
+@pytest.mark.parametrize("col", [0, 1, 2, 3])
+def test_a_kept_column_s_values_are_those_its_cells_give(col: int) -> None:
+    kept = _cells().only_columns({0, 1})
+    assert kept.column_values(col) == SheetCells.column_values(kept, col)
+    assert kept.column_values(1) == {0: "Text", 1: "one", 3: " ", 4: 0}
+
+
+def _plan_with_labels() -> Plan:
+    plan = clean_plan()
+    for i in range(6, 40):
+        add_step(plan, f"A-{i}", "I-1", f"Step {i}")
+    # A second row holding an ID already used (the last gives the label, as a table made row by row keeps it).
+    add_step(plan, "A-7", "I-2", "The second A-7")
+    return plan
+
+
+def _every_label(plan: Plan) -> dict[str, dict[str, str]]:
+    """The general path: a table of every row's label, sheet by sheet."""
+    out: dict[str, dict[str, str]] = {}
+    for sheet in schema.SHEETS:
+        if sheet.id_column is None:
+            continue
+        out[sheet.key] = {
+            rec.id: label_value(sheet, {sheet.id_column.key: rec.id, sheet.label: rec.get(sheet.label)})
+            for rec in plan.rows(sheet.key)
+            if rec.id
+        }
+    return out
+
+
+def test_labels_are_worked_out_for_the_ids_asked_about_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = _plan_with_labels()
+    table = _every_label(plan)
+    made: list[str] = []
+
+    def counted(sheet: Any, row: Any) -> str:
+        made.append(row[sheet.id_column.key])
+        return label_value(sheet, row)
+
+    monkeypatch.setattr(merge_master, "label_value", counted)
+    labels = Labels(plan)
+    assert labels.get("steps", "A-7") == table["steps"]["A-7"] == f"A-7{schema.ID_SEPARATOR}The second A-7"
+    assert labels.get("improvements", "I-1") == table["improvements"]["I-1"]
+    assert labels.get("steps", "A-999") is None and labels.get("stakeholders", "anyone") is None
+    assert labels.get("", "A-7") is None
+    assert made == ["A-7", "I-1"]
+    for sheet_key, by_id in table.items():
+        assert {row_id: labels.get(sheet_key, row_id) for row_id in by_id} == by_id
+
+
+def test_rows_appended_one_under_another_take_the_formulas_of_the_row_above_the_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plan = clean_plan()
+    master = write_plan_workbook(tmp_path / "tight.xlsx", plan, rows=len(plan.rows("steps")))
+    added = [Add("steps", {"improvement": "I-2", "step": f"Appended step {n}"}) for n in range(4)]
+    full = edit_with_openpyxl(master, tmp_path / "full.xlsx", added)
+    looked_up: list[int] = []
+    real = Formulas.in_row
+
+    def spy(self: Formulas, row: int) -> list[tuple[int, str]]:
+        looked_up.append(row)
+        return real(self, row)
+
+    monkeypatch.setattr(Formulas, "in_row", spy)
+    result = merge(master, [full], tmp_path / "merged.xlsx")
+    steps = read_plan(result.output).plan.rows("steps")
+    rows = sorted(r.row for r in steps if str(r.get("step")).startswith("Appended"))
+    last = max(r.row for r in read_plan(master).plan.rows("steps"))
+    assert rows == [last + 1, last + 2, last + 3, last + 4]
+    assert looked_up == [last - 1]  # (0-based: the master's last step row, once for the four rows below it)
+    goal = merge_master._col(read_plan(master).plan.source.columns["steps"]["goal"])
+    book = load(master)
+    try:
+        above = book[STEPS.name].cell(last, goal + 1).value
+    finally:
+        book.close()
+    merged = load(result.output)
+    try:
+        ws = merged[STEPS.name]
+        assert [ws.cell(row, goal + 1).value for row in rows] == [
+            "=" + shift_formula(above.lstrip("="), row - last) for row in rows
+        ]
+    finally:
+        merged.close()
