@@ -31,7 +31,21 @@ from typing import Protocol
 from .opc import MAIN_NS
 from .refs import column_letter, parse_ref
 from .serials import datetime_to_serial
-from .xmltext import Editor, Node, Unsupported, escape_attr, escape_text, number_text, parse_xml, text_run, unescape
+from .xmltext import (
+    Editor,
+    Node,
+    Unsupported,
+    attribute_value,
+    escape_attr,
+    escape_text,
+    ns_scope,
+    number_text,
+    parse_xml,
+    tag_attributes,
+    text_run,
+    unescape,
+    xml_tokens,
+)
 
 Position = tuple[int, int]  # 0-based (row, column)
 
@@ -82,10 +96,85 @@ class EditReport:
         return self.edit.result()
 
 
-@dataclass
 class _Row:
-    node: Node
-    cells: dict[int, Node]
+    """A row element and its cells by 0-based column (as the reader counts). A row parsed with its sheet has every
+    cell parsed; a row parsed on its own (:meth:`around_cells`) parses a cell when it is first asked for: an edit
+    writes a few cells of a row, and a large merge changes thousands of rows."""
+
+    def __init__(self, node: Node, cells: dict[int, Node], spans: dict[int, tuple[int, int]] | None = None,
+                 text: str = "") -> None:
+        self.node = node
+        self._cells = cells
+        self._spans = spans  # column -> (start, end) of each cell, when its cells are parsed as asked for
+        self._text = text
+
+    @classmethod
+    def around_cells(cls, text: str, start: int, end: int, scope: dict[str, str]) -> _Row:
+        """The row element at ``start``..``end`` of ``text`` (``scope``: the prefixes in force there), its cells
+        found by their tags and parsed only when asked for. Every tag of the row is checked as :func:`parse_xml`
+        checks it, and raises what it raises."""
+        tokens = xml_tokens(text, start, end)
+        head = next(tokens, None)
+        if head is None or head.group("close") or head.group("empty"):
+            return cls(parse_xml(text, ((start, end),), scope), {})
+        name = head.group("name")
+        inner = ns_scope(scope, tag_attributes(head))
+        spans: dict[int, tuple[int, int]] = {}
+        open_names: list[str] = []  # the elements open inside the row
+        cell: tuple[int, int] | None = None  # (column, start) of the cell open at the row's level
+        col = -1
+        close: re.Match[str] | None = None
+        for m in tokens:
+            if close is not None:
+                raise Unsupported("more than one root element")
+            tag = m.group("name")
+            if m.group("close"):
+                if not open_names:
+                    if tag != name:
+                        raise Unsupported("an end tag that does not match its start tag")
+                    close = m
+                elif open_names.pop() != tag:
+                    raise Unsupported("an end tag that does not match its start tag")
+                elif not open_names and cell is not None:
+                    spans[cell[0]] = (cell[1], m.end())
+                    cell = None
+                continue
+            prefix, _, local = tag.rpartition(":")
+            if not open_names and local == "c":  # a child of the row: a cell takes its column as _index_cells gives it
+                declares = "xmlns" in (m.group("attrs") or "")  # (never, where rows are parsed on their own)
+                if (ns_scope(inner, tag_attributes(m)) if declares else inner).get(prefix) == MAIN_NS:
+                    ref = attribute_value(m, "r")
+                    found = parse_ref(ref) if ref is not None else None
+                    col = found[1] if found is not None else col + 1
+                    if m.group("empty"):
+                        spans[col] = (m.start(), m.end())
+                    else:
+                        cell = (col, m.start())
+            if not m.group("empty"):
+                open_names.append(tag)
+        if close is None:
+            raise Unsupported("XML that ends early")
+        return cls(parse_xml(text, ((start, head.end()), (close.start(), end)), scope), {}, spans, text)
+
+    def cell(self, col: int) -> Node | None:
+        found = self._cells.get(col)
+        if found is None and self._spans is not None and col in self._spans:
+            found = self._cells[col] = parse_xml(self._text, (self._spans[col],), self.node.nsmap)
+        return found
+
+    def columns(self) -> list[int]:
+        """The columns of the row's cells, left to right."""
+        return sorted(self._cells if self._spans is None else self._spans)
+
+    def start_of(self, col: int) -> int:
+        """The offset where the cell of ``col`` starts."""
+        if self._spans is not None:
+            return self._spans[col][0]
+        return self._cells[col].start
+
+    def trees(self) -> list[Node]:
+        """The parsed nodes to let go (:func:`_let_go`): the row's, and the cells parsed on their own."""
+        return [self.node] if self._spans is None else [self.node, *self._cells.values()]
 
 
 # -- the edit ---------------------------------------------------------------------------------------------
@@ -104,7 +193,7 @@ def edit_sheet(text: str, changes: SheetChanges, *, strings: Strings, styles: St
     try:
         job.run(changes)
     finally:
-        _let_go([root, *(row.node for row in job.parsed.values())])
+        _let_go([root, *(tree for row in job.parsed.values() for tree in row.trees())])
     return EditReport(job.edit, job.formulas_removed)
 
 
@@ -148,7 +237,7 @@ class _Job:
             by_row.setdefault(r, {})
         for (r, c), result in changes.results.items():
             row = self._row(r)
-            cell = row.cells.get(c) if row else None
+            cell = row.cell(c) if row else None
             if cell is not None and (r, c) not in changes.cells:
                 self._set_result(cell, result)
         for r in [r for r in self.parsed if r not in by_row]:
@@ -181,7 +270,7 @@ class _Job:
     def _write_into(self, row: _Row, r: int, values: dict[int, CellValue]) -> None:
         tail: list[str] = []  # new cells after the row's last one
         for c, value in sorted(values.items()):
-            cell = row.cells.get(c)
+            cell = row.cell(c)
             if cell is not None:
                 if cell.first(MAIN_NS, "f") is not None and not isinstance(value, Formula):
                     self.formulas_removed = True
@@ -192,9 +281,9 @@ class _Job:
                 continue
             style = self._inherited_style(row.node, c)
             xml = self._cell(f"{self.p}c", f' r="{column_letter(c)}{r + 1}"', style, value)
-            later = next((n for col, n in sorted(row.cells.items()) if col > c), None)
+            later = next((col for col in row.columns() if col > c), None)
             if later is not None:
-                self.edit.insert(later.start, xml)
+                self.edit.insert(row.start_of(later), xml)
             else:
                 tail.append(xml)
         if tail:  # one edit: an empty row element is opened up once
@@ -267,8 +356,7 @@ class _Job:
         found = self.parsed.get(r)
         if found is None and r in self.rows:
             start, end = self.rows[r]
-            node = parse_xml(self.text, ((start, end),), self.data.nsmap)
-            found = self.parsed[r] = _Row(node, _index_cells(node))
+            found = self.parsed[r] = _Row.around_cells(self.text, start, end, self.data.nsmap)
         return found
 
     def _done(self, r: int) -> None:
@@ -277,7 +365,7 @@ class _Job:
         row appended below take its styles.)"""
         row = self.parsed.pop(r, None) if self.on_demand else None
         if row is not None:
-            _let_go([row.node])
+            _let_go(row.trees())
 
     def _new_row(self, r: int, values: dict[int, CellValue], model: _Row | None) -> str:
         attrs = f' r="{r + 1}"'
@@ -287,7 +375,8 @@ class _Job:
                 found = model.node.get(name)
                 if found is not None:
                     attrs += f' {name}="{escape_attr(found)}"'
-            styles = {c: _int(n.get("s")) for c, n in model.cells.items() if n.get("s") is not None}
+            cells = {c: model.cell(c) for c in model.columns()}
+            styles = {c: _int(n.get("s")) for c, n in cells.items() if n is not None and n.get("s") is not None}
         cells = []
         for c in sorted(set(values) | set(styles)):
             style = styles.get(c)

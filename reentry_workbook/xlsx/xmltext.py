@@ -195,6 +195,19 @@ def tag_attributes(m: re.Match[str]) -> list[Attr]:
     return out
 
 
+def attribute_value(m: re.Match[str], qname: str) -> str | None:
+    """The value of the first attribute ``qname`` of a start tag found by ``xml_tokens``, as :func:`tag_attributes`
+    reads it (without making the others)."""
+    raw = m.group("attrs")
+    if not raw:
+        return None
+    for am in _ATTR.finditer(raw):
+        if am.group(1) == qname:
+            value = am.group(2) if am.group(2) is not None else am.group(3)
+            return unescape(value) if "&" in value else value
+    return None
+
+
 def ns_scope(outer: dict[str, str], attrs: list[Attr]) -> dict[str, str]:
     """The namespace prefixes in force inside an element: ``outer``, or a copy with its declarations added.
 
