@@ -5,7 +5,9 @@ each shortcut gives what the general path gives.
 - a reference written into the master is given its dropdown label from the rows of the IDs written, not from a
   table of every row's label;
 - the cached results of the formulas read a kept column straight from its list of values;
-- rows appended one under another take the formulas of the row above the first, looked up once for them all.
+- rows appended one under another take the formulas of the row above the first, looked up once for them all;
+- the worksheet editor parses, of a row it changes, the cells it writes (and the cells of the row whose styles
+  appended rows take), and gives the part that parsing every cell gives.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 from member_edits import Add, edit_with_openpyxl, load
 from plans import add_step, clean_plan
+from sheet_fakes import edited
 
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cycle import merge_master
@@ -26,10 +29,10 @@ from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.workbook.lists import label_value
-from reentry_workbook.xlsx import workbook_edit
+from reentry_workbook.xlsx import sheet_edit, workbook_edit, xmltext
 from reentry_workbook.xlsx.sheet_cells import DenseCells, SheetCells
-from reentry_workbook.xlsx.sheet_edit import shift_formula
-from reentry_workbook.xlsx.xmltext import parse_xml
+from reentry_workbook.xlsx.sheet_edit import SheetChanges, shift_formula
+from reentry_workbook.xlsx.xmltext import Unsupported, parse_xml
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STEPS = schema.sheet("steps")
@@ -168,3 +171,75 @@ def test_rows_appended_one_under_another_take_the_formulas_of_the_row_above_the_
         ]
     finally:
         merged.close()
+
+
+# -- the worksheet editor's rows ------------------------------------------------------------------------------
+
+ROWS = [
+    '<row r="1"><c r="A1" t="inlineStr"><is><t>ID</t></is></c><c r="B1"><v>1</v></c></row>',
+    '<row r="2" spans="1:4"><c r="A2" s="1"><f>B2*2</f><v>2</v></c><c r="C2" s="3" t="s"><v>0</v></c></row>',
+    '<row r="3"><c s="1"><v>1</v></c><c><v>2</v></c><c r="D3"/><c><v>4</v></c></row>',  # cells without a reference
+    '<row r="4"/>',
+    '<row r="5"><o:c r="A5"><o:v>odd</o:v></o:c><c r="B5" s="2"/><extLst><ext uri="u"><c r="C5"/></ext></extLst></row>',
+    '<row r="6"><c r="&#66;6" ><v>6</v></c><c r="C6" s="4"><v>7</v></c><c r="C6" s="5"><v>8</v></c></row>',
+    '<row r="7"><x:c r="A7" s="2"><x:v>7</x:v></x:c><c r="B7"><v>7</v></c></row>',
+]
+EDITS = SheetChanges(
+    cells={(0, 1): "new", (1, 1): 5, (2, 1): "second", (2, 2): "between", (3, 0): "into an empty row",
+           (4, 0): "x", (4, 2): 3, (5, 1): "b", (5, 2): "c", (6, 0): 1, (6, 3): 2, (7, 0): "appended"},
+    results={(1, 0): 99},
+    appended={7},
+)
+
+
+def _odd_sheet(rows: list[str]) -> str:
+    return (
+        f'<worksheet xmlns="{MAIN}" xmlns:x="{MAIN}" xmlns:o="urn:other"><dimension ref="A1:D7"/>'
+        f'<cols><col min="1" max="4" style="4"/></cols><sheetData>{"".join(rows)}</sheetData></worksheet>'
+    )
+
+
+def test_rows_parsed_cell_by_cell_give_what_parsing_the_whole_sheet_gives(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = _odd_sheet(ROWS)
+    parsed: list[str] = []
+    real = xmltext.parse_xml
+
+    def spy(text: str, *args: Any) -> xmltext.Node:
+        root = real(text, *args)
+        parsed.append(root.local)
+        return root
+
+    with monkeypatch.context() as counted:
+        counted.setattr(sheet_edit, "parse_xml", spy)
+        by_cell = edited(text, EDITS, inline=True)
+    monkeypatch.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
+    assert by_cell == edited(text, EDITS, inline=True)
+    # Each row changed is parsed around its cells, then only the cells it holds that are written (or whose result
+    # changes): none of an empty row, nor a cell of another namespace or inside an extension. The row above the
+    # appended one is parsed again for its styles, every cell of it.
+    assert parsed == [
+        "worksheet",
+        "row", "c",  # row 2: the result of A2
+        "row", "c",  # row 1: B1
+        "row", "c",  # row 3: B3 (C3 goes in before D3, unparsed)
+        "row", "row",  # rows 4 and 5: A5 and C5 are new cells
+        "row", "c", "c",  # row 6: B6 (its reference written with a character reference), C6 (the last of two)
+        "row", "c",  # row 7: A7, under the other prefix of the main namespace
+        "row", "c", "c",  # row 7 again, the styles of the row appended below it
+    ]
+    assert '<c r="B2" s="4"><v>5</v></c><c r="C2"' in by_cell
+    assert '<c r="C3" s="4" t="inlineStr"><is><t>between</t></is></c><c r="D3"/>' in by_cell
+
+
+@pytest.mark.parametrize(
+    "row",
+    ['<row r="1"><c r="A1"><v>1</c></row>', '<row r="1"><c r="A1"><v>1</v></row>', '<row r="1"><c r="A1"></row>'],
+    ids=["a cell's content closed oddly", "a cell never closed", "a cell left open"],
+)
+def test_a_row_the_parser_refuses_is_refused_cell_by_cell(monkeypatch: pytest.MonkeyPatch, row: str) -> None:
+    text = _odd_sheet([row, '<row r="2"><c r="A2"><v>2</v></c></row>'])
+    with pytest.raises(Unsupported):
+        edited(text, SheetChanges(cells={(0, 1): "x"}), inline=True)
+    monkeypatch.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
+    with pytest.raises(Unsupported):
+        edited(text, SheetChanges(cells={(0, 1): "x"}), inline=True)
