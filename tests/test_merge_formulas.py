@@ -60,15 +60,17 @@ def test_only_the_runs_that_read_a_written_column_are_looked_at() -> None:
 
 
 def _read_sheets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """From now on, the names of the sheets read (by any workbook of this process), in order."""
+    """From now on, the names of the sheets read (by any workbook of this process, whole or for their formulas
+    alone), in order."""
     read: list[str] = []
-    real = Workbook.read_sheet
+    for method in ("read_sheet", "read_formulas"):
+        real = getattr(Workbook, method)
 
-    def spy(self: Workbook, sheet: Any) -> Any:
-        read.append(sheet if isinstance(sheet, str) else sheet.name)
-        return real(self, sheet)
+        def spy(self: Workbook, sheet: Any, real: Any = real) -> Any:
+            read.append(sheet if isinstance(sheet, str) else sheet.name)
+            return real(self, sheet)
 
-    monkeypatch.setattr(Workbook, "read_sheet", spy)
+        monkeypatch.setattr(Workbook, method, spy)
     return read
 
 

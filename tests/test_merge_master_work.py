@@ -1,6 +1,8 @@
 """What keeps the master's side of a merge cheap once the returns are in, pinned by the work done, never by timings;
 each shortcut gives what the general path gives.
 
+- of the master's Lists sheet, the layout reads the formulas alone (python-calamine is not asked for its values),
+  flagged as reading the whole sheet flags them;
 - the shared-string table is read by one pattern call that finds each item and its one plain run together;
 - a reference written into the master is given its dropdown label from the rows of the IDs written, not from a
   table of every row's label;
@@ -12,13 +14,17 @@ each shortcut gives what the general path gives.
 
 from __future__ import annotations
 
+import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
-from member_edits import Add, edit_with_openpyxl, load
+from member_edits import Add, Set, edit_with_openpyxl, load
 from plans import add_step, clean_plan
 from sheet_fakes import edited
+from xlsxwriter.utility import quote_sheetname
 
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cycle import merge_master
@@ -28,14 +34,102 @@ from reentry_workbook.cycle.merge_master import Labels
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
-from reentry_workbook.workbook.lists import label_value
+from reentry_workbook.workbook.lists import label_value, letter
 from reentry_workbook.xlsx import sheet_edit, workbook_edit, xmltext
+from reentry_workbook.xlsx.cells import Workbook, open_workbook
+from reentry_workbook.xlsx.opc import Package
 from reentry_workbook.xlsx.sheet_cells import DenseCells, SheetCells
 from reentry_workbook.xlsx.sheet_edit import SheetChanges, shift_formula
 from reentry_workbook.xlsx.xmltext import Unsupported, parse_xml
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STEPS = schema.sheet("steps")
+
+def _lists_master(folder: Path) -> Path:
+    plan = clean_plan()
+    for i in range(6, 30):
+        add_step(plan, f"A-{i}", "I-1", f"Step {i}")
+    return write_plan_workbook(folder / "master.xlsx", plan)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["the scan", "the exact path"])
+def test_a_sheets_formulas_read_alone_are_flagged_as_reading_every_cell_flags_them(tmp_path: Path, fast: bool) -> None:
+    master = _lists_master(tmp_path)
+    with zipfile.ZipFile(master) as zf:
+        whole, alone = open_workbook(zf, label="m", fast=fast), open_workbook(zf, label="m", fast=fast)
+        try:
+            for ref in whole.sheets:
+                every, formulas = whole.read_sheet(ref), alone.read_formulas(ref)
+                assert formulas.flags == every.flags
+                rows = range(every.row_count())
+                # The scan leaves the values blank; where it cannot be taken, every cell is read.
+                values = [formulas.row_items(r) for r in rows]
+                assert values == ([[] for _r in rows] if fast else [every.row_items(r) for r in rows])
+        finally:
+            whole.close()
+            alone.close()
+
+
+def test_the_layout_reads_the_lists_formulas_alone_and_merges_as_when_it_reads_every_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    master = _lists_master(tmp_path)
+    added = [Add("steps", {"improvement": "I-2", "step": "New"})]
+    added += [Add("improvements", {"goal": "G-1", "improvement": "Rent deposit loans"})]
+    returned = edit_with_openpyxl(master, tmp_path / "return.xlsx", added)
+    alone: list[str] = []
+    real = Workbook.read_formulas
+
+    def spy(self: Workbook, sheet: Any) -> Any:
+        alone.append(sheet if isinstance(sheet, str) else sheet.name)
+        return real(self, sheet)
+
+    with monkeypatch.context() as counted:
+        counted.setattr(Workbook, "read_formulas", spy)
+        merge(master, [returned], tmp_path / "formulas.xlsx", jobs=1)
+    assert alone == [schema.LISTS_SHEET]
+    monkeypatch.setattr(Workbook, "read_formulas", Workbook.read_sheet)
+    merge(master, [returned], tmp_path / "every.xlsx", jobs=1)
+    formulas, every = Package.read(tmp_path / "formulas.xlsx"), Package.read(tmp_path / "every.xlsx")
+    assert {n: formulas.data[n] for n in formulas.data} == {n: every.data[n] for n in every.data}
+
+
+def test_lists_formulas_reading_their_own_sheet_have_its_values_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = _lists_master(tmp_path)
+    book = load(made)
+    lists = book[schema.LISTS_SHEET]
+    column = next(c.column_letter for c in lists[1] if c.value == schema.reference_list_name("goals"))
+    choice = lists["A2"].value
+    goals = schema.sheet("goals")
+    assert goals.id_column is not None
+    id_cell = f"{quote_sheetname(goals.name)}!${letter(goals, goals.id_column.key)}2"
+    label = lists[f"{column}2"].value
+    assert id_cell in label
+    lists[f"{column}2"] = label.replace(id_cell, f"{quote_sheetname(schema.LISTS_SHEET)}!$A2")  # reads the Lists sheet
+    master = tmp_path / "reading-lists.xlsx"
+    book.save(master)
+    book.close()
+    returned = edit_with_openpyxl(master, tmp_path / "return.xlsx", [Set("goals", "G-1", "goal", "Homes first")])
+    whole: list[str] = []
+    real = Workbook.read_sheet
+
+    def spy(self: Workbook, sheet: Any) -> Any:
+        whole.append(sheet if isinstance(sheet, str) else sheet.name)
+        return real(self, sheet)
+
+    monkeypatch.setattr(Workbook, "read_sheet", spy)
+    merge(master, [returned], tmp_path / "merged.xlsx", jobs=1)
+    assert whole.count(schema.LISTS_SHEET) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        merged = openpyxl.load_workbook(tmp_path / "merged.xlsx", data_only=True)
+    try:
+        assert merged[schema.LISTS_SHEET][f"{column}2"].value == f"{choice}{schema.ID_SEPARATOR}Homes first"
+    finally:
+        merged.close()
+
 
 ITEMS = [
     "<{p}si><{p}t>plain &amp; simple &#233;t&#xE9;</{p}t></{p}si>",

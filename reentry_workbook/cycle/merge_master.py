@@ -141,7 +141,10 @@ class MasterLayout:
         kept: dict[str, set[int]] = {}
         for sheet_key, name in [*((None, n) for n in lists), *((s.key, source.sheet_names[s.key])
                                                                   for s in reversed(schema.SHEETS))]:
-            cells = layout._take(name, book, read)
+            # Of the Lists sheet, its formulas are all the merge needs (unless they read cells of their own sheet).
+            cells = layout._take(name, book, read, values=sheet_key is not None)
+            if sheet_key is None and read.get(name):
+                cells = book.read_sheet(name)
             if sheet_key is not None:
                 sheet = schema.sheet(sheet_key)
                 columns = {k: _col(letter) for k, letter in source.columns[sheet.key].items()}
@@ -161,10 +164,10 @@ class MasterLayout:
         layout.formulas = {name: layout.formulas[name] for name in [*names, *lists]}
         return layout
 
-    def _take(self, name: str, book: Workbook, read: dict[str, set[int]]) -> SheetCells:
-        """Read a sheet's cells, its formulas held as runs (:mod:`merge_formulas`); add the columns they read to
-        ``read`` (sheet name -> columns)."""
-        cells = self.cells[name] = book.read_sheet(name)
+    def _take(self, name: str, book: Workbook, read: dict[str, set[int]], values: bool = True) -> SheetCells:
+        """Read a sheet's cells (without ``values``, its formula and error cells alone), its formulas held as runs
+        (:mod:`merge_formulas`); add the columns they read to ``read`` (sheet name -> columns)."""
+        cells = self.cells[name] = book.read_sheet(name) if values else book.read_formulas(name)
         formulas = self.formulas[name] = Formulas.of(cells.flags)
         for sheet, col in formulas.columns_read(name):
             read.setdefault(sheet, set()).add(col)
