@@ -1,5 +1,5 @@
-"""What keeps the master's side of a merge cheap once the returns are in, pinned by the work done, never by timings;
-each shortcut gives what the general path gives.
+"""What keeps the master's side of a merge cheap (all it does besides waiting for the returns), pinned by the work
+done, never by timings; each shortcut gives what the general path gives.
 
 - of the master's Lists sheet, the layout reads the formulas alone (python-calamine is not asked for its values),
   flagged as reading the whole sheet flags them;
