@@ -8,6 +8,7 @@ done, never by timings; each shortcut gives what the general path gives.
   table of every row's label;
 - the cached results of the formulas read a kept column straight from its list of values;
 - rows appended one under another take the formulas of the row above the first, looked up once for them all;
+- a run of formulas makes each row's text from one template, as moving its top formula down makes it;
 - the worksheet editor parses, of a row it changes, the cells it writes (and the cells of the row whose styles
   appended rows take), and gives the part that parsing every cell gives.
 """
@@ -29,7 +30,7 @@ from xlsxwriter.utility import quote_sheetname
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cycle import merge_master
 from reentry_workbook.cycle.merge import merge
-from reentry_workbook.cycle.merge_formulas import Formulas
+from reentry_workbook.cycle.merge_formulas import Formulas, Run
 from reentry_workbook.cycle.merge_master import Labels
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
@@ -129,6 +130,23 @@ def test_lists_formulas_reading_their_own_sheet_have_its_values_read(
         assert merged[schema.LISTS_SHEET][f"{column}2"].value == f"{choice}{schema.ID_SEPARATOR}Homes first"
     finally:
         merged.close()
+
+
+@pytest.mark.parametrize(
+    "top",
+    [
+        'IF(Goals!$C2="","",Goals!$A2&" - "&Goals!$C2)',
+        'IF(B2>50%,"100%",B2&"%d %s %%")',
+        "SUM($B$2:$B$9)+B0150*C$3",
+        "TODAY()",
+        "'Q1 {x}'!A7&\"{}\"",
+    ],
+    ids=["a label", "percent signs", "absolute rows and a leading zero", "no row", "braces"],
+)
+def test_a_runs_text_is_its_top_formula_moved_down(top: str) -> None:
+    run = Run.at(4, top)
+    assert run.text(4) == top
+    assert [run.text(row) for row in (5, 6, 17, 1_004)] == [shift_formula(top, row - 4) for row in (5, 6, 17, 1_004)]
 
 
 ITEMS = [

@@ -29,6 +29,9 @@ class Run:
     top: str  # the formula at the first row, as the sheet holds it
     pieces: list[str]  # the top's text around its relative row numbers (one more piece than numbers)
     numbers: list[int]  # the top's relative row numbers
+    # The pieces joined by "%d", their own "%" doubled: ``template % numbers`` is the text (a master's formulas are
+    # made again by the hundred thousand, each compared with the sheet's).
+    template: str = ""
 
     @classmethod
     def at(cls, row: int, text: str) -> Run:
@@ -38,18 +41,14 @@ class Run:
             numbers.append(int(text[start:end]))
             at = end
         pieces.append(text[at:])
-        return cls(row, row, text, pieces, numbers)
+        return cls(row, row, text, pieces, numbers, "%d".join(piece.replace("%", "%%") for piece in pieces))
 
     def text(self, row: int) -> str:
         """The formula this run makes for ``row`` (the top's relative rows moved down ``row - first``)."""
         down = row - self.first
         if not down:
             return self.top
-        out = [self.pieces[0]]
-        for number, piece in zip(self.numbers, self.pieces[1:], strict=True):
-            out.append(str(number + down))
-            out.append(piece)
-        return "".join(out)
+        return self.template % tuple([number + down for number in self.numbers])
 
     def reads(self, sheet: str) -> list[Input] | None:
         """What the top formula reads (:func:`formula_inputs`): the same columns as every row of the run."""
