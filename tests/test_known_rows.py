@@ -19,10 +19,11 @@ from plans import add_step, clean_plan
 
 from reentry_workbook.audit.known_rows import KnownRows
 from reentry_workbook.audit.reader import ReadResult, read_book
-from reentry_workbook.cycle.merge import UNREADABLE_RULES, merge
+from reentry_workbook.cycle.merge import UNREADABLE_RULES, Cells, _Merge, merge
 from reentry_workbook.cycle.merge_model import Issue, LogEntry
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan, Record
+from reentry_workbook.plan.schema import Sheet
 from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.xlsx.cells import open_workbook
 from reentry_workbook.xlsx.guard import open_package
@@ -266,3 +267,30 @@ def test_the_merge_takes_rows_and_writes_what_typing_every_row_writes(
     taking = run(tmp_path / "taking.xlsx")
     monkeypatch.setattr(KnownRows, "taker", lambda *_args: None)
     assert run(tmp_path / "typing.xlsx") == taking
+
+
+def test_a_merge_compares_cell_by_cell_only_the_rows_a_return_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each return changed one step: only that row is compared with the master's; every other row of every sheet
+    with IDs is taken from the master's read. (Stakeholders rows have no ID to be known by: each return's one
+    stakeholder is compared, as before.)"""
+    master, _base, _known = _master(tmp_path)
+    returns = []
+    for n, row_id in enumerate(("A-1", "A-3", "A-5")):
+        filler = Filler(master)
+        filler.set("steps", row_id, "notes", f"Note from return {n}")
+        returns.append(filler.save(tmp_path / f"return-{n}.xlsx"))
+    compared: list[tuple[str, str]] = []
+    real = _Merge._sent
+
+    def sent(self: _Merge, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> Record | None:
+        compared.append((sheet.key, key))
+        return real(self, sheet, key, rec, unreadable)
+
+    monkeypatch.setattr(_Merge, "_sent", sent)
+    result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)
+    stakeholder = [k for s, k in compared if s == "stakeholders"]
+    assert sorted(k for s, k in compared if s != "stakeholders") == ["A-1", "A-3", "A-5"]
+    assert len(stakeholder) == 3
+    assert result.edits == 3

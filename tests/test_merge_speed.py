@@ -6,7 +6,7 @@
   rows that send something are kept (no return's plan, nor yet the merged copy, is alive when the fresh IDs are
   reserved);
 - a return's rows that hold what the master's hold are taken from the master's read, neither typed nor compared
-  again (test_known_rows.py shows they read as typing them would);
+  again (test_known_rows.py);
 - of the master, large parts are held compressed, its sheets only in the columns formulas read and its formulas
   as runs (test_merge_formulas.py); the workers that read the returns are forked before any of its cells is read;
 - edited sheets are held deflated as they are made, and the editor's parsed rows are freed at once (a merge runs
@@ -107,28 +107,6 @@ def test_returns_are_sorted_as_read_and_only_what_they_send_is_kept(
     assert seen["rows kept"] == [1, 1, 1, 1] and seen["added"] == [1, 0, 0, 0]
     assert seen["cells kept"] == {"notes"}  # of each row kept, only the cell it changed
     assert result.edits == 4 and result.added == 1
-
-
-def test_rows_a_return_left_as_they_were_are_taken_not_compared(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each return changed one step of STEP_COUNT: only that row is compared cell by cell with the master's; every
-    other row of every sheet with IDs is taken from the master's read (audit/known_rows.py)."""
-    master = _big_master(tmp_path)
-    returns = _returns(master, tmp_path, 3)
-    compared: list[tuple[str, str]] = []
-    real = merge_module._Merge._sent
-
-    def sent(self: Any, sheet: Any, key: str, rec: Any, unreadable: Any) -> Any:
-        compared.append((sheet.key, key))
-        return real(self, sheet, key, rec, unreadable)
-
-    monkeypatch.setattr(merge_module._Merge, "_sent", sent)
-    result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)
-    # (Stakeholders rows have no ID to be known by: each return's one stakeholder is compared, as before.)
-    assert sorted(compared) == [*[("stakeholders", "name:lakeside housing authority")] * 3,
-                                ("steps", "A-10"), ("steps", "A-11"), ("steps", "A-12")]
-    assert result.edits == 3 and result.added == 1
 
 
 def test_returns_read_in_worker_processes_merge_as_read_here(tmp_path: Path) -> None:
