@@ -48,8 +48,8 @@ def _master(tmp_path: Path, plan: Plan | None = None) -> tuple[Path, Plan, Known
     return path, _read(path, remember=known).plan, known
 
 
-def _rows(plan: Plan) -> dict[str, list[tuple[str | None, dict[str, object], int]]]:
-    return {s.key: [(r.id, r.values, r.row) for r in plan.rows(s.key)] for s in schema.SHEETS}
+def _rows(plan: Plan) -> dict[str, list[tuple[str, str | None, dict[str, object], int]]]:
+    return {s.key: [(r.sheet, r.id, r.values, r.row) for r in plan.rows(s.key)] for s in schema.SHEETS}
 
 
 def _taken(plan: Plan, master: Plan) -> dict[str, set[str | None]]:
