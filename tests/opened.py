@@ -1,4 +1,5 @@
-"""Counting how often a command opens each workbook (the cycle's commands read each input once)."""
+"""Counting how often a command opens each workbook (the cycle's commands read each input once), and which parts
+it inflates whole."""
 
 from __future__ import annotations
 
@@ -22,3 +23,18 @@ def count_opens(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
 
     monkeypatch.setattr(zipfile.ZipFile, "__init__", init)
     return opened
+
+
+def count_inflated_whole(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """From now on, list the name of every zip part inflated whole (``zip_io.ZipEntry.content``), in order."""
+    from reentry_workbook.xlsx import zip_io
+
+    inflated: list[str] = []
+    real = zip_io.ZipEntry.content
+
+    def content(self: zip_io.ZipEntry) -> bytes:
+        inflated.append(self.name)
+        return real(self)
+
+    monkeypatch.setattr(zip_io.ZipEntry, "content", content)
+    return inflated

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from opened import count_opens
+from opened import count_inflated_whole, count_opens
 from plans import AS_OF, clean_plan
 
 from reentry_workbook.audit.figures import build_report
@@ -202,14 +202,7 @@ def test_the_copy_inflates_a_member_sheet_only_when_its_head_shows_it_selected(
 
     plan = generate.new_workbook(tmp_path / "plan.xlsx", example=True)
     monkeypatch.setattr(zip_io, "_KEEP_BYTES", 0)  # every part kept compressed, as a large plan's sheets are
-    inflated: list[str] = []
-    real = zip_io.ZipEntry.content
-
-    def content(self: zip_io.ZipEntry) -> bytes:
-        inflated.append(self.name)
-        return real(self)
-
-    monkeypatch.setattr(zip_io.ZipEntry, "content", content)
+    inflated = count_inflated_whole(monkeypatch)
     out = audit_file(plan, as_of=AS_OF, out=tmp_path / "audited.xlsx").output
     assert out is not None
     with open_package(plan) as zf:

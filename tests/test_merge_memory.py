@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from member_edits import Set, edit_with_openpyxl
+from opened import count_inflated_whole
 from plans import add_step, clean_plan
 from sheet_fakes import edited
 
@@ -180,14 +181,7 @@ def test_an_edited_sheet_is_decoded_as_it_is_inflated(tmp_path: Path, monkeypatc
     changes = {steps: SheetChanges(cells={(6, 1): "edited"})}
     expected = workbook_edit.edited_package(master, changes)
     monkeypatch.setattr(zip_io, "_KEEP_BYTES", 2_000)  # the sheet is held compressed, as a large one is
-    inflated_whole: list[str] = []
-    real = zip_io.ZipEntry.content
-
-    def content(self: zip_io.ZipEntry) -> bytes:
-        inflated_whole.append(self.name)
-        return real(self)
-
-    monkeypatch.setattr(zip_io.ZipEntry, "content", content)
+    inflated_whole = count_inflated_whole(monkeypatch)
     held = workbook_edit.edited_package(master, changes)
     part = workbook_edit._Book(held).sheet_part(steps)
     assert part not in inflated_whole

@@ -430,15 +430,16 @@ class _Reader:
         ref_positions = [i for i, code in enumerate(codes) if code == _REF]
         count = len(columns)
         date1904 = self.book.date1904
-        learner = taker = None
+        learner = taker = row_key = None
         if id_pos >= 0:  # (rows are known by their ID)
             learner = None if self.remember is None else self.remember.learner(sheet.key, keys, date1904)
             taker = None if self.known is None else self.known.taker(sheet.key, keys, date1904)
-        row_key = _RowKey(
-            ref_positions,
-            [schema.sheet(columns[i].ref or "").id_prefix for i in ref_positions],
-            [i for i, c in enumerate(columns) if c.kind in (Kind.NUMBER, Kind.MONEY)],
-        )
+        if taker is not None:
+            row_key = _RowKey(
+                ref_positions,
+                [schema.sheet(columns[i].ref or "").id_prefix for i in ref_positions],
+                [i for i, c in enumerate(columns) if c.kind in (Kind.NUMBER, Kind.MONEY)],
+            )
 
         for r, raw in cells.select(indexes, header_row + 1):
             flagged = flagged_rows.get(r)
@@ -448,8 +449,8 @@ class _Reader:
                 empty = raw.count("") + raw.count(None)
                 if empty == count or (empty == count - 1 and id_pos >= 0 and raw[id_pos] not in _BLANK):
                     continue
-                if taker is not None and (known := row_key(raw)) is not None:
-                    taken = taker.take(raw[id_pos], known, r + 1)
+                if row_key is not None and (known := row_key(raw)) is not None:  # (set with the taker)
+                    taken = taker.take(raw[id_pos], known, r + 1)  # type: ignore[union-attr]
                     if taken is not None:
                         records.append(taken)
                         continue
