@@ -74,21 +74,21 @@ def _read_sheets(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return read
 
 
-def _master_with_a_formula_reading_steps(folder: Path) -> tuple[Path, str]:
-    """A master whose Goals sheet holds a formula of the template's shape that reads the steps' notes, which no
-    formula of the template reads; returns it and the formula's cell."""
+def _master_with_a_formula_reading_goals(folder: Path) -> tuple[Path, str]:
+    """A master whose Action Steps sheet holds a formula of the template's shape that reads a goal's baseline, which
+    no formula of the template reads; returns it and the formula's cell."""
     plan = clean_plan()
     for i in range(6, 30):
         add_step(plan, f"A-{i}", "I-1", f"Step {i} of the housing work")
     made = write_plan_workbook(folder / "made.xlsx", plan)
     book = load(made)
-    steps = book[schema.sheet("steps").name]
-    notes = get_column_letter(columns(steps, "steps")["notes"])
-    row = find_row(steps, "steps", "A-10")
     goals = book[schema.sheet("goals").name]
-    where = f"{get_column_letter(goals.max_column + 2)}{schema.FIRST_DATA_ROW}"
-    sheet = schema.sheet("steps").name
-    goals[where] = f"=IF('{sheet}'!${notes}{row}=\"\",\"\",'{sheet}'!${notes}{row}&\"\")"
+    baseline = get_column_letter(columns(goals, "goals")["baseline"])
+    row = find_row(goals, "goals", "G-1")
+    steps = book[schema.sheet("steps").name]
+    where = f"{get_column_letter(steps.max_column + 2)}{schema.FIRST_DATA_ROW}"
+    sheet = schema.sheet("goals").name
+    steps[where] = f"=IF('{sheet}'!${baseline}{row}=\"\",\"\",'{sheet}'!${baseline}{row}&\"\")"
     master = folder / "master.xlsx"
     book.save(master)
     book.close()
@@ -98,24 +98,57 @@ def _master_with_a_formula_reading_steps(folder: Path) -> tuple[Path, str]:
 def test_a_sheet_read_before_a_formula_reading_more_of_it_is_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    master, where = _master_with_a_formula_reading_steps(tmp_path)
+    master, where = _master_with_a_formula_reading_goals(tmp_path)
     copy = shutil.copyfile(master, tmp_path / "copy.xlsx")
-    edits = [Set("steps", "A-10", "notes", "Called the landlord")]
+    edits = [Set("goals", "G-1", "baseline", "12 people housed")]
     returned = edit_with_openpyxl(copy, tmp_path / "return.xlsx", edits)
     read = _read_sheets(monkeypatch)
     merge(master, [returned], tmp_path / "pruned.xlsx", jobs=1)
-    steps = schema.sheet("steps").name
-    # Each sheet of the master is read once for its layout (the Lists sheet first, then children before parents),
-    # but the steps, pruned before the Goals formula reading their notes was met, are read again.
-    layout_reads = read[read.index(schema.LISTS_SHEET) :][: len(schema.SHEETS) + 2]  # then the return is read
-    assert layout_reads == [schema.LISTS_SHEET, *(s.name for s in reversed(schema.SHEETS)), steps]
-    assert read.count(schema.sheet("goals").name) == 3  # the master's plan, its layout, the return
+    goals = schema.sheet("goals").name
+    # The master is read once, its plan and its layout together (keeping of each sheet the columns the template's
+    # formulas read), then the Lists sheet's formulas; but the goals, pruned before the steps' formula reading their
+    # baseline was met, are read again. Then the return is read.
+    master_reads = [schema.COALITION_SHEET, *(s.name for s in schema.SHEETS), schema.LISTS_SHEET, goals]
+    assert read[: len(master_reads)] == master_reads
+    assert read.count(goals) == 3  # the master, again for its layout, the return
     book = openpyxl.load_workbook(tmp_path / "pruned.xlsx", data_only=True)
     try:
-        assert book[schema.sheet("goals").name][where].value == "Called the landlord"
+        assert book[schema.sheet("steps").name][where].value == "12 people housed"
     finally:
         book.close()
     monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, cols: cells)
     merge(master, [returned], tmp_path / "whole.xlsx", jobs=1)
     whole, pruned = Package.read(tmp_path / "whole.xlsx"), Package.read(tmp_path / "pruned.xlsx")
     assert {n: pruned.data[n] for n in pruned.data} == {n: whole.data[n] for n in whole.data}
+
+
+def test_a_master_in_the_template_is_read_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The columns the template's own formulas read (the Lists sheet's labels, the derived Goal column) are kept as
+    each sheet of the master is read for its plan: no sheet of the master is read twice."""
+    plan = clean_plan()
+    for i in range(6, 30):
+        add_step(plan, f"A-{i}", "I-1", f"Step {i} of the housing work")
+    master = write_plan_workbook(tmp_path / "master.xlsx", plan)
+    copy = shutil.copyfile(master, tmp_path / "copy.xlsx")
+    edits = [
+        Set("improvements", "I-1", "improvement", "Warm handoff at release"),
+        Set("improvements", "I-1", "goal", "G-2"),
+        Set("goals", "G-1", "goal", "Housed"),
+    ]
+    returned = edit_with_openpyxl(copy, tmp_path / "return.xlsx", edits)
+    read = _read_sheets(monkeypatch)
+    merged = merge(master, [returned], tmp_path / "merged.xlsx", jobs=1)
+    plan_sheets = [schema.COALITION_SHEET, *(s.name for s in schema.SHEETS)]
+    assert read == [*plan_sheets, schema.LISTS_SHEET, *plan_sheets]  # the master, its Lists formulas, the return
+    assert merged.edits == 3
+    # The cached results of the formulas reading what changed are worked out from the columns kept.
+    book = openpyxl.load_workbook(tmp_path / "merged.xlsx", data_only=True)
+    try:
+        lists = [c.value for row in book[schema.LISTS_SHEET].iter_rows() for c in row]
+        steps = book[schema.sheet("steps").name]
+        goal_column = columns(steps, "steps")["goal"]
+        goals = {steps.cell(find_row(steps, "steps", f"A-{i}"), goal_column).value for i in range(6, 30)}
+    finally:
+        book.close()
+    assert "I-1 - Warm handoff at release" in lists and "G-1 - Housed" in lists
+    assert goals == {"G-2 - Two in three people employed within 90 days of release"}  # the steps of I-1

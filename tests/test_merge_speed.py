@@ -8,7 +8,7 @@
 - a return's rows that hold what the master's hold are taken from the master's read, neither typed nor compared
   again (test_known_rows.py);
 - of the master, large parts are held compressed, its sheets only in the columns formulas read and its formulas
-  as runs (test_merge_formulas.py); the workers that read the returns are forked before any of its cells is read;
+  as runs (test_merge_formulas.py); the workers that read the returns are forked holding only those columns;
 - edited sheets are held deflated as they are made, and the editor's parsed rows are freed at once (a merge runs
   with the cyclic collector resting);
 - the worksheet editor parses only the rows it changes (and those whose styles an appended row takes), and
@@ -22,7 +22,6 @@ import multiprocessing
 import shutil
 import zipfile
 import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ from sheet_fakes import edited
 from reentry_workbook.cycle import merge as merge_module
 from reentry_workbook.cycle import merge_master
 from reentry_workbook.cycle.merge import merge
-from reentry_workbook.cycle.merge_master import MasterLayout
+from reentry_workbook.cycle.merge_master import LayoutReading, MasterLayout
 from reentry_workbook.cycle.workers import Workers
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
@@ -118,72 +117,71 @@ def test_returns_read_in_worker_processes_merge_as_read_here(tmp_path: Path) -> 
     assert Package.read(tmp_path / "there.xlsx").data == Package.read(tmp_path / "here.xlsx").data
 
 
-def _fail_on(index: int, shared: Callable[[], Any]) -> int:
+def _fail_on(index: int) -> int:
     if index == 1:
         raise ValueError("the second one")
     return index
 
 
-def _plus_shared(index: int, shared: Callable[[], Any]) -> int:
-    return index * index + shared()
+def _square(index: int) -> int:
+    return index * index
 
 
 def test_work_in_processes_keeps_the_order_and_raises_the_first_error() -> None:
     with Workers[int](5, jobs=2) as workers:
-        workers.start(_plus_shared)
-        workers.share(10)
-        assert workers.results() == [10, 11, 14, 19, 26]
+        workers.start(_square)
+        assert workers.results() == [0, 1, 4, 9, 16]
     with pytest.raises(ValueError, match="the second one"), Workers[int](4, jobs=2) as workers:
         workers.start(_fail_on)
-        workers.share(None)
         workers.results()
 
 
-def test_workers_left_before_anything_is_shared_stop() -> None:
+def test_workers_left_before_their_results_are_asked_for_stop() -> None:
     with pytest.raises(KeyError), Workers[int](4, jobs=2) as workers:
-        workers.start(_plus_shared)
+        workers.start(_square)
         assert len(multiprocessing.active_children()) == 2
-        raise KeyError("the master could not be read")
+        raise KeyError("the master could not be written")
     assert not multiprocessing.active_children()
 
 
-def test_workers_start_holding_the_masters_plan_and_no_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The workers are forked before the master's cells are read for its layout (so that they do not inherit
-    them), and the layout is read while they read the returns; they are told only its blank rows' IDs."""
+def test_workers_start_holding_the_blank_rows_and_the_columns_formulas_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The master is read once, its plan and its layout together; the workers are forked then, holding its plan,
+    its blank rows' IDs (as runs) and, of its cells, only the columns formulas read; the Lists sheet's formulas are
+    read here while they read the returns."""
     master = _big_master(tmp_path)
     returns = _returns(master, tmp_path, 3)
-    seen: list[tuple[str, int, int]] = []
+    seen: list[tuple[str, int, list[str]]] = []
 
     def counted(what: str) -> None:
         gc.collect()
-        cells = sum(isinstance(o, SheetCells) for o in gc.get_objects())
+        cells = sorted(type(o).__name__ for o in gc.get_objects() if isinstance(o, SheetCells))
         seen.append((what, len(multiprocessing.active_children()), cells))
 
-    real_start, real_read, real_share = Workers.start, MasterLayout.read.__func__, Workers.share  # type: ignore[attr-defined]
-    shared: list[Any] = []
+    real_start, real_finish = Workers.start, LayoutReading.finish
+    given: list[Any] = []
 
     def start(self: Workers[Any], work: Any) -> None:
         counted("start")
+        given.append(work.args[2])  # _read_return(state, copies, slot_ids, index)
         real_start(self, work)
 
-    def read(cls: type[MasterLayout], *args: Any) -> MasterLayout:
-        counted("layout")
-        return real_read(cls, *args)
-
-    def share(self: Workers[Any], value: Any) -> None:
-        shared.append(value)
-        real_share(self, value)
+    def finish(self: LayoutReading, book: Any) -> MasterLayout:
+        counted("finish")
+        return real_finish(self, book)
 
     monkeypatch.setattr(Workers, "start", start)
-    monkeypatch.setattr(MasterLayout, "read", classmethod(read))
-    monkeypatch.setattr(Workers, "share", share)
+    monkeypatch.setattr(LayoutReading, "finish", finish)
     result = merge(master, returns, tmp_path / "merged.xlsx", jobs=2)
     assert result.edits == 3 and result.added == 1
-    # No sheet's cells are held when the workers fork; both are at work when the layout is read.
-    assert seen == [("start", 0, 0), ("layout", 2, 0)]
-    # What they are sent after the fork: the IDs of the blank rows, one set per sheet of the plan, held as runs.
-    assert len(shared) == 1 and set(shared[0]) == {s.key for s in schema.SHEETS}
-    assert all(isinstance(ids, merge_master.SlotIds) for ids in shared[0].values())
+    # When the workers fork, the cells held are the columns formulas read of each plan sheet; both workers are at
+    # work when the Lists sheet is read.
+    held = ["ColumnCells"] * len(schema.SHEETS)
+    assert seen == [("start", 0, held), ("finish", 2, held)]
+    # The IDs of the blank rows, one set per sheet of the plan, held as runs.
+    assert len(given) == 1 and set(given[0]) == {s.key for s in schema.SHEETS}
+    assert all(isinstance(ids, merge_master.SlotIds) for ids in given[0].values())
 
 
 # -- the worksheet editor ----------------------------------------------------------------------------------
@@ -307,13 +305,13 @@ def test_the_layout_holds_only_the_columns_formulas_read(tmp_path: Path, monkeyp
     master = _big_master(tmp_path)
     returns = _returns(master, tmp_path, 2)
     layouts: list[MasterLayout] = []
-    real = MasterLayout.read.__func__  # type: ignore[attr-defined]
+    real = LayoutReading.finish
 
-    def read(cls: type[MasterLayout], *args: Any) -> MasterLayout:
-        layouts.append(real(cls, *args))
+    def finish(self: LayoutReading, book: Any) -> MasterLayout:
+        layouts.append(real(self, book))
         return layouts[-1]
 
-    monkeypatch.setattr(MasterLayout, "read", classmethod(read))
+    monkeypatch.setattr(LayoutReading, "finish", finish)
     merge(master, returns, tmp_path / "pruned.xlsx", jobs=1)
     layout = layouts[0]
 

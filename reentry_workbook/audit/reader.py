@@ -80,14 +80,16 @@ def read_book(
     extra: Sequence[str] = (),
     remember: KnownRows | None = None,
     known: KnownRows | None = None,
+    sheet_read: SheetRead | None = None,
 ) -> ReadResult:
     """:func:`read_plan` on a workbook already opened (for commands that read more of it than the plan).
 
     The rows read are put in ``remember``. A row that holds exactly what a row ``known`` holds is taken from there
     instead of typed (see :mod:`known_rows`): the same plan, but no finding is made again for a row taken (it holds
-    no formula or error cell; an invalid choice the master's row has too is not reported twice)."""
+    no formula or error cell; an invalid choice the master's row has too is not reported twice). ``sheet_read`` is
+    given each data sheet's cells once its rows are read (the merge works out the master's layout from them)."""
     with collector_paused():
-        result = _Reader(book, path, remember, known).read()
+        result = _Reader(book, path, remember, known, sheet_read).read()
     for name in extra:
         ref = _find_sheet(book, name)
         if ref is not None:
@@ -216,6 +218,10 @@ def _choices_hint(choices: str | None) -> str:
     return f"one of the {len(options)} choices in the cell's dropdown"
 
 
+# What read_book's ``sheet_read`` is given for each data sheet read: the plan's sheet, its name in the workbook, its
+# cells, its header row (0-based) and the column (0-based) of each column key found there.
+SheetRead = Callable[[Sheet, str, SheetCells, int, dict[str, int]], None]
+
 # A problem with one cell: (rule slug, what is wrong, said after the column's header).
 _Problem = tuple[str, str]
 
@@ -227,11 +233,13 @@ class _Reader:
         path: Path,
         remember: KnownRows | None = None,
         known: KnownRows | None = None,
+        sheet_read: SheetRead | None = None,
     ) -> None:
         self.book = book
         self.path = path
         self.remember = remember
         self.known = known
+        self.sheet_read = sheet_read
         self.findings: list[Finding] = []
         self.source = Source(
             file=str(path),
@@ -505,6 +513,8 @@ class _Reader:
             records.append(record)
             if learner is not None and raw_id is not None:
                 learner.learn(raw_id, record)
+        if self.sheet_read is not None:
+            self.sheet_read(sheet, ref.name, cells, header_row, found)
         return pending
 
     def _converter(self, col: Column) -> Callable[[Any], tuple[Any, _Problem | None]] | None:

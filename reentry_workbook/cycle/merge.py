@@ -29,7 +29,7 @@ decorations survive. The returns are only read.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -42,7 +42,7 @@ from ..plan.model import Finding, Plan, Record
 from ..plan.schema import Kind, Sheet
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
-from .merge_master import Applied, MasterLayout, Placed, SlotIds, master_changes
+from .merge_master import Applied, LayoutReading, MasterLayout, Placed, SlotIds, master_changes
 from .merge_model import (
     ADDED,
     COALITION,
@@ -487,10 +487,10 @@ def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
 
 
 def _read_return(
-    state: _Merge, copies: Sequence[ReturnedCopy], index: int, slot_ids: Callable[[], dict[str, SlotIds]]
+    state: _Merge, copies: Sequence[ReturnedCopy], slot_ids: dict[str, SlotIds], index: int
 ) -> _Return:
-    """Return ``index`` read once and sorted against the master: what the merge keeps of it. ``slot_ids`` gives the
-    IDs of the master's blank pre-formatted rows (read while the returns are: asked for once the return is read)."""
+    """Return ``index`` read once and sorted against the master: what the merge keeps of it (``slot_ids``: the IDs
+    of the master's blank pre-formatted rows)."""
     copy = copies[index]
     found = read_once(copy.path, state.known)
     plan = found.read.plan
@@ -501,7 +501,7 @@ def _read_return(
     unreadable = _unreadable_cells(plan, found.read.findings)
     extra = extra_sheets(names)
     del found  # the reader's findings and sheets: only the plan is sorted
-    sorted_ = state.sort(plan, rows, unreadable, slot_ids())
+    sorted_ = state.sort(plan, rows, unreadable, slot_ids)
     return _Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
 
 
@@ -554,10 +554,12 @@ def merge(
             # The merged master keeps the master's package kind: judged by its content type, as every command does.
             check_extension(target, identify_zip(zf).extension, source=master)
             check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
+        package = Package.of(master, zf)
+        reading = LayoutReading(master, package)
         book = open_workbook(zf, label=master.name)
         known = KnownRows()
         try:
-            base = read_book(book, master, remember=known).plan
+            base = read_book(book, master, remember=known, sheet_read=reading.sheet).plan
         except TemplateMismatchError as exc:
             raise TemplateMismatchError(
                 f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an "
@@ -565,21 +567,21 @@ def merge(
             ) from None
         finally:
             book.close()
+        reading.check(base)
         state = _Merge(base, known)
         del known
         # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
-        # The workers start now, holding the master's plan and little else (a worker's peak is that plus one return
-        # as read), and read while the master's layout is read here; they wait only for its blank rows' IDs.
-        workers.start(partial(_read_return, state, copies))
+        # The workers start now, holding the master's plan, its blank rows' IDs and the columns its formulas read
+        # (a worker's peak is that plus one return as read), and read while the rest of the master's layout (the
+        # Lists sheet's formulas) is read here.
+        workers.start(partial(_read_return, state, copies, reading.layout.slot_ids(state.base_index)))
         if workers.in_processes:
             state.known = None  # the workers have it; the write that follows needs memory more
-        package = Package.of(master, zf)
         book = open_workbook(zf, label=master.name)
         try:
-            layout = state.layout = MasterLayout.read(master, base, package, book)
+            layout = state.layout = reading.finish(book)
         finally:
             book.close()
-        workers.share(layout.slot_ids(state.base_index))
         rets = workers.results()
     state.reserve_ids(rets)
     master_origin = Origin(master.name)

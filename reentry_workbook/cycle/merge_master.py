@@ -15,7 +15,7 @@ import bisect
 import datetime as dt
 import re
 from array import array
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -96,14 +96,55 @@ class MasterLayout:
     names: dict[str, str] = field(default_factory=dict)  # workbook-level defined names -> their formula texts
     tabs: list[str] = field(default_factory=list)  # every sheet's name, in tab order
 
-    @classmethod
-    def read(cls, master: Path, base: Plan, pkg: Package, book: Workbook) -> MasterLayout:
-        """The layout of ``master`` (read as ``base``; ``book`` and ``pkg`` are its workbook and package); refuse a
-        layout whose cells cannot all be placed."""
+    def slot_ids(self, master_keys: Mapping[str, Collection[str]]) -> dict[str, SlotIds]:
+        """Sheet key -> the IDs the blank pre-formatted rows are pre-filled with (``master_keys``: sheet key -> the
+        keys of the master's rows)."""
+        return {
+            key: SlotIds(schema.sheet(key).id_prefix, where.slots.left(), master_keys.get(key, ()))
+            for key, where in self.sheets.items()
+        }
+
+
+class LayoutReading:
+    """The master's layout, worked out from the one reading of its plan.
+
+    :meth:`sheet` is given to ``read_book`` (its ``sheet_read``): each plan sheet's blank pre-formatted rows, its
+    formulas (as runs) and the columns those formulas read are taken from the cells the reader read, which then go.
+    :meth:`check` refuses a master whose cells cannot all be placed; :meth:`finish` reads the rest (the Lists
+    sheet's formulas) while the returns are read. Of the cells, only the columns formulas read are kept
+    (see :func:`_keep_what_formulas_read`): those the template's own formulas read, kept as each sheet is read,
+    and any other a formula turns out to read, for which its sheet is read again.
+    """
+
+    def __init__(self, master: Path, pkg: Package) -> None:
         from ..xlsx.opc import sheet_names_of, unusable
-        from ..xlsx.workbook_edit import defined_names, validation_ranges
+        from ..xlsx.workbook_edit import defined_names
         from ..xlsx.xmltext import Unsupported
 
+        self.master, self.pkg = master, pkg
+        self.layout = MasterLayout({}, "", {}, names=defined_names(pkg))
+        try:
+            self.layout.tabs = sheet_names_of(pkg)
+        except Unsupported as exc:
+            raise unusable(master, exc) from None
+        self._template_reads = _template_reads()
+        self._read: dict[str, set[int]] = {}  # sheet name -> the columns formulas read
+        self._kept: dict[str, set[int]] = {}  # sheet name -> the columns kept of its cells
+
+    def sheet(self, sheet: Sheet, name: str, cells: SheetCells, header: int, found: dict[str, int]) -> None:
+        """Take what the layout needs of a plan sheet's cells (``header``: its header row, 0-based; ``found``: the
+        column of each column key)."""
+        from ..xlsx.workbook_edit import validation_ranges
+
+        if any(c.key not in found for c in sheet.columns if c.kind is not Kind.DERIVED):
+            return  # (check refuses the master)
+        columns = {c.key: found[c.key] for c in sheet.columns if c.key in found}
+        ranges = validation_ranges(self.pkg, [name])[name]
+        self.layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, ranges, header)
+        self._hold(name, cells, self._template_reads.get(sheet.name, set()))
+
+    def check(self, base: Plan) -> None:
+        """Refuse a master (read as ``base``) whose layout leaves a cell of the plan with nowhere to be written."""
         source = base.source
         unmapped = [
             f"{sheet.name}: {col.header}"
@@ -116,70 +157,66 @@ class MasterLayout:
         if unmapped or COALITION not in source.sheet_names:
             missing = ", ".join(unmapped[:3]) + (" ..." if len(unmapped) > 3 else "")
             raise TemplateMismatchError(
-                f"{master.name} cannot be merged in place: the merge cannot tell where to write "
+                f"{self.master.name} cannot be merged in place: the merge cannot tell where to write "
                 f"({missing or schema.COALITION_SHEET}); bring it to the current template with "
                 "`reentry-workbook upgrade`, then merge into the upgraded master."
             )
-        coalition_cells = {}
+        self.layout.coalition_sheet = source.sheet_names[COALITION]
         for key, a1 in source.coalition_cells.items():
             found = parse_ref(a1)
             if found is not None:
-                coalition_cells[key] = found
-        layout = cls({}, source.sheet_names[COALITION], coalition_cells, names=defined_names(pkg))
-        try:
-            layout.tabs = sheet_names_of(pkg)
-        except Unsupported as exc:
-            raise unusable(master, exc) from None
-        validated = validation_ranges(pkg, [source.sheet_names[s.key] for s in schema.SHEETS])
-        # Of the cells, only the columns the formulas read are kept (see _keep_what_formulas_read); each sheet is let
-        # go down to them as soon as it is read, so no two sheets are ever held whole: the Lists sheet first (its
-        # formulas read the data sheets), then the data sheets children first (a derived column reads its parent).
-        # A sheet pruned before a formula read later turned out to read more of it is read again.
-        names = [source.sheet_names[s.key] for s in schema.SHEETS]
+                self.layout.coalition_cells[key] = found
+        self._names = [source.sheet_names[s.key] for s in schema.SHEETS]
+
+    def finish(self, book: Workbook) -> MasterLayout:
+        """The layout, once the Lists sheet's formulas are read (``book``: the master, opened again)."""
+        layout = self.layout
         lists = [schema.LISTS_SHEET] if schema.LISTS_SHEET in layout.tabs else []
-        read: dict[str, set[int]] = {}
-        kept: dict[str, set[int]] = {}
-        for sheet_key, name in [*((None, n) for n in lists), *((s.key, source.sheet_names[s.key])
-                                                                  for s in reversed(schema.SHEETS))]:
+        for name in lists:
             # Of the Lists sheet, its formulas are all the merge needs (unless they read cells of their own sheet).
-            cells = layout._take(name, book, read, values=sheet_key is not None)
-            if sheet_key is None and read.get(name):
-                cells = book.read_sheet(name)
-            if sheet_key is not None:
-                sheet = schema.sheet(sheet_key)
-                columns = {k: _col(letter) for k, letter in source.columns[sheet.key].items()}
-                header = source.header_rows.get(sheet.key, schema.HEADER_ROW) - 1
-                layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, validated[name], header)
-            cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}  # held by layout.formulas
-            kept[name] = set(read.get(name, ()))
-            cells = layout.cells[name] = _keep_what_formulas_read(cells, kept[name])
-        for name in [*names, *lists]:
-            if read.get(name, set()) - kept[name]:
+            cells = book.read_formulas(name)
+            self._hold(name, cells, set(), whole=lambda n=name: book.read_sheet(n))
+        for name in [*self._names, *lists]:
+            if self._read.get(name, set()) - self._kept[name]:  # a formula reads a column not kept: read it again
                 cells = book.read_sheet(name)
                 cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}
-                layout.cells[name] = _keep_what_formulas_read(cells, read[name])
+                layout.cells[name] = _keep_what_formulas_read(cells, self._read[name])
         # In the order of the plan's sheets, then the Lists sheet, as the cell changes are made.
         layout.sheets = {s.key: layout.sheets[s.key] for s in schema.SHEETS}
-        layout.cells = {name: layout.cells[name] for name in [*names, *lists]}
-        layout.formulas = {name: layout.formulas[name] for name in [*names, *lists]}
+        layout.cells = {name: layout.cells[name] for name in [*self._names, *lists]}
+        layout.formulas = {name: layout.formulas[name] for name in [*self._names, *lists]}
         return layout
 
-    def _take(self, name: str, book: Workbook, read: dict[str, set[int]], values: bool = True) -> SheetCells:
-        """Read a sheet's cells (without ``values``, its formula and error cells alone), its formulas held as runs
-        (:mod:`merge_formulas`); add the columns they read to ``read`` (sheet name -> columns)."""
-        cells = self.cells[name] = book.read_sheet(name) if values else book.read_formulas(name)
-        formulas = self.formulas[name] = Formulas.of(cells.flags)
+    def _hold(
+        self, name: str, cells: SheetCells, more: set[int], whole: Callable[[], SheetCells] | None = None
+    ) -> None:
+        """Keep a sheet's formulas (as runs) and, of its cells, the columns formulas read (so far) and ``more``;
+        ``whole`` reads the sheet's every cell when ``cells`` holds its formulas alone and they read their own
+        sheet."""
+        formulas = self.layout.formulas[name] = Formulas.of(cells.flags)
         for sheet, col in formulas.columns_read(name):
-            read.setdefault(sheet, set()).add(col)
-        return cells
+            self._read.setdefault(sheet, set()).add(col)
+        if whole is not None and self._read.get(name):
+            cells = whole()
+        cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}  # held by layout.formulas
+        keep = self._kept[name] = self._read.get(name, set()) | more
+        self.layout.cells[name] = _keep_what_formulas_read(cells, keep)
 
-    def slot_ids(self, master_keys: Mapping[str, Collection[str]]) -> dict[str, SlotIds]:
-        """Sheet key -> the IDs the blank pre-formatted rows are pre-filled with (``master_keys``: sheet key -> the
-        keys of the master's rows)."""
-        return {
-            key: SlotIds(schema.sheet(key).id_prefix, where.slots.left(), master_keys.get(key, ()))
-            for key, where in self.sheets.items()
-        }
+
+def _template_reads() -> dict[str, set[int]]:
+    """Sheet name -> the columns the template's own formulas read: the Lists sheet's labels and suggested names,
+    the derived columns (in the template's columns: a master whose columns were moved reads a sheet again)."""
+    from ..plan.describe import referenced_sheets, suggested_sheets
+    from ..workbook.lists import derived_formula, label_formula, name_formula
+
+    texts = [(schema.LISTS_SHEET, label_formula(schema.sheet(key), 2)) for key in referenced_sheets()]
+    texts += [(schema.LISTS_SHEET, name_formula(schema.sheet(key), 2)) for key in suggested_sheets()]
+    texts += [(s.name, derived_formula(s, c, 2)) for s in schema.SHEETS for c in s.columns if c.kind is Kind.DERIVED]
+    reads: dict[str, set[int]] = {}
+    for sheet, text in texts:
+        for name, _row, col in formula_inputs(text, sheet) or ():
+            reads.setdefault(name, set()).add(col)
+    return reads
 
 
 class SlotIds:

@@ -4,9 +4,9 @@ and given back as what the merge keeps of it, so that no two returns' plans are 
 :func:`read_once` reads a workbook's plan, its custom properties and its sheet names from one opening of the file.
 :class:`workers.Workers` runs the merge's per-return work in worker processes started by ``fork`` as soon as the
 master's plan is read: they inherit what the process holds then (keep it small: a worker's peak memory is that plus one
-return's reading), and the process goes on with the master (its layout, its cells) while they read. What it works
-out after the fork and the workers need reaches them once, through :meth:`Workers.share`; each return's result
-comes back. Where ``fork`` is not available, or for one return, the work runs here, one return after the other.
+return's reading), and the process goes on with the rest of the master (its Lists sheet's formulas) while they read.
+Each return's result comes back. Where ``fork`` is not available, or for one return, the work runs here, one return
+after the other.
 """
 
 from __future__ import annotations
