@@ -367,3 +367,27 @@ def test_a_packet_that_cannot_be_written_on_another_core_stops_the_command(
     with pytest.raises(OutputError, match="could not"):
         make_packets(example, out, jobs=2)
     assert list(out.iterdir()) == []
+
+
+def test_a_member_with_thousands_of_steps_gets_a_packet_listing_what_fits(tmp_path: Path) -> None:
+    """Excel holds 32,767 characters in a cell: the packet sheet lists the member's steps up to that, then says how
+    many more there are (a member responsible for 5,000 steps once made `packets` stop)."""
+    plan = clean_plan()
+    for i in range(6, 4006):
+        add_step(plan, f"A-{100_000 + i}", "I-1", f"Step {i}", responsible="Maria Lopez")
+    master = write_plan_workbook(tmp_path / "big.xlsx", plan)
+    written = {read_packet_identity(p).member: p for p in make_packets(master, tmp_path / "out")}  # type: ignore[union-attr]
+    book = load(written["Maria Lopez"])
+    try:
+        sheet = book[schema.PACKET_SHEET]
+        listed = next(row[1].value for row in sheet.iter_rows() if row[0].value == packets_module.LABEL_STEPS)
+    finally:
+        book.close()
+    assert 32_000 < len(listed) <= 32_767
+    shown = listed.split(" and ")[0].split(", ")
+    assert shown[:4] == ["A-1", "A-2", "A-4", "A-100006"]  # (three of the plan's first steps are hers too)
+    assert shown[-1] == f"A-{100_006 + len(shown) - 4}"
+    rest = int(listed.split(" and ")[1].split(" more")[0].replace(",", ""))
+    assert len(shown) + rest == 4003 and schema.sheet("steps").name in listed
+    assert packets_module.steps_listed(["A-1", "A-2"], "Steps") == "A-1, A-2"
+    assert packets_module.steps_listed([], "Steps") == "none yet"
