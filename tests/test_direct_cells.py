@@ -100,7 +100,7 @@ def per_cell_data_sheet(
     return SheetRows(first)  # nothing left to splice
 
 
-def per_cell_lists(ws: Worksheet, _cells: Any, grid: Any, define: Any, chk: Any, header: Any) -> SheetRows:
+def per_cell_lists(ws: Worksheet, _cells: Any, grid: Any, rows: int, define: Any, chk: Any, header: Any) -> SheetRows:
     from xlsxwriter.utility import quote_sheetname, xl_col_to_name
 
     from reentry_workbook.plan.describe import referenced_sheets, suggested_sheets
@@ -123,10 +123,10 @@ def per_cell_lists(ws: Worksheet, _cells: Any, grid: Any, define: Any, chk: Any,
         (schema.reference_list_name(k), schema.sheet(k), label_formula, label_value) for k in referenced_sheets()
     ] + [(schema.suggest_list_name(k), schema.sheet(k), name_formula, name_value) for k in suggested_sheets()]
     for name, source, formula, value in formula_lists:
+        start(name, rows)
         source_rows = grid.get(source.key, ())
-        start(name, len(source_rows))
-        for i in range(len(source_rows)):
-            cached = cached_result(value(source, source_rows[i]))
+        for i in range(rows):
+            cached = cached_result(value(source, source_rows[i]) if i < len(source_rows) else "")
             chk(ws.write_formula(first + i, column, formula(source, schema.FIRST_DATA_ROW + i), None, cached), "f")
         column += 1
     ws.hide()

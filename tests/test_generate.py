@@ -21,7 +21,6 @@ from reentry_workbook.errors import OutputError, UsageError
 from reentry_workbook.plan import catalogue, schema
 from reentry_workbook.plan.model import Plan, Record
 from reentry_workbook.plan.schema import Kind
-from reentry_workbook.workbook import generate
 from reentry_workbook.workbook.example import EXAMPLE_AS_OF, EXAMPLE_GAPS, example_plan
 from reentry_workbook.workbook.generate import new_workbook, write_plan_workbook
 
@@ -301,33 +300,13 @@ def test_member_text_is_written_as_text_never_as_a_formula(tmp_path: Path) -> No
     assert ws[f"{column_letter(STEPS, 'step')}{FIRST}"].value.startswith("=HYPERLINK")
 
 
-def test_each_sheet_gets_spare_rows_after_its_own(tmp_path: Path) -> None:
-    """A sheet's pre-formatted rows follow its own rows, not the longest sheet's: a plan of many steps and few
-    goals has no long run of blank goals (nor of blank goal labels in the dropdown lists)."""
+def test_plan_rows_get_spare_rows_after_them(tmp_path: Path) -> None:
     plan = Plan()
     plan.rows("steps").extend(Record("steps", f"A-{n}", {"step": f"Step {n}"}) for n in range(1, ROWS + 6))
     book = load(write_plan_workbook(tmp_path / "big.xlsx", plan))
     last = FIRST + ROWS + 5 + 50 - 1
     assert book[STEPS.name][f"A{last}"].value == f"A-{ROWS + 5 + 50}"
-    assert book[STEPS.name][f"A{last + 1}"].value is None
-    goals = book[GOALS.name]
-    assert goals[f"A{FIRST + ROWS - 1}"].value == f"G-{ROWS}" and goals[f"A{FIRST + ROWS}"].value is None
-    goal_labels = range_values(book, schema.reference_list_name("goals"))
-    assert len(goal_labels) == ROWS and goal_labels[0] is not None
-    # (a dropdown over the goals offers their pre-formatted rows: the column's validation ends with them)
-    improvement_labels = range_values(book, schema.reference_list_name("improvements"))
-    assert len(improvement_labels) == ROWS
-
-
-def test_rows_by_sheet_and_at_least_each_sheets_own(tmp_path: Path) -> None:
-    plan = Plan()
-    plan.rows("steps").extend(Record("steps", f"A-{n}", {"step": f"Step {n}"}) for n in range(1, 31))
-    counts = generate.row_counts(plan, {"steps": 10, "goals": 5})
-    assert counts["steps"] == 30 and counts["goals"] == 5 and counts["priorities"] == 1
-    assert generate.row_counts(plan, 12) == {s.key: 30 if s.key == "steps" else 12 for s in schema.SHEETS}
-    book = load(write_plan_workbook(tmp_path / "counted.xlsx", plan, rows={"steps": 40, "goals": 5}))
-    assert book[STEPS.name][f"A{FIRST + 39}"].value == "A-40" and book[STEPS.name][f"A{FIRST + 40}"].value is None
-    assert len(range_values(book, schema.reference_list_name("goals"))) == 5
+    assert book[GOALS.name][f"A{last}"].value == f"G-{ROWS + 55}"
 
 
 def test_context_rows_are_grey_and_marked_do_not_edit(tmp_path: Path) -> None:

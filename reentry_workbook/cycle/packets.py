@@ -5,7 +5,7 @@ proposed improvements those steps move forward, the goals and priorities those s
 measures of those improvements. It also holds every stakeholder (members may add or correct contacts) and
 the Coalition fields. Steps with no one responsible go to a packet of their own, for "(no one)".
 
-Each sheet of a packet has ``generate.SPARE_ROWS`` pre-formatted rows after its own for the member's new rows.
+A packet has ``generate.SPARE_ROWS`` pre-formatted rows after its longest sheet for the member's new rows.
 A packet is a plan workbook like any other (written by :func:`generate.write_plan_workbook`, with the
 template's identity properties), so it audits and merges like any copy. What makes it a packet is recorded
 twice, because some spreadsheet apps drop document properties when they save:
@@ -290,7 +290,7 @@ def _write_packet(task: tuple[Packet, Path, PacketIdentity, str, bool]) -> None:
     write_plan_workbook(
         target,
         packet.plan,
-        rows={s.key: len(packet.plan.rows(s.key)) + SPARE_ROWS for s in schema.SHEETS},
+        rows=max(len(packet.plan.rows(s.key)) for s in schema.SHEETS) + SPARE_ROWS,
         force=force,
         context_rows=packet.rows.context,
         extra_sheets=add_sheet,

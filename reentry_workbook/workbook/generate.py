@@ -113,7 +113,7 @@ def write_plan_workbook(
     out: Path,
     plan: Plan,
     *,
-    rows: int | Mapping[str, int] | None = None,
+    rows: int | None = None,
     force: bool = False,
     created: dt.datetime | None = None,
     context_rows: Mapping[str, Collection[str]] | None = None,
@@ -121,20 +121,21 @@ def write_plan_workbook(
 ) -> Path:
     """Write ``plan`` as a plan workbook to ``out``.
 
-    ``rows`` is the number of pre-formatted rows of each data sheet (never fewer than the sheet's rows of the plan),
-    or a number by sheet key; by default, for each sheet, the larger of ``schema.DEFAULT_ROWS`` and its rows plus
-    ``SPARE_ROWS`` (a plan of 50,000 steps and 1,000 priorities needs no 49,000 blank priorities).
+    ``rows`` is the number of pre-formatted rows per data sheet (never fewer than the plan's rows); by
+    default the larger of ``schema.DEFAULT_ROWS`` and the plan's longest sheet plus ``SPARE_ROWS``.
     ``context_rows`` maps a sheet key to the IDs of rows shown only as context (grey, marked do not edit).
     ``extra_sheets`` may add sheets after the plan's data sheets (before the hidden Lists sheet).
     """
     out = Path(out)
     atomic.check_output(out, force=force)
     check_extension(out, ".xlsx")  # XlsxWriter writes an ordinary workbook, which Excel opens only as .xlsx
-    grid = build_grid(plan, row_counts(plan, rows))
+    longest = max((len(plan.rows(s.key)) for s in schema.SHEETS), default=0)
+    count = max(schema.DEFAULT_ROWS, longest + SPARE_ROWS) if rows is None else max(rows, longest)
+    grid = build_grid(plan, count)
     context = {key: {_id_key(i) for i in ids} for key, ids in (context_rows or {}).items()}
     with atomic.atomic_path(out) as tmp:
         book = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        rows_of = _fill(book, plan, grid, context, created or FIXED_CREATED, extra_sheets)
+        rows_of = _fill(book, plan, grid, count, context, created or FIXED_CREATED, extra_sheets)
         try:
             book.close()
         except (XlsxWriterException, OSError) as exc:
@@ -173,21 +174,8 @@ def _parts(path: Path) -> dict[str, bytes]:
 # --- the values of the pre-formatted rows -----------------------------------------------------------
 
 
-def row_counts(plan: Plan, rows: int | Mapping[str, int] | None = None) -> dict[str, int]:
-    """Sheet key -> the pre-formatted rows of the sheet (see :func:`write_plan_workbook`)."""
-    counts = {}
-    for sh in schema.SHEETS:
-        own = len(plan.rows(sh.key))
-        if rows is None:
-            counts[sh.key] = max(schema.DEFAULT_ROWS, own + SPARE_ROWS)
-        else:
-            counts[sh.key] = max(rows if isinstance(rows, int) else rows.get(sh.key, 0), own, 1)
-    return counts
-
-
-def build_grid(plan: Plan, rows: Mapping[str, int]) -> dict[str, list[dict[str, Any]]]:
-    """What each pre-formatted row of each data sheet holds (``rows``: how many, by sheet key): the plan's rows,
-    then blank rows with IDs.
+def build_grid(plan: Plan, rows: int) -> dict[str, list[dict[str, Any]]]:
+    """What each pre-formatted row of each data sheet holds: the plan's rows, then blank rows with IDs.
 
     References are written as the parent's "ID - text" label (what the dropdown offers); derived
     columns hold the value their formula computes.
@@ -197,7 +185,7 @@ def build_grid(plan: Plan, rows: Mapping[str, int]) -> dict[str, list[dict[str, 
         records = plan.rows(sh.key)
         keys = [c.key for c in sh.columns if c.kind not in (Kind.ID, Kind.DERIVED)]
         filled = [_record_values(sh, keys, rec) for rec in records]
-        blanks = [{} for _ in range(max(rows.get(sh.key, 0), len(records)) - len(records))]
+        blanks = [{} for _ in range(max(rows, len(records)) - len(records))]
         if sh.id_column is not None:
             for values, new_id in zip(blanks, _next_ids(sh, records), strict=False):
                 values[sh.id_column.key] = new_id
@@ -249,6 +237,7 @@ def _fill(
     book: xlsxwriter.Workbook,
     plan: Plan,
     grid: Grid,
+    rows: int,
     context: Mapping[str, set[str]],
     created: dt.datetime,
     extra_sheets: Callable[[xlsxwriter.Workbook, Formats], None] | None,
@@ -276,7 +265,7 @@ def _fill(
     def define(name: str, formula: str) -> None:
         check(book.define_name(name, formula), f"the defined name {name}")
 
-    rows_of[schema.LISTS_SHEET] = write_lists(lists, cells, grid, define, check, fm.header)
+    rows_of[schema.LISTS_SHEET] = write_lists(lists, cells, grid, rows, define, check, fm.header)
     start.activate()
     book.set_properties(
         {

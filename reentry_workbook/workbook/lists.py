@@ -153,11 +153,10 @@ def derived_values(sheet: Sheet, col: Column, grid: Grid) -> list[str]:
 
 
 def write_lists(
-    ws: Worksheet, cells: CellsXml, grid: Grid, define: Define, check: Check, header_format: Any
+    ws: Worksheet, cells: CellsXml, grid: Grid, rows: int, define: Define, check: Check, header_format: Any
 ) -> SheetRows:
-    """Fill the hidden Lists sheet, one column per list, and define a workbook-level name over each (a list of a
-    sheet's rows runs over its pre-formatted rows). XlsxWriter writes the headers; the values are returned as rows
-    to splice into the sheet (:mod:`direct_cells`)."""
+    """Fill the hidden Lists sheet, one column per list, and define a workbook-level name over each. XlsxWriter
+    writes the headers; the values are returned as rows to splice into the sheet (:mod:`direct_cells`)."""
     first = schema.FIRST_DATA_ROW - 1  # 0-based row of the first value on the Lists sheet
     column = 0
 
@@ -179,9 +178,9 @@ def write_lists(
     ] + [(schema.suggest_list_name(k), schema.sheet(k), name_pieces, name_value) for k in suggested_sheets()]
     formulas: list[tuple[Sequence[str], Sequence[str]]] = []
     for name, source, pieces, value in formula_lists:
-        source_rows = grid.get(source.key, [])
-        start(name, len(source_rows))
-        results = [value(source, row) for row in source_rows]
+        start(name, rows)
+        source_rows = list(grid.get(source.key, ()))[:rows]
+        results = [value(source, row) for row in source_rows] + [""] * (rows - len(source_rows))
         formulas.append((pieces(source), results))
     ws.hide()
     return list_rows(cells, first, choices, formulas)
