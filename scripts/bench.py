@@ -284,6 +284,36 @@ def make_plain(template_plan: Path, path: Path) -> None:
     book.save(path)
 
 
+def make_packet_returns(plan_path: Path, folder: Path) -> None:
+    """The packets of ``plan_path`` as their members send them back: a tenth of each member's steps completed and
+    five new steps in the empty rows below theirs (written into each packet by the tool's cell editor)."""
+    from reentry_workbook.audit.reader import read_plan
+    from reentry_workbook.cycle.packets import make_packets
+    from reentry_workbook.plan import schema
+    from reentry_workbook.xlsx.refs import parse_ref
+    from reentry_workbook.xlsx.sheet_edit import SheetChanges
+    from reentry_workbook.xlsx.workbook_edit import edit_cells
+
+    for path in make_packets(plan_path, folder):
+        plan = read_plan(path).plan
+        letters = plan.source.columns["steps"]
+        col = {key: parse_ref(f"{letter}1")[1] for key, letter in letters.items()}  # type: ignore[index]
+        own = plan.rows("steps")
+        changes = SheetChanges()
+        for step in own[::10]:
+            changes.cells[(step.row - 1, col["status"])] = schema.COMPLETE_STATUS
+        last = own[-1]
+        for i in range(1, 6):
+            row = last.row - 1 + i
+            changes.cells[(row, col["step"])] = f"A new step of {last.get('responsible')}, number {i}"
+            changes.cells[(row, col["improvement"])] = last.get("improvement")
+            changes.cells[(row, col["responsible"])] = last.get("responsible")
+            changes.cells[(row, col["due_date"])] = dt.date(2027, 9, 30)
+        edited = path.with_suffix(".edited.xlsx")
+        edit_cells(path, edited, {plan.source.sheet_names["steps"]: changes})
+        edited.replace(path)
+
+
 def time_build(path: Path) -> float:
     """Seconds (CPU) to build the packets of the plan at ``path``, the read excluded."""
     from reentry_workbook.audit.reader import read_plan
@@ -343,27 +373,38 @@ def bench_size(steps: int, args: argparse.Namespace, work: Path, env: dict[str, 
         Row("audit --no-copy (plain file)", steps, plain_no_copy, plain_calamine, "plain audit --no-copy"),
         Row("diff of two versions", steps, diff, audit, "diff" if steps == DIFF_AT else ""),
     ]
-    slow: list[Measure] = []
+    slow: list[tuple[Measure, Measure]] = []  # (command, the audit it is compared with)
     copies = []
     for n in range(10):
         copies.append(work / f"return-{steps}-{n}.xlsx")
         shutil.copyfile(later, copies[-1])
     merged = work / "merged.xlsx"
     merge = Measure("merge10", [*CLI, "merge", str(plan), *map(str, copies), "-o", str(merged), "--force"])
-    slow.append(merge)
+    slow.append((merge, audit))
     rows.append(Row("merge of 10 returns", steps, merge, audit, "merge10" if steps == MERGE_AT else ""))
+    # The cycle as it runs: a plan of 10 members, each sending back their packet (no target; see the report).
+    packet_master, returned = work / f"members-{steps}.xlsx", work / f"packet-returns-{steps}"
+    helper(env, "--make-plan", str(steps), str(packet_master), "10")
+    helper(env, "--make-packet-returns", str(packet_master), str(returned))
+    packet_audit = Measure("audit (10 members)", audit_argv(packet_master, audited))
+    packet_merge = Measure(
+        "merge packets",
+        [*CLI, "merge", str(packet_master), *map(str, sorted(returned.iterdir())), "-o", str(merged), "--force"],
+    )
+    slow.append((packet_merge, packet_audit))
+    rows.append(Row("merge of 10 packet returns", steps, packet_merge, packet_audit, ""))
     if steps <= args.upgrade_up_to:
         upgrade = Measure("upgrade", [*CLI, "upgrade", str(plan), "-o", str(work / "upgraded.xlsx"), "--force"])
-        slow.append(upgrade)
+        slow.append((upgrade, audit))
         rows.append(Row("upgrade", steps, upgrade, audit, "upgrade" if steps == UPGRADE_AT else ""))
     if steps <= args.upgrade_up_to:
         rows += bench_extensions(steps, plan, args, work, env)
     large = steps >= args.large_from
     for _ in range(args.large_runs if large else args.runs):
-        for m in slow:  # each slow run next to an audit run, so that its ratio is measured back to back
+        for m, baseline in slow:  # each slow run next to an audit run, so that its ratio is measured back to back
             m.run(work, env)
-            audit.run(work, env)
-    for path in (plan, later, plain, *copies):
+            baseline.run(work, env)
+    for path in (plan, later, plain, *copies, packet_master, *returned.iterdir()):
         path.unlink()
     return rows
 
@@ -528,7 +569,10 @@ def report(
         f"({'GNU time' if USE_GNU_TIME else 'wait4'}). The synthetic plans (`synthetic_plan` in the script) have a "
         "third as many improvements (each with a measure) as action steps, a ninth as many goals, 25 members and "
         "10% of the steps overdue; the later version (diff, returns of the merge) has a tenth of the steps "
-        "completed, 1% removed and 1% added. Plain files are the same plans written by openpyxl, values only.",
+        "completed, 1% removed and 1% added. Plain files are the same plans written by openpyxl, values only. The "
+        "packet returns (no target: the cycle as it runs) are the packets of the same plan shared among 10 members, "
+        "each with a tenth of the member's steps completed and five steps added, merged into that plan and compared "
+        "with its audit.",
         "",
         "## Commands against their baselines",
         "",
@@ -632,6 +676,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     parser.add_argument("--make-plan", nargs="+", help=argparse.SUPPRESS)  # STEPS PATH [MEMBERS [VARIANT]]
     parser.add_argument("--make-plain", nargs=2, help=argparse.SUPPRESS)  # TEMPLATE_PLAN PATH
+    parser.add_argument("--make-packet-returns", nargs=2, help=argparse.SUPPRESS)  # PLAN FOLDER
     parser.add_argument("--time-build", help=argparse.SUPPRESS)  # PLAN
     args = parser.parse_args()
     if args.make_plan:
@@ -640,6 +685,9 @@ def main() -> int:
         return 0
     if args.make_plain:
         make_plain(Path(args.make_plain[0]), Path(args.make_plain[1]))
+        return 0
+    if args.make_packet_returns:
+        make_packet_returns(Path(args.make_packet_returns[0]), Path(args.make_packet_returns[1]))
         return 0
     if args.time_build:
         print(time_build(Path(args.time_build)))
