@@ -355,3 +355,42 @@ def test_a_row_the_parser_refuses_is_refused_cell_by_cell(monkeypatch: pytest.Mo
     monkeypatch.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
     with pytest.raises(Unsupported):
         edited(text, SheetChanges(cells={(0, 1): "x"}), inline=True)
+
+
+# -- the validations' ranges, from the end of a sheet's cell data -----------------------------------------------------
+
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_VALIDATIONS = '<dataValidations count="1"><dataValidation type="list" sqref="B2:B90 D2"/></dataValidations>'
+_ROWS = "<row r='1'/>" * 400
+_PREFIXED = _VALIDATIONS.replace("<", "<x:").replace("<x:/", "</x:")
+
+
+@pytest.mark.parametrize(
+    "part",
+    [
+        f'<worksheet xmlns="{_MAIN_NS}"><sheetData>{_ROWS}</sheetData>{_VALIDATIONS}</worksheet>',
+        f'<x:worksheet xmlns:x="{_MAIN_NS}"><x:sheetData>{_ROWS.replace("<row", "<x:row")}</x:sheetData>'
+        f"{_PREFIXED}</x:worksheet>",
+        f'<worksheet xmlns="{_MAIN_NS}"><sheetData/>{_VALIDATIONS}</worksheet>',  # no cell data: read whole
+        f'<worksheet xmlns="{_MAIN_NS}"><sheetData>{_ROWS}</sheetData></worksheet>',  # no validations
+    ],
+)
+@pytest.mark.parametrize("piece", [7, 64, 1 << 20])
+def test_validations_from_the_end_of_the_cell_data_are_those_of_the_whole_part(
+    part: str, piece: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge reads a sheet's validations from its part inflated a piece at a time, keeping only what follows its
+    cell data (never its rows): the same ranges as from the whole part, wherever the pieces cut the end tag."""
+    monkeypatch.setattr(workbook_edit, "_PIECE", piece)
+    archive = tmp_path / "parts.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("utf8.xml", part)
+        zf.writestr("utf16.xml", part.encode("utf-16"))
+    with zipfile.ZipFile(archive) as zf:
+        for name in ("utf8.xml", "utf16.xml"):
+            kept = workbook_edit.after_cell_data(zf, name)
+            assert workbook_edit.validation_ranges(kept) == workbook_edit.validation_ranges(zf.read(name))
+        assert b"row r=" not in workbook_edit.after_cell_data(zf, "utf8.xml")
+    found = workbook_edit.validation_ranges(part.encode())
+    assert found == ([(1, 1, 89, 1), (1, 3, 1, 3)] if "dataValidation" in part else [])

@@ -206,3 +206,39 @@ def test_the_caller_s_idle_work_runs_while_it_waits_for_a_grid_and_only_then(exa
         assert later == []
         ahead.calamine.close()
     assert no_thread_left()
+
+
+def test_with_a_bound_the_thread_parses_no_further_ahead_than_that(
+    example: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge's returns are read with one sheet parsed ahead of the reader (each worker would hold the grids
+    waiting): the thread parses the next sheet only once the one before is taken, and the grids are the same."""
+    import time
+
+    from reentry_workbook.xlsx import guard
+    from reentry_workbook.xlsx.cells import open_workbook
+
+    recorder = Recorder(monkeypatch)
+
+    def parsed_soon(count: int) -> int:
+        deadline = time.monotonic() + 10
+        while len(recorder.sheets_in(THREAD)) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # time to parse further, were it allowed to
+        return len(recorder.sheets_in(THREAD))
+
+    with guard.open_package(example) as zf:
+        book = open_workbook(zf)
+        refs = [ref for ref in book.sheets if ref.name in PLAN_SHEETS]
+        ahead = ReadAhead(lambda: python_calamine.CalamineWorkbook.from_path(str(example)), refs,
+                          lambda ref: fast_path.scan_fast(book, ref), held=1)
+        grids = []
+        for taken, ref in enumerate(refs):
+            assert parsed_soon(taken + 1) == taken + 1  # the sheet asked for next, and no other
+            grids.append(ahead.take(ref)[1])
+        ahead.finish()
+        assert no_thread_left()
+        alone = python_calamine.CalamineWorkbook.from_path(str(example))
+        assert grids == [alone.get_sheet_by_name(ref.name).to_python(skip_empty_area=False) for ref in refs]
+        alone.close()
+        ahead.calamine.close()

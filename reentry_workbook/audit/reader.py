@@ -218,9 +218,9 @@ def _choices_hint(choices: str | None) -> str:
     return f"one of the {len(options)} choices in the cell's dropdown"
 
 
-# What read_book's ``sheet_read`` is given for each data sheet read: the plan's sheet, its name in the workbook, its
+# What read_book's ``sheet_read`` is given for each data sheet read: the plan's sheet, the workbook's sheet, its
 # cells, its header row (0-based) and the column (0-based) of each column key found there.
-SheetRead = Callable[[Sheet, str, SheetCells, int, dict[str, int]], None]
+SheetRead = Callable[[Sheet, SheetRef, SheetCells, int, dict[str, int]], None]
 
 # A problem with one cell: (rule slug, what is wrong, said after the column's header).
 _Problem = tuple[str, str]
@@ -514,7 +514,7 @@ class _Reader:
             if learner is not None and raw_id is not None:
                 learner.learn(raw_id, record)
         if self.sheet_read is not None:
-            self.sheet_read(sheet, ref.name, cells, header_row, found)
+            self.sheet_read(sheet, ref, cells, header_row, found)
         return pending
 
     def _converter(self, col: Column) -> Callable[[Any], tuple[Any, _Problem | None]] | None:

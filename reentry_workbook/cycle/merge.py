@@ -42,7 +42,7 @@ from ..plan.model import Finding, Plan, Record
 from ..plan.schema import Kind, Sheet
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
-from .merge_master import Applied, LayoutReading, MasterLayout, Placed, SlotIds, master_changes
+from .merge_master import Applied, LayoutReading, MasterLayout, Placed, SlotIds, master_changes, read_lists
 from .merge_model import (
     ADDED,
     COALITION,
@@ -77,7 +77,7 @@ from .roundtrip import (
     row_text,
     same,
 )
-from .workers import Workers
+from .workers import Background, Workers
 
 # Reader findings whose cell value cannot be taken (the reader leaves it blank).
 UNREADABLE_RULES: tuple[str, ...] = ("formula-in-text", "error-value")
@@ -547,15 +547,15 @@ def merge(
             raise UsageError(f"{path.name} is named twice; give each returned copy once, and not the master again")
         seen.add(path.resolve())
     target = master if in_place else Path(out or master)
-    # The master is opened once: its plan, the layout of its sheets and its parts (for the write) all come from
-    # that one opening.
-    with open_package(master) as zf, Workers[_Return](len(copies), jobs) as workers:
+    # The master is opened once here: its plan, the layout of its sheets and its parts (for the write) all come from
+    # that one opening; its Lists sheet is read in a process of its own meanwhile (see merge_master.read_lists).
+    with open_package(master) as zf, Background(partial(read_lists, master), jobs) as lists, \
+            Workers[_Return](len(copies), jobs) as workers:
         if not in_place:
             # The merged master keeps the master's package kind: judged by its content type, as every command does.
             check_extension(target, identify_zip(zf).extension, source=master)
             check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
-        package = Package.of(master, zf)
-        reading = LayoutReading(master, package)
+        reading = LayoutReading(master, zf)
         book = open_workbook(zf, label=master.name)
         known = KnownRows()
         try:
@@ -572,14 +572,16 @@ def merge(
         del known
         # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
         # The workers start now, holding the master's plan, its blank rows' IDs and the columns its formulas read
-        # (a worker's peak is that plus one return as read), and read while the rest of the master's layout (the
-        # Lists sheet's formulas) is read here.
+        # (a worker's peak is that plus one return as read; no thread of this process is running, so none leaves
+        # its memory behind in them), and read while the master's package and the rest of its layout (the Lists
+        # sheet's formulas) are read here.
         workers.start(partial(_read_return, state, copies, reading.layout.slot_ids(state.base_index)))
         if workers.in_processes:
             state.known = None  # the workers have it; the write that follows needs memory more
+        package = Package.of(master, zf)
         book = open_workbook(zf, label=master.name)
         try:
-            layout = state.layout = reading.finish(book)
+            layout = state.layout = reading.finish(book, package, lists.result())
         finally:
             book.close()
         rets = workers.results()

@@ -14,8 +14,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
+import zipfile
 from array import array
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ from ..workbook.formula_results import inputs as formula_inputs
 from ..workbook.formula_results import result as formula_result
 from ..workbook.lists import label_value
 from ..xlsx.refs import parse_ref
-from ..xlsx.sheet_cells import FORMULA, SheetCells
+from ..xlsx.sheet_cells import FORMULA, SheetCells, SheetRef
 from ..xlsx.sheet_edit import Formula, SheetChanges, shift_formula
 from .merge_formulas import Formulas
 from .merge_model import COALITION
@@ -111,37 +112,35 @@ class LayoutReading:
     :meth:`sheet` is given to ``read_book`` (its ``sheet_read``): each plan sheet's blank pre-formatted rows, its
     formulas (as runs) and the columns those formulas read are taken from the cells the reader read, which then go.
     :meth:`check` refuses a master whose cells cannot all be placed; :meth:`finish` reads the rest (the Lists
-    sheet's formulas) while the returns are read. Of the cells, only the columns formulas read are kept
+    sheet, :func:`read_lists`) while the returns are read. Of the cells, only the columns formulas read are kept
     (see :func:`_keep_what_formulas_read`): those the template's own formulas read, kept as each sheet is read,
     and any other a formula turns out to read, for which its sheet is read again.
     """
 
-    def __init__(self, master: Path, pkg: Package) -> None:
-        from ..xlsx.opc import sheet_names_of, unusable
-        from ..xlsx.workbook_edit import defined_names
-        from ..xlsx.xmltext import Unsupported
-
-        self.master, self.pkg = master, pkg
-        self.layout = MasterLayout({}, "", {}, names=defined_names(pkg))
-        try:
-            self.layout.tabs = sheet_names_of(pkg)
-        except Unsupported as exc:
-            raise unusable(master, exc) from None
+    def __init__(self, master: Path, zf: zipfile.ZipFile) -> None:
+        self.master, self.zf = master, zf  # (the master's package is read after the workers fork: see finish)
+        self.layout = MasterLayout({}, "", {})
         self._template_reads = _template_reads()
         self._read: dict[str, set[int]] = {}  # sheet name -> the columns formulas read
         self._kept: dict[str, set[int]] = {}  # sheet name -> the columns kept of its cells
+        self._names: list[str] = []  # the plan sheets' names, in the plan's order (see check)
 
-    def sheet(self, sheet: Sheet, name: str, cells: SheetCells, header: int, found: dict[str, int]) -> None:
+    def sheet(self, sheet: Sheet, ref: SheetRef, cells: SheetCells, header: int, found: dict[str, int]) -> None:
         """Take what the layout needs of a plan sheet's cells (``header``: its header row, 0-based; ``found``: the
         column of each column key)."""
-        from ..xlsx.workbook_edit import validation_ranges
+        from ..xlsx.opc import unusable
+        from ..xlsx.workbook_edit import after_cell_data, validation_ranges
+        from ..xlsx.xmltext import Unsupported
 
         if any(c.key not in found for c in sheet.columns if c.kind is not Kind.DERIVED):
             return  # (check refuses the master)
         columns = {c.key: found[c.key] for c in sheet.columns if c.key in found}
-        ranges = validation_ranges(self.pkg, [name])[name]
-        self.layout.sheets[sheet.key] = _sheet_layout(sheet, name, columns, cells, ranges, header)
-        self._hold(name, cells, self._template_reads.get(sheet.name, set()))
+        try:
+            ranges = validation_ranges(after_cell_data(self.zf, ref.part))
+        except Unsupported as exc:
+            raise unusable(self.master, exc) from None
+        self.layout.sheets[sheet.key] = _sheet_layout(sheet, ref.name, columns, cells, ranges, header)
+        self._hold(ref.name, cells, self._template_reads.get(sheet.name, set()))
 
     def check(self, base: Plan) -> None:
         """Refuse a master (read as ``base``) whose layout leaves a cell of the plan with nowhere to be written."""
@@ -168,14 +167,27 @@ class LayoutReading:
                 self.layout.coalition_cells[key] = found
         self._names = [source.sheet_names[s.key] for s in schema.SHEETS]
 
-    def finish(self, book: Workbook) -> MasterLayout:
-        """The layout, once the Lists sheet's formulas are read (``book``: the master, opened again)."""
+    def finish(self, book: Workbook, pkg: Package, lists_read: ListsRead | None) -> MasterLayout:
+        """The layout, with the Lists sheet as :func:`read_lists` read it (``book``: the master opened again, ``pkg``:
+        its package)."""
+        from ..xlsx.opc import sheet_names_of, unusable
+        from ..xlsx.workbook_edit import defined_names
+        from ..xlsx.xmltext import Unsupported
+
         layout = self.layout
-        lists = [schema.LISTS_SHEET] if schema.LISTS_SHEET in layout.tabs else []
-        for name in lists:
-            # Of the Lists sheet, its formulas are all the merge needs (unless they read cells of their own sheet).
-            cells = book.read_formulas(name)
-            self._hold(name, cells, set(), whole=lambda n=name: book.read_sheet(n))
+        layout.names = defined_names(pkg)
+        try:
+            layout.tabs = sheet_names_of(pkg)
+        except Unsupported as exc:
+            raise unusable(self.master, exc) from None
+        lists = []
+        if lists_read is not None:
+            name = schema.LISTS_SHEET
+            lists.append(name)
+            layout.formulas[name], layout.cells[name] = lists_read.formulas, lists_read.cells
+            for sheet, col in lists_read.reads:
+                self._read.setdefault(sheet, set()).add(col)
+            self._kept[name] = lists_read.own
         for name in [*self._names, *lists]:
             if self._read.get(name, set()) - self._kept[name]:  # a formula reads a column not kept: read it again
                 cells = book.read_sheet(name)
@@ -187,20 +199,50 @@ class LayoutReading:
         layout.formulas = {name: layout.formulas[name] for name in [*self._names, *lists]}
         return layout
 
-    def _hold(
-        self, name: str, cells: SheetCells, more: set[int], whole: Callable[[], SheetCells] | None = None
-    ) -> None:
-        """Keep a sheet's formulas (as runs) and, of its cells, the columns formulas read (so far) and ``more``;
-        ``whole`` reads the sheet's every cell when ``cells`` holds its formulas alone and they read their own
-        sheet."""
+    def _hold(self, name: str, cells: SheetCells, more: set[int]) -> None:
+        """Keep a sheet's formulas (as runs) and, of its cells, the columns formulas read (so far) and ``more``."""
         formulas = self.layout.formulas[name] = Formulas.of(cells.flags)
         for sheet, col in formulas.columns_read(name):
             self._read.setdefault(sheet, set()).add(col)
-        if whole is not None and self._read.get(name):
-            cells = whole()
         cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}  # held by layout.formulas
         keep = self._kept[name] = self._read.get(name, set()) | more
         self.layout.cells[name] = _keep_what_formulas_read(cells, keep)
+
+
+@dataclass
+class ListsRead:
+    """What the merge keeps of the master's Lists sheet: its formulas (as runs), the cells they read (sheet name,
+    column) and, of its own cells, the columns ``own`` they read."""
+
+    formulas: Formulas
+    reads: list[tuple[str, int]]
+    own: set[int]
+    cells: SheetCells
+
+
+def read_lists(master: Path) -> ListsRead | None:
+    """The master's Lists sheet as the merge keeps it (None when it has none), from an opening of the file of its own:
+    it is read in a process of its own while the master's plan is read (its 200,000 formulas at 50,000 steps cost
+    more memory, as read, than the plan's largest sheet)."""
+    from ..xlsx.cells import open_workbook
+    from ..xlsx.guard import open_package
+
+    name = schema.LISTS_SHEET
+    with open_package(master) as zf:
+        book = open_workbook(zf, label=master.name)
+        try:
+            if all(ref.name != name for ref in book.sheets):
+                return None
+            cells = book.read_formulas(name)  # its formulas are all the merge needs, unless they read their own sheet
+            formulas = Formulas.of(cells.flags)
+            reads = list(formulas.columns_read(name))
+            own = {col for sheet, col in reads if sheet == name}
+            if own:
+                cells = book.read_sheet(name)
+            cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}  # held by the runs
+            return ListsRead(formulas, reads, own, _keep_what_formulas_read(cells, own))
+        finally:
+            book.close()
 
 
 def _template_reads() -> dict[str, set[int]]:

@@ -38,7 +38,9 @@ def read_once(path: Path, known: KnownRows | None = None) -> ReadOnce:
     from ..xlsx.xmltext import Unsupported
 
     with open_package(path) as zf:
-        book = open_workbook(zf, label=path.name)
+        # One sheet parsed ahead of the reader: the returns are read on every core at once, where parsing further
+        # ahead gains no time and costs each worker the memory of the grids waiting.
+        book = open_workbook(zf, label=path.name, held=1)
         try:
             read = read_book(book, path, known=known)
         finally:

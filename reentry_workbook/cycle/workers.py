@@ -1,9 +1,11 @@
-"""Work done once per item on every core: worker processes started by ``fork``, which inherit the process as it
-is when :meth:`Workers.start` forks them, so nothing the work needs is ever sent to them.
+"""Work done in processes started by ``fork``, which inherit the process as it is when they are forked, so nothing
+the work needs is ever sent to them.
 
-The merge forks them as soon as the master's plan is read and goes on with the rest of the master while they read
-the returns. The packets are written the same way, each worker writing the packets it is given from the plan it
-inherited. Where ``fork`` is not available, or for one item, the work runs here, one item after the other.
+:class:`Workers` does work once per item on every core. The merge forks them as soon as the master's plan is read
+and goes on with the rest of the master while they read the returns. The packets are written the same way, each
+worker writing the packets it is given from the plan it inherited. :class:`Background` does one piece of work
+beside the process's own (the merge reads the master's Lists sheet there while it reads the master's plan).
+Where ``fork`` is not available, or for one item, the work runs here, one item after the other.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
+    from multiprocessing.connection import Connection
+    from multiprocessing.process import BaseProcess
 
 T = TypeVar("T")
 
@@ -23,6 +27,8 @@ T = TypeVar("T")
 def fork_available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
+
+BACKGROUND = "reentry-workbook-background"  # the name of a Background's process
 
 # A worker's job, inherited from the process that forked it.
 _WORK: Callable[[int], Any] | None = None
@@ -89,3 +95,56 @@ class Workers(Generic[T]):
             work = self._work
             return [work(i) for i in range(self.count)]
         return [f.result() for f in self._futures]
+
+
+class Background(Generic[T]):
+    """``work()`` in a process forked now, its result given by :meth:`result` (what it raised is raised there). With
+    one core (``jobs``), where ``fork`` is not available or when the process was stopped, ``work()`` runs here when
+    the result is asked for. No thread is started here: this process may fork again (its :class:`Workers`) while
+    that one works. Use it as a context manager: leaving it stops the process."""
+
+    def __init__(self, work: Callable[[], T], jobs: int | None = None) -> None:
+        self._work = work
+        self._process: BaseProcess | None = None
+        self._pipe: Connection | None = None
+        if fork_available() and (jobs or os.cpu_count() or 1) > 1:
+            context = multiprocessing.get_context("fork")
+            receiver, sender = context.Pipe(duplex=False)
+            self._process = context.Process(target=_send_result, args=(work, sender), name=BACKGROUND, daemon=True)
+            self._process.start()
+            sender.close()
+            self._pipe = receiver
+
+    def __enter__(self) -> Background[T]:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+        if self._pipe is not None:
+            self._pipe.close()
+
+    def result(self) -> T:
+        if self._process is None or self._pipe is None:
+            return self._work()
+        try:
+            done, value = self._pipe.recv()
+        except EOFError:  # the process stopped without a word (killed): the work is done here instead
+            self._process.join()
+            return self._work()
+        self._process.join()
+        if not done:
+            raise value
+        return value  # type: ignore[no-any-return]
+
+
+def _send_result(work: Callable[[], Any], sender: Connection) -> None:
+    """In the forked process: ``work()`` and, through ``sender``, (True, its result) or (False, what it raised)."""
+    try:
+        sent: tuple[bool, Any] = (True, work())
+    except BaseException as exc:  # given to the process that asked for the work, which raises it
+        sent = (False, exc)
+    sender.send(sent)
+    sender.close()

@@ -78,6 +78,7 @@ class Workbook:
     _kept: dict[str, SheetCells] = field(default_factory=dict)
     _ahead: ReadAhead | None = None
     _idle: Iterator[object] | None = None  # the caller's work while the reader waits (see read_ahead)
+    _held: int | None = None  # at most this many sheets parsed ahead and not yet taken (see read_ahead)
 
     def sheet(self, name: str) -> SheetRef | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -106,6 +107,7 @@ class Workbook:
             refs,
             lambda ref: scan_fast(self, ref),
             idle=self._idle,
+            held=self._held,
         )
 
     def finish_ahead(self) -> None:
@@ -332,14 +334,16 @@ def open_workbook(
     fast: bool = True,
     keep: bool = False,
     idle: Iterator[object] | None = None,
+    held: int | None = None,
 ) -> Workbook:
     """Read the structure of the package ``zf`` (opened by :func:`guard.open_package`).
 
     ``fast=False`` reads every sheet on the exact path (the tests compare both paths); ``keep=True`` keeps each
     sheet read, so that reading it again costs nothing. ``idle``: steps of the caller's own work, taken while the
-    reader waits for python-calamine, if it ever does (:mod:`read_ahead`).
+    reader waits for python-calamine, if it ever does; ``held``: at most this many sheets parsed ahead of the
+    reader (:mod:`read_ahead`).
     """
     name = label or (Path(zf.filename).name if zf.filename else "the workbook")
-    book = Workbook(zf, name, fast=fast, keep=keep, _idle=idle)
+    book = Workbook(zf, name, fast=fast, keep=keep, _idle=idle, _held=held)
     book._load()
     return book

@@ -30,7 +30,9 @@ _DONE = object()  # the caller's idle work has no step left
 
 class ReadAhead:
     """Scans ``refs`` with ``scan`` (in the caller's thread, as the object is made) and parses those it clears, in
-    order, with the python-calamine workbook ``opener()`` returns, in a thread of its own."""
+    order, with the python-calamine workbook ``opener()`` returns, in a thread of its own; with ``held``, it parses
+    the next only while fewer grids than that wait to be taken (the merge reads its returns on every core, where the
+    thread gains little time and the grids held would cost memory in each worker)."""
 
     def __init__(
         self,
@@ -38,8 +40,10 @@ class ReadAhead:
         refs: Sequence[SheetRef],
         scan: Callable[[SheetRef], Any],
         idle: Iterator[object] | None = None,
+        held: int | None = None,
     ) -> None:
         self._opener = opener
+        self._held = held
         self._idle = idle
         self._refs = list(refs)
         self._pending = {ref.part for ref in self._refs}  # not taken yet
@@ -81,7 +85,9 @@ class ReadAhead:
         with self._cond:
             while ref.part not in self._ready and self._thread.is_alive():
                 self._cond.wait()
-            return scan, self._ready.pop(ref.part, FAILED)
+            grid = self._ready.pop(ref.part, FAILED)
+            self._cond.notify_all()  # (the thread may wait for room to parse the next)
+            return scan, grid
 
     def finish(self) -> None:
         """Stop parsing and wait for the thread (the sheet it is parsing, if any); the grids not taken are dropped."""
@@ -91,6 +97,9 @@ class ReadAhead:
         self._thread.join()
         self._ready.clear()
 
+    def _full(self) -> bool:
+        return self._held is not None and len(self._ready) >= self._held
+
     def _run(self) -> None:
         try:
             self.calamine = self._opener()
@@ -98,7 +107,7 @@ class ReadAhead:
             return
         for ref in self._refs:
             with self._cond:
-                while not self._stop and ref.part not in self._scans:
+                while not self._stop and (ref.part not in self._scans or self._full()):
                     self._cond.wait()
                 if self._stop:
                     return

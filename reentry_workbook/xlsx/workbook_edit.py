@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -353,33 +354,50 @@ def _checked(doc: XmlText, pieces: Iterable[str], check: XmlCheck) -> Iterator[b
 _VALIDATION = re.compile(r"""<(?:[A-Za-z_][\w.-]*:)?dataValidation\s[^>]*?\bsqref\s*=\s*["']([^"']*)["']""")
 
 
-def validation_ranges(src: Path | Package, sheet_names: Iterable[str]) -> dict[str, list[Range]]:
-    """The ranges of the plain data validations of each named worksheet (0-based, inclusive).
+_CELL_DATA_END = b"sheetData>"
+_PIECE = 1 << 20  # bytes inflated at a time
+_UTF16_STARTS = (b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<")
+_END_TAG_HEAD = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?")
+
+
+def after_cell_data(zf: zipfile.ZipFile, part: str) -> bytes:
+    """What :func:`validation_ranges` needs of a worksheet part in the archive ``zf``: the part from the end tag of
+    its cell data on, inflated a piece at a time, so that a large sheet is never held whole (nor twice, as a whole
+    read holds it); the whole part when it has no such end tag or is in UTF-16."""
+    held = b""
+    with zf.open(part) as stream:
+        while piece := stream.read(_PIECE):
+            if not held and piece.startswith(_UTF16_STARTS):
+                return piece + stream.read()
+            held += piece
+            if held.startswith(_CELL_DATA_END):
+                continue  # found: the rest of the part is kept
+            at = held.rfind(_CELL_DATA_END)
+            tag = held.rfind(b"<", 0, at) if at > 0 else -1
+            ended = tag >= 0 and _END_TAG_HEAD.fullmatch(held, tag, at)
+            held = held[at:] if ended else held[-64:]  # (kept: a tag cut between two pieces)
+    return held if held.startswith(_CELL_DATA_END) else zf.read(part)
+
+
+def validation_ranges(data: bytes) -> list[Range]:
+    """The ranges of the plain data validations of the worksheet part ``data`` (0-based, inclusive); raises
+    :class:`Unsupported` for a part in an encoding it cannot read.
 
     Read by pattern from the part's text after its cell data (where the schema puts them), so a large sheet is
     never parsed for them; Excel 2010 extended validations carry their ranges in ``<xm:sqref>``, not here.
     """
-    pkg = src if isinstance(src, Package) else Package.read(src)
-    out: dict[str, list[Range]] = {}
-    try:
-        book = _Book(pkg)
-        for name in sheet_names:
-            data = pkg.data[book.sheet_part(name)]
-            utf16 = data.startswith((b"\xff\xfe", b"\xfe\xff", b"<\x00", b"\x00<"))
-            cut = -1 if utf16 else data.rfind(b"sheetData>")
-            # Only the text after the cell data is decoded (in UTF-8, "sheetData>" starts on a character).
-            text = XmlText.decode(data[cut:] if cut > 0 else data).text
-            del data
-            found = out[name] = []
-            for m in _VALIDATION.finditer(text, max(0, text.rfind("sheetData>"))):
-                for item in unescape(m.group(1)).split():
-                    first, _, last = item.partition(":")
-                    top, bottom = parse_ref(first), parse_ref(last or first)
-                    if top is not None and bottom is not None:
-                        found.append((top[0], top[1], bottom[0], bottom[1]))
-    except Unsupported as exc:
-        raise unusable(pkg.path, exc) from None
-    return out
+    utf16 = data.startswith(_UTF16_STARTS)
+    cut = -1 if utf16 else data.rfind(_CELL_DATA_END)
+    # Only the text after the cell data is decoded (in UTF-8, "sheetData>" starts on a character).
+    text = XmlText.decode(data[cut:] if cut > 0 else data).text
+    found: list[Range] = []
+    for m in _VALIDATION.finditer(text, max(0, text.rfind("sheetData>"))):
+        for item in unescape(m.group(1)).split():
+            first, _, last = item.partition(":")
+            top, bottom = parse_ref(first), parse_ref(last or first)
+            if top is not None and bottom is not None:
+                found.append((top[0], top[1], bottom[0], bottom[1]))
+    return found
 
 
 def defined_names(src: Path | Package) -> dict[str, str]:
