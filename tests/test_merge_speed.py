@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import shutil
+import signal
 import threading
 import zipfile
 import zlib
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,7 @@ from reentry_workbook.cycle import merge as merge_module
 from reentry_workbook.cycle import merge_master
 from reentry_workbook.cycle.merge import merge
 from reentry_workbook.cycle.merge_master import LayoutReading, MasterLayout
-from reentry_workbook.cycle.workers import BACKGROUND, Workers
+from reentry_workbook.cycle.workers import BACKGROUND, Background, Workers
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
@@ -145,6 +148,36 @@ def test_workers_left_before_their_results_are_asked_for_stop() -> None:
         assert len(multiprocessing.active_children()) == 2
         raise KeyError("the master could not be written")
     assert not multiprocessing.active_children()
+
+
+def _pid_and(value: int) -> tuple[int, int]:
+    return os.getpid(), value
+
+
+def _raises() -> int:
+    raise KeyError("the Lists sheet could not be read")
+
+
+def _stops_unless_in(pid: int) -> str:
+    if os.getpid() != pid:
+        os.kill(os.getpid(), signal.SIGKILL)  # (killed: the out-of-memory killer, say)
+    return "done here"
+
+
+def test_background_work_runs_in_a_process_of_its_own_and_gives_back_what_it_raised() -> None:
+    with Background(partial(_pid_and, 7)) as work:
+        pid, value = work.result()
+    assert value == 7 and pid != os.getpid()
+    with Background(partial(_pid_and, 8), jobs=1) as work:  # one core: here, when asked for
+        assert work.result() == (os.getpid(), 8)
+    with pytest.raises(KeyError, match="could not be read"), Background(_raises) as failing:
+        failing.result()
+    assert not [p for p in multiprocessing.active_children() if p.name == BACKGROUND]
+
+
+def test_background_work_whose_process_was_stopped_is_done_here() -> None:
+    with Background(partial(_stops_unless_in, os.getpid())) as work:
+        assert work.result() == "done here"
 
 
 def test_workers_start_holding_the_blank_rows_and_the_columns_formulas_read(
