@@ -573,8 +573,8 @@ def merge(
         # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
         # The workers start now, holding the master's plan, its blank rows' IDs and the columns its formulas read
         # (a worker's peak is that plus one return as read; no thread of this process is running, so none leaves
-        # its memory behind in them), and read while the master's package and the rest of its layout (the Lists
-        # sheet's formulas) are read here.
+        # its memory behind in them), and read while the master's package and the rest of its layout are read here
+        # (its defined names, its tabs and the Lists sheet's formulas, from the process that read them).
         workers.start(partial(_read_return, state, copies, reading.layout.slot_ids(state.base_index)))
         if workers.in_processes:
             state.known = None  # the workers have it; the write that follows needs memory more
