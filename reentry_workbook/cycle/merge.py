@@ -549,42 +549,42 @@ def merge(
     target = master if in_place else Path(out or master)
     # The master is opened once here: its plan, the layout of its sheets and its parts (for the write) all come from
     # that one opening; its Lists sheet is read in a process of its own meanwhile (see merge_master.read_lists).
-    with open_package(master) as zf, Background(partial(read_lists, master), jobs) as lists, \
-            Workers[_Return](len(copies), jobs) as workers:
+    with open_package(master) as zf:
         if not in_place:
             # The merged master keeps the master's package kind: judged by its content type, as every command does.
             check_extension(target, identify_zip(zf).extension, source=master)
             check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
-        reading = LayoutReading(master, zf)
-        book = open_workbook(zf, label=master.name)
-        known = KnownRows()
-        try:
-            base = read_book(book, master, remember=known, sheet_read=reading.sheet).plan
-        except TemplateMismatchError as exc:
-            raise TemplateMismatchError(
-                f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an "
-                "older template, bring it up to date with `reentry-workbook upgrade` first)."
-            ) from None
-        finally:
-            book.close()
-        reading.check(base)
-        state = _Merge(base, known)
-        del known
-        # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
-        # The workers start now, holding the master's plan, its blank rows' IDs and the columns its formulas read
-        # (a worker's peak is that plus one return as read; no thread of this process is running, so none leaves
-        # its memory behind in them), and read while the master's package and the rest of its layout are read here
-        # (its defined names, its tabs and the Lists sheet's formulas, from the process that read them).
-        workers.start(partial(_read_return, state, copies, reading.layout.slot_ids(state.base_index)))
-        if workers.in_processes:
-            state.known = None  # the workers have it; the write that follows needs memory more
-        package = Package.of(master, zf)
-        book = open_workbook(zf, label=master.name)
-        try:
-            layout = state.layout = reading.finish(book, package, lists.result())
-        finally:
-            book.close()
-        rets = workers.results()
+        with Background(partial(read_lists, master), jobs) as lists, Workers[_Return](len(copies), jobs) as workers:
+            reading = LayoutReading(master, zf)
+            book = open_workbook(zf, label=master.name)
+            known = KnownRows()
+            try:
+                base = read_book(book, master, remember=known, sheet_read=reading.sheet).plan
+            except TemplateMismatchError as exc:
+                raise TemplateMismatchError(
+                    f"{str(exc).rstrip('.')} (the master cannot be merged in place as it is; if it was made by an "
+                    "older template, bring it up to date with `reentry-workbook upgrade` first)."
+                ) from None
+            finally:
+                book.close()
+            reading.check(base)
+            state = _Merge(base, known)
+            del known
+            # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
+            # The workers start now, holding the master's plan, its blank rows' IDs and the columns its formulas read
+            # (a worker's peak is that plus one return as read; no thread of this process is running, so none leaves
+            # its memory behind in them), and read while the master's package and the rest of its layout are read here
+            # (its defined names, its tabs and the Lists sheet's formulas, from the process that read them).
+            workers.start(partial(_read_return, state, copies, reading.layout.slot_ids(state.base_index)))
+            if workers.in_processes:
+                state.known = None  # the workers have it; the write that follows needs memory more
+            package = Package.of(master, zf)
+            book = open_workbook(zf, label=master.name)
+            try:
+                layout = state.layout = reading.finish(book, package, lists.result())
+            finally:
+                book.close()
+            rets = workers.results()
     state.reserve_ids(rets)
     master_origin = Origin(master.name)
     for name in extra_sheets(layout.tabs):
