@@ -190,9 +190,7 @@ class LayoutReading:
             self._kept[name] = lists_read.own
         for name in [*self._names, *lists]:
             if self._read.get(name, set()) - self._kept[name]:  # a formula reads a column not kept: read it again
-                cells = book.read_sheet(name)
-                cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}
-                layout.cells[name] = _keep_what_formulas_read(cells, self._read[name])
+                layout.cells[name] = _keep_what_formulas_read(book.read_sheet(name), self._read[name])
         # In the order of the plan's sheets, then the Lists sheet, as the cell changes are made.
         layout.sheets = {s.key: layout.sheets[s.key] for s in schema.SHEETS}
         layout.cells = {name: layout.cells[name] for name in [*self._names, *lists]}
@@ -204,7 +202,6 @@ class LayoutReading:
         formulas = self.layout.formulas[name] = Formulas.of(cells.flags)
         for sheet, col in formulas.columns_read(name):
             self._read.setdefault(sheet, set()).add(col)
-        cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}  # held by layout.formulas
         keep = self._kept[name] = self._read.get(name, set()) | more
         self.layout.cells[name] = _keep_what_formulas_read(cells, keep)
 
@@ -212,12 +209,15 @@ class LayoutReading:
 @dataclass
 class ListsRead:
     """What the merge keeps of the master's Lists sheet: its formulas (as runs), the cells they read (sheet name,
-    column) and, of its own cells, the columns ``own`` they read."""
+    column) and, of its own cells, the columns they read (``own``)."""
 
     formulas: Formulas
     reads: list[tuple[str, int]]
-    own: set[int]
     cells: SheetCells
+
+    @property
+    def own(self) -> set[int]:
+        return {col for sheet, col in self.reads if sheet == schema.LISTS_SHEET}
 
 
 def read_lists(master: Path) -> ListsRead | None:
@@ -239,8 +239,7 @@ def read_lists(master: Path) -> ListsRead | None:
             own = {col for sheet, col in reads if sheet == name}
             if own:
                 cells = book.read_sheet(name)
-            cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}  # held by the runs
-            return ListsRead(formulas, reads, own, _keep_what_formulas_read(cells, own))
+            return ListsRead(formulas, reads, _keep_what_formulas_read(cells, own))
         finally:
             book.close()
 
@@ -311,8 +310,10 @@ class SlotIds:
 
 
 def _keep_what_formulas_read(cells: SheetCells, columns: set[int]) -> SheetCells:
-    """Of a sheet's cells, only the columns the template's formulas read: all that working out cached results needs
-    (a large plan's cells are held while its returns are read)."""
+    """Of a sheet's cells, only the columns the template's formulas read, and no formula (the formulas are held as
+    runs, :mod:`merge_formulas`): all that working out cached results needs (a large plan's cells are held while its
+    returns are read)."""
+    cells.flags = {k: v for k, v in cells.flags.items() if v[0] != FORMULA}
     return cells.only_columns(columns)
 
 

@@ -391,7 +391,7 @@ def validation_ranges(data: bytes) -> list[Range]:
     # Only the text after the cell data is decoded (in UTF-8, "sheetData>" starts on a character).
     text = XmlText.decode(data[cut:] if cut > 0 else data).text
     found: list[Range] = []
-    for m in _VALIDATION.finditer(text, max(0, text.rfind("sheetData>"))):
+    for m in _VALIDATION.finditer(text, max(0, text.rfind(_CELL_DATA_END.decode()))):
         for item in unescape(m.group(1)).split():
             first, _, last = item.partition(":")
             top, bottom = parse_ref(first), parse_ref(last or first)

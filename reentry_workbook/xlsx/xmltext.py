@@ -187,10 +187,7 @@ def tag_attributes(m: re.Match[str]) -> list[Attr]:
     base = m.start("attrs")
     out: list[Attr] = []
     for am in _ATTR.finditer(raw):
-        group = 2 if am.group(2) is not None else 3
-        value = am.group(group)
-        if "&" in value:
-            value = unescape(value)
+        value, group = _attr_value(am)
         out.append(Attr(am.group(1), value, (base + am.start(group), base + am.end(group)), base + am.start(1)))
     return out
 
@@ -203,9 +200,16 @@ def attribute_value(m: re.Match[str], qname: str) -> str | None:
         return None
     for am in _ATTR.finditer(raw):
         if am.group(1) == qname:
-            value = am.group(2) if am.group(2) is not None else am.group(3)
-            return unescape(value) if "&" in value else value
+            return _attr_value(am)[0]
     return None
+
+
+def _attr_value(am: re.Match[str]) -> tuple[str, int]:
+    """The value of the attribute an ``_ATTR`` match found, unescaped, and the group holding it (the value in double
+    quotes or in single quotes)."""
+    group = 2 if am.group(2) is not None else 3
+    value = am.group(group)
+    return (unescape(value) if "&" in value else value), group
 
 
 def ns_scope(outer: dict[str, str], attrs: list[Attr]) -> dict[str, str]:
