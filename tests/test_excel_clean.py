@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from decorate import decorate
 from fill import Filler
+from member_edits import load
 from plans import add_goal, add_improvement, add_priority, add_step, clean_plan, empty_plan
 from producers import PRODUCERS, STRICT_PRODUCERS, build_variant, extension
 
@@ -189,6 +190,29 @@ def test_a_merged_master_with_rows_appended_past_the_pre_formatted_ones_opens_cl
     last_formatted = schema.FIRST_DATA_ROW + 5
     assert max(r.row for r in result.plan.rows("improvements")) == last_formatted + 2  # two rows appended
     assert_clean(result.output, master)
+
+
+def test_a_packet_listing_only_the_steps_that_fit_opens_cleanly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A member with thousands of steps gets a packet whose sheet lists those that fit in a cell, then how many more
+    (test_packets.py); here a cell "holds" 400 characters, so that a few dozen steps take that path."""
+    from reentry_workbook.cycle import packets
+
+    monkeypatch.setattr(packets, "MAX_CELL_TEXT", 400)
+    plan = clean_plan()
+    for i in range(6, 80):
+        add_step(plan, f"A-{i}", "I-1", f"Step {i}")
+    master = write_plan_workbook(tmp_path / "big.xlsx", plan)
+    invoke("packets", master, "-o", tmp_path / "packets")
+    biggest = max((tmp_path / "packets").iterdir(), key=lambda p: p.stat().st_size)
+    book = load(biggest)
+    try:
+        listed = [c.value for row in book[schema.PACKET_SHEET].iter_rows() for c in row if isinstance(c.value, str)]
+    finally:
+        book.close()
+    assert any(" more (every row of the " in text for text in listed)
+    assert_clean(biggest)
 
 
 @pytest.fixture(scope="module")
