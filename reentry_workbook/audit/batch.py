@@ -179,7 +179,11 @@ def _audit_sources(
 ) -> BatchResult:
     todo = [s for s in sources if s.path is not None]
     outputs = _output_paths(todo, out_dir) if write and not in_place else [None] * len(todo)
-    tasks = [(s.path, s.label, out, as_of, in_place, force, write) for s, out in zip(todo, outputs, strict=True)]
+    tasks = [
+        (path, s.label, out, as_of, in_place, force, write)
+        for s, out in zip(todo, outputs, strict=True)
+        if (path := s.path) is not None  # (every one of todo)
+    ]
     workers = min(jobs or os.cpu_count() or 1, len(tasks)) or 1
     done: list[BatchRow | None] = [None] * len(tasks)
     # Progress counts the inputs given: one is done when every workbook it holds (a mailbox: many) is.

@@ -192,9 +192,11 @@ class _Tables:
             rank = _SEVERITY_RANK.get(finding.severity, len(_SEVERITY_RANK))
             worst[line.id] = min(worst.get(line.id, rank), rank)
         for line in self.goals.values():
-            rank = worst.get(line.id)
+            gravest = worst.get(line.id)
             line.rag = (
-                "red" if rank == _SEVERITY_RANK["error"] else "amber" if rank == _SEVERITY_RANK["warning"] else "green"
+                "red" if gravest == _SEVERITY_RANK["error"]
+                else "amber" if gravest == _SEVERITY_RANK["warning"]
+                else "green"
             )
         return list(self.goals.values())
 

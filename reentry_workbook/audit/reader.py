@@ -375,7 +375,8 @@ class _Reader:
     def _find_header(self, cells: SheetCells, sheet: Sheet) -> tuple[int, dict[str, int]]:
         """The header row (0-based) and the column index of each column key found in it."""
         wanted = {schema.normalise_header(c.header): c.key for c in sheet.columns}
-        best_row, best = schema.HEADER_ROW - 1, {}
+        best_row = schema.HEADER_ROW - 1
+        best: dict[str, int] = {}
         for r in range(min(HEADER_SCAN_ROWS, cells.row_count())):
             found: dict[str, int] = {}
             for c, value in cells.row_items(r):
@@ -485,7 +486,7 @@ class _Reader:
                 content = True
                 if code == _REF or (code == _DATE and value.__class__ is dt.date):
                     continue
-                typed, problem = converters[i](value)
+                typed, problem = converters[i](value)  # type: ignore[misc]  # (a reference's is None: not here)
                 values[i] = typed
                 if problem is not None:
                     problems = problems or []

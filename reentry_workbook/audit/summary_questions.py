@@ -92,12 +92,12 @@ def _resources(sheet: SheetWriter, report: Report, row: int) -> int:
         sheet.headers(row, 0, ("Priority ID", priority.column("priority").header, "", "Estimated cost",
                                "Unsecured cost"), numeric_from=3)
         row += 1
-        for line in r.by_priority:
-            sheet.string(row, 0, line.id, sheet.code)
-            sheet.string(row, 1, line.text, sheet.text)
+        for cost in r.by_priority:
+            sheet.string(row, 0, cost.id, sheet.code)
+            sheet.string(row, 1, cost.text, sheet.text)
             sheet.string(row, 2, "", sheet.text)
-            sheet.number(row, 3, line.estimated_cost, sheet.money)
-            sheet.number(row, 4, line.unsecured_cost, sheet.money)
+            sheet.number(row, 3, cost.estimated_cost, sheet.money)
+            sheet.number(row, 4, cost.unsecured_cost, sheet.money)
             row += 1
         sheet.string(row, 0, "The cost per goal is in the table By goal below.", sheet.remark)
         row += 2

@@ -96,8 +96,8 @@ def change(f: FigureChange) -> str:
     if f.before is None or f.after is None:
         return "n/a"
     if f.key in SHARES:
-        delta = whole_percent(f.after) - whole_percent(f.before)
-        return "no change" if delta == 0 else f"{delta:+d} pts"
+        points = whole_percent(f.after) - whole_percent(f.before)
+        return "no change" if points == 0 else f"{points:+d} pts"
     delta = f.after - f.before
     if delta == 0:
         return "no change"

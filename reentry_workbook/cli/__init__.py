@@ -7,7 +7,6 @@ XlsxWriter, pandas, calamine) are imported inside the library functions, never h
 from __future__ import annotations
 
 import gc
-import sys
 from typing import Any
 
 import click
@@ -70,4 +69,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

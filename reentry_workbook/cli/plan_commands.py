@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -127,8 +128,10 @@ def audit(
     found = expand_inputs(files, recursive=recursive)
     if len(found.items) == 1 and not files[0].is_dir() and not is_mail(found.items[0].path):
         path = found.items[0].path
-        options = {"as_of": as_of, "out": output, "in_place": in_place, "force": force, "write": not no_copy,
-                   "horizon": horizon, "history": history}
+        options: dict[str, Any] = {
+            "as_of": as_of, "out": output, "in_place": in_place, "force": force, "write": not no_copy,
+            "horizon": horizon, "history": history,
+        }
         if since is not None:
             from ..cycle.since import audit_since
 

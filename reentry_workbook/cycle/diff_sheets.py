@@ -10,7 +10,7 @@ from ..plan import schema
 from ..plan.catalogue import SEVERITIES
 from ..xlsx.atomic import atomic_path, check_output, write_failed
 from ..xlsx.identity import check_extension
-from .diff import ADDED, CHANGED, KINDS, REMOVED, PlanDiff, RowChange, field_label, sheet_label
+from .diff import ADDED, CHANGED, KINDS, REMOVED, FieldChange, PlanDiff, RowChange, field_label, sheet_label
 from .roundtrip import display, write_table
 
 # Header texts and widths of the diff workbook's sheets (declared once; tests read them from here).
@@ -54,7 +54,7 @@ def change_rows(diff: PlanDiff) -> list[tuple[Any, ...]]:
     """One line per changed field (one per filled field of an added or removed row)."""
     out = []
     for change in diff.changes:
-        fields = change.fields or [None]
+        fields: list[FieldChange | None] = [*change.fields] or [None]
         for f in fields:
             out.append(
                 (

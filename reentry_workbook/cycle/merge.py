@@ -344,7 +344,7 @@ class _Merge:
         if sheet.id_column is not None:
             values[sheet.id_column.key] = new_id
             if key is not None and not ret.id_map.get(sheet.key, {}).get(key):
-                ret.id_map.setdefault(sheet.key, {})[key] = new_id
+                ret.id_map.setdefault(sheet.key, {})[key] = new_id  # type: ignore[assignment]  # (a str: the sheet has IDs)
         new = Record(sheet=sheet.key, id=new_id, values=values, row=row + 1)
         self.merged.rows(sheet.key).append(new)
         self.placed.append(Placed(sheet, new, row, prefilled, appended))

@@ -253,10 +253,10 @@ def _coalition_notes(ws: _Grid, plan: Plan) -> Iterator[UpgradeNote]:
 def _data_notes(ws: _Grid, sheet: schema.Sheet, plan: Plan) -> Iterator[UpgradeNote]:
     letters = plan.source.columns.get(sheet.key, {})
     taken: dict[int, str] = {}  # 1-based column -> column key
-    for key, letter in letters.items():
+    for column_key, letter in letters.items():
         at = cell_position(f"{letter}1")
         if at is not None:
-            taken[at[1] + 1] = key
+            taken[at[1] + 1] = column_key
     derived_headers = {normalise_header(c.header) for c in sheet.columns if c.kind is Kind.DERIVED}
     header_row = _header_row(ws, sheet)
     headers = dict(ws.rows.get(header_row, {}))

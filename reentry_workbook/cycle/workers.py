@@ -137,7 +137,7 @@ class Background(Generic[T]):
         self._process.join()
         if not done:
             raise value
-        return value  # type: ignore[no-any-return]
+        return value
 
 
 def _send_result(work: Callable[[], Any], sender: Connection) -> None:

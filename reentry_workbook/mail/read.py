@@ -247,7 +247,8 @@ def _leaves(
     payload = part.get_payload()
     inner = part.get_content_maintype() == "message"
     for sub in payload if isinstance(payload, list) else []:
-        yield from _leaves(sub, depth + 1, (_sender(sub) or forwarded) if inner else forwarded, count)
+        if isinstance(sub, _EmailMessage):  # (a multipart's payload is its parts)
+            yield from _leaves(sub, depth + 1, (_sender(sub) or forwarded) if inner else forwarded, count)
 
 
 def _classify(part: _EmailMessage) -> tuple[str, str]:

@@ -65,7 +65,7 @@ def shared_strings(book: xlsxwriter.Workbook) -> Callable[[str], int]:
 
     ``write_string`` stores text the same way: each call counts one use, and the workbook writes (and escapes)
     every string of its table when it is closed."""
-    return book.str_table._get_shared_string_index  # type: ignore[no-any-return]
+    return book.str_table._get_shared_string_index
 
 
 class Formats:

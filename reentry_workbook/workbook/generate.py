@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import tempfile
 import zipfile
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +185,7 @@ def build_grid(plan: Plan, rows: int) -> dict[str, list[dict[str, Any]]]:
         records = plan.rows(sh.key)
         keys = [c.key for c in sh.columns if c.kind not in (Kind.ID, Kind.DERIVED)]
         filled = [_record_values(sh, keys, rec) for rec in records]
-        blanks = [{} for _ in range(max(rows, len(records)) - len(records))]
+        blanks: list[dict[str, Any]] = [{} for _ in range(max(rows, len(records)) - len(records))]
         if sh.id_column is not None:
             for values, new_id in zip(blanks, _next_ids(sh, records), strict=False):
                 values[sh.id_column.key] = new_id
@@ -320,7 +320,7 @@ def _write_coalition(ws: Worksheet, fm: Formats, plan: Plan) -> None:
 
 
 def _write_data_sheet(
-    ws: Worksheet, fm: Formats, cells: CellsXml, sh: Sheet, rows: list[Mapping[str, Any]], context: set[str]
+    ws: Worksheet, fm: Formats, cells: CellsXml, sh: Sheet, rows: Sequence[Mapping[str, Any]], context: set[str]
 ) -> SheetRows:
     """Write a data sheet's header, formats, validations and highlights; its cells are returned as rows."""
     first = schema.FIRST_DATA_ROW - 1

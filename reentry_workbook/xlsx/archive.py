@@ -10,6 +10,7 @@ import re
 import struct
 import zipfile
 from pathlib import Path
+from typing import IO
 
 from ..errors import NotAWorkbookError, UnsafeArchiveError, UnusableInputError
 from .limits import (
@@ -177,7 +178,7 @@ def _decoder_for(first: bytes) -> codecs.IncrementalDecoder:
     return codecs.getincrementaldecoder("latin-1")()
 
 
-def _scan_prolog(fh: zipfile.ZipExtFile) -> str:
+def _scan_prolog(fh: IO[bytes]) -> str:
     """Read a part up to its root element; say whether its prolog declares a DTD.
 
     Reads in small chunks, so a sheet of many megabytes costs one chunk: its root element follows the XML

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 from xml.parsers import expat
 
 from ..errors import UnsafeArchiveError
@@ -40,7 +40,7 @@ def expat_parser(label: str, part: str) -> Any:
     parser = expat.ParserCreate()
     parser.buffer_text = True
 
-    def refuse(*_args: Any) -> None:
+    def refuse(*_args: Any) -> NoReturn:
         raise UnsafeArchiveError(f"{label} {DTD_MESSAGE} (in {part}).")
 
     parser.StartDoctypeDeclHandler = refuse

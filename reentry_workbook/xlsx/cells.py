@@ -280,17 +280,18 @@ class Workbook:
         out: list[str] = []
         pieces: list[str] = []  # the runs of the current string
         run: list[str] = []  # the text of the current <t>
-        state = {"t": False, "rPh": 0, "preserve": False}
+        state = {"t": False, "preserve": False}  # inside a <t>, and whether it keeps its outer spaces
+        phonetic = [0]  # how deep inside <rPh> (a phonetic run, not part of the text)
 
         def start(name: str, attrs: dict[str, str]) -> None:
             tag = name.rpartition(":")[2]
             if tag == "si":
                 pieces.clear()
-            elif tag == "t" and not state["rPh"]:
+            elif tag == "t" and not phonetic[0]:
                 run.clear()
                 state["t"], state["preserve"] = True, attrs.get("xml:space") == "preserve"
             elif tag == "rPh":
-                state["rPh"] += 1
+                phonetic[0] += 1
 
         def end(name: str) -> None:
             tag = name.rpartition(":")[2]
@@ -300,7 +301,7 @@ class Workbook:
                 pieces.append(run_text(run, state["preserve"]))
                 state["t"] = False
             elif tag == "rPh":
-                state["rPh"] -= 1
+                phonetic[0] -= 1
 
         def text(data: str) -> None:
             if state["t"]:

@@ -94,12 +94,12 @@ def rendered_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> I
                 head = (f'<{p}c r="{column_letter(col)}', f'"{s}/>', f'"{s} t="inlineStr">', f'"{s}><{p}v>')
                 heads[(col, style)] = head
             if value.__class__ is str and value:
-                content = texts.get(value)  # type: ignore[arg-type]
+                content = texts.get(value)
                 if content is None:
-                    text = value[:MAX_CELL_TEXT]  # type: ignore[index]
+                    text = value[:MAX_CELL_TEXT]
                     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
                     content = f"<{p}is><{p}t{space}>{escape_text(text)}</{p}t></{p}is></{p}c>"
-                    texts[value] = content  # type: ignore[index]
+                    texts[value] = content
                 parts += (head[0], number, head[2], content)
             elif value is None or value == "":
                 parts += (head[0], number, head[1])

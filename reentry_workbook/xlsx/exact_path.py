@@ -59,9 +59,9 @@ def read_exact(book: Workbook, ref: SheetRef) -> SheetCells:
             if tag == "sheetData":
                 pos["in_data"] = True
             elif tag == "mergeCell":
-                found = parse_range(attrs.get("ref", ""))
-                if found is not None:
-                    merged.append(found)
+                merged_range = parse_range(attrs.get("ref", ""))
+                if merged_range is not None:
+                    merged.append(merged_range)
         elif tag == "v":
             capture[0] = buffers["v"]
             preserve["v"] = attrs.get("xml:space") == "preserve"

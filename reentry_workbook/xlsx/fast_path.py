@@ -135,8 +135,8 @@ def _scan_sheet(data: bytes) -> _Scan | None:
     flags: dict[tuple[int, int], tuple[str, str]] = {}
     for place, text in zip(places, texts, strict=True):
         flags[place] = (FORMULA, text)
-    for area, at in ranges:
-        flag_formula_range(flags, area, texts[at])
+    for spanned, at in ranges:
+        flag_formula_range(flags, spanned, texts[at])
     for quote, pattern in _ERROR_TYPE_VALUES:
         if quote not in data:
             continue  # no attribute in single quotes at all (the usual case): no need to look for 'e'
@@ -273,7 +273,8 @@ def read_fast(book: Workbook, ref: SheetRef) -> SheetCells | None:
         if book._calamine is None:
             if book._strings_part is not None:
                 book._refuse_dtd(book._strings_part)
-            book._calamine = python_calamine.CalamineWorkbook.from_path(book.zf.filename)
+            # (scan_fast clears a sheet only when the workbook is a file on disk)
+            book._calamine = python_calamine.CalamineWorkbook.from_path(book.zf.filename or "")
         grid = book._calamine.get_sheet_by_name(ref.name).to_python(skip_empty_area=False)
     except Exception:  # calamine could not read it: the exact path says what is wrong
         book._calamine_failed = True

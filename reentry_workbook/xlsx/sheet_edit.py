@@ -375,8 +375,10 @@ class _Job:
                 found = model.node.get(name)
                 if found is not None:
                     attrs += f' {name}="{escape_attr(found)}"'
-            cells = {c: model.cell(c) for c in model.columns()}
-            styles = {c: _int(n.get("s")) for c, n in cells.items() if n is not None and n.get("s") is not None}
+            model_cells = {c: model.cell(c) for c in model.columns()}
+            styles = {
+                c: _int(n.get("s")) for c, n in model_cells.items() if n is not None and n.get("s") is not None
+            }
         cells = []
         for c in sorted(set(values) | set(styles)):
             style = styles.get(c)

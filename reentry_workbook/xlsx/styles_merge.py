@@ -48,7 +48,7 @@ class StyleMerge:
         # Number formats: by format code.
         _, m_fmts = children(root, "numFmts", "numFmt")
         _, d_fmts = children(d_root, "numFmts", "numFmt")
-        by_code = {}
+        by_code: dict[str | None, int] = {}
         for n in m_fmts:
             if (n.get("numFmtId") or "").isdigit():
                 by_code.setdefault(n.get("formatCode"), int(n.get("numFmtId") or 0))
@@ -73,7 +73,7 @@ class StyleMerge:
             _, m_items = children(root, container, item)
             _, d_items = children(d_root, container, item)
             counts[container] = len(m_items)
-            known = {}
+            known: dict[tuple[object, ...], int] = {}
             for i, n in enumerate(m_items):
                 known.setdefault(canonical(n, text), i)
             mapping: dict[int, int] = {}

@@ -260,7 +260,7 @@ class _DateStyles:
 
     def result(self) -> bytes | None:
         added = sorted((v, k) for k, v in self.appended.items() if v >= len(self.xfs))
-        if not added:
+        if not added or self.container is None:  # (date_style appends only where there is a container)
             return None
         edit = Editor(self.doc.text)
         items = []
@@ -325,9 +325,9 @@ def edited_package(src: Path | Package, changes: Mapping[str, SheetChanges],
             renamed = _rename(pkg, book.part, names)
             if renamed is not None:
                 changed[book.part] = renamed
-        for part, data in ((book.strings_part, strings.result()), (book.styles_part, styles.result())):
-            if part is not None and data is not None:
-                changed[part] = data
+        for kept, data in ((book.strings_part, strings.result()), (book.styles_part, styles.result())):
+            if kept is not None and data is not None:
+                changed[kept] = data
         removed = _stale_calc_chain(pkg, book, changed) if formulas_removed else set()
     except Unsupported as exc:
         raise unusable(pkg.path, exc) from None
