@@ -67,6 +67,3 @@ def main() -> None:
         # (Python promises no finalizer at exit; every file the tool writes is closed where it is written.)
         gc.freeze()
 
-
-if __name__ == "__main__":  # pragma: no cover
-    main()
