@@ -160,17 +160,6 @@ class SheetWriter:
             value = value.replace(tzinfo=None)  # keep the wall-clock time the audit recorded
         self.check(self.ws.write_datetime(row, col, value, fmt), "a date", row, col)
 
-    def internal_link(self, row: int, col: int, sheet: str, cell: str, text: str) -> None:
-        """A link to ``'sheet'!cell`` in the same workbook; plain text once Excel's link limit is reached."""
-        if self.links >= MAX_LINKS:
-            self.string(row, col, text, self.code)
-            return
-        location = f"{quote_sheet(sheet)}!{cell}"
-        rc = self.ws.write_url(row, col, f"internal:{location}", self.link, string=text[:255],
-                               tip=f"Go to {sheet}!{cell}"[:255])
-        self.check(rc, "a link", row, col)
-        self.links += 1
-
     def headers(self, row: int, first_col: int, names: Sequence[str], numeric_from: int) -> None:
         for i, name in enumerate(names):
             fmt = self.header_number if i >= numeric_from else self.header

@@ -76,11 +76,6 @@ def sentence(report: Report, key: str) -> str:
     return text
 
 
-def answer_line(report: Report, key: str) -> str:
-    """``"Partly: $362,000 of $777,000 estimated is secured, ..."``."""
-    return f"{ANSWER_LABELS[answer_of(report, key)]}: {sentence(report, key)}"
-
-
 def figure(key: str, value: float | None) -> str:
     if value is None:
         return "n/a"

@@ -28,7 +28,6 @@ LABEL_FILE = "File"
 LABEL_ALIGNMENT = "Alignment"
 LABEL_COMPLETENESS = "Completeness"
 LABEL_STEPS = "Action steps"
-SHOWN_FIELDS = 6  # fields listed per added or removed row in the terminal
 
 
 def percent(share: float | None) -> str:

@@ -201,14 +201,9 @@ def _workbook_part(names: Sequence[str], etree: Any, zf: Any) -> str:
     return "xl/workbook.xml"
 
 
-def extra_sheet_names(path: Path) -> list[str]:
-    """Sheets of the workbook that are not part of the plan template (members' own, summaries, logs); a plan
-    sheet renamed in case or spacing is still the plan's, as the reader finds it."""
-    return extra_sheets(sheet_names(path))
-
-
 def extra_sheets(names: Sequence[str]) -> list[str]:
-    """:func:`extra_sheet_names` of a workbook whose sheet names are known."""
+    """Of a workbook's sheet names, those that are not part of the plan template (members' own, summaries, logs);
+    a plan sheet renamed in case or spacing is still the plan's, as the reader finds it."""
     template = {_loose(name) for name in schema.SHEET_ORDER}
     return [name for name in names if _loose(name) not in template]
 

@@ -58,14 +58,9 @@ def row_height(points: float, limit: float | None = MAX_ROW_HEIGHT) -> str:
 ROWS_PER_PIECE = 2_000  # rows rendered into one piece of text (a long table is never rendered whole)
 
 
-def render_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> tuple[str, str]:
-    """The XML of ``rows`` (``<row>`` elements) and of their links (``<hyperlink>`` elements), with the member's
-    style indices (``style_map``: scratch index -> member index) and ``prefix`` for the spreadsheet namespace."""
-    return "".join(rendered_rows(rows, style_map, prefix)), render_links(rows, prefix)
-
-
 def rendered_rows(rows: DirectRows, style_map: dict[int, int], prefix: str) -> Iterator[str]:
-    """The ``<row>`` elements of :func:`render_rows`, a piece of text per :data:`ROWS_PER_PIECE` rows."""
+    """The XML of ``rows`` (``<row>`` elements), with the member's style indices (``style_map``: scratch index ->
+    member index) and ``prefix`` for the spreadsheet namespace, a piece of text per :data:`ROWS_PER_PIECE` rows."""
     p = prefix
     texts: dict[str, str] = {}  # text -> its inline-string content and the cell's end (tables repeat their text)
     # What every cell of a (column, style) is written with around its row number: worked out once.

@@ -23,7 +23,6 @@ MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 STRICT_MAIN_NS = "http://purl.oclc.org/ooxml/spreadsheetml/main"
 REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 
 REL_OFFICE_DOCUMENT = REL_NS + "/officeDocument"
 REL_STRICT_OFFICE_DOCUMENT = "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument"
@@ -32,12 +31,10 @@ REL_STYLES = REL_NS + "/styles"
 REL_SHARED_STRINGS = REL_NS + "/sharedStrings"
 REL_CALC_CHAIN = REL_NS + "/calcChain"
 
-CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 CT_RELATIONSHIPS = "application/vnd.openxmlformats-package.relationships+xml"
 
 CONTENT_TYPES = "[Content_Types].xml"
-ROOT_RELS = "_rels/.rels"
 
 # The roles of the member parts a graft may rewrite; every other part is copied byte for byte.
 MAY_CHANGE: tuple[str, ...] = ("content types", "workbook", "workbook relationships", "styles")
