@@ -58,10 +58,11 @@ def escape_text(text: str) -> str:
 
 
 def number_text(value: float) -> str:
-    """A number as a cell's ``<v>`` holds it: whole numbers without a decimal point, others in full."""
+    """A number as a cell's ``<v>`` holds it: whole numbers without a decimal point (up to 16 digits, as XlsxWriter
+    writes them: past those it takes an exponent), others in full."""
     if isinstance(value, int):
         return str(value)
-    return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
 
 
 def text_run(prefix: str, text: str) -> str:
