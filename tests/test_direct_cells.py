@@ -265,7 +265,7 @@ def awkward_plan() -> Plan:
                     values[col.key] = dt.date(1900, 1, 1) + dt.timedelta(days=i * 97)
                 elif col.kind in (Kind.NUMBER, Kind.MONEY):
                     # (whole numbers stored as floats, up to where XlsxWriter writes them with an exponent)
-                    values[col.key] = [0.1 + 0.2, 10**15, -3, 1.5e-7, True, 1e15, 9999999999999998.0][i % 7]
+                    values[col.key] = [0.1 + 0.2, 10**15, -3, 1.5e-7, True, 1e15, 9999999999999998.0, 1e16][i % 8]
                 elif col.kind is Kind.CHOICE and col.choices:
                     values[col.key] = schema.CHOICES[col.choices][i % len(schema.CHOICES[col.choices])]
                 elif col.kind is Kind.REF and plan.rows(col.ref or ""):
