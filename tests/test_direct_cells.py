@@ -311,6 +311,17 @@ def test_text_longer_than_a_cell_holds_is_refused_as_before(tmp_path: Path, monk
     assert not list(tmp_path.iterdir())  # nothing half written is left behind
 
 
+def test_text_is_measured_as_excel_counts_it(tmp_path: Path) -> None:
+    """Excel's 32,767 characters are UTF-16 code units: an emoji counts twice."""
+    plan = example_plan()
+    plan.rows("steps")[0].values["step"] = "\U0001f600" * 16_384  # 16,384 characters, 32,768 units
+    with pytest.raises(GenerationError, match="Step"):
+        generate.write_plan_workbook(tmp_path / "over.xlsx", plan)
+    plan.rows("steps")[0].values["step"] = "\U0001f600" * 16_383 + "x"  # 32,767 units: fits
+    read = read_plan(generate.write_plan_workbook(tmp_path / "fits.xlsx", plan)).plan
+    assert read.rows("steps")[0].get("step") == "\U0001f600" * 16_383 + "x"
+
+
 def test_the_lists_are_spliced_with_every_defined_name_covering_its_column(tmp_path: Path) -> None:
     path = generate.write_plan_workbook(tmp_path / "plan.xlsx", example_plan(), rows=30)
     book = openpyxl.load_workbook(path)

@@ -37,7 +37,7 @@ from ..plan import schema
 from ..plan.model import Plan, Record, written
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
-from ..xlsx.direct_rows import MAX_CELL_TEXT
+from ..xlsx.direct_rows import MAX_CELL_TEXT, cell_length
 from ..xlsx.identity import custom_properties
 from .roundtrip import name_key, plan_fingerprint, ref_key, row_key, sheet_names
 from .workers import Workers
@@ -348,22 +348,17 @@ def steps_listed(steps: Sequence[str], sheet_name: str) -> str:
     """The member's step IDs as the packet sheet lists them: all of them when they fit in a cell (Excel holds
     32,767 characters there), else as many as fit and how many more there are."""
     text = ", ".join(steps)
-    if _cell_length(text) <= MAX_CELL_TEXT:
+    if cell_length(text) <= MAX_CELL_TEXT:
         return text or "none yet"
     room = MAX_CELL_TEXT - 200  # (for the note on the rest)
     shown: list[str] = []
     for step in steps:
-        room -= _cell_length(step) + 2
+        room -= cell_length(step) + 2
         if room < 0:
             break
         shown.append(step)
     rest = len(steps) - len(shown)
     return f"{', '.join(shown)} and {rest:,} more (every row of the {sheet_name} sheet that is not grey)"
-
-
-def _cell_length(text: str) -> int:
-    """The length of ``text`` as Excel counts it (in UTF-16 code units)."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _id_order(key: str) -> tuple[int, str]:

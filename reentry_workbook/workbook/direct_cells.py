@@ -27,7 +27,7 @@ from xlsxwriter.format import Format
 
 from ..plan import schema
 from ..plan.schema import Kind, Sheet
-from ..xlsx.direct_rows import MAX_CELL_TEXT, check_grid, row_height, splice_body
+from ..xlsx.direct_rows import MAX_CELL_TEXT, cell_length, check_grid, row_height, splice_body
 from ..xlsx.opc import Package
 from ..xlsx.refs import column_letter
 from ..xlsx.serials import datetime_to_serial
@@ -71,7 +71,7 @@ class CellsXml:
 
     def text(self, text: str) -> str:
         """The cell ending (after its reference and style) of a text cell."""
-        if len(text) > MAX_CELL_TEXT // 2 and len(text.encode("utf-16-le")) // 2 > MAX_CELL_TEXT:
+        if len(text) > MAX_CELL_TEXT // 2 and cell_length(text) > MAX_CELL_TEXT:
             raise Refused(f"its text is longer than the {MAX_CELL_TEXT:,} characters a cell can hold")
         return f' t="s"><v>{self.string_index(text)}</v></c>'
 

@@ -21,7 +21,7 @@ from .refs import cell_ref, column_letter, parse_range
 from .xmltext import escape_attr, escape_text, number_text
 
 _COLUMN = operator.itemgetter(0)  # of a Cell
-MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell
+MAX_CELL_TEXT = 32_767  # Excel's limit for the text of one cell, in UTF-16 code units (see cell_length)
 MAX_ROW_HEIGHT = 409  # points
 
 # One cell: (0-based column, style index in the scratch workbook, value). A blank value ("" or None) writes a
@@ -47,6 +47,12 @@ class DirectRows:
     def width(self) -> int:
         """The number of columns the rows reach."""
         return max((max(map(_COLUMN, row)) + 1 for row in self.rows if row), default=0)
+
+
+def cell_length(text: str) -> int:
+    """The length of ``text`` as Excel counts it against :data:`MAX_CELL_TEXT`: in UTF-16 code units (a character
+    beyond the Basic Multilingual Plane, an emoji say, counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def row_height(points: float, limit: float | None = MAX_ROW_HEIGHT) -> str:
