@@ -235,11 +235,11 @@ def read_lists(master: Path) -> ListsRead | None:
                 return None
             cells = book.read_formulas(name)  # its formulas are all the merge needs, unless they read their own sheet
             formulas = Formulas.of(cells.flags)
-            reads = list(formulas.columns_read(name))
-            own = {col for sheet, col in reads if sheet == name}
-            if own:
-                cells = book.read_sheet(name)
-            return ListsRead(formulas, reads, _keep_what_formulas_read(cells, own))
+            found = ListsRead(formulas, list(formulas.columns_read(name)), cells)
+            if found.own:
+                found.cells = book.read_sheet(name)
+            found.cells = _keep_what_formulas_read(found.cells, found.own)
+            return found
         finally:
             book.close()
 
