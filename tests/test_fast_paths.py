@@ -39,7 +39,7 @@ from reentry_workbook.workbook import generate
 from reentry_workbook.workbook.example import example_plan
 from reentry_workbook.workbook.formats import _wrapped_count
 from reentry_workbook.workbook.lists import derived_formula, label_formula, name_formula
-from reentry_workbook.xlsx import cells, donor, opc, package, styles_merge, xmltext, zip_io
+from reentry_workbook.xlsx import cells, donor, graft, opc, package, styles_merge, xmltext, zip_io
 
 STEPS = schema.sheet("steps").name
 
@@ -67,10 +67,10 @@ def _prefixed(text: str) -> str:
 def test_summary_sheet_rewritten_by_pattern_matches_the_stream_of_tags(tmp_path: Path, keep_selected: bool) -> None:
     donor_pkg = _donor(tmp_path)
     member = opc.Package.read(generate.new_workbook(tmp_path / "plan.xlsx", example=True))
-    graft = package.Graft(member, donor_pkg, schema.SUMMARY_SHEET, 0)
-    graft.run()
-    sheet = graft._donor_sheet()
-    styles, dxfs = styles_merge.StyleMerge(graft, sheet).run()
+    edit = graft.Graft(member, donor_pkg, schema.SUMMARY_SHEET, 0)
+    edit.run()
+    sheet = edit._donor_sheet()
+    styles, dxfs = styles_merge.StyleMerge(edit, sheet).run()
     for text in (sheet.text.text, _prefixed(sheet.text.text)):
         plain = donor._rewrite_plain_tags(text, sheet.strings, styles, dxfs, keep_selected)
         stream = xmltext.Editor(text)
@@ -488,7 +488,7 @@ def test_a_sheets_head_alone_never_hides_a_selection_the_whole_part_shows(sheet:
     selected = xmltext.without_tab_selected_bytes(data) != data
     assert selected == ("tabSelected" in sheet)
     if selected:
-        assert xmltext.may_be_tab_selected(data[: package.SHEET_HEAD_BYTES])
+        assert xmltext.may_be_tab_selected(data[: graft.SHEET_HEAD_BYTES])
 
 
 # -- formula texts decoded all at once, parents' texts indexed only when a reference needs them ----------------

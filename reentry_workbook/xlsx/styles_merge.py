@@ -10,7 +10,7 @@ from .opc import CT_STYLES, FIRST_CUSTOM_NUMFMT, MAIN_NS, REL_STYLES, STYLE_ORDE
 from .xmltext import Editor, Node, escape_attr, parse_xml
 
 if TYPE_CHECKING:
-    from .package import Graft
+    from .graft import Graft
 
 # -- styles ---------------------------------------------------------------------------------------------
 
