@@ -36,11 +36,12 @@ from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.workbook.lists import label_value, letter
-from reentry_workbook.xlsx import sheet_edit, workbook_edit, xmltext
+from reentry_workbook.xlsx import sheet_edit, sheet_rows, workbook_edit, xmltext
 from reentry_workbook.xlsx.cells import Workbook, open_workbook
 from reentry_workbook.xlsx.opc import Package
+from reentry_workbook.xlsx.refs import shift_formula
 from reentry_workbook.xlsx.sheet_cells import DenseCells, SheetCells
-from reentry_workbook.xlsx.sheet_edit import SheetChanges, shift_formula
+from reentry_workbook.xlsx.sheet_edit import SheetChanges
 from reentry_workbook.xlsx.xmltext import Unsupported, parse_xml
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -322,9 +323,9 @@ def test_rows_parsed_cell_by_cell_give_what_parsing_the_whole_sheet_gives(monkey
         return root
 
     with monkeypatch.context() as counted:
-        counted.setattr(sheet_edit, "parse_xml", spy)
+        counted.setattr(sheet_rows, "parse_xml", spy)
         by_cell = edited(text, EDITS, inline=True)
-    monkeypatch.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
+    monkeypatch.setattr(sheet_edit, "parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
     assert by_cell == edited(text, EDITS, inline=True)
     # Each row changed is parsed around its cells, then only the cells it holds that are written (or whose result
     # changes): none of an empty row, nor a cell of another namespace or inside an extension. The row above the
@@ -352,7 +353,7 @@ def test_a_row_the_parser_refuses_is_refused_cell_by_cell(monkeypatch: pytest.Mo
     text = _odd_sheet([row, '<row r="2"><c r="A2"><v>2</v></c></row>'])
     with pytest.raises(Unsupported):
         edited(text, SheetChanges(cells={(0, 1): "x"}), inline=True)
-    monkeypatch.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
+    monkeypatch.setattr(sheet_edit, "parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
     with pytest.raises(Unsupported):
         edited(text, SheetChanges(cells={(0, 1): "x"}), inline=True)
 

@@ -137,7 +137,7 @@ def test_the_editor_lets_each_row_go_once_its_edits_are_made(monkeypatch: pytest
         return edited(text, changes, inline=True)
 
     with monkeypatch.context() as whole_sheet:
-        whole_sheet.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
+        whole_sheet.setattr(sheet_edit, "parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
         whole = edit()
     held: list[int] = []
     real = sheet_edit._Job._row

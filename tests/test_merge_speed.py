@@ -43,7 +43,7 @@ from reentry_workbook.cycle.workers import BACKGROUND, Background, Workers
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.generate import write_plan_workbook
-from reentry_workbook.xlsx import sheet_edit, workbook_edit, xmltext, zip_io
+from reentry_workbook.xlsx import sheet_edit, sheet_rows, workbook_edit, xmltext, zip_io
 from reentry_workbook.xlsx.deflate import deflate
 from reentry_workbook.xlsx.opc import Package
 from reentry_workbook.xlsx.sheet_cells import SheetCells
@@ -270,7 +270,7 @@ def _rows_parsed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         parsed.extend(int(n.get("r") or 0) for n in root.iter() if n.local == "row")
         return root
 
-    monkeypatch.setattr(sheet_edit, "parse_xml", spy)
+    monkeypatch.setattr(sheet_rows, "parse_xml", spy)
     return parsed
 
 
@@ -295,7 +295,7 @@ def test_the_editor_parses_only_the_rows_it_changes(monkeypatch: pytest.MonkeyPa
 def test_the_editor_gives_what_parsing_the_whole_sheet_gives(monkeypatch: pytest.MonkeyPatch, extra: str) -> None:
     text = _sheet(1000, extra)
     fast = edited(text, CHANGES, inline=True)
-    monkeypatch.setattr(sheet_edit, "_parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
+    monkeypatch.setattr(sheet_edit, "parse_around_cells", lambda t: (xmltext.parse_xml(t), None))
     assert fast == edited(text, CHANGES, inline=True)
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sheet_fakes import edited as _edit
 
-from reentry_workbook.xlsx.sheet_edit import SheetChanges, shift_formula
+from reentry_workbook.xlsx.refs import shift_formula
+from reentry_workbook.xlsx.sheet_edit import SheetChanges
 from reentry_workbook.xlsx.workbook_edit import edit_cells
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from ..workbook.formula_results import Input
 from ..workbook.formula_results import inputs as formula_inputs
+from ..xlsx.refs import relative_rows
 from ..xlsx.sheet_cells import FORMULA
-from ..xlsx.sheet_edit import relative_rows
 
 
 @dataclass

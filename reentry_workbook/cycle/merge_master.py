@@ -30,9 +30,9 @@ from ..workbook.formula_results import first_rows
 from ..workbook.formula_results import inputs as formula_inputs
 from ..workbook.formula_results import result as formula_result
 from ..workbook.lists import label_value
-from ..xlsx.refs import parse_ref
+from ..xlsx.refs import parse_ref, shift_formula
 from ..xlsx.sheet_cells import FORMULA, SheetCells, SheetRef
-from ..xlsx.sheet_edit import Formula, SheetChanges, shift_formula
+from ..xlsx.sheet_edit import Formula, SheetChanges
 from .merge_formulas import Formulas
 from .merge_model import COALITION
 
@@ -408,7 +408,6 @@ def _grow_lists(layout: MasterLayout, changes: dict[str, SheetChanges], put: Any
     last cell moved down to read that row, and the name's range grows over it.
     """
     from ..plan.describe import referenced_sheets, suggested_sheets
-    from ..xlsx.sheet_edit import shift_formula as shift
 
     lists = layout.formulas.get(schema.LISTS_SHEET)
     names: dict[str, str] = {}
@@ -431,7 +430,7 @@ def _grow_lists(layout: MasterLayout, changes: dict[str, SheetChanges], put: Any
             if text is None or read is None:
                 continue
             for i, row in enumerate(appended, start=1):
-                put(schema.LISTS_SHEET, bottom + i, col, Formula(shift(text, row + 1 - int(read.group(1)))))
+                put(schema.LISTS_SHEET, bottom + i, col, Formula(shift_formula(text, row + 1 - int(read.group(1)))))
             names[name] = f"{m.group(1)}!${m.group(2)}${m.group(3)}:${m.group(4)}${bottom + len(appended) + 1}"
     return names
 

@@ -1,4 +1,5 @@
-"""A1 references: column letters, cell references and ranges, parsed and written."""
+"""A1 references: column letters, cell references and ranges, parsed and written; a formula's references moved
+down as filling down moves them."""
 
 from __future__ import annotations
 
@@ -65,3 +66,27 @@ def parse_range(ref: str) -> tuple[int, int, int, int] | None:
     if a is None or b is None:
         return None
     return min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1])
+
+
+_FORMULA_TOKENS = re.compile(
+    r'"(?:[^"]|"")*"'  # a string
+    r"|'(?:[^']|'')*'!"  # a quoted sheet name
+    r"|(?<![A-Za-z0-9_.$])(\$?)([A-Za-z]{1,3})(\$?)(\d+)(?![A-Za-z0-9_(!])"  # a cell reference
+)
+
+
+def shift_formula(text: str, rows: int) -> str:
+    """A formula moved down ``rows`` rows, as filling down moves it: relative row numbers change, ``$`` ones
+    and whole-column ranges do not."""
+
+    def move(m: re.Match[str]) -> str:
+        if m.group(2) is None or m.group(3):
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)}{int(m.group(4)) + rows}"
+
+    return _FORMULA_TOKENS.sub(move, text)
+
+
+def relative_rows(text: str) -> list[tuple[int, int]]:
+    """The spans of the row numbers in ``text`` that :func:`shift_formula` moves (relative ones), in order."""
+    return [m.span(4) for m in _FORMULA_TOKENS.finditer(text) if m.group(2) is not None and not m.group(3)]

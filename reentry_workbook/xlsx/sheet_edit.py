@@ -24,27 +24,22 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from .opc import MAIN_NS
 from .refs import column_letter, parse_ref
 from .serials import datetime_to_serial
+from .sheet_rows import Row, index_rows, parse_around_cells
 from .xmltext import (
     Editor,
     Node,
     Unsupported,
-    attribute_value,
     escape_attr,
     escape_text,
-    ns_scope,
     number_text,
-    parse_xml,
-    tag_attributes,
     text_run,
     unescape,
-    xml_tokens,
 )
 
 Position = tuple[int, int]  # 0-based (row, column)
@@ -96,94 +91,13 @@ class EditReport:
         return self.edit.result()
 
 
-class _Row:
-    """A row element and its cells by 0-based column (as the reader counts). A row parsed with its sheet has every
-    cell parsed; a row parsed on its own (:meth:`around_cells`) parses a cell when it is first asked for: an edit
-    writes a few cells of a row, and a large merge changes thousands of rows."""
-
-    def __init__(self, node: Node, cells: dict[int, Node], spans: dict[int, tuple[int, int]] | None = None,
-                 text: str = "") -> None:
-        self.node = node
-        self._cells = cells
-        self._spans = spans  # column -> (start, end) of each cell, when its cells are parsed as asked for
-        self._text = text
-
-    @classmethod
-    def around_cells(cls, text: str, start: int, end: int, scope: dict[str, str]) -> _Row:
-        """The row element at ``start``..``end`` of ``text`` (``scope``: the prefixes in force there), its cells
-        found by their tags and parsed only when asked for. Every tag of the row is checked as :func:`parse_xml`
-        checks it, and raises what it raises."""
-        tokens = xml_tokens(text, start, end)
-        head = next(tokens, None)
-        if head is None or head.group("close") or head.group("empty"):
-            return cls(parse_xml(text, ((start, end),), scope), {})
-        name = head.group("name")
-        inner = ns_scope(scope, tag_attributes(head))
-        spans: dict[int, tuple[int, int]] = {}
-        open_names: list[str] = []  # the elements open inside the row
-        cell: tuple[int, int] | None = None  # (column, start) of the cell open at the row's level
-        col = -1
-        close: re.Match[str] | None = None
-        for m in tokens:
-            if close is not None:
-                raise Unsupported("more than one root element")
-            tag = m.group("name")
-            if m.group("close"):
-                if not open_names:
-                    if tag != name:
-                        raise Unsupported("an end tag that does not match its start tag")
-                    close = m
-                elif open_names.pop() != tag:
-                    raise Unsupported("an end tag that does not match its start tag")
-                elif not open_names and cell is not None:
-                    spans[cell[0]] = (cell[1], m.end())
-                    cell = None
-                continue
-            prefix, _, local = tag.rpartition(":")
-            if not open_names and local == "c":  # a child of the row: a cell takes its column as _index_cells gives it
-                declares = "xmlns" in (m.group("attrs") or "")  # (never, where rows are parsed on their own)
-                if (ns_scope(inner, tag_attributes(m)) if declares else inner).get(prefix) == MAIN_NS:
-                    ref = attribute_value(m, "r")
-                    found = parse_ref(ref) if ref is not None else None
-                    col = found[1] if found is not None else col + 1
-                    if m.group("empty"):
-                        spans[col] = (m.start(), m.end())
-                    else:
-                        cell = (col, m.start())
-            if not m.group("empty"):
-                open_names.append(tag)
-        if close is None:
-            raise Unsupported("XML that ends early")
-        return cls(parse_xml(text, ((start, head.end()), (close.start(), end)), scope), {}, spans, text)
-
-    def cell(self, col: int) -> Node | None:
-        found = self._cells.get(col)
-        if found is None and self._spans is not None and col in self._spans:
-            found = self._cells[col] = parse_xml(self._text, (self._spans[col],), self.node.nsmap)
-        return found
-
-    def columns(self) -> list[int]:
-        """The columns of the row's cells, left to right."""
-        return sorted(self._cells if self._spans is None else self._spans)
-
-    def start_of(self, col: int) -> int:
-        """The offset where the cell of ``col`` starts."""
-        if self._spans is not None:
-            return self._spans[col][0]
-        return self._cells[col].start
-
-    def trees(self) -> list[Node]:
-        """The parsed nodes to let go (:func:`_let_go`): the row's, and the cells parsed on their own."""
-        return [self.node] if self._spans is None else [self.node, *self._cells.values()]
-
-
 # -- the edit ---------------------------------------------------------------------------------------------
 
 
 def edit_sheet(text: str, changes: SheetChanges, *, strings: Strings, styles: Styles, date1904: bool) -> EditReport:
     """``text`` (a worksheet part) with ``changes`` applied; raises the package layer's unsupported error on a
     part it cannot edit safely."""
-    root, rows = _parse_around_cells(text)
+    root, rows = parse_around_cells(text)
     if not root.is_(MAIN_NS, "worksheet"):
         raise Unsupported("a worksheet part that is not a spreadsheet worksheet")
     data = root.first(MAIN_NS, "sheetData")
@@ -219,10 +133,10 @@ class _Job:
         self.date1904 = date1904
         self.p = f"{data.prefix}:" if data.prefix else ""
         # Every row's (start, end) offsets; a row's cells are parsed only when the edit needs them.
-        self.parsed: dict[int, _Row] = {}
+        self.parsed: dict[int, Row] = {}
         self.on_demand = rows is not None  # rows parsed one by one, each let go once written (see _done)
         if rows is None:
-            self.parsed = _index_rows(data)
+            self.parsed = index_rows(data)
             rows = {r: (row.node.start, row.node.close_end) for r, row in self.parsed.items()}
         self.rows = rows
         self.models: dict[int, int] = {}  # appended row -> the existing row whose styles it takes
@@ -267,7 +181,7 @@ class _Job:
 
     # ---- cells
 
-    def _write_into(self, row: _Row, r: int, values: dict[int, CellValue]) -> None:
+    def _write_into(self, row: Row, r: int, values: dict[int, CellValue]) -> None:
         tail: list[str] = []  # new cells after the row's last one
         for c, value in sorted(values.items()):
             cell = row.cell(c)
@@ -338,7 +252,7 @@ class _Job:
 
     # ---- rows
 
-    def _model_row(self, r: int, appended: set[int]) -> _Row | None:
+    def _model_row(self, r: int, appended: set[int]) -> Row | None:
         """The row whose styles an appended row takes: the nearest existing row above, across appended ones."""
         if r not in appended:
             return None
@@ -351,12 +265,12 @@ class _Job:
         self.models[r] = above
         return self._row(above)
 
-    def _row(self, r: int) -> _Row | None:
+    def _row(self, r: int) -> Row | None:
         """Row ``r`` with its cells (parsed now, when the part was parsed around its cell data)."""
         found = self.parsed.get(r)
         if found is None and r in self.rows:
             start, end = self.rows[r]
-            found = self.parsed[r] = _Row.around_cells(self.text, start, end, self.data.nsmap)
+            found = self.parsed[r] = Row.around_cells(self.text, start, end, self.data.nsmap)
         return found
 
     def _done(self, r: int) -> None:
@@ -367,7 +281,7 @@ class _Job:
         if row is not None:
             _let_go(row.trees())
 
-    def _new_row(self, r: int, values: dict[int, CellValue], model: _Row | None) -> str:
+    def _new_row(self, r: int, values: dict[int, CellValue], model: Row | None) -> str:
         attrs = f' r="{r + 1}"'
         styles: dict[int, int | None] = {}
         if model is not None:
@@ -422,91 +336,6 @@ class _Job:
             self.edit.replace(a.span[0], a.span[1], new)
 
 
-# -- locating rows and cells ------------------------------------------------------------------------------
-
-
-def _index_rows(data: Node) -> dict[int, _Row]:
-    """The rows of ``sheetData`` by 0-based index, with their cells by 0-based column (as the reader counts)."""
-    rows: dict[int, _Row] = {}
-    current = -1
-    for node in data.children:
-        if not node.is_(MAIN_NS, "row"):
-            continue
-        where = node.get("r")
-        current = int(where) - 1 if where is not None and where.strip().isdigit() else current + 1
-        if current in rows:
-            raise Unsupported(f"row {current + 1} written twice in a worksheet")
-        rows[current] = _Row(node, _index_cells(node))
-    return rows
-
-
-def _index_cells(row: Node) -> dict[int, Node]:
-    """The cells of a row by 0-based column (as the reader counts)."""
-    cells: dict[int, Node] = {}
-    col = -1
-    for cell in row.children:
-        if not cell.is_(MAIN_NS, "c"):
-            continue
-        ref = cell.get("r")
-        found = parse_ref(ref) if ref is not None else None
-        col = found[1] if found is not None else col + 1
-        cells[col] = cell
-    return cells
-
-
-_TAG_TAIL = r"""(?P<attrs>(?:\s+[^\s=/<>"']+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)\s*(?P<empty>/)?>"""
-_SHEET_DATA = re.compile(r"<(?:(?P<prefix>[A-Za-z_][\w.\-]*):)?sheetData" + _TAG_TAIL)
-_ROW = re.compile(r"<(?:(?P<prefix>[A-Za-z_][\w.\-]*):)?row" + _TAG_TAIL)
-_R_ATTR = re.compile(r"""\sr\s*=\s*(?:"([^"<]*)"|'([^'<]*)')""")
-
-
-def _parse_around_cells(text: str) -> tuple[Node, dict[int, tuple[int, int]] | None]:
-    """The worksheet parsed without the content of its cell data, and the (start, end) offsets of each row, found
-    by pattern; or, when the cell data is not plain enough for the pattern to be exact (comments, CDATA,
-    processing instructions or namespace declarations in it, rows under another prefix or closed oddly), the
-    whole worksheet parsed and None. A large sheet's untouched rows are never parsed."""
-    m = _SHEET_DATA.search(text)
-    close = text.find(f"</{m.group('prefix') + ':' if m.group('prefix') else ''}sheetData>", m.end()) if m else -1
-    if m is None or m.group("empty") or close < 0:
-        return parse_xml(text), None
-    start, end = m.end(), close
-    if any(text.find(odd, start, end) >= 0 for odd in ("<!", "<?", "xmlns")):
-        return parse_xml(text), None
-    try:
-        root = parse_xml(text, ((0, start), (end, None)))
-    except Unsupported:
-        return parse_xml(text), None
-    data = root.first(MAIN_NS, "sheetData")
-    rows = _scan_rows(text, start, end, m.group("prefix") or "") if data is not None and data.end == start else None
-    return (root, rows) if rows is not None else (parse_xml(text), None)
-
-
-def _scan_rows(text: str, start: int, end: int, prefix: str) -> dict[int, tuple[int, int]] | None:
-    """Row index -> (start, end) offsets of the rows between ``start`` and ``end``, counted as the reader counts;
-    None when a row is not as the pattern expects."""
-    rows: dict[int, tuple[int, int]] = {}
-    closing = f"</{prefix}:row>" if prefix else "</row>"
-    current = -1
-    pos = start
-    for m in _ROW.finditer(text, start, end):
-        if (m.group("prefix") or "") != prefix or m.start() < pos:
-            return None
-        found = _R_ATTR.search(m.group("attrs"))
-        where = None if found is None else unescape(found.group(1) if found.group(1) is not None else found.group(2))
-        current = int(where) - 1 if where is not None and where.strip().isdigit() else current + 1
-        if current in rows:
-            raise Unsupported(f"row {current + 1} written twice in a worksheet")
-        if m.group("empty"):
-            pos = m.end()
-        else:
-            pos = text.find(closing, m.end(), end)
-            if pos < 0:
-                return None
-            pos += len(closing)
-        rows[current] = (m.start(), pos)
-    return rows
-
-
 def _column_styles(root: Node) -> list[tuple[int, int, int]]:
     """(first, last 0-based column, style) of every ``<col>`` that sets a style."""
     out = []
@@ -535,32 +364,6 @@ def _grow_sqref(sqref: str, appended: set[int]) -> str:
         else:
             out.append(f"{column_letter(top[1])}{top[0] + 1}:{column_letter(bottom[1])}{end + 1}")
     return " ".join(out)
-
-
-# -- formulas ---------------------------------------------------------------------------------------------
-
-_FORMULA_TOKENS = re.compile(
-    r'"(?:[^"]|"")*"'  # a string
-    r"|'(?:[^']|'')*'!"  # a quoted sheet name
-    r"|(?<![A-Za-z0-9_.$])(\$?)([A-Za-z]{1,3})(\$?)(\d+)(?![A-Za-z0-9_(!])"  # a cell reference
-)
-
-
-def shift_formula(text: str, rows: int) -> str:
-    """A formula moved down ``rows`` rows, as filling down moves it: relative row numbers change, ``$`` ones
-    and whole-column ranges do not."""
-
-    def move(m: re.Match[str]) -> str:
-        if m.group(2) is None or m.group(3):
-            return m.group(0)
-        return f"{m.group(1)}{m.group(2)}{int(m.group(4)) + rows}"
-
-    return _FORMULA_TOKENS.sub(move, text)
-
-
-def relative_rows(text: str) -> list[tuple[int, int]]:
-    """The spans of the row numbers in ``text`` that :func:`shift_formula` moves (relative ones), in order."""
-    return [m.span(4) for m in _FORMULA_TOKENS.finditer(text) if m.group(2) is not None and not m.group(3)]
 
 
 # -- writing values ---------------------------------------------------------------------------------------
