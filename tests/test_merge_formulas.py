@@ -13,7 +13,7 @@ from member_edits import Set, columns, edit_with_openpyxl, find_row, load
 from openpyxl.utils import get_column_letter
 from plans import add_step, clean_plan
 
-from reentry_workbook.cycle import merge_master
+from reentry_workbook.cycle import merge_layout
 from reentry_workbook.cycle.merge import merge
 from reentry_workbook.cycle.merge_formulas import Formulas
 from reentry_workbook.plan import schema
@@ -116,7 +116,7 @@ def test_a_sheet_read_before_a_formula_reading_more_of_it_is_read_again(
         assert book[schema.sheet("steps").name][where].value == "12 people housed"
     finally:
         book.close()
-    monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, cols: cells)
+    monkeypatch.setattr(merge_layout, "_keep_what_formulas_read", lambda cells, cols: cells)
     merge(master, [returned], tmp_path / "whole.xlsx", jobs=1)
     whole, pruned = Package.read(tmp_path / "whole.xlsx"), Package.read(tmp_path / "pruned.xlsx")
     assert {n: pruned.data[n] for n in pruned.data} == {n: whole.data[n] for n in whole.data}

@@ -26,7 +26,7 @@ from plans import add_step, clean_plan
 from sheet_fakes import edited
 
 from reentry_workbook.cycle.merge import merge
-from reentry_workbook.cycle.merge_master import SlotIds
+from reentry_workbook.cycle.merge_layout import SlotIds
 from reentry_workbook.plan import schema
 from reentry_workbook.workbook.generate import write_plan_workbook
 from reentry_workbook.xlsx import direct_rows, sheet_edit, xmltext, zip_io

@@ -36,9 +36,9 @@ from plans import add_step, clean_plan
 from sheet_fakes import edited
 
 from reentry_workbook.cycle import merge as merge_module
-from reentry_workbook.cycle import merge_master
+from reentry_workbook.cycle import merge_layout
 from reentry_workbook.cycle.merge import merge
-from reentry_workbook.cycle.merge_master import LayoutReading, MasterLayout
+from reentry_workbook.cycle.merge_layout import LayoutReading, MasterLayout
 from reentry_workbook.cycle.workers import BACKGROUND, Background, Workers
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
@@ -79,7 +79,7 @@ def test_the_master_and_each_return_are_opened_once(tmp_path: Path, monkeypatch:
     result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)
     assert result.edits == 3 and result.added == 1
     # The master: once for its plan, its layout and its parts, once for its Lists sheet (read in a process of its own
-    # on several cores, while the plan is read; see merge_master.read_lists).
+    # on several cores, while the plan is read; see merge_layout.read_lists).
     assert {name: opened[name] for name in (master.name, *(r.name for r in returns))} == {
         master.name: 2, **{r.name: 1 for r in returns}
     }
@@ -234,7 +234,7 @@ def test_workers_start_holding_the_blank_rows_and_the_columns_formulas_read(
     assert threads[0] == 1
     # The IDs of the blank rows, one set per sheet of the plan, held as runs.
     assert len(given) == 1 and set(given[0]) == {s.key for s in schema.SHEETS}
-    assert all(isinstance(ids, merge_master.SlotIds) for ids in given[0].values())
+    assert all(isinstance(ids, merge_layout.SlotIds) for ids in given[0].values())
 
 
 # -- the worksheet editor ----------------------------------------------------------------------------------
@@ -380,7 +380,7 @@ def test_the_layout_holds_only_the_columns_formulas_read(tmp_path: Path, monkeyp
     assert held("improvements") >= {improvements.id_column.key, improvements.label}
     assert "improvement" in held("steps") and not held("steps") & {"notes", "status", STEPS.label}
     # Cached results come out as when every cell is held.
-    monkeypatch.setattr(merge_master, "_keep_what_formulas_read", lambda cells, columns: cells)
+    monkeypatch.setattr(merge_layout, "_keep_what_formulas_read", lambda cells, columns: cells)
     merge(master, returns, tmp_path / "whole.xlsx", jobs=1)
     assert _parts(tmp_path / "pruned.xlsx") == _parts(tmp_path / "whole.xlsx")
 

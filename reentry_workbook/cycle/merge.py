@@ -42,7 +42,8 @@ from ..plan.model import Finding, Plan, Record
 from ..plan.schema import Kind, Sheet
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
-from .merge_master import Applied, LayoutReading, MasterLayout, Placed, SlotIds, master_changes, read_lists
+from .merge_layout import LayoutReading, MasterLayout, Placed, SlotIds, read_lists
+from .merge_master import Applied, master_changes
 from .merge_model import (
     ADDED,
     COALITION,
@@ -548,7 +549,7 @@ def merge(
         seen.add(path.resolve())
     target = master if in_place else Path(out or master)
     # The master is opened once here: its plan, the layout of its sheets and its parts (for the write) all come from
-    # that one opening; its Lists sheet is read in a process of its own meanwhile (see merge_master.read_lists).
+    # that one opening; its Lists sheet is read in a process of its own meanwhile (see merge_layout.read_lists).
     with open_package(master) as zf:
         if not in_place:
             # The merged master keeps the master's package kind: judged by its content type, as every command does.
