@@ -29,7 +29,7 @@ EQUIVALENT = ROOT / "tests" / "mutation" / "equivalent.txt"
 MUTMUT = [sys.executable, "-m", "mutmut"]
 
 _READER = "reentry_workbook.audit.reader."
-_MERGE = "reentry_workbook.cycle.merge."
+_MERGE = "reentry_workbook.cycle.merge_decisions."
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,11 @@ AREAS: dict[str, Area] = {
     "merge": Area(
         "the merge's three-way decisions",
         (
-            _MERGE + "xǁ_Mergeǁ*",
+            _MERGE + "xǁMergeǁ*",
             _MERGE + "x__content__*",
             _MERGE + "x__content_text__*",
             _MERGE + "x__take_identical__*",
-            _MERGE + "x__unreadable_cells__*",
+            _MERGE + "x_unreadable_cells__*",
             "reentry_workbook.cycle.merge_model.*",
             "reentry_workbook.audit.known_rows.*",
         ),

@@ -19,7 +19,8 @@ from plans import add_step, clean_plan
 
 from reentry_workbook.audit.known_rows import KnownRows
 from reentry_workbook.audit.reader import ReadResult, read_book
-from reentry_workbook.cycle.merge import UNREADABLE_RULES, Cells, _Merge, merge
+from reentry_workbook.cycle.merge import merge
+from reentry_workbook.cycle.merge_decisions import UNREADABLE_RULES, Cells, Merge
 from reentry_workbook.cycle.merge_model import Issue, LogEntry
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan, Record
@@ -282,13 +283,13 @@ def test_a_merge_compares_cell_by_cell_only_the_rows_a_return_changed(
         filler.set("steps", row_id, "notes", f"Note from return {n}")
         returns.append(filler.save(tmp_path / f"return-{n}.xlsx"))
     compared: list[tuple[str, str]] = []
-    real = _Merge._sent
+    real = Merge._sent
 
-    def sent(self: _Merge, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> Record | None:
+    def sent(self: Merge, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> Record | None:
         compared.append((sheet.key, key))
         return real(self, sheet, key, rec, unreadable)
 
-    monkeypatch.setattr(_Merge, "_sent", sent)
+    monkeypatch.setattr(Merge, "_sent", sent)
     result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)
     stakeholder = [k for s, k in compared if s == "stakeholders"]
     assert sorted(k for s, k in compared if s != "stakeholders") == ["A-1", "A-3", "A-5"]

@@ -35,8 +35,7 @@ from opened import count_opens
 from plans import add_step, clean_plan
 from sheet_fakes import edited
 
-from reentry_workbook.cycle import merge as merge_module
-from reentry_workbook.cycle import merge_layout
+from reentry_workbook.cycle import merge_decisions, merge_layout
 from reentry_workbook.cycle.merge import merge
 from reentry_workbook.cycle.merge_layout import LayoutReading, MasterLayout
 from reentry_workbook.cycle.workers import BACKGROUND, Background, Workers
@@ -91,7 +90,7 @@ def test_returns_are_sorted_as_read_and_only_what_they_send_is_kept(
     master = _big_master(tmp_path)
     returns = _returns(master, tmp_path, 4)
     seen: dict[str, Any] = {}
-    real = merge_module._Merge.reserve_ids
+    real = merge_decisions.Merge.reserve_ids
 
     def reserve_ids(self: Any, rets: Any) -> None:
         gc.collect()
@@ -102,7 +101,7 @@ def test_returns_are_sorted_as_read_and_only_what_they_send_is_kept(
         seen["added"] = [len(r.sorted.added) for r in rets]
         real(self, rets)
 
-    monkeypatch.setattr(merge_module._Merge, "reserve_ids", reserve_ids)
+    monkeypatch.setattr(merge_decisions.Merge, "reserve_ids", reserve_ids)
     gc.collect()
     before = sum(isinstance(o, Plan) for o in gc.get_objects())  # other tests' plans, in this process
     result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)

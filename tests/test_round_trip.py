@@ -23,8 +23,8 @@ from member_edits import Add, Delete, Set, cell, edit_with_openpyxl, table
 from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.cycle.diff import ADDED, CHANGED
-from reentry_workbook.cycle.merge import ADDED as LOG_ADDED
-from reentry_workbook.cycle.merge import CONFLICT, CONTEXT_EDIT, DELETED, EDITED
+from reentry_workbook.cycle.merge_model import ADDED as LOG_ADDED
+from reentry_workbook.cycle.merge_model import CONFLICT, CONTEXT_EDIT, DELETED, EDITED
 from reentry_workbook.cycle.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS
 from reentry_workbook.cycle.packets import build_packets, read_packet_identity
 from reentry_workbook.cycle.roundtrip import id_number

@@ -1,495 +1,38 @@
 """Fold returned copies (member packets or edited full copies) back into the master, three-way by row key.
 
-The master is the version that was sent out. For every cell a member fills in (not IDs, not derived
-columns), a return *changes* it when its value does not look the same as the master's
-(:func:`roundtrip.same`). Then:
-
-- a change sent by one return, or the same change sent by several, is **applied**;
-- different changes to the same cell are a **conflict**: the master value stays, and every value sent is
-  listed with who sent it in the ``schema.MERGE_CONFLICTS_SHEET`` sheet and the terminal;
-- a row whose key the master does not have, or that a packet never held (a blank row's pre-filled ID can
-  repeat an ID of someone else's row), or that repeats a key already met in the same return, is **added**
-  with a fresh ID that collides with no ID of the master or of any return; references to it from the same
-  return are rewritten to the fresh ID;
-- a row the return held (a full copy holds every master row; a packet the rows it was cut with, see
-  :func:`packets.packet_rows`) but no longer has, or whose every cell was emptied, is **flagged** as deleted
-  and kept;
-- a change to a row a packet showed only as context (grey, "do not edit") is **not applied** but listed,
-  as the packet told the member; changes to the Coalition sheet and stakeholders count like any other;
-- a cell the reader could not take at face value (a formula or an error value where an entry belongs) is
-  **not applied** but listed.
-
-Every one of these, per file, goes to the ``schema.MERGE_LOG_SHEET`` sheet; sheets of a return that are not
-part of the template are named in the log (they stay in their own file). The merge is written into a copy of
-the master, or the master itself with ``in_place`` (:mod:`merge_master`, :mod:`merge_write`): only the changed
-cells, the added rows and the two merge sheets are written, so the coordinator's own sheets, columns and
-decorations survive. The returns are only read.
+The master is read once; each return is read (on every core, a return per worker at a time) and sorted against
+the master as it is read, so that only what it sends is kept (:func:`merge_read.read_once`); then the decisions are
+made (:mod:`merge_decisions`: applied, conflict, added, flagged as deleted, not applied) and logged, per file, in
+the ``schema.MERGE_LOG_SHEET`` sheet, conflicts in the ``schema.MERGE_CONFLICTS_SHEET`` sheet. The merge is
+written into a copy of the master, or the master itself with ``in_place`` (:mod:`merge_layout`,
+:mod:`merge_master`, :mod:`merge_write`): only the changed cells, the added rows and the two merge sheets are
+written, so the coordinator's own sheets, columns and decorations survive. The returns are only read.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 from ..audit.known_rows import KnownRows
 from ..errors import UsageError
-from ..plan import schema
-from ..plan.model import Finding, Plan, Record
-from ..plan.schema import Kind, Sheet
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
-from .merge_layout import LayoutReading, MasterLayout, Placed, SlotIds, read_lists
-from .merge_master import Applied, master_changes
-from .merge_model import (
-    ADDED,
-    COALITION,
-    CONFLICT,
-    CONTEXT_EDIT,
-    DELETED,
-    EDITED,
-    NOT_MERGED,
-    NOTE,
-    READ,
-    UNREADABLE,
-    Issue,
-    LogEntry,
-    MergeResult,
-    Origin,
-    ReturnedCopy,
-)
+from .merge_decisions import OWN_SHEETS, Merge, Return, Sorted, unreadable_cells
+from .merge_layout import LayoutReading, SlotIds, read_lists
+from .merge_master import master_changes
+from .merge_model import NOT_MERGED, NOTE, LogEntry, MergeResult, Origin, ReturnedCopy
 from .merge_read import read_once
 from .merge_write import edit_master, write_merge_sheets_into
-from .packets import PacketIdentity, PacketRows, packet_identity, packet_rows
-from .roundtrip import (
-    comparable,
-    compared_columns,
-    content_blank,
-    display,
-    extra_sheets,
-    id_number,
-    plan_fingerprint,
-    ref_key,
-    row_key,
-    row_name,
-    row_text,
-    same,
-)
+from .packets import packet_identity, packet_rows
+from .roundtrip import extra_sheets
 from .workers import Background, Workers
-
-# Reader findings whose cell value cannot be taken (the reader leaves it blank).
-UNREADABLE_RULES: tuple[str, ...] = ("formula-in-text", "error-value")
-
-Cells = dict[tuple[str, int, str], str]  # (sheet key, worksheet row, column key) -> what the reader said
-
-
-# --- the merge --------------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Sorted:
-    """A return's rows sorted against the master: all the merge keeps of a return once it has been read."""
-
-    # sheet key -> key -> the cells of the return's row that differ from the master row it matches or could not be
-    # read (see _Merge._sent; a row that sends no change, nothing unreadable, is dropped here)
-    changed: dict[str, dict[str, Record]] = field(default_factory=dict)
-    missing: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)  # sheet key -> (key, emptied?)
-    added: list[tuple[str, Record, str]] = field(default_factory=list)  # (sheet key, row, why it is new)
-    # For fresh IDs: sheet key -> the IDs of the master's blank pre-formatted rows that the return names, and
-    # the highest ID number it uses.
-    slot_ids: dict[str, set[str]] = field(default_factory=dict)
-    top_number: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class _Return:
-    index: int
-    path: Path
-    origin: Origin
-    packet: PacketIdentity | None
-    rows: PacketRows | None  # what a packet held; None for a full copy (holds everything)
-    coalition: dict[str, Any]
-    unreadable: Cells
-    extra_sheets: list[str]  # the return's sheets that are not part of the template
-    sorted: _Sorted
-    id_map: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet key -> return ID -> merged ID
-
-
-class _Merge:
-    layout: MasterLayout  # read after the workers that read the returns are started (they do not need it)
-
-    def __init__(self, base: Plan, known: KnownRows | None = None) -> None:
-        self.base = base
-        self.known = known  # the master's rows by their raw values, for the reads of the returns (known_rows)
-        self.applied: list[Applied] = []
-        self.placed: list[Placed] = []
-        self.used: dict[str, dict[str, set[int]]] = {}  # sheet key -> ID -> returns that name it
-        self.assigned: set[tuple[str, str]] = set()
-        self.base_index: dict[str, dict[str, Record]] = {}
-        for sheet in schema.SHEETS:
-            self.base_index[sheet.key] = {}
-            for original in base.rows(sheet.key):
-                key = row_key(sheet, original)
-                if key is not None and key not in self.base_index[sheet.key]:
-                    self.base_index[sheet.key][key] = original
-        # The contents of the master's rows without a key, with how many rows hold each (see _take_identical).
-        self.unkeyed: dict[str, Counter[tuple[Any, ...]]] = {
-            sheet.key: Counter(_content(sheet, r) for r in base.rows(sheet.key) if row_key(sheet, r) is None)
-            for sheet in schema.SHEETS
-        }
-        self.next_number: dict[str, int] = {}
-        self.pending: dict[tuple[str, str, str], list[tuple[Origin, Any, str]]] = {}
-        self.log: list[LogEntry] = []
-        self.issues: list[Issue] = []
-
-    @cached_property
-    def _merged(self) -> tuple[Plan, dict[str, dict[str, Record]]]:
-        """The merged plan and its rows by key: the master's rows themselves (not copied: a large plan is not held
-        twice over), with the rows the returns add. The changes are applied to them by :meth:`resolve` only, once
-        every return is compared and each changed cell's master value taken, so nothing reads a changed value as the
-        master's."""
-        merged = Plan(coalition=dict(self.base.coalition), source=self.base.source)
-        for sheet in schema.SHEETS:
-            merged.records[sheet.key] = list(self.base.rows(sheet.key))
-        return merged, {sheet.key: dict(self.base_index[sheet.key]) for sheet in schema.SHEETS}
-
-    @property
-    def merged(self) -> Plan:
-        return self._merged[0]
-
-    @property
-    def merged_index(self) -> dict[str, dict[str, Record]]:
-        return self._merged[1]
-
-    @cached_property
-    def fingerprint(self) -> str:
-        """The master's fingerprint, worked out when a packet tells the one it was cut from."""
-        return plan_fingerprint(self.base)
-
-    # --- reading every return first, so fresh IDs collide with nothing ---------------------------------
-
-    def reserve_ids(self, rets: Sequence[_Return]) -> None:
-        """Note every ID the master, the returns and the master's blank rows use, so fresh IDs collide with none.
-
-        Of the IDs a return names, only those of the master's blank rows matter (:meth:`_free` is asked about
-        those alone); of the others, the highest number (each return's, from :meth:`sort`)."""
-        for ret in rets:
-            for sheet_key, named in ret.sorted.slot_ids.items():
-                for key in named:
-                    self.used.setdefault(sheet_key, {}).setdefault(key, set()).add(ret.index)
-        for sheet in schema.SHEETS:
-            if sheet.id_column is None:
-                continue
-            slots = self.layout.sheets[sheet.key].slots.left()
-            numbers = [id_number(sheet, k) for k in (*self.base_index[sheet.key], *slots)]  # (every key of the master)
-            numbers += [ret.sorted.top_number.get(sheet.key) for ret in rets]
-            self.next_number[sheet.key] = max((n for n in numbers if n is not None), default=0) + 1
-
-    def sort(self, plan: Plan, rows: PacketRows | None, unreadable: Cells, slot_ids: dict[str, SlotIds]) -> _Sorted:
-        """What a return (its plan as read, the rows it held as a packet) sends, against the master (``slot_ids``: the
-        IDs of its blank pre-formatted rows, :meth:`MasterLayout.slot_ids`)."""
-        out = _Sorted()
-        keys = {s.key: [row_key(s, rec) for rec in plan.rows(s.key)] for s in schema.SHEETS}
-        for sheet in schema.SHEETS:
-            if sheet.id_column is None:
-                continue
-            # (the master's own keys count anyway: see reserve_ids)
-            base_index = self.base_index[sheet.key]
-            numbers = [id_number(sheet, key) for key in keys[sheet.key] if key and key not in base_index]
-            top = max((n for n in numbers if n is not None), default=None)
-            if top is not None:
-                out.top_number[sheet.key] = top
-            named = slot_ids[sheet.key].among({key for key in keys[sheet.key] if key}, self.base_index[sheet.key])
-            if named:
-                out.slot_ids.setdefault(sheet.key, set()).update(named)
-            for col in sheet.reference_columns:
-                wanted, ref = slot_ids.get(col.ref or ""), col.ref or ""
-                names = {v for rec in plan.rows(sheet.key) if isinstance(v := rec.get(col.key), str)}
-                named = wanted.among(names, self.base_index[ref]) if wanted is not None else set()
-                if named:
-                    out.slot_ids.setdefault(col.ref or "", set()).update(named)
-        for sheet in schema.SHEETS:
-            matched: dict[str, Record] = {}
-            emptied: set[str] = set()
-            spare = self._unkeyed_base(sheet)
-            base_index = self.base_index[sheet.key]
-            for rec, key in zip(plan.rows(sheet.key), keys[sheet.key], strict=True):
-                held = key is not None and key in base_index and self._holds(rows, sheet.key, key)
-                if held and key is not None and key not in matched:
-                    if KnownRows.unchanged(rec, base_index[key]):
-                        matched[key] = rec  # the master's row as it was: it sends nothing
-                        continue
-                    if content_blank(sheet, rec):
-                        emptied.add(key)
-                    else:
-                        matched[key] = rec
-                    continue
-                if content_blank(sheet, rec) or (key is None and _take_identical(sheet, rec, spare)):
-                    continue
-                out.added.append((sheet.key, rec, self._why_new(sheet, rec, key, matched)))
-            out.changed[sheet.key] = {
-                key: sent
-                for key, rec in matched.items()
-                if not KnownRows.unchanged(rec, base_index[key]) and (sent := self._sent(sheet, key, rec, unreadable))
-            }
-            out.missing[sheet.key] = [
-                (key, key in emptied) for key in base_index if key not in matched and self._holds(rows, sheet.key, key)
-            ]
-        return out
-
-    def _sent(self, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> Record | None:
-        """Of a matched row, the cells :meth:`_compare_row` finds anything in (a change, or a cell it could not read),
-        alone: all that is kept of the row (None when there is none)."""
-        before, after = self.base_index[sheet.key][key].values, rec.values
-        found: dict[str, Any] = {}
-        for col in compared_columns(sheet):
-            old, sent = before.get(col.key), after.get(col.key)
-            if (unreadable and (sheet.key, rec.row, col.key) in unreadable) or (
-                not (old.__class__ is sent.__class__ and old == sent) and not same(old, sent)
-            ):
-                found[col.key] = sent
-        return Record(rec.sheet, rec.id, found, rec.row) if found else None
-
-    def place(self, ret: _Return, sheet: Sheet, marked: str | None) -> tuple[str | None, int, str | None, bool]:
-        """(ID, 0-based worksheet row, the ID the row was pre-filled with, appended?) of a row a return adds.
-
-        It fills the master's next blank pre-formatted row, keeping that row's ID when no row of the master and
-        no other return uses it; past those rows it is appended below them with a fresh ID.
-        """
-        where = self.layout.sheets[sheet.key]
-        slot = where.slots.take()
-        if slot is None:
-            row, prefilled, appended = where.append_at, None, True
-            where.append_at += 1
-        else:
-            (row, prefilled), appended = slot, False
-        if sheet.id_column is None:
-            return None, row, None, appended
-        if prefilled and self._free(sheet, prefilled, ret, marked):
-            new_id = prefilled
-        else:  # above every ID of the master, its blank rows and the returns: it collides with none
-            n = self.next_number[sheet.key]
-            self.next_number[sheet.key] = n + 1
-            new_id = f"{sheet.id_prefix}-{n}"
-        self.assigned.add((sheet.key, new_id))
-        return new_id, row, prefilled, appended
-
-    def _free(self, sheet: Sheet, candidate: str, ret: _Return, marked: str | None) -> bool:
-        if candidate in self.base_index[sheet.key] or (sheet.key, candidate) in self.assigned:
-            return False
-        users = self.used.get(sheet.key, {}).get(candidate, set())
-        return not (users - {ret.index}) and (ret.index not in users or marked == candidate)
-
-    # --- one return ------------------------------------------------------------------------------------
-
-    def take(self, ret: _Return) -> None:
-        origin = ret.origin
-        self._read_note(ret)
-        unreadable = ret.unreadable
-        for sheet_key, rec, why in ret.sorted.added:  # parents come first in schema.SHEETS, so references find their ID
-            self._add_row(ret, schema.sheet(sheet_key), rec, why)
-        for sheet in schema.SHEETS:
-            for key, rec in ret.sorted.changed[sheet.key].items():
-                self._compare_row(ret, sheet, key, rec, unreadable)
-            self._flag_missing(ret, sheet, ret.sorted.missing[sheet.key])
-        self._compare_coalition(ret, unreadable)
-        if not any(e.origin == origin and e.action not in (READ, NOTE) for e in self.log) and not any(
-            origin in (o for o, _v, _i in sends) for sends in self.pending.values()
-        ):
-            self.log.append(LogEntry(origin, NOTE, note="no changes found in this file"))
-
-    def _read_note(self, ret: _Return) -> None:
-        if ret.packet is None:
-            note = "a full copy of the plan: every master row it lacks is flagged as deleted"
-        else:
-            note = f"a packet for {ret.packet.member}"
-            if ret.packet.master_file:
-                note += f", cut from {ret.packet.master_file}"
-            if ret.packet.made:
-                note += f" on {ret.packet.made}"
-            if ret.packet.master_fingerprint and ret.packet.master_fingerprint != self.fingerprint:
-                note += (
-                    "; the master has changed since the packet was cut, so rows it held are worked out from the "
-                    "current master"
-                )
-        self.log.append(LogEntry(ret.origin, READ, note=note))
-        for name in ret.extra_sheets:
-            if name not in _OWN_SHEETS:
-                note = f"its sheet {name!r} is not part of the plan; it stays in that file"
-                self.log.append(LogEntry(ret.origin, NOTE, note=note))
-
-    def _holds(self, rows: PacketRows | None, sheet_key: str, key: str) -> bool:
-        return rows is None or rows.holds(sheet_key, key)
-
-    def _unkeyed_base(self, sheet: Sheet) -> Counter[tuple[Any, ...]]:
-        """The contents of the master's rows without a key, each with how many rows hold it (a fresh count)."""
-        return Counter(self.unkeyed[sheet.key])
-
-    def _why_new(self, sheet: Sheet, rec: Record, key: str | None, matched: dict[str, Record]) -> str:
-        if key is None:
-            return "a row without an ID" if sheet.id_column is not None else "a row without a name"
-        name = row_name(sheet, rec)
-        if key in matched:
-            return f"a second row with {name}; added as a row of its own"
-        if key in self.base_index[sheet.key]:
-            return f"a new row (its pre-filled ID {name} belongs to another row of the master)"
-        return "a new row" if sheet.id_column is None else f"a new row (marked {name} in the return)"
-
-    def _add_row(self, ret: _Return, sheet: Sheet, rec: Record, why: str) -> None:
-        key = row_key(sheet, rec)
-        values = {k: self._rewrite(ret, sheet, k, v) for k, v in rec.values.items()}
-        new_id, row, prefilled, appended = self.place(ret, sheet, key)
-        if sheet.id_column is not None:
-            values[sheet.id_column.key] = new_id
-            if key is not None and not ret.id_map.get(sheet.key, {}).get(key):
-                ret.id_map.setdefault(sheet.key, {})[key] = new_id  # type: ignore[assignment]  # (a str: the sheet has IDs)
-        new = Record(sheet=sheet.key, id=new_id, values=values, row=row + 1)
-        self.merged.rows(sheet.key).append(new)
-        self.placed.append(Placed(sheet, new, row, prefilled, appended))
-        entry = LogEntry(ret.origin, ADDED, sheet.key, row_name(sheet, rec), row_name(sheet, new), note=why)
-        entry.new = row_text(sheet, new)
-        self.log.append(entry)
-
-    def _rewrite(self, ret: _Return, sheet: Sheet, column_key: str, value: Any) -> Any:
-        """A reference to a row added by the same return, rewritten to that row's fresh ID."""
-        col = next((c for c in sheet.columns if c.key == column_key), None)
-        if col is None or col.kind is not Kind.REF or not isinstance(value, str):
-            return value
-        named = ref_key(value, schema.sheet(col.ref or ""))
-        mapped = ret.id_map.get(col.ref or "", {}).get(named or "")
-        return mapped or value
-
-    def _compare_row(self, ret: _Return, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> None:
-        base = self.base_index[sheet.key][key]
-        context = ret.rows is not None and ret.rows.is_context(sheet.key, key)
-        name = row_name(sheet, base)
-        before = base.values
-        for field_key, sent in rec.values.items():  # only the cells that send something (see _sent)
-            old = before.get(field_key)
-            said = unreadable.get((sheet.key, rec.row, field_key)) if unreadable else None
-            if said is not None:
-                self._not_readable(ret, sheet.key, name, field_key, old, said)
-                continue
-            sent = self._rewrite(ret, sheet, field_key, sent)
-            if context:
-                note = "a context row of the packet: not applied, as the packet says"
-                self.issues.append(Issue(CONTEXT_EDIT, sheet.key, name, field_key, old, [(ret.origin, sent)], note))
-                self.log.append(LogEntry(ret.origin, CONTEXT_EDIT, sheet.key, name, name, field_key, old, sent, note))
-            else:
-                self.pending.setdefault((sheet.key, key, field_key), []).append((ret.origin, sent, name))
-
-    def _compare_coalition(self, ret: _Return, unreadable: Cells) -> None:
-        for fld in schema.COALITION_FIELDS:
-            old, sent = self.base.coalition.get(fld.key), ret.coalition.get(fld.key)
-            said = unreadable.get((COALITION, 0, fld.key))
-            if said is not None:
-                self._not_readable(ret, COALITION, "", fld.key, old, said)
-            elif not same(old, sent):
-                self.pending.setdefault((COALITION, "", fld.key), []).append((ret.origin, sent, ""))
-
-    def _not_readable(self, ret: _Return, sheet_key: str, name: str, field_key: str, old: Any, said: str) -> None:
-        note = f"{said.rstrip('. ')}; the master value is kept"
-        self.issues.append(Issue(UNREADABLE, sheet_key, name, field_key, old, [(ret.origin, None)], note))
-        self.log.append(LogEntry(ret.origin, UNREADABLE, sheet_key, name, name, field_key, old, None, note))
-
-    def _flag_missing(self, ret: _Return, sheet: Sheet, missing: list[tuple[str, bool]]) -> None:
-        for key, emptied in missing:
-            base = self.base_index[sheet.key][key]
-            name = row_name(sheet, base)
-            how = "emptied" if emptied else "deleted"
-            note = f"{how} in this return; the row is kept in the merged plan: delete it there if that is right"
-            text = _content_text(sheet, base)
-            self.issues.append(Issue(DELETED, sheet.key, name, "", text, [(ret.origin, None)], note))
-            self.log.append(LogEntry(ret.origin, DELETED, sheet.key, name, name, note=note))
-
-    # --- after every return ----------------------------------------------------------------------------
-
-    def resolve(self) -> None:
-        for (sheet_key, key, field_key), sends in self.pending.items():
-            distinct: list[Any] = []
-            for _origin, value, _name in sends:
-                if not any(same(value, d) for d in distinct):
-                    distinct.append(value)
-            old = self._base_value(sheet_key, key, field_key)
-            name = sends[0][2]
-            if len(distinct) == 1:
-                self._apply(sheet_key, key, field_key, distinct[0])
-                senders = [o for o, _v, _n in sends]
-                for origin, value, _name in sends:
-                    others = [o.who for o in senders if o != origin]
-                    note = f"the same change also came from {', '.join(others)}" if others else ""
-                    self.log.append(LogEntry(origin, EDITED, sheet_key, name, name, field_key, old, value, note))
-            else:
-                note = "different values sent; the master value is kept until you choose one"
-                sent = [(o, v) for o, v, _n in sends]
-                self.issues.append(Issue(CONFLICT, sheet_key, name, field_key, old, sent, note))
-                for origin, value, _name in sends:
-                    self.log.append(LogEntry(origin, CONFLICT, sheet_key, name, name, field_key, old, value, note))
-
-    def _base_value(self, sheet_key: str, key: str, field_key: str) -> Any:
-        if sheet_key == COALITION:
-            return self.base.coalition.get(field_key)
-        return self.base_index[sheet_key][key].get(field_key)
-
-    def _apply(self, sheet_key: str, key: str, field_key: str, value: Any) -> None:
-        if sheet_key == COALITION:
-            self.merged.coalition[field_key] = value
-            self.applied.append((COALITION, None, field_key, value))
-        else:
-            self.merged_index[sheet_key][key].values[field_key] = value
-            self.applied.append((sheet_key, self.base_index[sheet_key][key], field_key, value))
-
-
-_OWN_SHEETS: frozenset[str] = frozenset(
-    {schema.SUMMARY_SHEET, schema.PACKET_SHEET, schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET}
-)
-
-
-def _content(sheet: Sheet, rec: Record) -> tuple[Any, ...]:
-    return tuple(comparable(rec.get(c.key)) for c in compared_columns(sheet))
-
-
-def _content_text(sheet: Sheet, rec: Record) -> str:
-    return display(rec.get(sheet.label))
-
-
-def _take_identical(sheet: Sheet, rec: Record, spare: Counter[tuple[Any, ...]]) -> bool:
-    """True (and the match used up) when a row without a key repeats a master row without a key."""
-    content = _content(sheet, rec)
-    if spare[content] > 0:
-        spare[content] -= 1
-        return True
-    return False
-
-
-def _unreadable_cells(plan: Plan, findings: Sequence[Finding]) -> Cells:
-    """Cells the reader could not take, with the reader's message; Coalition fields as (COALITION, 0, key)."""
-    from ..audit.rules import cell_row
-
-    keys = {s.name: s.key for s in schema.SHEETS} | {n: k for k, n in plan.source.sheet_names.items()}
-    keys[schema.COALITION_SHEET] = COALITION
-    coalition_cells = {cell.upper(): key for key, cell in plan.source.coalition_cells.items()}
-    out: Cells = {}
-    for finding in findings:
-        if finding.rule not in UNREADABLE_RULES or not finding.cell:
-            continue
-        sheet_key = keys.get(finding.sheet)
-        if sheet_key == COALITION and finding.cell.upper() in coalition_cells:
-            out[(COALITION, 0, coalition_cells[finding.cell.upper()])] = finding.message
-            continue
-        letters = finding.cell.rstrip("0123456789").upper()
-        for column_key, letter in plan.source.columns.get(sheet_key or "", {}).items():
-            if letter.upper() == letters:
-                out[(sheet_key or "", cell_row(finding.cell), column_key)] = finding.message
-    return out
 
 
 def _read_return(
-    state: _Merge, copies: Sequence[ReturnedCopy], slot_ids: dict[str, SlotIds], index: int
-) -> _Return:
+    state: Merge, copies: Sequence[ReturnedCopy], slot_ids: dict[str, SlotIds], index: int
+) -> Return:
     """Return ``index`` read once and sorted against the master: what the merge keeps of it (``slot_ids``: the IDs
     of the master's blank pre-formatted rows)."""
     copy = copies[index]
@@ -499,11 +42,11 @@ def _read_return(
     packet = packet_identity(copy.path, found.properties, lambda: names)
     origin = Origin(copy.label or copy.path.name, packet.member if packet else None, copy.sender, copy.date)
     rows = packet_rows(state.base, packet.member) if packet else None
-    unreadable = _unreadable_cells(plan, found.read.findings)
+    unreadable = unreadable_cells(plan, found.read.findings)
     extra = extra_sheets(names)
     del found  # the reader's findings and sheets: only the plan is sorted
     sorted_ = state.sort(plan, rows, unreadable, slot_ids)
-    return _Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
+    return Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
 
 
 @collector_paused()
@@ -555,7 +98,7 @@ def merge(
             # The merged master keeps the master's package kind: judged by its content type, as every command does.
             check_extension(target, identify_zip(zf).extension, source=master)
             check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
-        with Background(partial(read_lists, master), jobs) as lists, Workers[_Return](len(copies), jobs) as workers:
+        with Background(partial(read_lists, master), jobs) as lists, Workers[Return](len(copies), jobs) as workers:
             reading = LayoutReading(master, zf)
             book = open_workbook(zf, label=master.name)
             known = KnownRows()
@@ -569,7 +112,7 @@ def merge(
             finally:
                 book.close()
             reading.check(base)
-            state = _Merge(base, known)
+            state = Merge(base, known)
             del known
             # Each return is read and sorted against the master in turn (on every core), and only what it sends is kept.
             # The workers start now, holding the master's plan, its blank rows' IDs and the columns its formulas read
@@ -589,12 +132,12 @@ def merge(
     state.reserve_ids(rets)
     master_origin = Origin(master.name)
     for name in extra_sheets(layout.tabs):
-        if name not in _OWN_SHEETS:
+        if name not in OWN_SHEETS:
             note = f"the master's sheet {name!r} is not part of the plan; it is kept as it is"
             state.log.append(LogEntry(master_origin, NOTE, note=note))
     for ret in rets:
         state.take(ret)
-        ret.sorted = _Sorted()  # taken: what it sent lives on in the merge's log, issues and pending changes
+        ret.sorted = Sorted()  # taken: what it sent lives on in the merge's log, issues and pending changes
     state.resolve()
     order = {r.origin: i for i, r in enumerate(rets)}
     log = sorted(state.log, key=lambda e: order.get(e.origin, -1))
