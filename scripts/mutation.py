@@ -29,6 +29,7 @@ EQUIVALENT = ROOT / "tests" / "mutation" / "equivalent.txt"
 MUTMUT = [sys.executable, "-m", "mutmut"]
 
 _READER = "reentry_workbook.audit.reader."
+_TYPING = "reentry_workbook.audit.value_typing."
 _MERGE = "reentry_workbook.cycle.merge_decisions."
 
 
@@ -49,23 +50,30 @@ AREAS: dict[str, Area] = {
     "ids": Area("IDs and references", ("reentry_workbook.plan.ids.*",), 0.95),
     "reader-typing": Area(
         "the reader's typing of values",
-        tuple(
-            _READER + name
-            for name in (
-                "x_as_text__*",
-                "x__number_text__*",
-                "x__as_number__*",
-                "x__number_of__*",
-                "x__choice_table__*",
-                "x__choices_hint__*",
-                "x__code__*",
-                "x__id_reader__*",
-                "xǁ_Readerǁ_typed__*",
-                "xǁ_Readerǁ_converter__*",
-                "xǁ_Readerǁ_cell_problem__*",
-                "xǁ_Readerǁ_resolve_references__*",
-                "xǁ_RowKeyǁ__call____*",
-            )
+        (
+            *(
+                _TYPING + name
+                for name in (
+                    "x_as_text__*",
+                    "x__number_text__*",
+                    "x_as_number__*",
+                    "x__number_of__*",
+                    "x_choice_table__*",
+                    "x_choices_hint__*",
+                    "x_kind_code__*",
+                    "x_id_reader__*",
+                    "xǁRowKeyǁ__call____*",
+                )
+            ),
+            *(
+                _READER + name
+                for name in (
+                    "xǁ_Readerǁ_typed__*",
+                    "xǁ_Readerǁ_converter__*",
+                    "xǁ_Readerǁ_cell_problem__*",
+                    "xǁ_Readerǁ_resolve_references__*",
+                )
+            ),
         ),
         0.95,
     ),

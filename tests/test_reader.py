@@ -1129,7 +1129,7 @@ def test_error_values_are_quoted_by_their_code(tmp_path: Path) -> None:
     ],
 )
 def test_values_as_text_are_what_the_member_sees(value: object, text: str) -> None:
-    from reentry_workbook.audit.reader import as_text
+    from reentry_workbook.audit.value_typing import as_text
 
     assert as_text(value) == text
 

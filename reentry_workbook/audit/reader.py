@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import math
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import TemplateMismatchError
 from ..plan import catalogue, model, schema
 from ..plan.dates import TEXT_DATE, UNREADABLE, read_date
-from ..plan.ids import LazyLabels, named_by_itself, normalise_id, parse_reference
+from ..plan.ids import LazyLabels, parse_reference
 from ..plan.model import Finding, Plan, Record, Source, Unknown, written
 from ..plan.schema import Column, Kind, Sheet
 from ..xlsx.bulk import collector_paused
@@ -35,6 +33,19 @@ from ..xlsx.cells import Workbook, open_workbook
 from ..xlsx.guard import open_package
 from ..xlsx.refs import cell_ref, column_letter
 from ..xlsx.sheet_cells import FORMULA, VALUE, SheetCells, SheetRef
+from .value_typing import (
+    DATE_CODE,
+    ID_CODE,
+    REF_CODE,
+    TEXT_CODE,
+    RowKey,
+    as_number,
+    as_text,
+    choice_table,
+    choices_hint,
+    id_reader,
+    kind_code,
+)
 
 if TYPE_CHECKING:
     from ..xlsx.values_book import ValuesBook
@@ -152,72 +163,6 @@ def _shown(text: str) -> str:
     return text if len(text) <= _SHOWN_TEXT else text[: _SHOWN_TEXT - 1] + "…"
 
 
-def _number_text(value: float) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return format(value, ".15g") if isinstance(value, float) else str(value)
-
-
-def as_text(value: Any) -> str:
-    """A cell value as the text a member sees: numbers without a trailing ``.0``, dates as ``YYYY-MM-DD``."""
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, (int, float)):
-        return _number_text(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time(0) else value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time)):
-        return value.isoformat()
-    return str(value)
-
-
-_CURRENCY_AND_SPACES = re.compile(r"[$€£\s]")  # \s takes the no-break and narrow spaces that group digits too
-_GROUPED_BY_COMMAS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")  # 12,500 and 12,500.75
-_DECIMAL_COMMA = re.compile(r"[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+")  # 12,5 and 1.250,50
-_GROUPED_BY_DOTS = re.compile(r"[+-]?\d{1,3}(?:\.\d{3}){2,}")  # 1.250.000 (one dot alone is a decimal point)
-
-
-def _number_of(text: str) -> str:
-    """Typed money or number text as Python reads a number: currency signs and grouping spaces dropped, commas
-    grouping thousands dropped, a decimal comma made a point. Anything else is left for ``float`` to refuse."""
-    bare = _CURRENCY_AND_SPACES.sub("", text)
-    if _GROUPED_BY_COMMAS.fullmatch(bare):
-        return bare.replace(",", "")
-    if _DECIMAL_COMMA.fullmatch(bare) or _GROUPED_BY_DOTS.fullmatch(bare):
-        return bare.replace(".", "").replace(",", ".")
-    return bare
-
-
-def _as_number(value: Any) -> Any:
-    if isinstance(value, bool):
-        return as_text(value)
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and math.isfinite(value) else value
-    if isinstance(value, int):
-        return value
-    text = as_text(value)
-    try:
-        number = float(_number_of(text))
-    except ValueError:
-        return text
-    if not math.isfinite(number):
-        return text
-    return int(number) if number.is_integer() else number
-
-
-def _choice_table(choices: str | None) -> dict[str, str]:
-    return {schema.normalise_header(c): c for c in schema.CHOICES.get(choices or "", ())}
-
-
-def _choices_hint(choices: str | None) -> str:
-    options = schema.CHOICES.get(choices or "", ())
-    if len(options) <= 6:
-        return "one of " + ", ".join(options)
-    return f"one of the {len(options)} choices in the cell's dropdown"
-
-
 # What read_book's ``sheet_read`` is given for each data sheet read: the plan's sheet, the workbook's sheet, its
 # cells, its header row (0-based) and the column (0-based) of each column key found there.
 SheetRead = Callable[[Sheet, SheetRef, SheetCells, int, dict[str, int]], None]
@@ -322,11 +267,11 @@ class _Reader:
             text = as_text(value)
             table = self._choice_tables.get(choices or "")
             if table is None:
-                table = self._choice_tables[choices or ""] = _choice_table(choices)
+                table = self._choice_tables[choices or ""] = choice_table(choices)
             canonical = table.get(schema.normalise_header(text))
             if canonical is not None:
                 return canonical, None
-            return text, ("invalid-choice", f"'{_shown(text)}' is not {_choices_hint(choices)}")
+            return text, ("invalid-choice", f"'{_shown(text)}' is not {choices_hint(choices)}")
         if kind is Kind.DATE:
             verdict = read_date(
                 value, is_date_format=isinstance(value, (dt.date, dt.time)), date1904=self.book.date1904
@@ -338,7 +283,7 @@ class _Reader:
                 return Unknown(model.UNREADABLE_DATE, text), ("unreadable-date", f"'{_shown(text)}' {verdict.note}")
             return verdict.date, None
         if kind in (Kind.NUMBER, Kind.MONEY):
-            return _as_number(value), None
+            return as_number(value), None
         return as_text(value), None
 
     # --- the Coalition sheet ---
@@ -434,9 +379,9 @@ class _Reader:
                 flagged_rows.setdefault(r, {})[position[c]] = hit
         records = self.plan.rows(sheet.key)
         pending: list[tuple[Record, Column, Any]] = []
-        read_id = _id_reader(sheet.id_prefix)
-        codes = [_code(c.kind) for c in columns]
-        ref_positions = [i for i, code in enumerate(codes) if code == _REF]
+        read_id = id_reader(sheet.id_prefix)
+        codes = [kind_code(c.kind) for c in columns]
+        ref_positions = [i for i, code in enumerate(codes) if code == REF_CODE]
         count = len(columns)
         date1904 = self.book.date1904
         learner = taker = row_key = None
@@ -444,7 +389,7 @@ class _Reader:
             learner = None if self.remember is None else self.remember.learner(sheet.key, keys, date1904)
             taker = None if self.known is None else self.known.taker(sheet.key, keys, date1904)
         if taker is not None:
-            row_key = _RowKey(
+            row_key = RowKey(
                 ref_positions,
                 [schema.sheet(columns[i].ref or "").id_prefix for i in ref_positions],
                 [i for i, c in enumerate(columns) if c.kind in (Kind.NUMBER, Kind.MONEY)],
@@ -472,7 +417,7 @@ class _Reader:
                     if not value:
                         continue
                     code = codes[i]
-                    if code == _TEXT:
+                    if code == TEXT_CODE:
                         values[i] = value
                         content = True
                         continue
@@ -481,10 +426,10 @@ class _Reader:
                 else:
                     code = codes[i]
                 values[i] = value
-                if code == _ID:
+                if code == ID_CODE:
                     continue
                 content = True
-                if code == _REF or (code == _DATE and value.__class__ is dt.date):
+                if code == REF_CODE or (code == DATE_CODE and value.__class__ is dt.date):
                     continue
                 typed, problem = converters[i](value)  # type: ignore[misc]  # (a reference's is None: not here)
                 values[i] = typed
@@ -603,63 +548,4 @@ class _Reader:
         return ((rec.id, written(rec.values.get(parent.label))) for rec in self.plan.rows(parent.key))
 
 
-class _RowKey:
-    """A row's raw values as :mod:`known_rows` compares them with the master's typed row: a blank as ``None``, a
-    number of a number column and each reference as the reader types them (a reference by the ID it names by
-    itself); None when a reference is typed as a parent's text (it names what the parent rows of the copy being
-    read say)."""
-
-    def __init__(self, refs: list[int], prefixes: list[str | None], numbers: list[int]) -> None:
-        # (position, the parent's ID letter, what each value there is typed as: None when a parent's text)
-        self.refs: list[tuple[int, str | None, dict[Any, str | None]]] = [
-            (i, prefix, {}) for i, prefix in zip(refs, prefixes, strict=True)
-        ]
-        self.numbers = numbers
-
-    def __call__(self, raw: Sequence[Any]) -> tuple[Any, ...] | None:
-        if raw.__class__ is not tuple:
-            return None  # a short row (see SheetCells.select): rare, typed each time
-        items = list(map(_BLANK_AS_NONE, raw, raw)) if "" in raw else list(raw)
-        for i in self.numbers:
-            if items[i].__class__ is float:
-                items[i] = _as_number(items[i])  # a spreadsheet's 52000.0 is the reader's 52000
-        for i, prefix, memo in self.refs:
-            value = items[i]
-            if value is None:
-                continue
-            typed = memo.get(value, _UNSEEN)
-            if typed is _UNSEEN:
-                stripped = value.strip() if value.__class__ is str else value
-                found, settled = named_by_itself(stripped, prefix)
-                typed = memo[value] = (found if found is not None else as_text(stripped)) if settled else None
-            if typed is None:
-                return None
-            items[i] = typed
-        return tuple(items)
-
-
-_UNSEEN = object()
-_BLANK_AS_NONE = {"": None}.get  # (value, value): None for a blank, else the value itself
-
-
-_TEXT, _ID, _REF, _DATE, _OTHER = range(5)
 _BLANK = ("", None)  # how a blank cell reads on the bulk path (SheetCells.select)
-
-
-def _code(kind: Kind) -> int:
-    if kind in (Kind.TEXT, Kind.LONG_TEXT, Kind.EMAIL):
-        return _TEXT
-    if kind is Kind.ID:
-        return _ID
-    if kind is Kind.REF:
-        return _REF
-    if kind is Kind.DATE:
-        return _DATE
-    return _OTHER
-
-
-def _id_reader(prefix: str | None) -> Callable[[Any], str | None]:
-    def read(value: Any) -> str | None:
-        return None if value is None else normalise_id(value, prefix)
-
-    return read
