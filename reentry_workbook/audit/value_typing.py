@@ -85,7 +85,6 @@ def choices_hint(choices: str | None) -> str:
     return f"one of the {len(options)} choices in the cell's dropdown"
 
 
-
 class RowKey:
     """A row's raw values as :mod:`known_rows` compares them with the master's typed row: a blank as ``None``, a
     number of a number column and each reference as the reader types them (a reference by the ID it names by

@@ -1,7 +1,7 @@
 """What a merge produces: where each value came from, what was done with it, and what is left to decide.
 
 Plain data, rendered by :mod:`merge_sheets` (the Merge Conflicts and Merge Log sheets, the terminal) and as
-JSON by ``MergeResult.to_dict``. The merge itself is in :mod:`merge`.
+JSON by ``MergeResult.to_dict``. The merge itself is in :mod:`merge` (its decisions in :mod:`merge_decisions`).
 """
 
 from __future__ import annotations

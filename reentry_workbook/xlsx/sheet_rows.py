@@ -96,7 +96,6 @@ class Row:
         return [self.node] if self._spans is None else [self.node, *self._cells.values()]
 
 
-
 def index_rows(data: Node) -> dict[int, Row]:
     """The rows of ``sheetData`` by 0-based index, with their cells by 0-based column (as the reader counts)."""
     rows: dict[int, Row] = {}
