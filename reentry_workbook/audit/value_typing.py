@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..plan import schema
+from ..plan.describe import SHORT_CHOICE_LIST
 from ..plan.ids import named_by_itself, normalise_id
 from ..plan.schema import Kind
 
@@ -80,7 +81,7 @@ def choice_table(choices: str | None) -> dict[str, str]:
 
 def choices_hint(choices: str | None) -> str:
     options = schema.CHOICES.get(choices or "", ())
-    if len(options) <= 6:
+    if len(options) <= SHORT_CHOICE_LIST:  # spelled out as the workbook's guidance spells them
         return "one of " + ", ".join(options)
     return f"one of the {len(options)} choices in the cell's dropdown"
 
