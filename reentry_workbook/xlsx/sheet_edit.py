@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .opc import MAIN_NS
-from .refs import column_letter, parse_ref
+from .refs import column_letter, parse_range
 from .serials import datetime_to_serial
 from .sheet_rows import Row, index_rows, parse_around_cells
 from .xmltext import (
@@ -323,14 +323,13 @@ class _Job:
         a = node.attr("ref") if node is not None else None
         if a is None:
             return
-        first, _, last = a.value.partition(":")
-        top, bottom = parse_ref(first), parse_ref(last or first)
-        if top is None or bottom is None:
+        found = parse_range(a.value)
+        if found is None:
             return
         rows = [r for r, _ in written]
         cols = [c for _, c in written]
-        r1, c1 = min(top[0], *rows), min(top[1], *cols)
-        r2, c2 = max(bottom[0], *rows), max(bottom[1], *cols)
+        r1, c1 = min(found[0], *rows), min(found[1], *cols)
+        r2, c2 = max(found[2], *rows), max(found[3], *cols)
         new = f"{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{r2 + 1}"
         if new != a.value:
             self.edit.replace(a.span[0], a.span[1], new)
@@ -351,18 +350,18 @@ def _grow_sqref(sqref: str, appended: set[int]) -> str:
     """Each range of a space-separated list whose last row sits just above an appended row, grown over it."""
     out = []
     for item in sqref.split():
-        first, _, last = item.partition(":")
-        top, bottom = parse_ref(first), parse_ref(last or first)
-        if top is None or bottom is None:
+        found = parse_range(item)
+        if found is None:
             out.append(item)
             continue
-        end = bottom[0]
+        r1, c1, r2, c2 = found
+        end = r2
         while end + 1 in appended:
             end += 1
-        if end == bottom[0]:
+        if end == r2:
             out.append(item)
         else:
-            out.append(f"{column_letter(top[1])}{top[0] + 1}:{column_letter(bottom[1])}{end + 1}")
+            out.append(f"{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{end + 1}")
     return " ".join(out)
 
 

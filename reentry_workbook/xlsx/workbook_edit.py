@@ -37,7 +37,7 @@ from .opc import (
     unusable,
     workbook_part,
 )
-from .refs import parse_ref
+from .refs import parse_range
 from .sheet_edit import SheetChanges, edit_sheet, string_item
 from .xmltext import (
     Editor,
@@ -390,14 +390,12 @@ def validation_ranges(data: bytes) -> list[Range]:
     cut = -1 if utf16 else data.rfind(_CELL_DATA_END)
     # Only the text after the cell data is decoded (in UTF-8, "sheetData>" starts on a character).
     text = XmlText.decode(data[cut:] if cut > 0 else data).text
-    found: list[Range] = []
-    for m in _VALIDATION.finditer(text, max(0, text.rfind(_CELL_DATA_END.decode()))):
-        for item in unescape(m.group(1)).split():
-            first, _, last = item.partition(":")
-            top, bottom = parse_ref(first), parse_ref(last or first)
-            if top is not None and bottom is not None:
-                found.append((top[0], top[1], bottom[0], bottom[1]))
-    return found
+    return [
+        found
+        for m in _VALIDATION.finditer(text, max(0, text.rfind(_CELL_DATA_END.decode())))
+        for item in unescape(m.group(1)).split()
+        if (found := parse_range(item)) is not None
+    ]
 
 
 def defined_names(src: Path | Package) -> dict[str, str]:
