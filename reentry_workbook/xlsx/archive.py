@@ -40,14 +40,14 @@ def damaged_message(path: Path) -> str:
     return (
         f"{shown_name(path)} is damaged or incomplete (it may have been cut short while downloading or "
         f"emailing); ask the sender for the file again, or open it in Excel, let it repair the file and save a "
-        f"copy, then audit that copy."
+        f"copy, then use that copy instead."
     )
 
 
 def _unsafe(path: Path, problem: str) -> UnsafeArchiveError:
     return UnsafeArchiveError(
         f"{shown_name(path)} {problem}, so it was not opened; if you trust the sender, open it in Excel and save a "
-        f"fresh copy as .xlsx, then audit that copy."
+        f"fresh copy as .xlsx, then use that copy instead."
     )
 
 
@@ -119,7 +119,7 @@ def check_members(path: Path, infos: list[zipfile.ZipInfo]) -> None:
         if info.flag_bits & 0x1:
             raise NotAWorkbookError(
                 f"{shown_name(path)} has password-protected (zip-encrypted) parts, which Excel never writes; "
-                f"{ASK_AGAIN} without a password, then run the audit again."
+                f"{ASK_AGAIN} without a password, then run the command again."
             )
         if info.compress_type not in ALLOWED_COMPRESSION:
             raise UnusableInputError(

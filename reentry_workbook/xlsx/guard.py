@@ -66,7 +66,7 @@ def open_package(path: Path | str) -> zipfile.ZipFile:
         raise UnusableInputError(
             f"{shown_name(path)} is larger than {megabytes(MAX_FILE_BYTES)}, far more than a plan workbook needs, "
             f"so it was not opened; open it in Excel, remove large pictures or unused sheets and save a copy, then "
-            f"audit that copy."
+            f"use that copy instead."
         )
     check_end_record(path, size)
     try:

@@ -33,7 +33,7 @@ ALLOWED_COMPRESSION = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 EOCD_SIG = b"PK\x05\x06"
 ZIP64_LOCATOR_SIG = b"PK\x06\x07"
 ZIP64_EOCD_SIG = b"PK\x06\x06"
-SAVE_AS_XLSX = "save it as .xlsx (File > Save As > Excel Workbook), then run the audit again"
+SAVE_AS_XLSX = "save it as .xlsx (File > Save As > Excel Workbook), then run the command again"
 ASK_AGAIN = "ask the sender for the plan workbook saved from Excel as .xlsx"
 def shown_name(path: Path) -> str:
     """The file name as shown in a message: printable, on one line."""

@@ -233,24 +233,24 @@ def not_a_workbook_message(path: Path, sniffed: _Sniffed) -> str:
     if fmt == FORMAT_XLS:
         return (
             f"{shown} is a legacy Excel 97-2003 workbook; open it in Excel or LibreOffice and save it as .xlsx "
-            f"(Excel Workbook), then run the audit again."
+            f"(Excel Workbook), then run the command again."
         )
     if fmt == FORMAT_ENCRYPTED:
         return (
             f"{shown} is password-protected; open it in Excel, remove the password (File > Info > Protect "
-            f"Workbook > Encrypt with Password, clear the box) and save a copy, then audit that copy."
+            f"Workbook > Encrypt with Password, clear the box) and save a copy, then use that copy instead."
         )
     if fmt == FORMAT_ODS:
         return (
             f"{shown} is an OpenDocument spreadsheet (.ods); open it in LibreOffice Calc or Excel and "
-            f"save it as .xlsx (Excel 2007-365 format), then run the audit again."
+            f"save it as .xlsx (Excel 2007-365 format), then run the command again."
         )
     if fmt == FORMAT_XLSB:
         return f"{shown} is an Excel binary workbook (.xlsb); open it in Excel and {SAVE_AS_XLSX}."
     if fmt == FORMAT_NUMBERS:
         return (
             f"{shown} is an Apple Numbers document; open it in Numbers and choose File > Export To > Excel, "
-            f"then audit the exported .xlsx file."
+            f"then use the exported .xlsx file instead."
         )
     if fmt == FORMAT_OFFICE_OTHER:
         return f"{shown} is {sniffed.detail or 'an office document'}, not an Excel workbook; {ASK_AGAIN}."
