@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fill import Filler
@@ -228,6 +229,126 @@ def test_references_to_an_id_the_return_repeats_follow_its_first_row(master: Pat
     merged = read_plan(result.output).plan
     fund = next(r for r in merged.rows("improvements") if r.get("improvement") == "Deposit fund")
     assert get(merged, "steps", "A-1").get("improvement") == fund.id
+
+
+# --- a row sent twice -----------------------------------------------------------------------------------------
+
+
+def _texts(path: Path, sheet_key: str, column_key: str) -> list[Any]:
+    return [r.get(column_key) for r in read_plan(path).plan.rows(sheet_key)]
+
+
+def test_a_new_row_two_returns_sent_alike_is_added_once_and_each_line_names_the_other(
+    master: Path, tmp_path: Path
+) -> None:
+    """A member who sent their copy twice (or a folder still holding an earlier merge) adds nothing twice."""
+    first = _copy_adding_steps(master, tmp_path / "copy.xlsx", "Rent the hall")
+    again = _copy_adding_steps(master, tmp_path / "copy (2).xlsx", "Rent the hall")
+    result = merge(master, [first, again], tmp_path / "merged.xlsx")
+    assert _texts(result.output, "steps", "step").count("Rent the hall") == 1
+    assert result.added == 1
+    lines = [(e.origin.file, e.merged_id, e.note) for e in result.log if e.action == ADDED]
+    [hall_id] = [r.id for r in read_plan(result.output).plan.rows("steps") if r.get("step") == "Rent the hall"]
+    assert lines == [
+        ("copy.xlsx", hall_id, f"a new row (marked {SPARE_ID} in the return); the same new row also came from "
+                               "copy (2).xlsx"),
+        ("copy (2).xlsx", hall_id, "the same new row as copy.xlsx sent; added once"),
+    ]
+    assert not result.issues
+
+
+def test_a_new_row_differing_in_one_cell_from_another_returns_is_a_row_of_its_own(
+    master: Path, tmp_path: Path
+) -> None:
+    first = _copy_adding_steps(master, tmp_path / "a.xlsx", "Rent the hall")
+    other = Filler(master)
+    other.add_row("steps", {"improvement": "I-1", "step": "Rent the hall", "notes": "the big one"})
+    other.save(tmp_path / "b.xlsx")
+    result = merge(master, [first, tmp_path / "b.xlsx"], tmp_path / "merged.xlsx")
+    assert _texts(result.output, "steps", "step").count("Rent the hall") == 2 and result.added == 2
+
+
+def test_alike_rows_of_one_return_are_each_added_and_another_returns_add_only_the_ones_beyond(
+    master: Path, tmp_path: Path
+) -> None:
+    once = _copy_adding_steps(master, tmp_path / "once.xlsx", "Rent the hall")
+    twice = _copy_adding_steps(master, tmp_path / "twice.xlsx", "Rent the hall", "Rent the hall")
+    thrice = _copy_adding_steps(master, tmp_path / "thrice.xlsx", "Rent the hall", "Rent the hall", "Rent the hall")
+    result = merge(master, [once, twice, thrice], tmp_path / "merged.xlsx")
+    assert _texts(result.output, "steps", "step").count("Rent the hall") == 3
+    assert result.added == 3
+    assert [e.origin.file for e in result.log if e.action == ADDED and "added once" not in e.note] == [
+        "once.xlsx", "twice.xlsx", "thrice.xlsx"
+    ]
+
+
+def test_steps_under_a_new_improvement_two_returns_sent_alike_name_the_one_added(master: Path, tmp_path: Path) -> None:
+    copies = []
+    for name in ("a.xlsx", "b.xlsx"):
+        copy = Filler(master)
+        copy.add_row("improvements", {"goal": "G-1", "improvement": "Deposit fund"})  # on the row pre-filled I-5
+        copy.add_row("steps", {"improvement": "I-5", "step": "Rent the hall"})
+        copies.append(copy.save(tmp_path / name))
+    other = Filler(master)
+    other.add_row("improvements", {"id": "I-9", "goal": "G-1", "improvement": "Deposit fund"})
+    other.add_row("steps", {"improvement": "I-9", "step": "Print flyers"})
+    copies.append(other.save(tmp_path / "c.xlsx"))
+    result = merge(master, copies, tmp_path / "merged.xlsx")
+    merged = read_plan(result.output).plan
+    [fund] = [r for r in merged.rows("improvements") if r.get("improvement") == "Deposit fund"]
+    steps = {r.get("step"): r.get("improvement") for r in merged.rows("steps")}
+    assert _texts(result.output, "steps", "step").count("Rent the hall") == 1
+    assert (steps["Rent the hall"], steps["Print flyers"]) == (fund.id, fund.id)
+
+
+def test_a_packet_sent_back_again_after_its_new_row_was_merged_adds_nothing_and_flags_nothing(
+    master: Path, tmp_path: Path
+) -> None:
+    [packet] = [p for p in make_packets(master, tmp_path / "packets") if p.stem == "Sam Okafor"]
+    edited = Filler(packet)
+    edited.add_row("steps", {"improvement": "I-1", "step": "Rent the hall", "responsible": "Sam Okafor"})
+    edited.save(tmp_path / "sam.xlsx")
+    other = _copy_adding_steps(master, tmp_path / "other.xlsx", "Print flyers")  # also on the row pre-filled A-6
+    once = merge(master, [tmp_path / "sam.xlsx", other], tmp_path / "merged.xlsx")
+    assert once.added == 2 and SPARE_ID not in _texts(once.output, "steps", "id")  # so Sam's row got another ID
+    again = merge(once.output, [tmp_path / "sam.xlsx"], tmp_path / "merged again.xlsx")
+    assert _texts(again.output, "steps", "step").count("Rent the hall") == 1
+    assert again.added == 0 and not again.issues
+    [hall] = [e for e in once.log if e.action == ADDED and e.origin.file == "sam.xlsx"]
+    notes = [(e.id, e.merged_id, e.note) for e in again.log if e.action == NOTE]
+    assert (hall.id, hall.merged_id, f"the same row as {hall.merged_id} of the master; not added again") in notes
+
+
+def test_a_full_copy_that_renumbered_a_row_neither_deletes_nor_adds_it(master: Path, tmp_path: Path) -> None:
+    copy = Filler(master)
+    copy.set("steps", _id(5), "id", _id(77))
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    assert result.added == 0 and not result.issues
+    assert [(e.action, e.id, e.merged_id) for e in result.log if e.action == NOTE][0] == (NOTE, _id(77), _id(5))
+    assert _texts(result.output, "steps", "id") == _texts(master, "steps", "id")
+
+
+def test_a_full_copy_that_copied_a_row_it_keeps_adds_the_copy(master: Path, tmp_path: Path) -> None:
+    step = get(clean_plan(), "steps", _id(5))
+    copy = Filler(master)
+    copy.add_row("steps", {k: v for k, v in step.values.items() if k != "id" and v is not None})
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    assert result.added == 1
+    assert _texts(result.output, "steps", "step").count(step.get("step")) == 2
+
+
+def test_a_packets_new_row_alike_a_row_it_holds_is_added(master: Path, tmp_path: Path) -> None:
+    [packet] = [p for p in make_packets(master, tmp_path / "packets") if p.stem == "Sam Okafor"]
+    plan = read_plan(packet).plan
+    mine = next(r for r in plan.rows("steps") if r.get("responsible") == "Sam Okafor")
+    edited = Filler(packet)
+    edited.add_row("steps", {k: v for k, v in mine.values.items() if k != "id" and v is not None})
+    edited.save(tmp_path / "sam.xlsx")
+    result = merge(master, [tmp_path / "sam.xlsx"], tmp_path / "merged.xlsx")
+    assert result.added == 1
+    assert _texts(result.output, "steps", "step").count(mine.get("step")) == 2
 
 
 # --- rows without an ID --------------------------------------------------------------------------------------

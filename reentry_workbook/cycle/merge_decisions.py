@@ -10,7 +10,11 @@ columns), a return *changes* it when its value does not look the same as the mas
 - a row whose key the master does not have, or that a packet never held (a blank row's pre-filled ID can
   repeat an ID of someone else's row), or that repeats a key already met in the same return, is **added**
   with a fresh ID that collides with no ID of the master or of any return; references to it from the same
-  return are rewritten to the fresh ID;
+  return are rewritten to the fresh ID. A row another return added already (every cell a member fills in the
+  same, references to added rows followed) is that row, added once: a member who sent their copy twice, or a
+  folder that still holds last month's merged master, adds nothing twice. So is a row of a packet that the
+  master already holds outside the packet (a packet sent back again after its new rows were merged): it is
+  not added again. A return's own repeated rows are added each time (a member may well mean two);
 - a row the return held (a full copy holds every master row; a packet the rows it was cut with, see
   :func:`packets.packet_rows`) but no longer has, or whose every cell was emptied, is **flagged** as deleted
   and kept;
@@ -88,6 +92,11 @@ class Sorted:
     slot_ids: dict[str, set[str]] = field(default_factory=dict)
     top_number: dict[str, int] = field(default_factory=dict)
 
+    @cached_property
+    def missing_keys(self) -> dict[str, set[str]]:
+        """Sheet key -> the keys of :attr:`missing`."""
+        return {sheet_key: {key for key, _emptied in rows} for sheet_key, rows in self.missing.items()}
+
 
 @dataclass
 class Return:
@@ -101,6 +110,7 @@ class Return:
     extra_sheets: list[str]  # the return's sheets that are not part of the template
     sorted: Sorted
     id_map: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet key -> return ID -> merged ID
+    found_again: set[tuple[str, str]] = field(default_factory=set)  # (sheet key, key) of master rows it added again
 
 
 class Merge:
@@ -125,6 +135,10 @@ class Merge:
             sheet.key: Counter(_content(sheet, r) for r in base.rows(sheet.key) if row_key(sheet, r) is None)
             for sheet in schema.SHEETS
         }
+        # The rows the returns add, by sheet and content (:meth:`_content_sent`): the return that added each, the row as
+        # added and its log line (see _add_row).
+        self.added_rows: dict[str, dict[tuple[Any, ...], list[tuple[int, Record, LogEntry]]]] = {}
+        self._by_label: dict[str, dict[Any, list[Record]]] = {}  # the master's rows by their label, asked for lazily
         self.next_number: dict[str, int] = {}
         self.pending: dict[tuple[str, str, str], list[tuple[Origin, Any, str]]] = {}
         self.log: list[LogEntry] = []
@@ -274,8 +288,9 @@ class Merge:
         origin = ret.origin
         self._read_note(ret)
         unreadable = ret.unreadable
+        repeats: Counter[tuple[str, tuple[Any, ...]]] = Counter()  # the rows this return adds, by content so far
         for sheet_key, rec, why in ret.sorted.added:  # parents come first in schema.SHEETS, so references find their ID
-            self._add_row(ret, schema.sheet(sheet_key), rec, why)
+            self._add_row(ret, schema.sheet(sheet_key), rec, why, repeats)
         for sheet in schema.SHEETS:
             for key, rec in ret.sorted.changed[sheet.key].items():
                 self._compare_row(ret, sheet, key, rec, unreadable)
@@ -323,9 +338,18 @@ class Merge:
             return f"a new row (its pre-filled ID {name} belongs to another row of the master)"
         return "a new row" if sheet.id_column is None else f"a new row (marked {name} in the return)"
 
-    def _add_row(self, ret: Return, sheet: Sheet, rec: Record, why: str) -> None:
+    def _add_row(
+        self, ret: Return, sheet: Sheet, rec: Record, why: str, repeats: Counter[tuple[str, tuple[Any, ...]]]
+    ) -> None:
         key = row_key(sheet, rec)
         values = {k: self._rewrite(ret, sheet, k, v) for k, v in rec.values.items()}
+        content = tuple(comparable(values.get(c.key)) for c in compared_columns(sheet))
+        seen = repeats[(sheet.key, content)]  # rows of this return with that content, before this one
+        repeats[(sheet.key, content)] += 1
+        earlier = self._already_there(ret, sheet, values, content)
+        if seen < len(earlier):
+            self._add_again(ret, sheet, rec, key, earlier[seen])
+            return
         new_id, row, prefilled, appended = self.place(ret, sheet, key)
         if sheet.id_column is not None:
             values[sheet.id_column.key] = new_id
@@ -337,6 +361,48 @@ class Merge:
         entry = LogEntry(ret.origin, ADDED, sheet.key, row_name(sheet, rec), row_name(sheet, new), note=why)
         entry.new = row_text(sheet, new)
         self.log.append(entry)
+        self.added_rows.setdefault(sheet.key, {}).setdefault(content, []).append((ret.index, new, entry))
+
+    def _already_there(
+        self, ret: Return, sheet: Sheet, values: dict[str, Any], content: tuple[Any, ...]
+    ) -> list[tuple[Record, LogEntry | None]]:
+        """The rows a row a return adds (its ``values``, their ``content``) would repeat: the master's rows with an ID
+        and that content that the return does not hold (outside its packet, or missing from it), then the rows other
+        returns added; each with the log line of its adding (None for the master's)."""
+        found: list[tuple[Record, LogEntry | None]] = []
+        by_label = self._by_label.get(sheet.key)
+        if by_label is None:  # (looked for by label first: only rows with the same text are compared whole)
+            by_label = self._by_label[sheet.key] = {}
+            for original in self.base.rows(sheet.key):
+                by_label.setdefault(comparable(original.get(sheet.label)), []).append(original)
+        for original in by_label.get(comparable(values.get(sheet.label)), ()):
+            known = row_key(sheet, original)
+            if known is None or self.base_index[sheet.key].get(known) is not original:
+                continue  # (a row without a key, or repeating one, is matched by content in sort: _take_identical)
+            if self._holds(ret.rows, sheet.key, known) and known not in ret.sorted.missing_keys.get(sheet.key, set()):
+                continue  # the return has that row: this one is a second
+            if _content(sheet, original) == content:
+                found.append((original, None))
+        added = self.added_rows.get(sheet.key, {}).get(content, ())
+        return found + [(row, entry) for index, row, entry in added if index != ret.index]
+
+    def _add_again(
+        self, ret: Return, sheet: Sheet, rec: Record, key: str | None, there: tuple[Record, LogEntry | None]
+    ) -> None:
+        """Log a row a return adds that is a row already there (:meth:`_already_there`), and let the return's
+        references to it name that row (a master row it was missing is no longer flagged as deleted)."""
+        row, first = there
+        if sheet.id_column is not None and key is not None and not ret.id_map.get(sheet.key, {}).get(key):
+            ret.id_map.setdefault(sheet.key, {})[key] = row.id  # type: ignore[assignment]  # (a str: the sheet has IDs)
+        name, there_name = row_name(sheet, rec), row_name(sheet, row)
+        if first is None:
+            ret.found_again.add((sheet.key, row_key(sheet, row) or ""))
+            note = f"the same row as {there_name} of the master; not added again"
+            self.log.append(LogEntry(ret.origin, NOTE, sheet.key, name, there_name, note=note))
+            return
+        first.note = _also(first.note, f"the same new row also came from {ret.origin.who}")
+        note = f"the same new row as {first.origin.who} sent; added once"
+        self.log.append(LogEntry(ret.origin, ADDED, sheet.key, name, there_name, new=first.new, note=note))
 
     def _rewrite(self, ret: Return, sheet: Sheet, column_key: str, value: Any) -> Any:
         """A reference to a row added by the same return, rewritten to that row's fresh ID."""
@@ -382,6 +448,8 @@ class Merge:
 
     def _flag_missing(self, ret: Return, sheet: Sheet, missing: list[tuple[str, bool]]) -> None:
         for key, emptied in missing:
+            if (sheet.key, key) in ret.found_again:
+                continue  # the return sent it again as a new row: it is there, under another ID (see _add_again)
             base = self.base_index[sheet.key][key]
             name = row_name(sheet, base)
             how = "emptied" if emptied else "deleted"
@@ -431,6 +499,10 @@ class Merge:
 OWN_SHEETS: frozenset[str] = frozenset(
     {schema.SUMMARY_SHEET, schema.PACKET_SHEET, schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET}
 )
+
+
+def _also(note: str, more: str) -> str:
+    return f"{note}; {more}" if note else more
 
 
 def _content(sheet: Sheet, rec: Record) -> tuple[Any, ...]:

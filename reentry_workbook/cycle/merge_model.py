@@ -102,9 +102,6 @@ class MergeResult:
     issues: list[Issue]
     backup: Path | None = None  # the master as it was, kept beside it by an in-place merge
 
-    def _count(self, action: str) -> int:
-        return sum(e.action == action for e in self.log)
-
     @property
     def edits(self) -> int:
         """Cells changed in the merged plan."""
@@ -112,7 +109,8 @@ class MergeResult:
 
     @property
     def added(self) -> int:
-        return self._count(ADDED)
+        """Rows added to the merged plan (a row several returns sent is added once)."""
+        return len({(e.sheet, e.merged_id) for e in self.log if e.action == ADDED})
 
     def issues_of(self, kind: str) -> list[Issue]:
         return [i for i in self.issues if i.kind == kind]
