@@ -29,6 +29,7 @@ from reentry_workbook.cycle.merge_model import (
     DELETED,
     EDITED,
     NOTE,
+    NOT_MERGED,
     READ,
     UNREADABLE,
     MergeResult,
@@ -576,3 +577,40 @@ def test_formulas_in_a_return_are_not_applied_on_a_renamed_sheet_or_the_coalitio
         ),
     ]  # and no note calling the renamed sheet a member's own
     assert read_plan(result.output).plan.coalition["plan_end"] == clean_plan().coalition["plan_end"]
+
+
+def test_a_folder_holding_the_master_the_output_and_a_return_saved_as_ods_merges_the_returns_and_lists_the_ods(
+    master: Path, packets: dict[str, Path], tmp_path: Path
+) -> None:
+    """One folder as a coordinator keeps it: the master, the returns, last run's merged master, and a return a
+    member saved from LibreOffice as .ods (and a stray CSV). The master and the merged master are no returns; the
+    .ods and the CSV cannot be merged, and say so (and how to fix it) instead of being passed over."""
+    from bad_inputs import _ods
+
+    folder = tmp_path / "cycle"
+    folder.mkdir()
+    shutil.copy(master, folder / "plan.xlsx")
+    new = _status_other_than(get(clean_plan(), "steps", "A-1").get("status"))
+    edit_with_openpyxl(packets[MARIA], folder / "maria.xlsx", [Set("steps", "A-1", "status", new)])
+    shutil.copy(packets[SAM], folder / "sam.xlsx")
+    _ods(folder / "theo.ods", b"", None)
+    (folder / "notes.csv").write_text("a,b\n", encoding="utf-8")
+    args = ["merge", str(folder / "plan.xlsx"), str(folder), "-o", str(folder / "merged.xlsx"), "--force"]
+    first = CliRunner().invoke(cli, args)
+    again = CliRunner().invoke(cli, [*args, "--json"])  # last run's merged master now lies in the folder
+    assert first.exit_code == again.exit_code == 2, first.output  # something came back that could not be merged
+    assert "Came back but not merged:\n  notes.csv: notes.csv is a CSV text file" in first.stdout
+    assert "  theo.ods: theo.ods is an OpenDocument spreadsheet (.ods); open it in LibreOffice Calc" in first.stdout
+    report = json.loads(again.stdout)
+    assert [r["file"] for r in report["returns"]] == ["maria.xlsx", "sam.xlsx"]
+    assert [(e["file"], e["action"]) for e in report["log"] if e["action"] == NOT_MERGED] == [
+        ("notes.csv", NOT_MERGED),
+        ("theo.ods", NOT_MERGED),
+    ]
+    assert _rows(folder / "merged.xlsx", "steps")["A-1"]["status"] == new
+
+
+def test_a_master_named_again_among_the_returns_is_still_refused(master: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["merge", str(master), str(master), "-o", str(tmp_path / "merged.xlsx")])
+    assert result.exit_code == 2 and "is named twice" in result.stderr
+    assert not (tmp_path / "merged.xlsx").exists()

@@ -198,10 +198,13 @@ def merge(
 
     MASTER is the version that was sent out; RETURNED are the packets or full copies that came back:
     workbooks, mail (.eml, .mbox: each workbook attached is a return, labelled with its sender and date;
-    of several from one sender for the same packet, the latest is merged) or folders of them.
+    of several from one sender for the same packet, the latest is merged) or folders of them (the master
+    and the merged master are left out; a spreadsheet merge cannot read, such as .ods or .csv, is listed
+    with what to do).
     An edit made in one copy is applied; the same cell changed differently in two copies is a conflict
-    (the master value stays); rows members added fill the master's next blank rows, with fresh IDs;
-    rows deleted in a copy are flagged, not deleted. The conflicts and a log of what came from which
+    (the master value stays); rows members added fill the master's next blank rows, with fresh IDs (a row
+    sent twice, or already in the master, is not added again); rows deleted in a copy are flagged, not
+    deleted. The conflicts and a log of what came from which
     file are written as two sheets (replacing a previous merge's). Only the changed cells are written:
     the master's own sheets, columns, pictures, comments and colours are kept as they are. The returned
     copies are never changed; MASTER only with --in-place (a backup is kept beside it).

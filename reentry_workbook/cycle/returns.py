@@ -65,7 +65,7 @@ def merge_returns(
     from .merge import merge
 
     with tempfile.TemporaryDirectory(prefix="rw-mail-") as tmp:
-        gathered = gather_returns(paths, lambda: Path(tmp))
+        gathered = gather_returns(paths, lambda: Path(tmp), not_returns=(master, *((out,) if out else ())))
         if not gathered.returns:
             said = f" ({gathered.left[0].label}: {gathered.left[0].why})" if gathered.left else ""
             raise UsageError(f"none of the returns holds a workbook to merge{said}; give the returned workbooks")
@@ -75,21 +75,34 @@ def merge_returns(
     return result, gathered
 
 
-def gather_returns(paths: Sequence[Path], folder: Callable[[], Path]) -> Gathered:
+def gather_returns(paths: Sequence[Path], folder: Callable[[], Path], not_returns: Sequence[Path] = ()) -> Gathered:
     """The returns in ``paths`` (workbooks, mail, folders of them), mail attachments saved into ``folder()``
-    (called once, when the first mail is met); superseded returns moved to ``left``."""
+    (called once, when the first mail is met); superseded returns moved to ``left``.
+
+    In a folder, ``not_returns`` (the master, the merged master to write) are left out, and every other spreadsheet
+    (.ods, .xls, .csv, ...) is listed in ``left`` with why it cannot be merged, never passed over in silence. A file
+    named by itself is a return whatever it is (the merge says what is wrong with it)."""
     from ..audit.inputs import expand_inputs
+    from ..errors import ReentryWorkbookError
+    from ..xlsx.guard import open_package
     from ..xlsx.identity import WORKBOOK_EXTENSIONS
 
     gathered = Gathered()
     saved_to: Path | None = None
     given = {Path(p) for p in paths}
+    skipped = {p.resolve() for p in not_returns}
     for item in expand_inputs(paths).items:
         path = item.path
+        if path not in given and path.resolve() in skipped:
+            continue
         if not is_mail(path):
-            # In a folder, the workbooks (a folder audit also lists other spreadsheets, which merge cannot take).
-            if path in given or path.suffix.lower() in WORKBOOK_EXTENSIONS:
-                gathered.returns.append(Arrived(path, path.name))
+            if path not in given and path.suffix.lower() not in WORKBOOK_EXTENSIONS:
+                try:  # an .xlsx package under another name is merged as one
+                    open_package(path).close()
+                except ReentryWorkbookError as exc:
+                    gathered.left.append(Left(item.label, None, None, str(exc).rstrip("."), unusable=True))
+                    continue
+            gathered.returns.append(Arrived(path, path.name))
             continue
         saved_to = saved_to or folder()
         for found in read_mail([path], saved_to):
