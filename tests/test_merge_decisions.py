@@ -325,7 +325,10 @@ def test_a_full_copy_that_renumbered_a_row_neither_deletes_nor_adds_it(master: P
     copy.save(tmp_path / "copy.xlsx")
     result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
     assert result.added == 0 and not result.issues
-    assert [(e.action, e.id, e.merged_id) for e in result.log if e.action == NOTE][0] == (NOTE, _id(77), _id(5))
+    assert [(e.id, e.merged_id, e.note) for e in result.log if e.action == NOTE] == [
+        (_id(77), _id(5), f"the same row as {_id(5)} of the master; not added again"),
+        ("", "", "no changes found in this file"),
+    ]
     assert _texts(result.output, "steps", "id") == _texts(master, "steps", "id")
 
 
