@@ -5,6 +5,7 @@ falls back as before, and no thread outlives the read."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -242,3 +243,35 @@ def test_with_a_bound_the_thread_parses_no_further_ahead_than_that(
         assert grids == [alone.get_sheet_by_name(ref.name).to_python(skip_empty_area=False) for ref in refs]
         alone.close()
         ahead.calamine.close()
+
+
+def test_a_reader_waiting_for_a_grid_hears_when_python_calamine_cannot_open_the_workbook(example: Path) -> None:
+    """python-calamine picks its reader by the file's extension: an .xlsx package named .xls fails to open, and
+    every sheet goes the exact path. A reader already waiting for the first grid when that happens must hear of
+    it, not wait for ever (a merge of such a return hung in its worker, one run in two)."""
+    from reentry_workbook.xlsx import guard
+    from reentry_workbook.xlsx.cells import open_workbook
+
+    waiting = threading.Event()
+
+    def idle() -> Any:
+        waiting.set()  # the reader is about to wait for the first grid
+        yield
+
+    def opener() -> Any:
+        assert waiting.wait(10)
+        time.sleep(0.2)  # the reader is waiting on the condition by now
+        raise python_calamine.CalamineError("Cfb error: Invalid OLE")
+
+    with guard.open_package(example) as zf:
+        book = open_workbook(zf)
+        refs = [ref for ref in book.sheets if ref.name in PLAN_SHEETS]
+        ahead = ReadAhead(opener, refs, lambda ref: fast_path.scan_fast(book, ref), idle=idle())
+        taken: list[Any] = []
+        reader = threading.Thread(target=lambda: taken.append(ahead.take(refs[0])), daemon=True)
+        reader.start()
+        reader.join(10)
+        assert not reader.is_alive(), "the reader still waits for a grid that will never come"
+        assert taken[0][0] is not None and taken[0][1] is FAILED  # cleared by the scan; read on the exact path
+        ahead.finish()
+    assert no_thread_left()

@@ -50,6 +50,7 @@ class ReadAhead:
         self._scans: dict[str, Any] = {}
         self._ready: dict[str, Any] = {}
         self._stop = False
+        self._ended = False  # the thread has parsed all it will (set under the condition, with every waiter woken)
         self._cond = threading.Condition()
         self.calamine: Any = None  # the opened workbook, once the thread has opened it
         self._thread = threading.Thread(target=self._run, name="reentry-workbook-read-ahead", daemon=True)
@@ -79,11 +80,11 @@ class ReadAhead:
         scan = self._scans[ref.part]
         if scan is None or scan is UNSCANNED:
             return scan, FAILED
-        while self._idle is not None and ref.part not in self._ready and self._thread.is_alive():
+        while self._idle is not None and ref.part not in self._ready and not self._ended:
             if next(self._idle, _DONE) is _DONE:
                 self._idle = None
         with self._cond:
-            while ref.part not in self._ready and self._thread.is_alive():
+            while ref.part not in self._ready and not self._ended:
                 self._cond.wait()
             grid = self._ready.pop(ref.part, FAILED)
             self._cond.notify_all()  # (the thread may wait for room to parse the next)
@@ -101,6 +102,14 @@ class ReadAhead:
         return self._held is not None and len(self._ready) >= self._held
 
     def _run(self) -> None:
+        try:
+            self._parse()
+        finally:  # however the thread ends (python-calamine could not open the file, say), no reader waits on
+            with self._cond:
+                self._ended = True
+                self._cond.notify_all()
+
+    def _parse(self) -> None:
         try:
             self.calamine = self._opener()
         except Exception:  # python-calamine raises its own error types: every sheet goes the exact path
