@@ -584,7 +584,8 @@ def test_a_folder_holding_the_master_the_output_and_a_return_saved_as_ods_merges
 ) -> None:
     """One folder as a coordinator keeps it: the master, the returns, last run's merged master, and a return a
     member saved from LibreOffice as .ods (and a stray CSV). The master and the merged master are no returns; the
-    .ods and the CSV cannot be merged, and say so (and how to fix it) instead of being passed over."""
+    .ods and the CSV cannot be merged, and say so (and how to fix it) instead of being passed over; a return
+    still open in Excel is pointed out, as the folder audit does."""
     from bad_inputs import _ods
 
     folder = tmp_path / "cycle"
@@ -595,12 +596,15 @@ def test_a_folder_holding_the_master_the_output_and_a_return_saved_as_ods_merges
     shutil.copy(packets[SAM], folder / "sam.xlsx")
     _ods(folder / "theo.ods", b"", None)
     (folder / "notes.csv").write_text("a,b\n", encoding="utf-8")
+    (folder / "~$sam.xlsx").write_bytes(b"\0" * 165)  # Excel's lock file: Sam has his copy open right now
     args = ["merge", str(folder / "plan.xlsx"), str(folder), "-o", str(folder / "merged.xlsx"), "--force"]
     first = CliRunner().invoke(cli, args)
     again = CliRunner().invoke(cli, [*args, "--json"])  # last run's merged master now lies in the folder
     assert first.exit_code == again.exit_code == 2, first.output  # something came back that could not be merged
     assert "Came back but not merged:\n  notes.csv: notes.csv is a CSV text file" in first.stdout
     assert "  theo.ods: theo.ods is an OpenDocument spreadsheet (.ods); open it in LibreOffice Calc" in first.stdout
+    lock = "sam.xlsx is open in Excel on someone's machine: the copy on disk may not have their latest edits."
+    assert first.stdout.rstrip().endswith(lock) and again.stderr.strip() == lock  # (the JSON stays clean)
     report = json.loads(again.stdout)
     assert [r["file"] for r in report["returns"]] == ["maria.xlsx", "sam.xlsx"]
     assert [(e["file"], e["action"]) for e in report["log"] if e["action"] == NOT_MERGED] == [

@@ -220,10 +220,14 @@ def merge(
     result, gathered = merge_returns(master, returned, output, in_place=in_place, force=force)
     if as_json:
         echo_json(result.to_dict())
+        for note in gathered.notes:
+            click.echo(note, err=True)
     else:
         from ..cycle.merge_sheets import render_merge
 
         click.echo(render_merge(result))
+        for note in gathered.notes:
+            click.echo(note)
     if gathered.unusable:
         sys.exit(EXIT_UNUSABLE)
 

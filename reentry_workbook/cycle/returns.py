@@ -48,6 +48,7 @@ class Left:
 class Gathered:
     returns: list[Arrived] = field(default_factory=list)
     left: list[Left] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the folders (a return open on someone's machine)
 
     @property
     def unusable(self) -> list[Left]:
@@ -91,7 +92,9 @@ def gather_returns(paths: Sequence[Path], folder: Callable[[], Path], not_return
     saved_to: Path | None = None
     given = {Path(p) for p in paths}
     skipped = {p.resolve() for p in not_returns}
-    for item in expand_inputs(paths).items:
+    found = expand_inputs(paths)
+    gathered.notes = found.notes
+    for item in found.items:
         path = item.path
         if path not in given and path.resolve() in skipped:
             continue
