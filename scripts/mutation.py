@@ -81,6 +81,8 @@ AREAS: dict[str, Area] = {
         "the merge's three-way decisions",
         (
             _MERGE + "xǁMergeǁ*",
+            _MERGE + "xǁSortedǁ*",
+            _MERGE + "x__also__*",
             _MERGE + "x__content__*",
             _MERGE + "x__content_text__*",
             _MERGE + "x__take_identical__*",
