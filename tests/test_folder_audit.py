@@ -179,14 +179,41 @@ def test_two_files_holding_the_same_plan_are_flagged_as_duplicates(example: Path
     assert "same plan as plan.xlsx" in result.stdout
 
 
-def test_subfolders_are_searched_only_with_recursive(example: Path, tmp_path: Path) -> None:
+def test_subfolders_are_searched_only_with_recursive_and_named_when_they_hold_returns(
+    example: Path, tmp_path: Path
+) -> None:
     folder = folder_of(tmp_path, example, "Maria.xlsx")
-    (folder / "April").mkdir()
-    shutil.copyfile(example, folder / "April" / "Joe.xlsx")
+    (folder / "April" / "late").mkdir(parents=True)
+    shutil.copyfile(example, folder / "April" / "late" / "Joe.xlsx")
+    (folder / "pictures").mkdir()
+    (folder / "pictures" / "logo.png").write_bytes(b"png")
     _, document, _ = audit(folder, "--no-copy")
     assert sorted(rows(document)) == ["Maria.xlsx"]
+    assert document["notes"] == ["Not searched: April/ (the spreadsheets in subfolders are taken with --recursive)."]
     _, document, _ = audit(folder, "--no-copy", "--recursive")
-    assert sorted(rows(document)) == ["April/Joe.xlsx", "Maria.xlsx"]
+    assert sorted(rows(document)) == ["April/late/Joe.xlsx", "Maria.xlsx"]
+    assert document["notes"] == []
+
+
+def test_a_subfolder_holding_only_the_tools_own_outputs_is_not_named(example: Path, tmp_path: Path) -> None:
+    folder = folder_of(tmp_path, example, "Maria.xlsx")
+    code, _, _ = audit(folder, "-o", folder / "audited")  # audited/ then holds the audited copy and the roll-up
+    assert code == 1 and sorted(p.name for p in (folder / "audited").iterdir()) == ["Maria.audited.xlsx", "rollup.xlsx"]
+    result = CliRunner().invoke(cli, ["audit", str(folder), "--as-of", AS_OF, "--no-copy", "--fail-on", "never"])
+    assert result.stdout.rstrip().endswith("1 file: 1 audited, 0 unusable")  # one file, and no note
+
+
+def test_a_folder_whose_returns_are_all_in_subfolders_names_them_in_its_one_line(example: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "returns"
+    for member in ("maria", "joe"):
+        (folder / member).mkdir(parents=True)
+        shutil.copyfile(example, folder / member / "plan.xlsx")
+    result = CliRunner().invoke(cli, ["audit", str(folder)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: returns is a folder with no spreadsheet or mail inside, only in subfolders (joe/, maria/); add "
+        "--recursive to take those, or give the path of a returned workbook."
+    )
 
 
 def test_a_folder_with_nothing_to_audit_says_so_in_one_line(tmp_path: Path) -> None:

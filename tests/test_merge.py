@@ -618,3 +618,28 @@ def test_a_master_named_again_among_the_returns_is_still_refused(master: Path, t
     result = CliRunner().invoke(cli, ["merge", str(master), str(master), "-o", str(tmp_path / "merged.xlsx")])
     assert result.exit_code == 2 and "is named twice" in result.stderr
     assert not (tmp_path / "merged.xlsx").exists()
+
+
+def test_returns_in_subfolders_are_named_and_merged_with_recursive(
+    master: Path, packets: dict[str, Path], tmp_path: Path
+) -> None:
+    folder = tmp_path / "returns"
+    (folder / "maria").mkdir(parents=True)
+    new = _status_other_than(get(clean_plan(), "steps", "A-1").get("status"))
+    edit_with_openpyxl(packets[MARIA], folder / "maria" / "plan.xlsx", [Set("steps", "A-1", "status", new)])
+    shutil.copy(packets[SAM], folder / "sam.xlsx")
+    args = ["merge", str(master), str(folder), "-o", str(tmp_path / "merged.xlsx"), "--force"]
+    without = CliRunner().invoke(cli, args)
+    assert without.exit_code == 0 and "Merged 1 returned copy" in without.stdout
+    assert without.stdout.rstrip().endswith("Not searched: maria/ (the spreadsheets in subfolders are taken with "
+                                            "--recursive).")
+    recursive = CliRunner().invoke(cli, [*args, "--recursive"])
+    assert recursive.exit_code == 0 and "Merged 2 returned copies" in recursive.stdout
+    assert _rows(tmp_path / "merged.xlsx", "steps")["A-1"]["status"] == new
+
+
+def test_a_row_two_returns_deleted_is_one_deleted_row_kept_with_both_named(master: Path, tmp_path: Path) -> None:
+    copies = [edit_with_openpyxl(master, tmp_path / f"{n}.xlsx", [Delete("steps", "A-5")]) for n in ("a", "b")]
+    result = merge(master, copies, tmp_path / "merged.xlsx")
+    assert [(i.id, [o.file for o, _v in i.sent]) for i in result.issues] == [("A-5", ["a.xlsx"]), ("A-5", ["b.xlsx"])]
+    assert ", 1 deleted row kept, " in render_merge(result)

@@ -329,8 +329,9 @@ def render_rollup(batch: BatchResult, *, color: bool = False) -> str:
     empty = sum(1 for r in batch.rows if r.message and not r.attachment and not r.reason)
     ok = len(batch.rows) - len(batch.unusable) - empty
     tail = f", {empty} {'message' if empty == 1 else 'messages'} with no workbook" if empty else ""
-    noun = "returns" if any(r.message for r in batch.rows) else "files"
-    lines.append(f"{len(batch.rows) - empty} {noun}: {ok} audited, {len(batch.unusable)} unusable{tail}")
+    count = len(batch.rows) - empty
+    noun = ("return" if any(r.message for r in batch.rows) else "file") + ("" if count == 1 else "s")
+    lines.append(f"{count} {noun}: {ok} audited, {len(batch.unusable)} unusable{tail}")
     lines.extend(batch.notes)
     return "\n".join(lines)
 

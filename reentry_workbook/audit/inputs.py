@@ -10,6 +10,8 @@ Every file given by name is an input. In a folder (and its subfolders with ``rec
   ``schema.PROP_OUTPUT`` says the tool wrote it (a roll-up or a diff under another name);
 - clutter is left out without a word: hidden files, macOS ``._NAME`` and ``.DS_Store``, ``Thumbs.db``,
   ``desktop.ini``, and files that are not spreadsheets;
+- without ``recursive``, a subfolder holding inputs is named in a note (it is not searched), never passed over in
+  silence;
 - an owner lock file (Excel's ``~$NAME``, LibreOffice's ``.~lock.NAME#``) is left out with a note: the file it
   belongs to is open on someone's machine, so the copy on disk may lack their latest edits.
 
@@ -49,6 +51,7 @@ class Inputs:
     items: list[InputItem]
     notes: list[str] = field(default_factory=list)  # one line each, for the person running the audit
     skipped_outputs: int = 0  # the tool's own outputs left out
+    unsearched: list[str] = field(default_factory=list)  # subfolders holding inputs, left out without ``recursive``
 
 
 def expand_inputs(paths: Iterable[Path], *, recursive: bool = False) -> Inputs:
@@ -60,6 +63,9 @@ def expand_inputs(paths: Iterable[Path], *, recursive: bool = False) -> Inputs:
             _walk(path, path, recursive, found)
         else:
             found.items.append(InputItem(path, path.name or str(path)))
+    if found.unsearched:
+        shown = ", ".join(f"{name}/" for name in found.unsearched)
+        found.notes.append(f"Not searched: {shown} (the spreadsheets in subfolders are taken with --recursive).")
     if found.skipped_outputs:
         n = found.skipped_outputs
         found.notes.append(
@@ -68,6 +74,12 @@ def expand_inputs(paths: Iterable[Path], *, recursive: bool = False) -> Inputs:
     if paths and not found.items:  # only folders were given, and none holds a spreadsheet
         shown = ", ".join(p.name or str(p) for p in paths)
         noun = "is a folder" if len(paths) == 1 else "are folders"
+        if found.unsearched:
+            inside = ", ".join(f"{name}/" for name in found.unsearched)
+            raise UnusableInputError(
+                f"{shown} {noun} with no spreadsheet or mail inside, only in subfolders ({inside}); add --recursive "
+                "to take those, or give the path of a returned workbook."
+            )
         where = "" if recursive else " (subfolders are searched with --recursive)"
         raise UnusableInputError(
             f"{shown} {noun} with no spreadsheet or mail inside{where}; give the path of a returned workbook, or "
@@ -98,6 +110,8 @@ def _walk(folder: Path, top: Path, recursive: bool, found: Inputs) -> None:
         if entry.is_dir() and entry.suffix.lower() != ".numbers":
             if recursive:
                 _walk(entry, top, recursive, found)
+            elif _holds_input(entry):
+                found.unsearched.append(entry.relative_to(top).as_posix())
             continue
         if entry.suffix.lower() in MAIL_SUFFIXES and entry.is_file():
             found.items.append(InputItem(entry, entry.relative_to(top).as_posix()))
@@ -108,6 +122,27 @@ def _walk(folder: Path, top: Path, recursive: bool, found: Inputs) -> None:
             found.skipped_outputs += 1
             continue
         found.items.append(InputItem(entry, entry.relative_to(top).as_posix()))
+
+
+def _holds_input(folder: Path) -> bool:
+    """Whether ``folder`` or a folder inside it holds an input :func:`expand_inputs` would take (looked for until
+    the first one is found)."""
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return False
+    for entry in entries:
+        name = entry.name
+        if name.startswith(".") or name.startswith("~$") or name.casefold() in CLUTTER_NAMES:
+            continue
+        if entry.is_dir() and entry.suffix.lower() != ".numbers":
+            if _holds_input(entry):
+                return True
+        elif entry.suffix.lower() in MAIL_SUFFIXES or (
+            entry.suffix.lower() in SPREADSHEET_SUFFIXES and not is_own_output(entry)
+        ):
+            return True
+    return False
 
 
 def _lock_target(name: str, names: set[str]) -> tuple[str, str] | None:

@@ -191,8 +191,15 @@ def audit(
 @click.option("--in-place", is_flag=True, help="Merge into MASTER itself, after keeping a backup beside it.")
 @click.option("--json", "as_json", is_flag=True, help="Print what was merged, and every conflict, as JSON.")
 @click.option("--force", is_flag=True, help="Overwrite the output if it exists.")
+@click.option("-r", "--recursive", is_flag=True, help="Also take the returns in subfolders of a folder given.")
 def merge(
-    master: Path, returned: tuple[Path, ...], output: Path | None, in_place: bool, as_json: bool, force: bool
+    master: Path,
+    returned: tuple[Path, ...],
+    output: Path | None,
+    in_place: bool,
+    as_json: bool,
+    force: bool,
+    recursive: bool,
 ) -> None:
     """Fold returned copies back into the master plan, by row ID.
 
@@ -217,7 +224,7 @@ def merge(
     """
     from ..cycle.returns import merge_returns
 
-    result, gathered = merge_returns(master, returned, output, in_place=in_place, force=force)
+    result, gathered = merge_returns(master, returned, output, in_place=in_place, force=force, recursive=recursive)
     if as_json:
         echo_json(result.to_dict())
         for note in gathered.notes:

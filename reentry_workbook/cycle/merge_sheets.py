@@ -104,11 +104,12 @@ def render_merge(result: MergeResult, *, limit: int = SHOWN) -> str:
     deleted = result.issues_of(DELETED)
     context = result.issues_of(CONTEXT_EDIT)
     unreadable = result.issues_of(UNREADABLE)
+    kept = len({(i.sheet, i.id) for i in deleted})  # (a row two returns deleted is one row kept)
     lines = [
         f"Merged {len(result.returns)} returned {'copy' if len(result.returns) == 1 else 'copies'} into "
         f"{result.output.name}: {result.edits} {_s(result.edits, 'cell')} changed, "
         f"{result.added} {_s(result.added, 'row')} added, {len(conflicts)} {_s(len(conflicts), 'conflict')}, "
-        f"{len(deleted)} {_s(len(deleted), 'deleted row')} kept, "
+        f"{kept} {_s(kept, 'deleted row')} kept, "
         f"{len(context)} context {_s(len(context), 'change')} and {len(unreadable)} unreadable "
         f"{_s(len(unreadable), 'cell')} not applied."
     ]

@@ -56,17 +56,24 @@ class Gathered:
 
 
 def merge_returns(
-    master: Path, paths: Sequence[Path], out: Path | None = None, *, in_place: bool = False, force: bool = False
+    master: Path,
+    paths: Sequence[Path],
+    out: Path | None = None,
+    *,
+    in_place: bool = False,
+    force: bool = False,
+    recursive: bool = False,
 ) -> tuple[MergeResult, Gathered]:
-    """:func:`merge.merge` of the returns in ``paths`` (workbooks, mail, folders of them): each return labelled
-    with its sender and message date, superseded returns and messages without a workbook listed in the Merge
-    Log instead of merged."""
+    """:func:`merge.merge` of the returns in ``paths`` (workbooks, mail, folders of them, and their subfolders with
+    ``recursive``): each return labelled with its sender and message date, superseded returns and messages without
+    a workbook listed in the Merge Log instead of merged."""
     import tempfile
 
     from .merge import merge
 
     with tempfile.TemporaryDirectory(prefix="rw-mail-") as tmp:
-        gathered = gather_returns(paths, lambda: Path(tmp), not_returns=(master, *((out,) if out else ())))
+        not_returns = (master, *((out,) if out else ()))
+        gathered = gather_returns(paths, lambda: Path(tmp), not_returns=not_returns, recursive=recursive)
         if not gathered.returns:
             said = f" ({gathered.left[0].label}: {gathered.left[0].why})" if gathered.left else ""
             raise UsageError(f"none of the returns holds a workbook to merge{said}; give the returned workbooks")
@@ -76,7 +83,9 @@ def merge_returns(
     return result, gathered
 
 
-def gather_returns(paths: Sequence[Path], folder: Callable[[], Path], not_returns: Sequence[Path] = ()) -> Gathered:
+def gather_returns(
+    paths: Sequence[Path], folder: Callable[[], Path], not_returns: Sequence[Path] = (), recursive: bool = False
+) -> Gathered:
     """The returns in ``paths`` (workbooks, mail, folders of them), mail attachments saved into ``folder()``
     (called once, when the first mail is met); superseded returns moved to ``left``.
 
@@ -92,7 +101,7 @@ def gather_returns(paths: Sequence[Path], folder: Callable[[], Path], not_return
     saved_to: Path | None = None
     given = {Path(p) for p in paths}
     skipped = {p.resolve() for p in not_returns}
-    found = expand_inputs(paths)
+    found = expand_inputs(paths, recursive=recursive)
     gathered.notes = found.notes
     for item in found.items:
         path = item.path
