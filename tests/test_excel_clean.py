@@ -32,6 +32,7 @@ from reentry_workbook.workbook.generate import new_workbook, write_plan_workbook
 openxml_audit = pytest.importorskip("openxml_audit")
 
 AS_OF = EXAMPLE_AS_OF.isoformat()
+RECORDS = (schema.HISTORY_SHEET, schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET)  # what an upgrade carries
 PACKETS_CHECKED = 2  # packets validated per input (they are all written the same way)
 
 # Validator findings that are wrong: (id, words of its message) -> why, in ECMA-376's words.
@@ -136,6 +137,17 @@ def test_every_workbook_written_from_an_input_opens_cleanly(kind: str, example: 
 
     invoke("upgrade", src, "-o", out / "upgraded.xlsx")
     assert_clean(out / "upgraded.xlsx")
+
+
+def test_an_upgrade_carrying_the_audit_history_and_the_merge_sheets_opens_cleanly(
+    example: Path, tmp_path: Path
+) -> None:
+    audited = tmp_path / "audited.xlsx"
+    invoke("audit", example, "-o", audited, "--as-of", AS_OF)
+    merged = merge_into(audited, example, tmp_path)
+    invoke("upgrade", merged, "-o", tmp_path / "upgraded.xlsx")
+    assert sum(name in load(tmp_path / "upgraded.xlsx").sheetnames for name in RECORDS) == len(RECORDS)
+    assert_clean(tmp_path / "upgraded.xlsx")
 
 
 def test_the_roll_up_of_a_folder_opens_cleanly(example: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ the Upgrade Notes sheet.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from reentry_workbook.audit.reader import read_plan
 from reentry_workbook.cli import cli
 from reentry_workbook.cycle.diff import compare
 from reentry_workbook.cycle.roundtrip import same
-from reentry_workbook.cycle.upgrade import LEGACY, NOTE_HEADERS, Legacy, prepare_upgrade, upgrade
+from reentry_workbook.cycle.upgrade import LEGACY, NOTE_HEADERS, RECORD_SHEETS, Legacy, prepare_upgrade, upgrade
 from reentry_workbook.plan import schema
 from reentry_workbook.plan.model import Plan
 from reentry_workbook.workbook.example import example_plan
@@ -217,6 +218,40 @@ def test_cli_upgrade_reports_the_notes_and_never_touches_the_input(tmp_path: Pat
     same_file = runner.invoke(cli, ["upgrade", str(old), "-o", str(old), "--force"])
     assert same_file.exit_code == 2 and old.read_bytes() == before
 
+
+
+def test_an_audited_and_merged_workbook_keeps_its_audit_history_and_merge_sheets_through_the_upgrade(
+    tmp_path: Path,
+) -> None:
+    """The trend goes on after an upgrade, and what the last merge left to decide stays in view: the Audit History
+    is carried as history and the Merge Conflicts and Merge Log as they were, none of them as upgrade notes."""
+    from member_edits import Set, edit_with_openpyxl
+
+    from reentry_workbook.cycle.merge import merge
+
+    plan = write_plan_workbook(tmp_path / "plan.xlsx", example_plan())
+    runner = CliRunner()
+    for as_of, src, out in (("2027-02-01", plan, "feb.xlsx"), ("2027-03-01", tmp_path / "feb.xlsx", "mar.xlsx")):
+        result = runner.invoke(cli, ["audit", str(src), "-o", str(tmp_path / out), "--as-of", as_of])
+        assert result.exit_code in (0, 1), result.output
+    audited = tmp_path / "mar.xlsx"
+    copies = [
+        edit_with_openpyxl(audited, tmp_path / f"{who}.xlsx", [Set("steps", "A-1", "notes", note)])
+        for who, note in (("ana", "Room booked"), ("ben", "Room cancelled"))
+    ]
+    merged = merge(audited, copies, tmp_path / "merged.xlsx").output  # a conflict: left to decide
+    prepared = prepare_upgrade(merged)
+    assert not [n for n in prepared.notes if n.sheet in (schema.HISTORY_SHEET, *RECORD_SHEETS)]
+    new = upgrade(merged, tmp_path / "upgraded.xlsx")
+    book = load(new)
+    old = load(merged)
+    for name in RECORD_SHEETS:
+        assert [[c.value for c in row] for row in book[name].iter_rows()] == [
+            [c.value for c in row] for row in old[name].iter_rows()
+        ], name
+    result = runner.invoke(cli, ["audit", str(new), "--as-of", "2027-04-01", "--no-copy", "--json"])
+    history = json.loads(result.stdout)["history"]
+    assert [row["as_of"] for row in history] == ["2027-02-01", "2027-03-01", "2027-04-01"]
 
 
 def test_a_sheet_or_column_the_old_layout_lacked_comes_out_empty(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from ..errors import OutputError
 from ..plan import schema
@@ -26,6 +27,15 @@ def write_history_workbook(rows: list[HistoryRow], path: Path) -> None:
     import xlsxwriter.exceptions
 
     book = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    add_history_sheet(book, rows)
+    try:
+        book.close()
+    except (xlsxwriter.exceptions.XlsxWriterException, OSError) as exc:
+        raise OutputError(f"could not write the history workbook {path} ({exc}); check the disk and try again") from exc
+
+
+def add_history_sheet(book: Any, rows: list[HistoryRow]) -> None:
+    """Add the Audit History of ``rows`` to the XlsxWriter workbook ``book`` (the upgrade carries it this way)."""
     ws = book.add_worksheet(schema.HISTORY_SHEET)
     base = {"font_name": "Calibri", "font_size": 11, "valign": "top"}
     header = book.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "text_wrap": True, "bottom": 1})
@@ -62,7 +72,3 @@ def write_history_workbook(rows: list[HistoryRow], path: Path) -> None:
     check(ws.autofilter(0, 0, max(len(rows), 1), len(schema.HISTORY_COLUMNS) - 1), "the filter")
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
-    try:
-        book.close()
-    except (xlsxwriter.exceptions.XlsxWriterException, OSError) as exc:
-        raise OutputError(f"could not write the history workbook {path} ({exc}); check the disk and try again") from exc

@@ -288,7 +288,8 @@ def upgrade(old: Path, output: Path, force: bool) -> None:
     """Carry an older workbook into today's template.
 
     OLD was made by an earlier template version. Every entry is kept: what has no place in the current
-    layout is listed, as text, on a notes sheet of the output. OLD is never changed.
+    layout is listed, as text, on a notes sheet of the output. The Audit History (the trend goes on) and
+    the last merge's Merge Conflicts and Merge Log sheets come along as they are. OLD is never changed.
 
     \b
     Examples:

@@ -7,6 +7,9 @@ afresh with :func:`generate.write_plan_workbook`. Then every cell of the old wor
 - the template's own content (the Start Here and Lists sheets, header and label texts, the IDs and
   derived formulas of unused pre-formatted rows) and the audit's Alignment Summary (the next audit
   writes a fresh one) are made again, not carried;
+- the records the tool keeps in the workbook are carried as sheets of their own: the Audit History (read as
+  the audit reads it and written as the audit writes it, so the trend goes on) and the last merge's Merge
+  Conflicts and Merge Log (their values, cell for cell: what is left to decide stays in view);
 - anything else that is not empty (a column or sheet the current layout has no home for, a Coalition
   label it does not know, a cell the reader could not take at face value such as a formula where text
   belongs) goes to the visible ``schema.UPGRADE_NOTES_SHEET`` sheet with its sheet, cell, row ID, column
@@ -37,6 +40,7 @@ from ..xlsx.sheet_cells import FORMULA, SheetCells
 from .roundtrip import display
 
 if TYPE_CHECKING:
+    from ..audit.report import HistoryRow
     from ..xlsx.cells import Workbook
 
 # Header texts and widths of the Upgrade Notes sheet (declared once; tests read them from here).
@@ -60,6 +64,9 @@ WHY_ROW = "the row was not read as a plan row"
 
 # Sheets made again rather than carried: the template's instructions and lists, and the audit's summary.
 REMADE_SHEETS: tuple[str, ...] = (schema.START_SHEET, schema.LISTS_SHEET, schema.SUMMARY_SHEET)
+# The last merge's record, carried as it is (its values, cell for cell); the Audit History is carried as history.
+RECORD_SHEETS: tuple[str, ...] = (schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET)
+RECORD_WIDTH = 20  # the record sheets' column width (their own widths are not carried)
 COALITION = "coalition"  # key of the Coalition sheet among the sheet keys
 
 
@@ -97,6 +104,8 @@ class Upgrade:
     notes: list[UpgradeNote]
     from_version: str | None  # the template version the old workbook declares, if any
     current: bool  # it was made by the current template already (same version and fingerprint)
+    history: list[HistoryRow] | None = None  # the rows of its Audit History, when it has one
+    records: dict[str, list[tuple[int, int, Any]]] = field(default_factory=dict)  # RECORD_SHEETS: 1-based cells
 
 
 def prepare_upgrade(old: Path, *, legacy: Legacy = LEGACY) -> Upgrade:
@@ -134,11 +143,26 @@ def _read_upgrade(old: Path, readable: Path) -> Upgrade:
             plan = read_book(book, readable).plan
             notes = list(_unplaced(book, plan))
             props = book.properties if readable == old else custom_properties(old)
+            history, records = _records(book, plan)
         finally:
             book.close()
     version = props.get(schema.PROP_VERSION)
     current = version == schema.TEMPLATE_VERSION and props.get(schema.PROP_FINGERPRINT) == schema.fingerprint()
-    return Upgrade(old, plan, notes, version, current)
+    return Upgrade(old, plan, notes, version, current, history, records)
+
+
+def _records(book: Workbook, plan: Plan) -> tuple[list[HistoryRow] | None, dict[str, list[tuple[int, int, Any]]]]:
+    """The old workbook's Audit History, as history rows, and the cells of its RECORD_SHEETS."""
+    from ..audit.history import read_history
+
+    history: list[HistoryRow] | None = None
+    records: dict[str, list[tuple[int, int, Any]]] = {}
+    for ref in book.sheets:
+        if ref.name == schema.HISTORY_SHEET:
+            history = read_history(book.read_sheet(ref), date1904=plan.source.date1904)
+        elif ref.name in RECORD_SHEETS:
+            records[ref.name] = list(_Grid(ref.name, book.read_sheet(ref)).filled())
+    return history, records
 
 
 def write_upgrade(upgrade: Upgrade, out: Path, *, force: bool = False) -> Path:
@@ -150,11 +174,35 @@ def write_upgrade(upgrade: Upgrade, out: Path, *, force: bool = False) -> Path:
     check_output(out, force=force, inputs=(upgrade.source,))
     rows = [(n.sheet, n.cell, n.row_id, n.column, n.value, n.why) for n in upgrade.notes]
 
-    def add_notes(book: Any, fm: Any) -> None:
+    def add_sheets(book: Any, fm: Any) -> None:
         if rows:
             write_table(book, fm, schema.UPGRADE_NOTES_SHEET, NOTE_HEADERS, rows, intro=NOTES_INTRO)
+        for name, cells in upgrade.records.items():
+            _write_record(book, fm, name, cells)
+        if upgrade.history is not None:
+            from ..audit.history_sheet import add_history_sheet
 
-    return write_plan_workbook(out, upgrade.plan, force=force, extra_sheets=add_notes)
+            add_history_sheet(book, upgrade.history)
+
+    return write_plan_workbook(out, upgrade.plan, force=force, extra_sheets=add_sheets)
+
+
+def _write_record(book: Any, fm: Any, name: str, cells: list[tuple[int, int, Any]]) -> None:
+    """A record sheet's values where they were (1-based ``cells``): text always as text, dates as dates."""
+    import datetime as dt
+
+    from ..workbook.generate import check
+
+    ws = book.add_worksheet(name)
+    date = fm.get(num_format="yyyy-mm-dd")
+    check(ws.set_column(0, max((c for _r, c, _v in cells), default=1) - 1, RECORD_WIDTH), f"{name} columns")
+    for r, c, value in cells:
+        if isinstance(value, (dt.date, dt.datetime)):
+            check(ws.write_datetime(r - 1, c - 1, value, date), f"{name} cell")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            check(ws.write_number(r - 1, c - 1, value), f"{name} cell")
+        else:
+            check(ws.write_string(r - 1, c - 1, display(value)), f"{name} cell")
 
 
 def upgrade(old: Path, out: Path, *, force: bool = False) -> Path:
@@ -200,8 +248,8 @@ def _unplaced(book: Workbook, plan: Plan) -> Iterator[UpgradeNote]:
     keys = {s.name: s.key for s in schema.SHEETS} | {name: key for key, name in plan.source.sheet_names.items()}
     keys[schema.COALITION_SHEET] = COALITION
     for ref in book.sheets:
-        if ref.name in REMADE_SHEETS:
-            continue
+        if ref.name in REMADE_SHEETS or ref.name in RECORD_SHEETS or ref.name == schema.HISTORY_SHEET:
+            continue  # (made again, or carried as records: see _records)
         ws = _Grid(ref.name, book.read_sheet(ref))
         key = keys.get(ref.name)
         if key == COALITION:
