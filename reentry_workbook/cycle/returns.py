@@ -101,9 +101,9 @@ def gather_returns(
     saved_to: Path | None = None
     given = {Path(p) for p in paths}
     skipped = {p.resolve() for p in not_returns}
-    found = expand_inputs(paths, recursive=recursive)
-    gathered.notes = found.notes
-    for item in found.items:
+    inputs = expand_inputs(paths, recursive=recursive)
+    gathered.notes = inputs.notes
+    for item in inputs.items:
         path = item.path
         if path not in given and path.resolve() in skipped:
             continue
