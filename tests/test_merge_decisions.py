@@ -332,24 +332,16 @@ def test_a_full_copy_that_renumbered_a_row_neither_deletes_nor_adds_it(master: P
     assert _texts(result.output, "steps", "id") == _texts(master, "steps", "id")
 
 
-def test_a_full_copy_that_copied_a_row_it_keeps_adds_the_copy(master: Path, tmp_path: Path) -> None:
-    step = get(clean_plan(), "steps", _id(5))
-    copy = Filler(master)
-    copy.add_row("steps", {k: v for k, v in step.values.items() if k != "id" and v is not None})
-    copy.save(tmp_path / "copy.xlsx")
-    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
-    assert result.added == 1
-    assert _texts(result.output, "steps", "step").count(step.get("step")) == 2
-
-
-def test_a_packets_new_row_alike_a_row_it_holds_is_added(master: Path, tmp_path: Path) -> None:
-    [packet] = [p for p in make_packets(master, tmp_path / "packets") if p.stem == "Sam Okafor"]
-    plan = read_plan(packet).plan
-    mine = next(r for r in plan.rows("steps") if r.get("responsible") == "Sam Okafor")
-    edited = Filler(packet)
+@pytest.mark.parametrize("kind", ["full copy", "packet"])
+def test_a_new_row_alike_a_row_the_return_holds_is_added(kind: str, master: Path, tmp_path: Path) -> None:
+    """A member who copies one of their own rows means a second one, in a full copy as in a packet."""
+    packets = make_packets(master, tmp_path / "packets") if kind == "packet" else []
+    source = next((p for p in packets if p.stem == "Sam Okafor"), master)
+    mine = next(r for r in read_plan(source).plan.rows("steps") if r.get("responsible") == "Sam Okafor")
+    edited = Filler(source)
     edited.add_row("steps", {k: v for k, v in mine.values.items() if k != "id" and v is not None})
-    edited.save(tmp_path / "sam.xlsx")
-    result = merge(master, [tmp_path / "sam.xlsx"], tmp_path / "merged.xlsx")
+    edited.save(tmp_path / "return.xlsx")
+    result = merge(master, [tmp_path / "return.xlsx"], tmp_path / "merged.xlsx")
     assert result.added == 1
     assert _texts(result.output, "steps", "step").count(mine.get("step")) == 2
 
