@@ -247,12 +247,13 @@ def test_a_new_row_two_returns_sent_alike_is_added_once_and_each_line_names_the_
     result = merge(master, [first, again], tmp_path / "merged.xlsx")
     assert _texts(result.output, "steps", "step").count("Rent the hall") == 1
     assert result.added == 1
-    lines = [(e.origin.file, e.merged_id, e.note) for e in result.log if e.action == ADDED]
+    lines = [(e.origin.file, e.sheet, e.id, e.merged_id, e.new, e.note) for e in result.log if e.action == ADDED]
     [hall_id] = [r.id for r in read_plan(result.output).plan.rows("steps") if r.get("step") == "Rent the hall"]
     assert lines == [
-        ("copy.xlsx", hall_id, f"a new row (marked {SPARE_ID} in the return); the same new row also came from "
-                               "copy (2).xlsx"),
-        ("copy (2).xlsx", hall_id, "the same new row as copy.xlsx sent; added once"),
+        ("copy.xlsx", "steps", SPARE_ID, hall_id, "Rent the hall",
+         f"a new row (marked {SPARE_ID} in the return); the same new row also came from copy (2).xlsx"),
+        ("copy (2).xlsx", "steps", SPARE_ID, hall_id, "Rent the hall",
+         "the same new row as copy.xlsx sent; added once"),
     ]
     assert not result.issues
 
@@ -325,11 +326,80 @@ def test_a_full_copy_that_renumbered_a_row_neither_deletes_nor_adds_it(master: P
     copy.save(tmp_path / "copy.xlsx")
     result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
     assert result.added == 0 and not result.issues
-    assert [(e.id, e.merged_id, e.note) for e in result.log if e.action == NOTE] == [
-        (_id(77), _id(5), f"the same row as {_id(5)} of the master; not added again"),
-        ("", "", "no changes found in this file"),
+    assert [(e.sheet, e.id, e.merged_id, e.note) for e in result.log if e.action == NOTE] == [
+        ("steps", _id(77), _id(5), f"the same row as {_id(5)} of the master; not added again"),
+        ("", "", "", "no changes found in this file"),
     ]
     assert _texts(result.output, "steps", "id") == _texts(master, "steps", "id")
+
+
+def test_a_full_copy_that_renumbered_one_row_and_deleted_the_next_flags_only_the_deleted_one(
+    master: Path, tmp_path: Path
+) -> None:
+    copy = Filler(master)
+    copy.set("steps", _id(4), "id", _id(77))
+    copy.ws("steps").delete_rows(copy.row_of("steps", _id(5)))
+    copy.save(tmp_path / "copy.xlsx")
+    result = merge(master, [tmp_path / "copy.xlsx"], tmp_path / "merged.xlsx")
+    assert [(i.kind, i.id) for i in result.issues] == [(DELETED, _id(5))] and result.added == 0
+
+
+def test_new_rows_that_repeat_their_own_id_and_rows_another_return_added_follow_the_first_for_references(
+    master: Path, tmp_path: Path
+) -> None:
+    first = Filler(master)
+    for text in ("Deposit fund", "Landlord forum"):
+        first.add_row("improvements", {"goal": "G-1", "improvement": text})
+    first.save(tmp_path / "first.xlsx")
+    second = Filler(master)
+    for text in ("Deposit fund", "Landlord forum"):  # the same two rows, both typed I-9
+        second.add_row("improvements", {"id": "I-9", "goal": "G-1", "improvement": text})
+    second.set("steps", "A-1", "improvement", "I-9")
+    second.save(tmp_path / "second.xlsx")
+    result = merge(master, [tmp_path / "first.xlsx", tmp_path / "second.xlsx"], tmp_path / "merged.xlsx")
+    merged = read_plan(result.output).plan
+    fund = next(r for r in merged.rows("improvements") if r.get("improvement") == "Deposit fund")
+    assert _texts(result.output, "improvements", "improvement").count("Landlord forum") == 1
+    assert get(merged, "steps", "A-1").get("improvement") == fund.id
+
+
+def test_a_packets_new_row_alike_a_master_row_outside_it_is_that_row_whatever_shares_its_text(
+    tmp_path: Path,
+) -> None:
+    """Rows with the same text are looked at one by one: one without an ID, one the packet holds and one outside
+    it; the new row is the last, and is not added again."""
+    plan = clean_plan()
+    hall = {"improvement": "I-1", "step": "Rent the hall", "due_date": dt.date(2027, 5, 1)}
+    add(plan, "steps", None, **hall, responsible="Sam Okafor", notes="without an ID")
+    add(plan, "steps", "A-6", **hall, responsible="Sam Okafor", notes="Sam's own")
+    add(plan, "steps", "A-7", **hall, responsible="Kim Lee", notes="Kim's")
+    master = write_plan_workbook(tmp_path / "master.xlsx", plan, rows=9)
+    [packet] = [p for p in make_packets(master, tmp_path / "packets") if p.stem == "Sam Okafor"]
+    edited = Filler(packet)
+    edited.add_row("steps", {**hall, "responsible": "Kim Lee", "notes": "Kim's"})
+    edited.save(tmp_path / "sam.xlsx")
+    result = merge(master, [tmp_path / "sam.xlsx"], tmp_path / "merged.xlsx")
+    assert result.added == 0
+    assert [(e.merged_id, e.note) for e in result.log if e.action == NOTE] == [
+        ("A-7", "the same row as A-7 of the master; not added again"),
+        ("", "no changes found in this file"),
+    ]
+
+
+def test_a_master_holding_an_id_twice_sent_back_as_it_was_adds_nothing(tmp_path: Path) -> None:
+    plan = clean_plan()
+    add(plan, "steps", "A-3", improvement="I-1", step="Book the hall")  # a second A-3, as members sometimes leave
+    master = write_plan_workbook(tmp_path / "master.xlsx", plan, rows=8)
+    same = Filler(master).save(tmp_path / "same.xlsx")
+    edited = Filler(master)
+    second = edited.rows_of("steps", "A-3")[1]
+    edited.put("steps", second, "notes", "Hall booked")
+    edited.save(tmp_path / "edited.xlsx")
+    result = merge(master, [same], tmp_path / "merged.xlsx")
+    assert result.added == 0 and not result.issues
+    assert _texts(result.output, "steps", "step").count("Book the hall") == 1
+    again = merge(master, [tmp_path / "edited.xlsx"], tmp_path / "merged again.xlsx")
+    assert again.added == 1  # edited, it is a row of its own (the audit asks for a new ID either way)
 
 
 @pytest.mark.parametrize("kind", ["full copy", "packet"])

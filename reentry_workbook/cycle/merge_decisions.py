@@ -110,7 +110,7 @@ class Return:
     extra_sheets: list[str]  # the return's sheets that are not part of the template
     sorted: Sorted
     id_map: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet key -> return ID -> merged ID
-    found_again: set[tuple[str, str]] = field(default_factory=set)  # (sheet key, key) of master rows it added again
+    found_again: set[tuple[str, str | None]] = field(default_factory=set)  # (sheet key, key): master rows sent again
 
 
 class Merge:
@@ -124,19 +124,21 @@ class Merge:
         self.used: dict[str, dict[str, set[int]]] = {}  # sheet key -> ID -> returns that name it
         self.assigned: set[tuple[str, str]] = set()
         self.base_index: dict[str, dict[str, Record]] = {}
+        # The contents of the master's rows without a key or repeating one, with how many rows hold each (see
+        # _take_identical).
+        self.unkeyed: dict[str, Counter[tuple[Any, ...]]] = {}
         for sheet in schema.SHEETS:
-            self.base_index[sheet.key] = {}
+            index: dict[str, Record] = {}
+            spare: Counter[tuple[Any, ...]] = Counter()
             for original in base.rows(sheet.key):
                 key = row_key(sheet, original)
-                if key is not None and key not in self.base_index[sheet.key]:
-                    self.base_index[sheet.key][key] = original
-        # The contents of the master's rows without a key, with how many rows hold each (see _take_identical).
-        self.unkeyed: dict[str, Counter[tuple[Any, ...]]] = {
-            sheet.key: Counter(_content(sheet, r) for r in base.rows(sheet.key) if row_key(sheet, r) is None)
-            for sheet in schema.SHEETS
-        }
-        # The rows the returns add, by sheet and content (:meth:`_content_sent`): the return that added each, the row as
-        # added and its log line (see _add_row).
+                if key is None or key in index:
+                    spare[_content(sheet, original)] += 1
+                else:
+                    index[key] = original
+            self.base_index[sheet.key], self.unkeyed[sheet.key] = index, spare
+        # The rows the returns add, by sheet and content (as _add_row works it out): the return that added each, the
+        # row as added and its log line.
         self.added_rows: dict[str, dict[tuple[Any, ...], list[tuple[int, Record, LogEntry]]]] = {}
         self._by_label: dict[str, dict[Any, list[Record]]] = {}  # the master's rows by their label, asked for lazily
         self.next_number: dict[str, int] = {}
@@ -226,7 +228,8 @@ class Merge:
                     else:
                         matched[key] = rec
                     continue
-                if content_blank(sheet, rec) or (key is None and _take_identical(sheet, rec, spare)):
+                repeat = key is None or key in matched  # (without a key, or a second row with one)
+                if content_blank(sheet, rec) or (repeat and _take_identical(sheet, rec, spare)):
                     continue
                 out.added.append((sheet.key, rec, self._why_new(sheet, rec, key, matched)))
             out.changed[sheet.key] = {
@@ -325,7 +328,8 @@ class Merge:
         return rows is None or rows.holds(sheet_key, key)
 
     def _unkeyed_base(self, sheet: Sheet) -> Counter[tuple[Any, ...]]:
-        """The contents of the master's rows without a key, each with how many rows hold it (a fresh count)."""
+        """The contents of the master's rows without a key or repeating one, each with how many rows hold it (a fresh
+        count)."""
         return Counter(self.unkeyed[sheet.key])
 
     def _why_new(self, sheet: Sheet, rec: Record, key: str | None, matched: dict[str, Record]) -> str:
@@ -366,8 +370,8 @@ class Merge:
     def _already_there(
         self, ret: Return, sheet: Sheet, values: dict[str, Any], content: tuple[Any, ...]
     ) -> list[tuple[Record, LogEntry | None]]:
-        """The rows a row a return adds (its ``values``, their ``content``) would repeat: the master's rows with an ID
-        and that content that the return does not hold (outside its packet, or missing from it), then the rows other
+        """The rows a row a return adds (its ``values``, their ``content``) would repeat: the master's rows with a key
+        and that content that the return does not have (outside its packet, or missing from it), then the rows other
         returns added; each with the log line of its adding (None for the master's)."""
         found: list[tuple[Record, LogEntry | None]] = []
         by_label = self._by_label.get(sheet.key)
@@ -377,10 +381,10 @@ class Merge:
                 by_label.setdefault(comparable(original.get(sheet.label)), []).append(original)
         for original in by_label.get(comparable(values.get(sheet.label)), ()):
             known = row_key(sheet, original)
-            if known is None or self.base_index[sheet.key].get(known) is not original:
-                continue  # (a row without a key, or repeating one, is matched by content in sort: _take_identical)
-            if self._holds(ret.rows, sheet.key, known) and known not in ret.sorted.missing_keys.get(sheet.key, set()):
-                continue  # the return has that row: this one is a second
+            if known is None:
+                continue  # (a row without a key is matched by content in sort: _take_identical)
+            if self._holds(ret.rows, sheet.key, known) and known not in ret.sorted.missing_keys[sheet.key]:
+                continue  # the return has that row: this one is another
             if _content(sheet, original) == content:
                 found.append((original, None))
         added = self.added_rows.get(sheet.key, {}).get(content, ())
@@ -396,7 +400,7 @@ class Merge:
             ret.id_map.setdefault(sheet.key, {})[key] = row.id  # type: ignore[assignment]  # (a str: the sheet has IDs)
         name, there_name = row_name(sheet, rec), row_name(sheet, row)
         if first is None:
-            ret.found_again.add((sheet.key, row_key(sheet, row) or ""))
+            ret.found_again.add((sheet.key, row_key(sheet, row)))
             note = f"the same row as {there_name} of the master; not added again"
             self.log.append(LogEntry(ret.origin, NOTE, sheet.key, name, there_name, note=note))
             return
@@ -514,7 +518,8 @@ def _content_text(sheet: Sheet, rec: Record) -> str:
 
 
 def _take_identical(sheet: Sheet, rec: Record, spare: Counter[tuple[Any, ...]]) -> bool:
-    """True (and the match used up) when a row without a key repeats a master row without a key."""
+    """True (and the match used up) when a row without a key, or repeating one, is a master row without a key or
+    repeating one: the same content (a master that holds an ID twice sent back as it was adds nothing)."""
     content = _content(sheet, rec)
     if spare[content] > 0:
         spare[content] -= 1
