@@ -76,7 +76,8 @@ MERGE_AT, DIFF_AT, UPGRADE_AT = 50_000, 50_000, 10_000  # the sizes the issue se
 def synthetic_plan(steps: int, members: int = 25, variant: int = 0) -> Plan:
     """A plan with ``steps`` action steps and goals, improvements and measures in proportion, the steps shared
     among ``members`` members. ``variant`` 1 is a later version: a tenth of the steps completed, a step in
-    a hundred gone and as many new ones (what `diff` and the merge compare)."""
+    a hundred gone and as many new ones (what `diff` and the merge compare); ``variant`` N > 1 is the same, but
+    its new steps are its own (the merge's returns: each member adds steps no other return sends)."""
     plan = Plan()
     improvements = max(steps // 3, 1)
     goals = max(improvements // 3, 1)
@@ -161,7 +162,7 @@ def synthetic_plan(steps: int, members: int = 25, variant: int = 0) -> Plan:
                 f"A-{i}",
                 {
                     "improvement": f"I-{(i - 1) % improvements + 1}",
-                    "step": f"New step {i}: brief the new partners",
+                    "step": f"New step {i}: brief the new partners" + (f" ({variant})" if variant > 1 else ""),
                     "serves_goal": "Yes",
                     "responsible": f"Member {i % members}",
                     "due_date": dt.date(2027, 9, 30),
@@ -374,10 +375,10 @@ def bench_size(steps: int, args: argparse.Namespace, work: Path, env: dict[str, 
         Row("diff of two versions", steps, diff, audit, "diff" if steps == DIFF_AT else ""),
     ]
     slow: list[tuple[Measure, Measure]] = []  # (command, the audit it is compared with)
-    copies = []
-    for n in range(10):
-        copies.append(work / f"return-{steps}-{n}.xlsx")
-        shutil.copyfile(later, copies[-1])
+    copies = [work / f"return-{steps}-{n}.xlsx" for n in range(10)]
+    shutil.copyfile(later, copies[0])
+    for n, copy in enumerate(copies[1:], start=2):  # (the merge adds a row two returns send alike only once)
+        helper(env, "--make-plan", str(steps), str(copy), "25", str(n))
     merged = work / "merged.xlsx"
     merge = Measure("merge10", [*CLI, "merge", str(plan), *map(str, copies), "-o", str(merged), "--force"])
     slow.append((merge, audit))
@@ -569,7 +570,8 @@ def report(
         f"({'GNU time' if USE_GNU_TIME else 'wait4'}). The synthetic plans (`synthetic_plan` in the script) have a "
         "third as many improvements (each with a measure) as action steps, a ninth as many goals, 25 members and "
         "10% of the steps overdue; the later version (diff, returns of the merge) has a tenth of the steps "
-        "completed, 1% removed and 1% added. Plain files are the same plans written by openpyxl, values only. The "
+        "completed, 1% removed and 1% added (each of the merge's ten returns adds steps of its own). Plain files "
+        "are the same plans written by openpyxl, values only. The "
         "packet returns (no target: the cycle as it runs) are the packets of the same plan shared among 10 members, "
         "each with a tenth of the member's steps completed and five steps added, merged into that plan and compared "
         "with its audit.",
