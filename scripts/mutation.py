@@ -82,7 +82,6 @@ AREAS: dict[str, Area] = {
         (
             _MERGE + "xǁMergeǁ*",
             _MERGE + "xǁSortedǁ*",
-            _MERGE + "x__also__*",
             _MERGE + "x__content__*",
             _MERGE + "x__content_text__*",
             _MERGE + "x__take_identical__*",

@@ -404,7 +404,7 @@ class Merge:
             note = f"the same row as {there_name} of the master; not added again"
             self.log.append(LogEntry(ret.origin, NOTE, sheet.key, name, there_name, note=note))
             return
-        first.note = _also(first.note, f"the same new row also came from {ret.origin.who}")
+        first.note += f"; the same new row also came from {ret.origin.who}"  # (after why it was new)
         note = f"the same new row as {first.origin.who} sent; added once"
         self.log.append(LogEntry(ret.origin, ADDED, sheet.key, name, there_name, new=first.new, note=note))
 
@@ -503,10 +503,6 @@ class Merge:
 OWN_SHEETS: frozenset[str] = frozenset(
     {schema.SUMMARY_SHEET, schema.PACKET_SHEET, schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET}
 )
-
-
-def _also(note: str, more: str) -> str:
-    return f"{note}; {more}" if note else more
 
 
 def _content(sheet: Sheet, rec: Record) -> tuple[Any, ...]:
