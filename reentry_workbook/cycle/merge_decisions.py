@@ -14,7 +14,8 @@ columns), a return *changes* it when its value does not look the same as the mas
   same, references to added rows followed) is that row, added once: a member who sent their copy twice, or a
   folder that still holds last month's merged master, adds nothing twice. So is a row of a packet that the
   master already holds outside the packet (a packet sent back again after its new rows were merged): it is
-  not added again. A return's own repeated rows are added each time (a member may well mean two);
+  not added again. A row without an ID, or repeating one, that is such a master row sent back as it was adds
+  nothing. A return's own repeated rows are added each time (a member may well mean two);
 - a row the return held (a full copy holds every master row; a packet the rows it was cut with, see
   :func:`packets.packet_rows`) but no longer has, or whose every cell was emptied, is **flagged** as deleted
   and kept;
