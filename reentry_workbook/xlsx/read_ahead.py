@@ -104,7 +104,7 @@ class ReadAhead:
     def _run(self) -> None:
         try:
             self._parse()
-        finally:  # however the thread ends (python-calamine could not open the file, say), no reader waits on
+        finally:  # however the thread ends (python-calamine could not open the file, say), no reader is left waiting
             with self._cond:
                 self._ended = True
                 self._cond.notify_all()
