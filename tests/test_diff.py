@@ -168,3 +168,28 @@ def test_each_version_is_opened_once(two_versions: tuple[Path, Path], monkeypatc
     diff = diff_plans(old, new, as_of=AS_OF)
     assert diff.after.steps == 6  # the figures come from the same read as the changes
     assert opened == {old.name: 1, new.name: 1}
+
+
+def test_a_packet_is_compared_with_the_plan_cut_to_that_packet_either_way_round(tmp_path: Path) -> None:
+    """A coordinator who runs diff on the master and a member's returned packet sees what the member changed, not
+    every row outside the packet as removed; the figures are the packet's on both sides."""
+    from fill import Filler
+
+    from reentry_workbook.cycle.packets import make_packets
+
+    master = write_plan_workbook(tmp_path / "master.xlsx", clean_plan())
+    [packet] = [p for p in make_packets(master, tmp_path / "packets") if p.stem == "Sam Okafor"]
+    edited = Filler(packet)
+    edited.set("steps", "A-5", "notes", "Board meets in May")
+    edited.save(tmp_path / "sam.xlsx")
+    forward = diff_plans(master, tmp_path / "sam.xlsx", as_of=AS_OF)
+    assert forward.note == "sam.xlsx is the packet of Sam Okafor: master.xlsx is compared as cut to that packet"
+    assert [(c.kind, c.sheet, c.id) for c in forward.changes] == [(CHANGED, "steps", "A-5")]
+    sams = [s for s in clean_plan().rows("steps") if s.get("responsible") == "Sam Okafor"]
+    assert forward.before.steps == forward.after.steps == len(sams)
+    back = diff_plans(tmp_path / "sam.xlsx", master, as_of=AS_OF)
+    assert back.note == "sam.xlsx is the packet of Sam Okafor: master.xlsx is compared as cut to that packet"
+    assert [(c.kind, c.id) for c in back.changes] == [(CHANGED, "A-5")]
+    shown = render_diff(forward).splitlines()
+    assert shown[1] == f"  {forward.note}" and "Removed" not in "\n".join(shown)
+    assert forward.to_dict()["note"] == forward.note  # (--json says it too)

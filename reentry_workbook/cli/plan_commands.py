@@ -254,11 +254,14 @@ def diff(old: Path, new: Path, as_json: bool, output: Path | None, as_of: dt.dat
     Lists the rows added, removed and changed (field by field) from OLD to NEW.
     Rows are matched by their ID (stakeholders by name), not by position. Alignment and completeness
     are shown before and after. With -o, the same is written to a workbook for the review meeting.
+    A member's returned packet is compared with the plan cut to that member's packet (what the member
+    changed, not every row outside the packet as removed).
 
     \b
     Examples:
       reentry-workbook diff plan-march.xlsx plan-june.xlsx
       reentry-workbook diff plan-march.xlsx plan-june.xlsx -o changes.xlsx
+      reentry-workbook diff plan.xlsx "returns/Maria Lopez.xlsx"
     """
     from ..cycle.diff import diff_plans
     from ..cycle.diff_sheets import render_diff, write_diff_workbook

@@ -5,6 +5,10 @@ sorting or moving rows is no change. Values are compared as a member sees them (
 Rows that cannot be matched by key (no ID, or an ID used twice) are matched by their whole content: an
 identical row on both sides is no change, anything else is a row removed and a row added. The headline
 figures of the audit (alignment, completeness, counts by severity) are given before and after.
+
+A member's packet compared with the plan it was cut from (either way round) is compared with that plan cut to the
+same member's packet, as :mod:`packets` cuts it: the rows outside the packet are neither removed nor counted in the
+figures, and the difference says so (:attr:`PlanDiff.note`).
 """
 
 from __future__ import annotations
@@ -12,13 +16,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..audit.report import Report
 from ..plan import schema
 from ..plan.model import Plan, Record, written
 from ..plan.schema import Sheet
 from .roundtrip import comparable, compared_columns, display, index_rows, row_name, row_text, same
+
+if TYPE_CHECKING:
+    from ..audit.reader import ReadResult
+    from .packets import PacketIdentity
 
 ADDED = "Added"
 REMOVED = "Removed"
@@ -87,6 +95,7 @@ class PlanDiff:
     changes: list[RowChange]
     before: Figures
     after: Figures
+    note: str = ""  # how the two were compared, when not as they are (a packet and a whole plan)
 
     def of_kind(self, kind: str) -> list[RowChange]:
         return [c for c in self.changes if c.kind == kind]
@@ -111,6 +120,7 @@ class PlanDiff:
             "old": self.old,
             "new": self.new,
             "as_of": self.as_of.isoformat(),
+            "note": self.note,
             "before": self.before.to_dict(),
             "after": self.after.to_dict(),
             "counts": {k.lower(): len(self.of_kind(k)) for k in KINDS},
@@ -206,12 +216,46 @@ def _whole(kind: str, sheet: Sheet, rec: Record, key: str) -> RowChange:
 def diff_plans(old: Path, new: Path, *, as_of: dt.date | None = None) -> PlanDiff:
     """Compare the plans in two workbooks; ``as_of`` (default today) dates the audit figures."""
     from ..audit.pipeline import report_of
-    from ..audit.reader import read_plan
 
     old, new = Path(old), Path(new)
     as_of = as_of or dt.date.today()
-    old_read, new_read = read_plan(old), read_plan(new)  # each workbook is read once, for both purposes
+    (old_read, old_packet), (new_read, new_packet) = _read(old), _read(new)  # each read once, for all it gives
+    note = ""
+    if new_packet is not None and old_packet is None:
+        old_read = _cut(old_read, new_packet.member)
+        note = f"{new.name} is the packet of {new_packet.member}: {old.name} is compared as cut to that packet"
+    elif old_packet is not None and new_packet is None:
+        new_read = _cut(new_read, old_packet.member)
+        note = f"{old.name} is the packet of {old_packet.member}: {new.name} is compared as cut to that packet"
     changes = compare(old_read.plan, new_read.plan)
     before = Figures.of(report_of(old_read, as_of=as_of))
     after = Figures.of(report_of(new_read, as_of=as_of))
-    return PlanDiff(old.name, new.name, as_of, changes, before, after)
+    return PlanDiff(old.name, new.name, as_of, changes, before, after, note)
+
+
+def _read(path: Path) -> tuple[ReadResult, PacketIdentity | None]:
+    """The plan of the workbook at ``path`` and, when it is a member's packet, what it says about that, from one
+    opening."""
+    from .merge_read import read_once
+    from .packets import packet_identity
+
+    found = read_once(path, held=None)  # (one process reads both: the thread parses as far ahead as it can)
+    return found.read, packet_identity(path, found.properties, lambda: found.sheet_names)
+
+
+def _cut(read: ReadResult, member: str) -> ReadResult:
+    """``read`` with its plan cut to ``member``'s packet, and the reader's findings on the rows kept."""
+    from ..audit.reader import ReadResult
+    from ..audit.rules import cell_row
+    from .packets import PacketIndex
+
+    index = PacketIndex(read.plan)
+    plan = index.packet_plan(member, index.rows_of(member))
+    plan.source = read.plan.source
+    named = {s.key: read.plan.source.sheet_names.get(s.key, s.name) for s in schema.SHEETS}  # as in the workbook
+    rows = {(named[key], rec.row) for key, records in plan.records.items() for rec in records}
+    findings = [
+        f for f in read.findings
+        if f.sheet not in named.values() or not f.cell or (f.sheet, cell_row(f.cell)) in rows
+    ]  # (the Coalition sheet's, and a whole sheet's, stay)
+    return ReadResult(plan, findings, read.extra)

@@ -73,6 +73,8 @@ def render_diff(diff: PlanDiff, *, limit: int | None = 60) -> str:
     """The terminal text: figures before and after, counts, then each row added, removed or changed."""
     width = max(len(label) for label, _b, _a in figure_rows(diff))
     lines = [f"{diff.old} -> {diff.new} (audit figures as of {diff.as_of.isoformat()})"]
+    if diff.note:
+        lines.append(f"  {diff.note}")
     for label, before, after in figure_rows(diff)[1:]:
         mark = "" if before == after else "  *"
         lines.append(f"  {label:<{width}}  {before:>6} -> {after:<6}{mark}")
@@ -117,6 +119,8 @@ def write_diff_workbook(diff: PlanDiff, out: Path, *, force: bool = False, input
         book.set_custom_property(schema.PROP_OUTPUT, schema.OUTPUT_DIFF)  # a folder audit leaves it out
         fm = Formats(book)
         intro = f"What changed from {diff.old} to {diff.new}; audit figures as of {diff.as_of.isoformat()}."
+        if diff.note:
+            intro += f" {diff.note}."
         summary = write_table(book, fm, schema.DIFF_SUMMARY_SHEET, SUMMARY_HEADERS, figure_rows(diff), intro=intro)
         start = len(figure_rows(diff)) + 4
         for i, kind in enumerate(KINDS):
