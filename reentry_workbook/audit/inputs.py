@@ -97,50 +97,56 @@ def _walk(folder: Path, top: Path, recursive: bool, found: Inputs) -> None:
         ) from None
     names = {p.name for p in entries}
     for entry in entries:
-        name = entry.name
-        lock = _lock_target(name, names)
+        lock = _lock_target(entry.name, names)
         if lock is not None:
             app, target = lock
             found.notes.append(
                 f"{target} is open in {app} on someone's machine: the copy on disk may not have their latest edits."
             )
             continue
-        if name.startswith(".") or name.startswith("._") or name.casefold() in CLUTTER_NAMES:
-            continue
-        if entry.is_dir() and entry.suffix.lower() != ".numbers":
+        kind = _kind(entry)
+        if kind == _FOLDER:
             if recursive:
                 _walk(entry, top, recursive, found)
             elif _holds_input(entry):
                 found.unsearched.append(entry.relative_to(top).as_posix())
-            continue
-        if entry.suffix.lower() in MAIL_SUFFIXES and entry.is_file():
-            found.items.append(InputItem(entry, entry.relative_to(top).as_posix()))
-            continue
-        if entry.suffix.lower() not in SPREADSHEET_SUFFIXES:
-            continue
-        if is_own_output(entry):
+        elif kind == _OUTPUT:
             found.skipped_outputs += 1
-            continue
-        found.items.append(InputItem(entry, entry.relative_to(top).as_posix()))
+        elif kind == _INPUT:
+            found.items.append(InputItem(entry, entry.relative_to(top).as_posix()))
+
+
+_INPUT, _OUTPUT, _FOLDER, _OTHER = "input", "output", "folder", "other"  # what an entry of a folder is to the walk
+
+
+def _kind(entry: Path) -> str:
+    """What a folder's entry (not a lock file) is: an input (a spreadsheet or a mail file), one of the tool's own
+    outputs, a folder to walk, or something else (clutter, hidden, not a spreadsheet)."""
+    name, suffix = entry.name, entry.suffix.lower()
+    if name.startswith(".") or name.casefold() in CLUTTER_NAMES:
+        return _OTHER  # (macOS's ._NAME files start with a dot too)
+    if entry.is_dir() and suffix != ".numbers":  # a Numbers document may be a folder bundle
+        return _FOLDER
+    if suffix in MAIL_SUFFIXES and entry.is_file():
+        return _INPUT
+    if suffix not in SPREADSHEET_SUFFIXES:
+        return _OTHER
+    return _OUTPUT if is_own_output(entry) else _INPUT
 
 
 def _holds_input(folder: Path) -> bool:
-    """Whether ``folder`` or a folder inside it holds an input :func:`expand_inputs` would take (looked for until
-    the first one is found)."""
+    """Whether ``folder`` or a folder inside it holds an input the walk would take (looked for until the first one
+    is found)."""
     try:
         entries = list(folder.iterdir())
     except OSError:
         return False
+    names = {p.name for p in entries}
     for entry in entries:
-        name = entry.name
-        if name.startswith(".") or name.startswith("~$") or name.casefold() in CLUTTER_NAMES:
+        if _lock_target(entry.name, names) is not None:
             continue
-        if entry.is_dir() and entry.suffix.lower() != ".numbers":
-            if _holds_input(entry):
-                return True
-        elif entry.suffix.lower() in MAIL_SUFFIXES or (
-            entry.suffix.lower() in SPREADSHEET_SUFFIXES and not is_own_output(entry)
-        ):
+        kind = _kind(entry)
+        if kind == _INPUT or (kind == _FOLDER and _holds_input(entry)):
             return True
     return False
 
