@@ -22,6 +22,7 @@ instead of the notes; ``tests/frozen/`` keeps the first layout so that change is
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
@@ -189,8 +190,6 @@ def write_upgrade(upgrade: Upgrade, out: Path, *, force: bool = False) -> Path:
 
 def _write_record(book: Any, fm: Any, name: str, cells: list[tuple[int, int, Any]]) -> None:
     """A record sheet's values where they were (1-based ``cells``): text always as text, dates as dates."""
-    import datetime as dt
-
     from ..workbook.generate import check
 
     ws = book.add_worksheet(name)
