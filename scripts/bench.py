@@ -244,6 +244,21 @@ CALAMINE = (
     "[wb.get_sheet_by_name(n).to_python() for n in wb.sheet_names]"
 )
 
+# What no merge of full copies can do without: python-calamine reading the master, then every return on every core
+# (as the merge reads them), and nothing else: no formula check, no comparison, no write.
+MERGE_FLOOR = (
+    "import os, sys\n"
+    "from concurrent.futures import ProcessPoolExecutor\n"
+    "from python_calamine import CalamineWorkbook\n"
+    "def read(path):\n"
+    "    wb = CalamineWorkbook.from_path(path)\n"
+    "    for name in wb.sheet_names:\n"
+    "        wb.get_sheet_by_name(name).to_python()\n"
+    "read(sys.argv[1])\n"
+    "with ProcessPoolExecutor(min(os.cpu_count() or 1, len(sys.argv) - 2)) as pool:\n"
+    "    list(pool.map(read, sys.argv[2:]))\n"
+)
+
 
 def alternate(measures: list[Measure], rounds: int, work: Path, env: dict[str, str], warm: bool = True) -> None:
     """Run every measure once per round, in turn, after one untimed warm-up run of each."""
@@ -383,6 +398,9 @@ def bench_size(steps: int, args: argparse.Namespace, work: Path, env: dict[str, 
     merge = Measure("merge10", [*CLI, "merge", str(plan), *map(str, copies), "-o", str(merged), "--force"])
     slow.append((merge, audit))
     rows.append(Row("merge of 10 returns", steps, merge, audit, "merge10" if steps == MERGE_AT else ""))
+    floor = Measure("merge floor", [*python_snippet(MERGE_FLOOR), str(plan), *map(str, copies)])
+    slow.append((floor, audit))
+    rows.append(Row("python-calamine reads of those 11 files (merge floor)", steps, floor, audit, ""))
     # The cycle as it runs: a plan of 10 members, each sending back their packet (no target; see the report).
     packet_master, returned = work / f"members-{steps}.xlsx", work / f"packet-returns-{steps}"
     helper(env, "--make-plan", str(steps), str(packet_master), "10")
@@ -570,8 +588,10 @@ def report(
         f"({'GNU time' if USE_GNU_TIME else 'wait4'}). The synthetic plans (`synthetic_plan` in the script) have a "
         "third as many improvements (each with a measure) as action steps, a ninth as many goals, 25 members and "
         "10% of the steps overdue; the later version (diff, returns of the merge) has a tenth of the steps "
-        "completed, 1% removed and 1% added (each of the merge's ten returns adds steps of its own). Plain files "
-        "are the same plans written by openpyxl, values only. The "
+        "completed, 1% removed and 1% added (each of the merge's ten returns adds steps of its own). The merge "
+        "floor reads the master and the ten returns with python-calamine alone, the returns on every core as the "
+        "merge reads them: no formula check, no comparison, no write (what no merge of full copies can go "
+        "below). Plain files are the same plans written by openpyxl, values only. The "
         "packet returns (no target: the cycle as it runs) are the packets of the same plan shared among 10 members, "
         "each with a tenth of the member's steps completed and five steps added, merged into that plan and compared "
         "with its audit.",
