@@ -643,3 +643,87 @@ def test_a_row_two_returns_deleted_is_one_deleted_row_kept_with_both_named(maste
     result = merge(master, copies, tmp_path / "merged.xlsx")
     assert [(i.id, [o.file for o, _v in i.sent]) for i in result.issues] == [("A-5", ["a.xlsx"]), ("A-5", ["b.xlsx"])]
     assert ", 1 deleted row kept, " in render_merge(result)
+
+
+def _without_packet_identity(src: Path, dest: Path) -> Path:
+    """The workbook as pasted into a new one: no packet properties, no packet sheet."""
+    from openpyxl.packaging.custom import CustomPropertyList
+
+    book = load(src)
+    del book[schema.PACKET_SHEET]
+    book.custom_doc_props = CustomPropertyList()
+    book.save(dest)
+    book.close()
+    assert read_packet_identity(dest) is None
+    return dest
+
+
+def test_a_packet_that_lost_what_says_it_is_one_is_read_as_the_packet_its_rows_are(
+    master: Path, packets: dict[str, Path], tmp_path: Path
+) -> None:
+    """Maria's packet pasted into a new workbook: merged as her packet (her edit applied, the rows outside it not
+    flagged as deleted), and the coordinator is told why."""
+    new = _status_other_than(get(clean_plan(), "steps", "A-1").get("status"))
+    edited = edit_with_openpyxl(packets[MARIA], tmp_path / "edited.xlsx", [Set("steps", "A-1", "status", new)])
+    pasted = _without_packet_identity(edited, tmp_path / "pasted.xlsx")
+    result = merge(master, [pasted], tmp_path / "merged.xlsx")
+    assert _rows(result.output, "steps")["A-1"]["status"] == new
+    assert not result.issues  # A-3 and A-5 (Sam's) and the parents outside her packet: not deleted
+    assert [(o.file, o.member) for o in result.read_as_packets] == [("pasted.xlsx", MARIA)]
+    [note] = [e for e in result.log if e.action == NOTE and "does not say it is a packet" in e.note]
+    assert note.origin.member == MARIA and f"{MARIA}'s packet" in note.note
+    assert "Read as a packet, though it does not say it is one" in render_merge(result)
+    assert "pasted.xlsx (Maria Lopez)" in render_merge(result)
+    assert any(line.get(LOG_HEADERS[-1][0], "").startswith("it does not say") for line in _log_lines(result.output))
+
+
+@pytest.mark.parametrize(
+    ("edits", "deleted"),
+    [
+        # Sam's A-5 kept: rows of two members, so a full copy (A-3 missing is a deletion).
+        ([Delete("steps", "A-3")], {"A-3"}),
+        # Only Maria's steps, but Sam's improvement I-4 kept: a row outside her packet, so a full copy.
+        ([Delete("steps", "A-3"), Delete("steps", "A-5")], {"A-3", "A-5"}),
+    ],
+)
+def test_a_copy_holding_rows_outside_one_members_packet_is_a_full_copy(
+    master: Path, tmp_path: Path, edits: list[Delete], deleted: set[str]
+) -> None:
+    copy = edit_with_openpyxl(master, tmp_path / "copy.xlsx", edits)
+    result = merge(master, [copy], tmp_path / "merged.xlsx")
+    assert {i.id for i in result.issues_of(DELETED)} == deleted
+    assert result.read_as_packets == []
+    assert not any(e.action == NOTE and "does not say it is a packet" in e.note for e in result.log)
+
+
+def test_a_copy_of_a_plan_whose_steps_are_all_one_members_is_a_full_copy(tmp_path: Path) -> None:
+    """Every row is in that member's packet, so nothing tells a packet from a full copy: it is read as one."""
+    plan = clean_plan()
+    for step in plan.rows("steps"):
+        step.values["responsible"] = MARIA
+    master = write_plan_workbook(tmp_path / "master.xlsx", plan)
+    copy = edit_with_openpyxl(master, tmp_path / "copy.xlsx", [Delete("steps", "A-3")])
+    result = merge(master, [copy], tmp_path / "merged.xlsx")
+    assert result.read_as_packets == [] and {i.id for i in result.issues_of(DELETED)} == {"A-3"}
+
+
+def test_a_copy_that_kept_no_action_step_of_the_master_is_a_full_copy(master: Path, tmp_path: Path) -> None:
+    copy = edit_with_openpyxl(master, tmp_path / "copy.xlsx", [Delete("steps", f"A-{n}") for n in range(1, 6)])
+    result = merge(master, [copy], tmp_path / "merged.xlsx")
+    assert result.read_as_packets == [] and {i.id for i in result.issues_of(DELETED)} == {f"A-{n}" for n in range(1, 6)}
+
+
+def test_a_full_copy_naming_two_members_is_told_from_a_packet_without_cutting_the_master(
+    master: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge of ten full copies of a large plan must not cut the master into packets ten times to find that
+    none is one: steps naming two members say so at once."""
+    from reentry_workbook.cycle import packets as packets_module
+
+    def refuse(*_args: object) -> None:
+        raise AssertionError("the master was cut into packets for a full copy")
+
+    monkeypatch.setattr(packets_module.PacketIndex, "member_holding", refuse)
+    copy = edit_with_openpyxl(master, tmp_path / "copy.xlsx", [Set("steps", "A-1", "notes", "Called")])
+    result = merge(master, [copy], tmp_path / "merged.xlsx", jobs=1)
+    assert result.read_as_packets == [] and _rows(result.output, "steps")["A-1"]["notes"] == "Called"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..audit.known_rows import KnownRows
 from ..errors import UsageError
+from ..plan import schema
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
 from .merge_decisions import OWN_SHEETS, Merge, Return, Sorted, unreadable_cells
@@ -25,7 +26,7 @@ from .merge_master import master_changes
 from .merge_model import NOT_MERGED, NOTE, LogEntry, MergeResult, Origin, ReturnedCopy
 from .merge_read import read_once
 from .merge_write import edit_master, write_merge_sheets_into
-from .packets import packet_identity, packet_rows
+from .packets import PacketIdentity, packet_held, packet_identity, packet_rows
 from .roundtrip import extra_sheets
 from .workers import Background, Workers
 
@@ -40,6 +41,8 @@ def _read_return(
     plan = found.read.plan
     names = found.sheet_names
     packet = packet_identity(copy.path, found.properties, lambda: names)
+    if packet is None and (member := packet_held(state.base, plan)) is not None:
+        packet = PacketIdentity(member, inferred=True)
     origin = Origin(copy.label or copy.path.name, packet.member if packet else None, copy.sender, copy.date)
     rows = packet_rows(state.base, packet.member) if packet else None
     unreadable = unreadable_cells(plan, found.read.findings)
@@ -47,6 +50,15 @@ def _read_return(
     del found  # the reader's findings and sheets: only the plan is sorted
     sorted_ = state.sort(plan, rows, unreadable, slot_ids)
     return Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
+
+
+def _inferred_note(member: str) -> str:
+    """What the Merge Log says of a return read as a member's packet although it does not say it is one."""
+    return (
+        f"it does not say it is a packet (its packet properties and {schema.PACKET_SHEET!r} sheet are gone), but "
+        f"every row it shares with the master is in {member}'s packet and it lacks the rest: read as that packet, "
+        "so the rows it leaves out are not flagged as deleted"
+    )
 
 
 @collector_paused()
@@ -135,14 +147,18 @@ def merge(
         if name not in OWN_SHEETS:
             note = f"the master's sheet {name!r} is not part of the plan; it is kept as it is"
             state.log.append(LogEntry(master_origin, NOTE, note=note))
+    inferred = [ret.origin for ret in rets if ret.packet is not None and ret.packet.inferred]
     for ret in rets:
         state.take(ret)
+        if ret.packet is not None and ret.packet.inferred:
+            state.log.append(LogEntry(ret.origin, NOTE, note=_inferred_note(ret.packet.member)))
         ret.sorted = Sorted()  # taken: what it sent lives on in the merge's log, issues and pending changes
     state.resolve()
     order = {r.origin: i for i, r in enumerate(rets)}
     log = sorted(state.log, key=lambda e: order.get(e.origin, -1))
     log += [LogEntry(origin, NOT_MERGED, note=why) for origin, why in not_merged]
     result = MergeResult(target, state.merged, [r.origin for r in rets], log, state.issues)
+    result.read_as_packets = inferred
     changes = master_changes(layout, state.merged, state.applied, state.placed)
     # What the returns sent, the master's plan as read and its cells are done with: let them go before the master
     # is written (large plans, many copies).

@@ -7,7 +7,7 @@ JSON by ``MergeResult.to_dict``. The merge itself is in :mod:`merge` (its decisi
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,8 @@ class MergeResult:
     log: list[LogEntry]
     issues: list[Issue]
     backup: Path | None = None  # the master as it was, kept beside it by an in-place merge
+    # returns read as a member's packet although they do not say they are one (PacketIndex.member_holding)
+    read_as_packets: list[Origin] = field(default_factory=list)
 
     @property
     def edits(self) -> int:
@@ -120,6 +122,7 @@ class MergeResult:
             "output": str(self.output),
             "backup": str(self.backup) if self.backup else None,
             "returns": [_origin(o) for o in self.returns],
+            "read_as_packets": [_origin(o) for o in self.read_as_packets],
             "edits": self.edits,
             "added": self.added,
             "issues": [

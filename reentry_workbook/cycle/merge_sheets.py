@@ -141,6 +141,9 @@ def render_merge(result: MergeResult, *, limit: int = SHOWN) -> str:
     more = len(result.issues) - shown
     if more > 0:
         lines.append(f"  ... and {more} more in the {schema.MERGE_CONFLICTS_SHEET} sheet")
+    if result.read_as_packets:
+        lines += ["", "Read as a packet, though it does not say it is one (see the Merge Log):"]
+        lines += [f"  {o.who}" for o in result.read_as_packets]
     left = [e for e in result.log if e.action == NOT_MERGED]
     if left:
         lines += ["", "Came back but not merged:"]

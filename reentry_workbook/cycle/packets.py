@@ -34,7 +34,7 @@ from typing import Any
 from ..audit.report import NO_ONE
 from ..errors import OutputError, UsageError
 from ..plan import schema
-from ..plan.model import Plan, Record, written
+from ..plan.model import Plan, Record, is_blank, written
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
 from ..xlsx.direct_rows import MAX_CELL_TEXT, cell_length
@@ -68,6 +68,7 @@ class PacketIdentity:
     master_fingerprint: str = ""
     master_file: str = ""
     made: str = ""
+    inferred: bool = False  # the workbook does not say it is a packet: its rows do (PacketIndex.member_holding)
 
     @property
     def key(self) -> str:
@@ -122,6 +123,7 @@ class PacketIndex:
         self.parents: dict[str, list[str | None]] = {}
         self.members: dict[str, str] = {}  # member key -> the name as first typed (NO_ONE for blank)
         self.member_steps: dict[str, list[int]] = {}  # member key -> positions of their steps
+        self.step_member: list[str] = []  # the member key of the step at each position
         self.measures_of: dict[str, list[int]] = {}  # improvement key -> positions of its measures
         self.unkeyed_steps: dict[str, list[int]] = {}  # member key -> positions of their steps without an ID
         self.chain = [
@@ -146,6 +148,7 @@ class PacketIndex:
             key = member_key(text)
             self.members.setdefault(key, text or NO_ONE)
             self.member_steps.setdefault(key, []).append(i)
+            self.step_member.append(key)
             if rec.id is None:
                 self.unkeyed_steps.setdefault(key, []).append(i)
         for i, rec in enumerate(plan.rows("measures")):
@@ -177,6 +180,25 @@ class PacketIndex:
             {key: wanted[key] & self.positions[key].keys() for key in self.context_sheets},
         )
 
+    def member_holding(self, plan: Plan) -> str | None:
+        """The member whose packet ``plan`` holds, for a returned workbook that does not say it is a packet (its
+        properties and its packet sheet lost, say by pasting it into a new workbook): the one member the master
+        names on the steps the two share, when every row they share is one of that member's packet and ``plan``
+        lacks some row the packet leaves out. None otherwise: it is then a full copy."""
+        shared: dict[str, set[str]] = {}
+        for sheet in schema.SHEETS:
+            known = self.positions[sheet.key]
+            shared[sheet.key] = {k for rec in plan.rows(sheet.key) if (k := row_key(sheet, rec)) in known}
+        members = {self.step_member[i] for k in shared["steps"] for i in self.positions["steps"][k]}
+        if len(members) != 1:
+            return None
+        member = self.members[members.pop()]
+        rows = self.rows_of(member)
+        if not all(rows.holds(sheet_key, k) for sheet_key, keys in shared.items() for k in keys):
+            return None
+        left_out = (k for sheet_key, known in self.positions.items() for k in known if not rows.holds(sheet_key, k))
+        return member if any(True for _ in left_out) else None
+
     def packet_plan(self, member: str, rows: PacketRows) -> Plan:
         """The packet's plan: the rows it holds, in the master's order, plus the member's steps that have no
         ID (they cannot be matched, but the member should still see them)."""
@@ -191,6 +213,20 @@ class PacketIndex:
             sheet_rows = self.plan.rows(key)
             records[key] = [replace(sheet_rows[i], values=dict(sheet_rows[i].values)) for i in sorted(set(picked))]
         return Plan(coalition=dict(self.plan.coalition), records=records)
+
+
+def packet_held(base: Plan, plan: Plan) -> str | None:
+    """:meth:`PacketIndex.member_holding` of ``base`` for ``plan``, told at once for most full copies: those whose
+    action steps name two members (blank Responsible cells aside, a member may leave one blank on a step they add)
+    hold rows of two packets."""
+    named = None
+    for rec in plan.rows("steps"):
+        if not is_blank(rec.get("responsible")):
+            key = member_key(rec.get("responsible"))
+            if named is not None and key != named:
+                return None
+            named = key
+    return PacketIndex(base).member_holding(plan)
 
 
 def build_packets(plan: Plan) -> list[Packet]:
