@@ -88,6 +88,9 @@ AREAS: dict[str, Area] = {
             _MERGE + "x_unreadable_cells__*",
             "reentry_workbook.cycle.merge_model.*",
             "reentry_workbook.audit.known_rows.*",
+            # which member's packet a return that does not say it is one holds (else it is a full copy)
+            "reentry_workbook.cycle.packets.xǁPacketIndexǁmember_holding__*",
+            "reentry_workbook.cycle.packets.x_packet_held__*",
         ),
         0.90,
     ),
