@@ -196,8 +196,8 @@ class PacketIndex:
         rows = self.rows_of(member)
         if not all(rows.holds(sheet_key, k) for sheet_key, keys in shared.items() for k in keys):
             return None
-        left_out = (k for sheet_key, known in self.positions.items() for k in known if not rows.holds(sheet_key, k))
-        return member if any(True for _ in left_out) else None
+        lacks = any(not rows.holds(sheet_key, k) for sheet_key, known in self.positions.items() for k in known)
+        return member if lacks else None
 
     def packet_plan(self, member: str, rows: PacketRows) -> Plan:
         """The packet's plan: the rows it holds, in the master's order, plus the member's steps that have no
