@@ -670,6 +670,8 @@ def test_a_packet_that_lost_what_says_it_is_one_is_read_as_the_packet_its_rows_a
     assert _rows(result.output, "steps")["A-1"]["status"] == new
     assert not result.issues  # A-3 and A-5 (Sam's) and the parents outside her packet: not deleted
     assert [(o.file, o.member) for o in result.read_as_packets] == [("pasted.xlsx", MARIA)]
+    shown = {"file": "pasted.xlsx", "member": MARIA, "sender": None, "date": None}
+    assert result.to_dict()["read_as_packets"] == [shown]
     [note] = [e for e in result.log if e.action == NOTE and "does not say it is a packet" in e.note]
     assert note.origin.member == MARIA and f"{MARIA}'s packet" in note.note
     assert "Read as a packet, though it does not say it is one" in render_merge(result)
