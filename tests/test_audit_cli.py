@@ -51,6 +51,20 @@ def test_audit_writes_a_copy_beside_the_input_and_leaves_the_input_alone(example
     assert f"Wrote {copy}" in result.output
 
 
+def test_a_folder_given_as_the_output_of_one_workbook_takes_the_copy_under_its_usual_name(
+    example: Path, tmp_path: Path
+) -> None:
+    """As a folder audit does: `audit plan.xlsx -o audited/` writes audited/NAME.audited.xlsx, once (not over it)."""
+    folder = tmp_path / "audited"
+    folder.mkdir()
+    result = run("audit", example, "-o", folder, "--as-of", AS_OF, "--fail-on", "never")
+    copy = folder / "Plan v3 FINAL (Maria).audited.xlsx"
+    assert result.exit_code == 0 and f"Wrote {copy}" in result.output
+    assert openpyxl.load_workbook(copy, read_only=True).sheetnames[0] == schema.SUMMARY_SHEET
+    again = run("audit", example, "-o", folder, "--as-of", AS_OF, "--fail-on", "never")
+    assert again.exit_code == 2 and "--force" in again.output
+
+
 def test_audit_refuses_to_overwrite_its_copy_without_force(example: Path) -> None:
     assert run("audit", example, "--as-of", AS_OF, "--fail-on", "never").exit_code == 0
     again = run("audit", example, "--as-of", AS_OF, "--fail-on", "never")

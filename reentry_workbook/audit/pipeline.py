@@ -136,7 +136,8 @@ def audit_file(
 ) -> AuditResult:
     """Audit ``path`` and, unless ``write`` is false, write the Alignment Summary into a copy.
 
-    The input is never modified, except with ``in_place``, which first keeps a backup beside it. ``content``:
+    The copy is ``out``, or ``NAME.audited.xlsx`` beside the input or in the folder ``out``. The input is never
+    modified, except with ``in_place``, which first keeps a backup beside it. ``content``:
     also hash the plan's content (:attr:`AuditResult.content`, the folder audit's duplicate check).
     """
     from ..xlsx import guard
@@ -157,6 +158,8 @@ def audit_file(
         reason = f"{_shown(path)} is {kind}, so no summary copy can be written into it; {REPORT_ONLY}"
         return AuditResult(report, None, content=digest, no_copy=reason if write else None)
     identity = identify(path)  # raises the guard's one-line errors for a file that is not a workbook
+    if out is not None and out.is_dir():  # a folder, as a folder audit takes: the copy goes in under its usual name
+        out = out / default_output(path, identity.extension).name
     target = path if in_place else (out or default_output(path, identity.extension))
     if write and not in_place:
         # Only the default name can be the input itself because it is an audited copy already; an -o that

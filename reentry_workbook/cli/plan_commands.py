@@ -61,8 +61,8 @@ def new(
     "-o",
     "--output",
     type=click.Path(path_type=Path),
-    help="Where to write the audited copy (default: NAME.audited.xlsx beside the input); "
-    "with several files, the folder for the copies and the roll-up.",
+    help="Where to write the audited copy (default: NAME.audited.xlsx beside the input; a folder: "
+    "NAME.audited.xlsx in it); with several files, the folder for the copies and the roll-up.",
 )
 @click.option("--in-place", is_flag=True, help="Write the summary into FILE itself, after keeping a backup.")
 @click.option("--as-of", callback=parse_date, metavar="DATE", help="Date the date rules use (default: today).")
