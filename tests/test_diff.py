@@ -193,3 +193,30 @@ def test_a_packet_is_compared_with_the_plan_cut_to_that_packet_either_way_round(
     shown = render_diff(forward).splitlines()
     assert shown[1] == f"  {forward.note}" and "Removed" not in "\n".join(shown)
     assert forward.to_dict()["note"] == forward.note  # (--json says it too)
+
+
+def test_a_packet_that_no_longer_says_it_is_one_is_compared_as_the_packet_its_rows_are(tmp_path: Path) -> None:
+    """Sam's packet pasted into a new workbook (no packet properties, no packet sheet): still his changes alone,
+    as the merge reads it, and the note says why. Two versions of the whole plan are never cut."""
+    from fill import Filler
+    from openpyxl.packaging.custom import CustomPropertyList
+
+    from reentry_workbook.cycle.packets import make_packets, read_packet_identity
+
+    master = write_plan_workbook(tmp_path / "master.xlsx", clean_plan())
+    [packet] = [p for p in make_packets(master, tmp_path / "packets") if p.stem == "Sam Okafor"]
+    edited = Filler(packet)
+    edited.set("steps", "A-5", "notes", "Board meets in May")
+    del edited.book[schema.PACKET_SHEET]
+    edited.book.custom_doc_props = CustomPropertyList()
+    pasted = edited.save(tmp_path / "pasted.xlsx")
+    assert read_packet_identity(pasted) is None
+    says = "pasted.xlsx does not say it is a packet, but holds Sam Okafor's packet rows and no others: "
+    for old, new in ((master, pasted), (pasted, master)):
+        diff = diff_plans(old, new, as_of=AS_OF)
+        assert diff.note == says + "master.xlsx is compared as cut to that packet"
+        assert [(c.kind, c.sheet, c.id) for c in diff.changes] == [(CHANGED, "steps", "A-5")]
+    later = Filler(master)
+    later.set("steps", "A-5", "notes", "Board meets in May")
+    whole = diff_plans(master, later.save(tmp_path / "later.xlsx"), as_of=AS_OF)
+    assert whole.note == "" and [c.id for c in whole.changes] == ["A-5"]

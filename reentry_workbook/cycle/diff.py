@@ -8,7 +8,8 @@ figures of the audit (alignment, completeness, counts by severity) are given bef
 
 A member's packet compared with the plan it was cut from (either way round) is compared with that plan cut to the
 same member's packet, as :mod:`packets` cuts it: the rows outside the packet are neither removed nor counted in the
-figures, and the difference says so (:attr:`PlanDiff.note`).
+figures, and the difference says so (:attr:`PlanDiff.note`). A packet that no longer says it is one (pasted into
+a new workbook) is known by its rows, as the merge knows it (:func:`packets.packet_held`).
 """
 
 from __future__ import annotations
@@ -216,21 +217,33 @@ def _whole(kind: str, sheet: Sheet, rec: Record, key: str) -> RowChange:
 def diff_plans(old: Path, new: Path, *, as_of: dt.date | None = None) -> PlanDiff:
     """Compare the plans in two workbooks; ``as_of`` (default today) dates the audit figures."""
     from ..audit.pipeline import report_of
+    from .packets import PacketIdentity, packet_held
 
     old, new = Path(old), Path(new)
     as_of = as_of or dt.date.today()
     (old_read, old_packet), (new_read, new_packet) = _read(old), _read(new)  # each read once, for all it gives
     note = ""
+    if old_packet is None and new_packet is None:  # a packet that no longer says it is one, as the merge reads it
+        if member := packet_held(old_read.plan, new_read.plan):
+            new_packet = PacketIdentity(member, inferred=True)
+        elif member := packet_held(new_read.plan, old_read.plan):
+            old_packet = PacketIdentity(member, inferred=True)
     if new_packet is not None and old_packet is None:
         old_read = _cut(old_read, new_packet.member)
-        note = f"{new.name} is the packet of {new_packet.member}: {old.name} is compared as cut to that packet"
+        note = f"{new.name} {_is_packet(new_packet)}: {old.name} is compared as cut to that packet"
     elif old_packet is not None and new_packet is None:
         new_read = _cut(new_read, old_packet.member)
-        note = f"{old.name} is the packet of {old_packet.member}: {new.name} is compared as cut to that packet"
+        note = f"{old.name} {_is_packet(old_packet)}: {new.name} is compared as cut to that packet"
     changes = compare(old_read.plan, new_read.plan)
     before = Figures.of(report_of(old_read, as_of=as_of))
     after = Figures.of(report_of(new_read, as_of=as_of))
     return PlanDiff(old.name, new.name, as_of, changes, before, after, note)
+
+
+def _is_packet(packet: PacketIdentity) -> str:
+    if packet.inferred:
+        return f"does not say it is a packet, but holds {packet.member}'s packet rows and no others"
+    return f"is the packet of {packet.member}"
 
 
 def _read(path: Path) -> tuple[ReadResult, PacketIdentity | None]:
