@@ -614,6 +614,43 @@ def test_a_folder_holding_the_master_the_output_and_a_return_saved_as_ods_merges
     assert _rows(folder / "merged.xlsx", "steps")["A-1"]["status"] == new
 
 
+def _sheet_renamed(src: Path, dest: Path) -> Path:
+    book = load(src)
+    book[schema.sheet("steps").name].title = "Steps (mine)"
+    book.save(dest)
+    book.close()
+    return dest
+
+
+def test_a_return_in_a_folder_that_cannot_be_read_as_a_plan_is_listed_and_the_others_merged(
+    master: Path, packets: dict[str, Path], tmp_path: Path
+) -> None:
+    """Sam renamed his Action Steps sheet: in a folder of returns (or a mailbox, where it cannot be fixed in place)
+    his return is listed with what to do, and Maria's is merged; exit 2, as for any return not merged. Named by
+    itself, it still stops the merge, and nothing is written."""
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    new = _status_other_than(get(clean_plan(), "steps", "A-1").get("status"))
+    edit_with_openpyxl(packets[MARIA], folder / "maria.xlsx", [Set("steps", "A-1", "status", new)])
+    sam = _sheet_renamed(packets[SAM], folder / "sam.xlsx")
+    out = tmp_path / "merged.xlsx"
+    done = CliRunner().invoke(cli, ["merge", str(master), str(folder), "-o", str(out)])
+    assert done.exit_code == 2, done.output
+    says = "sam.xlsx has no 'Action Steps' sheet; rename the sheet back if it was renamed"
+    assert f"Came back but not merged:\n  sam.xlsx: {says}" in done.stdout
+    assert _rows(out, "steps")["A-1"]["status"] == new
+    action = LOG_HEADERS[4][0]
+    assert [x[LOG_HEADERS[0][0]] for x in _log_lines(out) if x.get(action) == NOT_MERGED] == ["sam.xlsx"]
+    out.unlink()
+    named = CliRunner().invoke(cli, ["merge", str(master), str(folder / "maria.xlsx"), str(sam), "-o", str(out)])
+    assert named.exit_code == 2 and says in named.stderr and not out.exists()
+    (folder / "maria.xlsx").unlink()
+    alone = CliRunner().invoke(cli, ["merge", str(master), str(folder), "-o", str(out)])
+    assert alone.exit_code == 2 and not out.exists()
+    assert alone.stderr.strip() == f"Error: none of the returns can be read as a plan (sam.xlsx: {says}, or copy " \
+        "it from a fresh template (`reentry-workbook new`), then run the command again)"
+
+
 def test_a_master_named_again_among_the_returns_is_still_refused(master: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["merge", str(master), str(master), "-o", str(tmp_path / "merged.xlsx")])
     assert result.exit_code == 2 and "is named twice" in result.stderr

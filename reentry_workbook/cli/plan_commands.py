@@ -206,8 +206,9 @@ def merge(
     MASTER is the version that was sent out; RETURNED are the packets or full copies that came back:
     workbooks, mail (.eml, .mbox: each workbook attached is a return, labelled with its sender and date;
     of several from one sender for the same packet, the latest is merged) or folders of them (the master
-    and the merged master are left out; a spreadsheet merge cannot read, such as .ods or .csv, is listed
-    with what to do).
+    and the merged master are left out; a spreadsheet merge cannot read, such as .ods or .csv, or a
+    workbook whose plan cannot be read, such as one with a renamed sheet, is listed with what to do, and
+    the others are merged).
     An edit made in one copy is applied; the same cell changed differently in two copies is a conflict
     (the master value stays); rows members added fill the master's next blank rows, with fresh IDs (a row
     sent twice, or already in the master, is not added again); rows deleted in a copy are flagged, not

@@ -12,11 +12,12 @@ written, so the coordinator's own sheets, columns and decorations survive. The r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from ..audit.known_rows import KnownRows
-from ..errors import UsageError
+from ..errors import ReentryWorkbookError, UsageError
 from ..plan import schema
 from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
@@ -31,6 +32,27 @@ from .roundtrip import extra_sheets
 from .workers import Background, Workers
 
 
+@dataclass
+class _NotRead:
+    """A return found in a folder or in mail that cannot be read as a plan: why (the error's one line)."""
+
+    why: str
+
+
+_Read = Return | _NotRead
+
+
+def _read_or_leave(state: Merge, copies: Sequence[ReturnedCopy], slot_ids: dict[str, SlotIds], index: int) -> _Read:
+    """:func:`_read_return`, or why it cannot be read when the return was not named by itself (see
+    :attr:`ReturnedCopy.named`)."""
+    try:
+        return _read_return(state, copies, slot_ids, index)
+    except ReentryWorkbookError as exc:
+        if copies[index].named:
+            raise
+        return _NotRead(str(exc).rstrip("."))
+
+
 def _read_return(
     state: Merge, copies: Sequence[ReturnedCopy], slot_ids: dict[str, SlotIds], index: int
 ) -> Return:
@@ -43,13 +65,17 @@ def _read_return(
     packet = packet_identity(copy.path, found.properties, lambda: names)
     if packet is None and (member := packet_held(state.base, plan)) is not None:
         packet = PacketIdentity(member, inferred=True)
-    origin = Origin(copy.label or copy.path.name, packet.member if packet else None, copy.sender, copy.date)
+    origin = _origin(copy, packet.member if packet else None)
     rows = packet_rows(state.base, packet.member) if packet else None
     unreadable = unreadable_cells(plan, found.read.findings)
     extra = extra_sheets(names)
     del found  # the reader's findings and sheets: only the plan is sorted
     sorted_ = state.sort(plan, rows, unreadable, slot_ids)
     return Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
+
+
+def _origin(copy: ReturnedCopy, member: str | None = None) -> Origin:
+    return Origin(copy.label or copy.path.name, member, copy.sender, copy.date)
 
 
 def _inferred_note(member: str) -> str:
@@ -110,7 +136,7 @@ def merge(
             # The merged master keeps the master's package kind: judged by its content type, as every command does.
             check_extension(target, identify_zip(zf).extension, source=master)
             check_output(target, force=force, inputs=(master, *(c.path for c in copies)))
-        with Background(partial(read_lists, master), jobs) as lists, Workers[Return](len(copies), jobs) as workers:
+        with Background(partial(read_lists, master), jobs) as lists, Workers[_Read](len(copies), jobs) as workers:
             reading = LayoutReading(master, zf)
             book = open_workbook(zf, label=master.name)
             known = KnownRows()
@@ -131,7 +157,7 @@ def merge(
             # (a worker's peak is that plus one return as read; no thread of this process is running, so none leaves
             # its memory behind in them), and read while the master's package and the rest of its layout are read here
             # (its defined names, its tabs and the Lists sheet's formulas, from the process that read them).
-            workers.start(partial(_read_return, state, copies, reading.layout.slot_ids(state.base_index)))
+            workers.start(partial(_read_or_leave, state, copies, reading.layout.slot_ids(state.base_index)))
             if workers.in_processes:
                 state.known = None  # the workers have it; the write that follows needs memory more
             package = Package.of(master, zf)
@@ -140,7 +166,12 @@ def merge(
                 layout = state.layout = reading.finish(book, package, lists.result())
             finally:
                 book.close()
-            rets = workers.results()
+            read = workers.results()
+    rets = [r for r in read if isinstance(r, Return)]
+    not_read = [(_origin(copy), r.why) for copy, r in zip(copies, read, strict=True) if isinstance(r, _NotRead)]
+    if not rets:
+        origin, why = not_read[0]
+        raise UsageError(f"none of the returns can be read as a plan ({origin.file}: {why})")
     state.reserve_ids(rets)
     master_origin = Origin(master.name)
     for name in extra_sheets(layout.tabs):
@@ -156,9 +187,9 @@ def merge(
     state.resolve()
     order = {r.origin: i for i, r in enumerate(rets)}
     log = sorted(state.log, key=lambda e: order.get(e.origin, -1))
-    log += [LogEntry(origin, NOT_MERGED, note=why) for origin, why in not_merged]
+    log += [LogEntry(origin, NOT_MERGED, note=why) for origin, why in [*not_read, *not_merged]]
     result = MergeResult(target, state.merged, [r.origin for r in rets], log, state.issues)
-    result.read_as_packets = inferred
+    result.read_as_packets, result.not_read = inferred, not_read
     changes = master_changes(layout, state.merged, state.applied, state.placed)
     # What the returns sent, the master's plan as read and its cells are done with: let them go before the master
     # is written (large plans, many copies).

@@ -45,6 +45,9 @@ class ReturnedCopy:
     label: str | None = None
     sender: str | None = None
     date: dt.datetime | None = None
+    # Named by itself: a return the merge cannot read stops it. False for one found in a folder or in mail: it is
+    # listed as not merged, with why, and the others are merged.
+    named: bool = True
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class MergeResult:
     backup: Path | None = None  # the master as it was, kept beside it by an in-place merge
     # returns read as a member's packet although they do not say they are one (PacketIndex.member_holding)
     read_as_packets: list[Origin] = field(default_factory=list)
+    # returns found in a folder or in mail that could not be read as a plan, and why (also in the log, not merged)
+    not_read: list[tuple[Origin, str]] = field(default_factory=list)
 
     @property
     def edits(self) -> int:

@@ -31,6 +31,7 @@ class Arrived:
     address: str | None = None
     date: dt.datetime | None = None
     note: str = ""
+    named: bool = False  # a workbook named by itself, not found in a folder or in mail (ReturnedCopy.named)
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,10 @@ def merge_returns(
         if not gathered.returns:
             said = f" ({gathered.left[0].label}: {gathered.left[0].why})" if gathered.left else ""
             raise UsageError(f"none of the returns holds a workbook to merge{said}; give the returned workbooks")
-        copies = [ReturnedCopy(r.path, r.label, r.sender, r.date) for r in gathered.returns]
+        copies = [ReturnedCopy(r.path, r.label, r.sender, r.date, named=r.named) for r in gathered.returns]
         left = [(Origin(x.label, None, x.sender, x.date), x.why) for x in gathered.left]
         result = merge(master, copies, out, in_place=in_place, force=force, not_merged=left)
+    gathered.left += [Left(o.file, o.sender, o.date, why, unusable=True) for o, why in result.not_read]
     return result, gathered
 
 
@@ -114,7 +116,7 @@ def gather_returns(
                 except ReentryWorkbookError as exc:
                     gathered.left.append(Left(item.label, None, None, str(exc).rstrip("."), unusable=True))
                     continue
-            gathered.returns.append(Arrived(path, path.name))
+            gathered.returns.append(Arrived(path, path.name, named=path in given))
             continue
         saved_to = saved_to or folder()
         for found in read_mail([path], saved_to):
