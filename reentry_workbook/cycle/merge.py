@@ -101,7 +101,8 @@ def merge(
     """Merge the returned copies into the master workbook, written to ``out`` or, with ``in_place``, into the
     master itself after keeping a backup beside it. ``not_merged`` lists what came back but is not merged
     (who, why: superseded, no workbook attached), for the Merge Log. The returns are read on up to ``jobs`` cores
-    (default: every one).
+    (default: every one). A return whose plan cannot be read stops the merge, unless it was not named by itself
+    (:attr:`ReturnedCopy.named`): it is then left out and listed (:attr:`MergeResult.not_read`).
 
     The master's own sheets, columns, pictures, comments, formats and properties are kept: only the cells the
     merge changes, the rows it adds and the ``Merge Conflicts`` and ``Merge Log`` sheets are written (see

@@ -3,7 +3,8 @@
 
 When one sender sent several returns of the same packet (or several full copies), the latest by message
 date is merged and the others are *superseded*: listed, not merged. A message with no workbook attached,
-and an attachment the guard refuses, are listed too.
+and an attachment the guard refuses, are listed too, as is a workbook found in a folder or in mail whose plan the
+merge cannot read (:attr:`merge_model.ReturnedCopy.named`).
 """
 
 from __future__ import annotations
