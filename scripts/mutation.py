@@ -91,6 +91,8 @@ AREAS: dict[str, Area] = {
             # which member's packet a return that does not say it is one holds (else it is a full copy)
             "reentry_workbook.cycle.packets.xǁPacketIndexǁmember_holding__*",
             "reentry_workbook.cycle.packets.x_packet_held__*",
+            # what a returned packet says of its cells as it was cut
+            "reentry_workbook.cycle.packets.x_packet_base__*",
         ),
         0.90,
     ),

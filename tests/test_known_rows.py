@@ -285,9 +285,9 @@ def test_a_merge_compares_cell_by_cell_only_the_rows_a_return_changed(
     compared: list[tuple[str, str]] = []
     real = Merge._sent
 
-    def sent(self: Merge, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> Record | None:
+    def sent(self: Merge, sheet: Sheet, key: str, rec: Record, unreadable: Cells, *cut: object) -> Record | None:
         compared.append((sheet.key, key))
-        return real(self, sheet, key, rec, unreadable)
+        return real(self, sheet, key, rec, unreadable, *cut)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Merge, "_sent", sent)
     result = merge(master, returns, tmp_path / "merged.xlsx", jobs=1)

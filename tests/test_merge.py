@@ -397,6 +397,28 @@ def test_a_packet_s_log_says_what_was_done_with_each_row(
     assert result.issues_of(CONFLICT) == [] and len(result.issues_of(DELETED)) == 1
 
 
+def test_a_cell_the_coordinator_changed_after_the_packets_went_out_keeps_the_coordinators_value(
+    master: Path, packets: dict[str, Path], tmp_path: Path
+) -> None:
+    """The coordinator updated A-3's notes in the master after sending the packets; Sam, whose step it is, changed
+    only A-5. His packet still holds A-3 as it was cut: that is no edit of his, so the coordinator's value stays
+    (it was overwritten). What he did change is applied."""
+    newer = edit_with_openpyxl(master, tmp_path / "master v2.xlsx", [Set("steps", "A-3", "notes", "Room booked")])
+    sam = edit_with_openpyxl(packets[SAM], tmp_path / "sam.xlsx", [Set("steps", "A-5", "notes", "Called")])
+    result = merge(newer, [sam], tmp_path / "merged.xlsx")
+    assert _rows(result.output, "steps")["A-3"]["notes"] == "Room booked"
+    assert _rows(result.output, "steps")["A-5"]["notes"] == "Called"
+    assert [(e.id, e.field) for e in result.log if e.action == EDITED] == [("A-5", "notes")]
+    # A packet that lost its record of the cells as cut (its very hidden sheet deleted) is merged as before: a
+    # value it holds that differs from the master's is taken as the member's.
+    book = load(sam)
+    del book[schema.PACKET_BASE_SHEET]
+    book.save(tmp_path / "sam without base.xlsx")
+    older = merge(newer, [tmp_path / "sam without base.xlsx"], tmp_path / "merged-2.xlsx")
+    assert [(e.id, e.field) for e in older.log if e.action == EDITED] == [("A-3", "notes"), ("A-5", "notes")]
+    assert not any(e.action == NOTE and schema.PACKET_BASE_SHEET in e.note for e in result.log)  # not a member's
+
+
 def test_a_packet_cut_from_an_older_master_says_so(master: Path, packets: dict[str, Path], tmp_path: Path) -> None:
     board = [Set("steps", "A-5", "notes", "Board meets in May")]
     newer = edit_with_openpyxl(master, tmp_path / "master v2.xlsx", board)

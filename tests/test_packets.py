@@ -27,6 +27,7 @@ from reentry_workbook.cycle.packets import (
     build_packets,
     make_packets,
     member_key,
+    packet_base,
     packet_file_name,
     read_packet_identity,
 )
@@ -172,6 +173,37 @@ def test_a_packet_is_still_known_when_an_app_drops_the_properties(small: Path, t
     identity = read_packet_identity(stripped)
     assert identity is not None
     assert identity == read_packet_identity(path)
+
+
+def test_a_packet_keeps_a_fingerprint_of_each_cell_its_member_answers_for_in_a_very_hidden_sheet(
+    small: Path, tmp_path: Path
+) -> None:
+    """One row per column a member fills in, for each of their steps and each stakeholder, as the packet was cut:
+    what the merge compares a returned cell with, to tell the member's edit from the coordinator's since."""
+    from reentry_workbook.cycle.roundtrip import compared_columns, fingerprint, row_key
+
+    path = make_packets(small, tmp_path / "out")[0]
+    book = load(path)
+    ws = book[schema.PACKET_BASE_SHEET]
+    assert ws.sheet_state == "veryHidden" and book.sheetnames[-2:] == [schema.PACKET_BASE_SHEET, "Lists"]
+    rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
+    assert rows[0] == schema.PACKET_BASE_HEADERS
+    master = read_plan(small).plan
+    packet = build_packets(master)[0]
+    expected = [
+        (key, row_key(schema.sheet(key), rec), c.key, fingerprint(rec.get(c.key)))
+        for key in ("steps", "stakeholders")
+        for rec in master.rows(key)
+        if row_key(schema.sheet(key), rec) in packet.rows.own[key]
+        for c in compared_columns(schema.sheet(key))
+    ]
+    assert rows[1:] == expected and len({r[1] for r in expected if r[0] == "steps"}) == len(packet.rows.own["steps"])
+    cells = read_plan(path, extra=(schema.PACKET_BASE_SHEET,)).extra[schema.PACKET_BASE_SHEET]
+    wanted: dict[tuple[str, str], dict[str, str]] = {}
+    for key, row, column, digest in expected:
+        wanted.setdefault((key, row), {})[column] = digest
+    assert packet_base(cells) == wanted
+    assert packet_base(None) == {}
 
 
 def test_a_full_copy_is_not_a_packet(small: Path) -> None:

@@ -27,7 +27,7 @@ from .merge_master import master_changes
 from .merge_model import NOT_MERGED, NOTE, LogEntry, MergeResult, Origin, ReturnedCopy
 from .merge_read import read_once
 from .merge_write import edit_master, write_merge_sheets_into
-from .packets import PacketIdentity, packet_held, packet_identity, packet_rows
+from .packets import PacketIdentity, packet_base, packet_held, packet_identity, packet_rows
 from .roundtrip import extra_sheets
 from .workers import Background, Workers
 
@@ -59,7 +59,7 @@ def _read_return(
     """Return ``index`` read once and sorted against the master: what the merge keeps of it (``slot_ids``: the IDs
     of the master's blank pre-formatted rows)."""
     copy = copies[index]
-    found = read_once(copy.path, state.known)
+    found = read_once(copy.path, state.known, extra=(schema.PACKET_BASE_SHEET,))
     plan = found.read.plan
     names = found.sheet_names
     packet = packet_identity(copy.path, found.properties, lambda: names)
@@ -69,8 +69,9 @@ def _read_return(
     rows = packet_rows(state.base, packet.member) if packet else None
     unreadable = unreadable_cells(plan, found.read.findings)
     extra = extra_sheets(names)
+    base = packet_base(found.read.extra.get(schema.PACKET_BASE_SHEET)) if packet else None
     del found  # the reader's findings and sheets: only the plan is sorted
-    sorted_ = state.sort(plan, rows, unreadable, slot_ids)
+    sorted_ = state.sort(plan, rows, unreadable, slot_ids, base)
     return Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
 
 

@@ -58,12 +58,13 @@ from .merge_model import (
     LogEntry,
     Origin,
 )
-from .packets import PacketIdentity, PacketRows
+from .packets import PacketBase, PacketIdentity, PacketRows
 from .roundtrip import (
     comparable,
     compared_columns,
     content_blank,
     display,
+    fingerprint,
     id_number,
     plan_fingerprint,
     ref_key,
@@ -190,9 +191,17 @@ class Merge:
             numbers += [ret.sorted.top_number.get(sheet.key) for ret in rets]
             self.next_number[sheet.key] = max((n for n in numbers if n is not None), default=0) + 1
 
-    def sort(self, plan: Plan, rows: PacketRows | None, unreadable: Cells, slot_ids: dict[str, SlotIds]) -> Sorted:
+    def sort(
+        self,
+        plan: Plan,
+        rows: PacketRows | None,
+        unreadable: Cells,
+        slot_ids: dict[str, SlotIds],
+        base: PacketBase | None = None,
+    ) -> Sorted:
         """What a return (its plan as read, the rows it held as a packet) sends, against the master (``slot_ids``: the
-        IDs of its blank pre-formatted rows, :meth:`MasterLayout.slot_ids`)."""
+        IDs of its blank pre-formatted rows, :meth:`MasterLayout.slot_ids`; ``base``: a packet's cells as it was cut,
+        :func:`packets.packet_base`)."""
         out = Sorted()
         keys = {s.key: [row_key(s, rec) for rec in plan.rows(s.key)] for s in schema.SHEETS}
         for sheet in schema.SHEETS:
@@ -236,22 +245,29 @@ class Merge:
             out.changed[sheet.key] = {
                 key: sent
                 for key, rec in matched.items()
-                if not KnownRows.unchanged(rec, base_index[key]) and (sent := self._sent(sheet, key, rec, unreadable))
+                if not KnownRows.unchanged(rec, base_index[key])
+                and (sent := self._sent(sheet, key, rec, unreadable, (base or {}).get((sheet.key, key))))
             }
             out.missing[sheet.key] = [
                 (key, key in emptied) for key in base_index if key not in matched and self._holds(rows, sheet.key, key)
             ]
         return out
 
-    def _sent(self, sheet: Sheet, key: str, rec: Record, unreadable: Cells) -> Record | None:
+    def _sent(
+        self, sheet: Sheet, key: str, rec: Record, unreadable: Cells, cut: dict[str, str] | None = None
+    ) -> Record | None:
         """Of a matched row, the cells :meth:`_compare_row` finds anything in (a change, or a cell it could not read),
-        alone: all that is kept of the row (None when there is none)."""
+        alone: all that is kept of the row (None when there is none). ``cut``: the fingerprints of the row's cells as
+        its packet was cut; a cell sent back as it was cut is no change, whatever the master holds now (the
+        coordinator may have changed it since)."""
         before, after = self.base_index[sheet.key][key].values, rec.values
         found: dict[str, Any] = {}
         for col in compared_columns(sheet):
             old, sent = before.get(col.key), after.get(col.key)
             if (unreadable and (sheet.key, rec.row, col.key) in unreadable) or (
-                not (old.__class__ is sent.__class__ and old == sent) and not same(old, sent)
+                not (old.__class__ is sent.__class__ and old == sent)
+                and not same(old, sent)
+                and (cut is None or cut.get(col.key) != fingerprint(sent))
             ):
                 found[col.key] = sent
         return Record(rec.sheet, rec.id, found, rec.row) if found else None
@@ -502,7 +518,13 @@ class Merge:
 
 
 OWN_SHEETS: frozenset[str] = frozenset(
-    {schema.SUMMARY_SHEET, schema.PACKET_SHEET, schema.MERGE_CONFLICTS_SHEET, schema.MERGE_LOG_SHEET}
+    {
+        schema.SUMMARY_SHEET,
+        schema.PACKET_SHEET,
+        schema.PACKET_BASE_SHEET,
+        schema.MERGE_CONFLICTS_SHEET,
+        schema.MERGE_LOG_SHEET,
+    }
 )
 
 

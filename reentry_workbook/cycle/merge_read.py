@@ -27,10 +27,13 @@ class ReadOnce:
     sheet_names: list[str]  # every sheet, in tab order
 
 
-def read_once(path: Path, known: KnownRows | None = None, *, held: int | None = 1) -> ReadOnce:
+def read_once(
+    path: Path, known: KnownRows | None = None, *, held: int | None = 1, extra: tuple[str, ...] = ()
+) -> ReadOnce:
     """The plan of the workbook at ``path``, its custom properties and its sheet names, from one opening; its rows
     that ``known`` holds (the master's, as they were) are taken from there (see :mod:`audit.known_rows`). ``held``:
-    the sheets parsed ahead of the reader (None: as many as the thread gets to; see below)."""
+    the sheets parsed ahead of the reader (None: as many as the thread gets to; see below); ``extra``: sheets whose
+    cells are read too (:attr:`ReadResult.extra`)."""
     from ..audit.reader import read_book
     from ..xlsx.cells import open_workbook
     from ..xlsx.guard import open_package
@@ -43,7 +46,7 @@ def read_once(path: Path, known: KnownRows | None = None, *, held: int | None = 
         # ahead gains no time and costs each worker the memory of the grids waiting.
         book = open_workbook(zf, label=path.name, held=held)
         try:
-            read = read_book(book, path, known=known)
+            read = read_book(book, path, known=known, extra=extra)
         finally:
             book.close()
         try:

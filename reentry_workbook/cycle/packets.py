@@ -15,6 +15,10 @@ twice, because some spreadsheet apps drop document properties when they save:
   :func:`roundtrip.plan_fingerprint`), ``schema.PROP_PACKET_MASTER_FILE`` and ``schema.PROP_PACKET_MADE``;
 - a visible ``schema.PACKET_SHEET`` sheet with the same facts as label/value rows, and what to do.
 
+A packet also holds, in the very hidden ``schema.PACKET_BASE_SHEET``, a fingerprint of each cell of the rows its
+member answers for, as they were cut (:func:`roundtrip.fingerprint`): a cell returned as it was cut was not
+changed by the member, whatever the master holds now (:func:`packet_base`, used by the merge).
+
 Members are grouped by the Responsible text ignoring case and spacing ("maria  LOPEZ" is "Maria Lopez");
 one Responsible cell names one member (text such as "Maria and Sam" is a member of its own). The merge
 recomputes which rows a packet held from the master and the member's name (:func:`packet_rows`).
@@ -39,7 +43,7 @@ from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
 from ..xlsx.direct_rows import MAX_CELL_TEXT, cell_length
 from ..xlsx.identity import custom_properties
-from .roundtrip import name_key, plan_fingerprint, ref_key, row_key, sheet_names
+from .roundtrip import compared_columns, fingerprint, name_key, plan_fingerprint, ref_key, row_key, sheet_names
 from .workers import Workers
 
 BY_CHOICES: tuple[str, ...] = ("responsible",)
@@ -300,11 +304,11 @@ def write_packets(
         check_output(target, force=force, inputs=(plan_path,))
     if check_also is not None:
         check_also(plan, list(zip(packets, targets, strict=True)))
-    fingerprint = plan_fingerprint(plan)
+    master_fingerprint = plan_fingerprint(plan)
     made = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
     send_to = _send_to(plan)
     tasks = [
-        (packet, target, PacketIdentity(packet.member, fingerprint, plan_path.name, made), send_to, force)
+        (packet, target, PacketIdentity(packet.member, master_fingerprint, plan_path.name, made), send_to, force)
         for packet, target in zip(packets, targets, strict=True)
     ]
     # Forked workers inherit the packets: none is pickled to a worker (a 10,000-step plan's 40 packets are 8 MB).
@@ -322,6 +326,7 @@ def _write_packet(task: tuple[Packet, Path, PacketIdentity, str, bool]) -> None:
 
     def add_sheet(book: Any, fm: Any) -> None:
         _write_packet_sheet(book, fm, identity, steps, send_to)
+        _write_base_sheet(book, packet)
 
     write_plan_workbook(
         target,
@@ -331,6 +336,52 @@ def _write_packet(task: tuple[Packet, Path, PacketIdentity, str, bool]) -> None:
         context_rows=packet.rows.context,
         extra_sheets=add_sheet,
     )
+
+
+# The sheets whose rows a packet gives its member to update (the others it shows are context, never applied).
+BASE_SHEETS = ("steps", "stakeholders")
+
+
+def _write_base_sheet(book: Any, packet: Packet) -> None:
+    """The very hidden ``schema.PACKET_BASE_SHEET``: a fingerprint of each cell of the member's rows as cut."""
+    from ..workbook.generate import check
+
+    ws = book.add_worksheet(schema.PACKET_BASE_SHEET)
+    ws.very_hidden()
+    for col, header in enumerate(schema.PACKET_BASE_HEADERS):
+        check(ws.write_string(0, col, header), "packet base header")
+    row = 1
+    for sheet_key in BASE_SHEETS:
+        sheet, own = schema.sheet(sheet_key), packet.rows.own.get(sheet_key, set())
+        for rec in packet.plan.rows(sheet_key):
+            key = row_key(sheet, rec)
+            if key is None or key not in own:
+                continue
+            for column in compared_columns(sheet):
+                for col, text in enumerate((sheet_key, key, column.key, fingerprint(rec.get(column.key)))):
+                    check(ws.write_string(row, col, text), "packet base")
+                row += 1
+
+
+PacketBase = dict[tuple[str, str], dict[str, str]]  # (sheet key, row key) -> column key -> fingerprint as cut
+
+
+def packet_base(cells: Any) -> PacketBase:
+    """What a returned packet's ``schema.PACKET_BASE_SHEET`` says (its cells as read, ``SheetCells``): (sheet key,
+    row key) -> column key -> fingerprint. Empty when the sheet is missing or not as written."""
+    base: PacketBase = {}
+    if cells is None:
+        return base
+    rows = cells.plain_rows()
+    first = next(rows, None)
+    if first is None or [v for _c, v in first[1]] != list(schema.PACKET_BASE_HEADERS):
+        return base
+    for _r, items in rows:
+        values = [v for _c, v in items]
+        if len(values) == len(schema.PACKET_BASE_HEADERS) and all(isinstance(v, str) for v in values):
+            sheet_key, key, column, digest = values
+            base.setdefault((sheet_key, key), {})[column] = digest
+    return base
 
 
 def _send_to(plan: Plan) -> str:

@@ -105,6 +105,15 @@ def comparable(value: Any) -> Any:
     return number if number is not None else text
 
 
+def fingerprint(value: Any) -> str:
+    """A short digest of :func:`comparable` of a value: equal for values that look the same to a member, the same in
+    every process (a packet keeps those of the cells it was cut with, see ``schema.PACKET_BASE_SHEET``)."""
+    import hashlib
+
+    seen = comparable(value)
+    return hashlib.blake2b(f"{type(seen).__name__}:{seen!r}".encode(), digest_size=8).hexdigest()
+
+
 def same(a: Any, b: Any) -> bool:
     """True when two cell values look the same to a member."""
     if a.__class__ is b.__class__ and a == b:  # equal values of one type reduce alike (most cells of a merge)
