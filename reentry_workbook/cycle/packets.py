@@ -353,14 +353,15 @@ def _write_base_sheet(book: Any, packet: Packet) -> None:
     row = 1
     for sheet_key in BASE_SHEETS:
         sheet, own = schema.sheet(sheet_key), packet.rows.own.get(sheet_key, set())
+        columns = compared_columns(sheet)
         for rec in packet.plan.rows(sheet_key):
             key = row_key(sheet, rec)
             if key is None or key not in own:
                 continue
-            for column in compared_columns(sheet):
-                for col, text in enumerate((sheet_key, key, column.key, fingerprint(rec.get(column.key)))):
-                    check(ws.write_string(row, col, text), "packet base")
-                row += 1
+            cut = " ".join(f"{c.key}={fingerprint(rec.get(c.key))}" for c in columns)
+            for col, text in enumerate((sheet_key, key, cut)):
+                check(ws.write_string(row, col, text), "packet base")
+            row += 1
 
 
 PacketBase = dict[tuple[str, str], dict[str, str]]  # (sheet key, row key) -> column key -> fingerprint as cut
@@ -379,8 +380,8 @@ def packet_base(cells: Any) -> PacketBase:
     for _r, items in rows:
         values = [v for _c, v in items]
         if len(values) == len(schema.PACKET_BASE_HEADERS) and all(isinstance(v, str) for v in values):
-            sheet_key, key, column, digest = values
-            base.setdefault((sheet_key, key), {})[column] = digest
+            sheet_key, key, cut = values
+            base[(sheet_key, key)] = dict(pair.partition("=")[::2] for pair in cut.split())
     return base
 
 

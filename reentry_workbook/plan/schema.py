@@ -417,11 +417,11 @@ def normalise_header(text: object) -> str:
 # --- Round-trip commands (packets, merge, diff, upgrade) -----------------------------------------------------
 # Sheets these commands add beside the plan's own; the reader ignores them like any extra sheet.
 PACKET_SHEET = "About This Packet"
-# A packet's very hidden sheet: for each cell of the rows the member answers for, a fingerprint of its value as the
-# packet was cut (PACKET_BASE_HEADERS), so that the merge tells the member's edits from values the coordinator has
-# changed in the master since.
+# A packet's very hidden sheet: for each row the member answers for, a fingerprint of each of its cells as the
+# packet was cut ("column=fingerprint", space-separated, in one cell), so that the merge tells the member's edits
+# from values the coordinator has changed in the master since.
 PACKET_BASE_SHEET = "Packet Base"
-PACKET_BASE_HEADERS: tuple[str, ...] = ("Sheet", "Row", "Column", "Fingerprint")
+PACKET_BASE_HEADERS: tuple[str, ...] = ("Sheet", "Row", "Fingerprints")
 MERGE_CONFLICTS_SHEET = "Merge Conflicts"
 MERGE_LOG_SHEET = "Merge Log"
 UPGRADE_NOTES_SHEET = "Upgrade Notes"
