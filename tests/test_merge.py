@@ -419,6 +419,35 @@ def test_a_cell_the_coordinator_changed_after_the_packets_went_out_keeps_the_coo
     assert not any(e.action == NOTE and schema.PACKET_BASE_SHEET in e.note for e in result.log)  # not a member's
 
 
+def test_a_cell_both_the_coordinator_and_the_member_changed_since_the_cut_is_a_conflict(
+    master: Path, packets: dict[str, Path], tmp_path: Path
+) -> None:
+    """The coordinator and Sam both changed A-3's notes after the packets went out: neither is an edit of the other,
+    so the master value stays until the coordinator chooses, as for two returns that disagree. Sam's change to a
+    cell the coordinator did not touch (A-3's status) is applied, and the same new value on both sides is no
+    change at all."""
+    status = _status_other_than(get(clean_plan(), "steps", "A-3").get("status"))
+    newer = edit_with_openpyxl(
+        master,
+        tmp_path / "master v2.xlsx",
+        [Set("steps", "A-3", "notes", "Room booked"), Set("steps", "A-5", "notes", "Board meets in May")],
+    )
+    sent = [
+        Set("steps", "A-3", "notes", "Room booked for June"),
+        Set("steps", "A-3", "status", status),
+        Set("steps", "A-5", "notes", "Board meets in May"),
+    ]
+    sam = edit_with_openpyxl(packets[SAM], tmp_path / "sam.xlsx", sent)
+    result = merge(newer, [sam], tmp_path / "merged.xlsx")
+    steps = _rows(result.output, "steps")
+    assert (steps["A-3"]["notes"], steps["A-3"]["status"]) == ("Room booked", status)
+    assert steps["A-5"]["notes"] == "Board meets in May"
+    [conflict] = result.issues_of(CONFLICT)
+    assert (conflict.id, conflict.field, conflict.master) == ("A-3", "notes", "Room booked")
+    assert conflict.sent[0][1] == "Room booked for June" and "after the packet was cut" in conflict.note
+    assert [(e.id, e.field) for e in result.log if e.action == EDITED] == [("A-3", "status")]
+
+
 def test_a_packet_cut_from_an_older_master_says_so(master: Path, packets: dict[str, Path], tmp_path: Path) -> None:
     board = [Set("steps", "A-5", "notes", "Board meets in May")]
     newer = edit_with_openpyxl(master, tmp_path / "master v2.xlsx", board)

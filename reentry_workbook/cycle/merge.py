@@ -72,7 +72,9 @@ def _read_return(
     base = packet_base(found.read.extra.get(schema.PACKET_BASE_SHEET)) if packet else None
     del found  # the reader's findings and sheets: only the plan is sorted
     sorted_ = state.sort(plan, rows, unreadable, slot_ids, base)
-    return Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
+    ret = Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
+    ret.base = base
+    return ret
 
 
 def _origin(copy: ReturnedCopy, member: str | None = None) -> Origin:

@@ -113,6 +113,7 @@ class Return:
     sorted: Sorted
     id_map: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet key -> return ID -> merged ID
     found_again: set[tuple[str, str | None]] = field(default_factory=set)  # (sheet key, key): master rows sent again
+    base: PacketBase | None = None  # a packet's cells as it was cut (packets.packet_base)
 
 
 class Merge:
@@ -145,6 +146,8 @@ class Merge:
         self._by_label: dict[str, dict[Any, list[Record]]] = {}  # the master's rows by their label, asked for lazily
         self.next_number: dict[str, int] = {}
         self.pending: dict[tuple[str, str, str], list[tuple[Origin, Any, str]]] = {}
+        # Cells a packet changed that the master had changed too since the packet was cut: (sheet, key, column).
+        self.changed_since_cut: set[tuple[str, str, str]] = set()
         self.log: list[LogEntry] = []
         self.issues: list[Issue] = []
 
@@ -439,6 +442,7 @@ class Merge:
         context = ret.rows is not None and ret.rows.is_context(sheet.key, key)
         name = row_name(sheet, base)
         before = base.values
+        cut = ret.base.get((sheet.key, key)) if ret.base else None
         for field_key, sent in rec.values.items():  # only the cells that send something (see _sent)
             old = before.get(field_key)
             said = unreadable.get((sheet.key, rec.row, field_key)) if unreadable else None
@@ -451,6 +455,8 @@ class Merge:
                 self.issues.append(Issue(CONTEXT_EDIT, sheet.key, name, field_key, old, [(ret.origin, sent)], note))
                 self.log.append(LogEntry(ret.origin, CONTEXT_EDIT, sheet.key, name, name, field_key, old, sent, note))
             else:
+                if cut is not None and field_key in cut and cut[field_key] != fingerprint(old):
+                    self.changed_since_cut.add((sheet.key, key, field_key))
                 self.pending.setdefault((sheet.key, key, field_key), []).append((ret.origin, sent, name))
 
     def _compare_coalition(self, ret: Return, unreadable: Cells) -> None:
@@ -489,7 +495,8 @@ class Merge:
                     distinct.append(value)
             old = self._base_value(sheet_key, key, field_key)
             name = sends[0][2]
-            if len(distinct) == 1:
+            both = (sheet_key, key, field_key) in self.changed_since_cut
+            if len(distinct) == 1 and not both:
                 self._apply(sheet_key, key, field_key, distinct[0])
                 senders = [o for o, _v, _n in sends]
                 for origin, value, _name in sends:
@@ -497,7 +504,12 @@ class Merge:
                     note = f"the same change also came from {', '.join(others)}" if others else ""
                     self.log.append(LogEntry(origin, EDITED, sheet_key, name, name, field_key, old, value, note))
             else:
-                note = "different values sent; the master value is kept until you choose one"
+                note = (
+                    "different values sent; the master value is kept until you choose one"
+                    if len(distinct) > 1
+                    else "changed in the master after the packet was cut, and in the packet; the master value is kept "
+                    "until you choose one"
+                )
                 sent = [(o, v) for o, v, _n in sends]
                 self.issues.append(Issue(CONFLICT, sheet_key, name, field_key, old, sent, note))
                 for origin, value, _name in sends:
