@@ -150,6 +150,12 @@ def test_one_whole_round_trip(tmp_path: Path, second_editor: str) -> None:
         [Delete("steps", c2.id), Set("improvements", improvement.id, "improvement", CONTEXT_TEXT)],
     )
 
+    # Meanwhile the coordinator wrote in member 2's step in the master: the packet, saved in LibreOffice by then,
+    # still holds that cell as it was cut, which is no edit of the member's.
+    resources = "Coordinator: the county covers the printing"
+    master = edit_with_openpyxl(
+        master, tmp_path / "Alder plan (now).xlsx", [Set("steps", b1.id, "resources_needed", resources)]
+    )
     merged = tmp_path / "merged.xlsx"
     said = run("merge", master, r1, r2, r3, "-o", merged)
     assert "1 conflict" in said and contact.get("name") in said
@@ -173,7 +179,9 @@ def test_one_whole_round_trip(tmp_path: Path, second_editor: str) -> None:
     assert new.get("improvement") == a2.get("improvement") and new.get("responsible") == first
     assert any(e[L_ACTION] == LOG_ADDED and e[L_FILE] == r1.name and e[L_MERGED_ID] == new.id for e in log)
 
-    # 3. Member 2's note and due date: applied, and logged.
+    # 3. Member 2's note and due date: applied, and logged; the coordinator's later words in that row kept.
+    assert steps[b1.id].get("resources_needed") == resources
+    assert not _logged(log, r2, EDITED, b1.id, _header("steps", "resources_needed"))
     assert steps[b1.id].get("notes") == NOTES
     assert steps[b1.id].get("due_date") == new_due
     assert _logged(log, r2, EDITED, b1.id, _header("steps", "notes"))
