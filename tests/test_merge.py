@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -35,7 +36,7 @@ from reentry_workbook.cycle.merge_model import (
     MergeResult,
 )
 from reentry_workbook.cycle.merge_sheets import CONFLICT_HEADERS, LOG_HEADERS, render_merge
-from reentry_workbook.cycle.packets import make_packets, read_packet_identity
+from reentry_workbook.cycle.packets import make_packets, packet_base, read_packet_identity
 from reentry_workbook.cycle.roundtrip import id_number
 from reentry_workbook.errors import OutputError, UsageError
 from reentry_workbook.plan import schema
@@ -395,6 +396,31 @@ def test_a_packet_s_log_says_what_was_done_with_each_row(
     sam = _entries(result, packets[SAM].name)
     assert sam[-1] == (NOTE, "", "", "", "", None, None, "no changes found in this file")
     assert result.issues_of(CONFLICT) == [] and len(result.issues_of(DELETED)) == 1
+
+
+class _Cells:
+    """Cells as the reader gives them, for packet_base: rows of (column, value)."""
+
+    def __init__(self, *rows: tuple[object, ...]) -> None:
+        self.rows = rows
+
+    def plain_rows(self) -> Any:
+        return iter((r, list(enumerate(values))) for r, values in enumerate(self.rows))
+
+
+def test_the_packet_base_read_back_is_only_what_the_packet_wrote() -> None:
+    """A base sheet emptied, with other headers, or with rows a member changed the shape of gives nothing for
+    those rows (the merge then compares them as it does any copy's): never an error."""
+    header = schema.PACKET_BASE_HEADERS
+    good = ("steps", "A-1", "notes=aa status=bb")
+    assert packet_base(_Cells()) == {}
+    assert packet_base(_Cells(("Sheet", "Row", "Fingerprint"), good)) == {}
+    assert packet_base(_Cells(header, good)) == {("steps", "A-1"): {"notes": "aa", "status": "bb"}}
+    assert packet_base(_Cells(header, ("steps", "A-2"), ("steps", "A-3", 7), good)) == {
+        ("steps", "A-1"): {"notes": "aa", "status": "bb"}
+    }
+    # A column key never holds "=": a pair is cut at its first one, whatever a hand edit left after it.
+    assert packet_base(_Cells(header, ("steps", "A-1", "notes=a=b"))) == {("steps", "A-1"): {"notes": "a=b"}}
 
 
 def test_a_cell_the_coordinator_changed_after_the_packets_went_out_keeps_the_coordinators_value(

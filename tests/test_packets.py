@@ -208,31 +208,6 @@ def test_a_packet_keeps_a_fingerprint_of_each_cell_its_member_answers_for_in_a_v
     assert packet_base(None) == {}
 
 
-class _Cells:
-    """Cells as the reader gives them, for packet_base: rows of (column, value)."""
-
-    def __init__(self, *rows: tuple[object, ...]) -> None:
-        self.rows = rows
-
-    def plain_rows(self) -> Any:
-        return iter((r, list(enumerate(values))) for r, values in enumerate(self.rows))
-
-
-def test_the_packet_base_read_back_is_only_what_the_packet_wrote() -> None:
-    """A base sheet emptied, with other headers, or with rows a member changed the shape of gives nothing for
-    those rows (the merge then compares them as it does any copy's): never an error."""
-    header = schema.PACKET_BASE_HEADERS
-    good = ("steps", "A-1", "notes=aa status=bb")
-    assert packet_base(_Cells()) == {}
-    assert packet_base(_Cells(("Sheet", "Row", "Fingerprint"), good)) == {}
-    assert packet_base(_Cells(header, good)) == {("steps", "A-1"): {"notes": "aa", "status": "bb"}}
-    assert packet_base(_Cells(header, ("steps", "A-2"), ("steps", "A-3", 7), good)) == {
-        ("steps", "A-1"): {"notes": "aa", "status": "bb"}
-    }
-    # A column key never holds "=": a pair is cut at its first one, whatever a hand edit left after it.
-    assert packet_base(_Cells(header, ("steps", "A-1", "notes=a=b"))) == {("steps", "A-1"): {"notes": "a=b"}}
-
-
 def test_a_full_copy_is_not_a_packet(small: Path) -> None:
     assert read_packet_identity(small) is None
 
