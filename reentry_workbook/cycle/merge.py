@@ -72,9 +72,9 @@ def _read_return(
     base = packet_base(found.read.extra.get(schema.PACKET_BASE_SHEET)) if packet else None
     del found  # the reader's findings and sheets: only the plan is sorted
     sorted_ = state.sort(plan, rows, unreadable, slot_ids, base)
-    ret = Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_)
-    ret.base = base
-    return ret
+    if base:  # kept for the rows the return changed only: a large plan's packets hold thousands of rows each
+        base = {k: cut for k, cut in base.items() if k[1] in sorted_.changed.get(k[0], {})}
+    return Return(index, copy.path, origin, packet, rows, dict(plan.coalition), unreadable, extra, sorted_, base=base)
 
 
 def _origin(copy: ReturnedCopy, member: str | None = None) -> Origin:

@@ -338,10 +338,6 @@ def _write_packet(task: tuple[Packet, Path, PacketIdentity, str, bool]) -> None:
     )
 
 
-# The sheets whose rows a packet gives its member to update (the others it shows are context, never applied).
-BASE_SHEETS = ("steps", "stakeholders")
-
-
 def _write_base_sheet(book: Any, packet: Packet) -> None:
     """The very hidden ``schema.PACKET_BASE_SHEET``: a fingerprint of each cell of the member's rows as cut."""
     from ..workbook.generate import check
@@ -351,8 +347,8 @@ def _write_base_sheet(book: Any, packet: Packet) -> None:
     for col, header in enumerate(schema.PACKET_BASE_HEADERS):
         check(ws.write_string(0, col, header), "packet base header")
     row = 1
-    for sheet_key in BASE_SHEETS:
-        sheet, own = schema.sheet(sheet_key), packet.rows.own.get(sheet_key, set())
+    for sheet_key, own in packet.rows.own.items():  # the rows the member updates (the others are context)
+        sheet = schema.sheet(sheet_key)
         columns = compared_columns(sheet)
         for rec in packet.plan.rows(sheet_key):
             key = row_key(sheet, rec)
