@@ -181,7 +181,7 @@ def test_a_packet_keeps_a_fingerprint_of_each_cell_its_member_answers_for_in_a_v
     """For each of the member's steps and each stakeholder, a fingerprint of every column a member fills in, as the
     packet was cut: what the merge compares a returned cell with, to tell the member's edit from the coordinator's
     since."""
-    from reentry_workbook.cycle.roundtrip import compared_columns, fingerprint, row_key
+    from reentry_workbook.cycle.roundtrip import cell_fingerprint, compared_columns, row_key
 
     path = make_packets(small, tmp_path / "out")[0]
     book = load(path)
@@ -192,7 +192,7 @@ def test_a_packet_keeps_a_fingerprint_of_each_cell_its_member_answers_for_in_a_v
     master = read_plan(small).plan
     packet = build_packets(master)[0]
     expected = [
-        (key, row_key(schema.sheet(key), rec), c.key, fingerprint(rec.get(c.key)))
+        (key, row_key(schema.sheet(key), rec), c.key, cell_fingerprint(rec.get(c.key)))
         for key in ("steps", "stakeholders")
         for rec in master.rows(key)
         if row_key(schema.sheet(key), rec) in packet.rows.own[key]

@@ -60,11 +60,11 @@ from .merge_model import (
 )
 from .packets import PacketBase, PacketIdentity, PacketRows
 from .roundtrip import (
+    cell_fingerprint,
     comparable,
     compared_columns,
     content_blank,
     display,
-    fingerprint,
     id_number,
     plan_fingerprint,
     ref_key,
@@ -270,7 +270,7 @@ class Merge:
             if (unreadable and (sheet.key, rec.row, col.key) in unreadable) or (
                 not (old.__class__ is sent.__class__ and old == sent)
                 and not same(old, sent)
-                and (cut is None or cut.get(col.key) != fingerprint(sent))
+                and (cut is None or cut.get(col.key) != cell_fingerprint(sent))
             ):
                 found[col.key] = sent
         return Record(rec.sheet, rec.id, found, rec.row) if found else None
@@ -455,7 +455,7 @@ class Merge:
                 self.issues.append(Issue(CONTEXT_EDIT, sheet.key, name, field_key, old, [(ret.origin, sent)], note))
                 self.log.append(LogEntry(ret.origin, CONTEXT_EDIT, sheet.key, name, name, field_key, old, sent, note))
             else:
-                if cut is not None and field_key in cut and cut[field_key] != fingerprint(old):
+                if cut is not None and field_key in cut and cut[field_key] != cell_fingerprint(old):
                     self.changed_since_cut.add((sheet.key, key, field_key))
                 self.pending.setdefault((sheet.key, key, field_key), []).append((ret.origin, sent, name))
 

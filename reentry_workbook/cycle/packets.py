@@ -16,7 +16,7 @@ twice, because some spreadsheet apps drop document properties when they save:
 - a visible ``schema.PACKET_SHEET`` sheet with the same facts as label/value rows, and what to do.
 
 A packet also holds, in the very hidden ``schema.PACKET_BASE_SHEET``, a fingerprint of each cell of the rows its
-member answers for, as they were cut (:func:`roundtrip.fingerprint`): a cell returned as it was cut was not
+member answers for, as they were cut (:func:`roundtrip.cell_fingerprint`): a cell returned as it was cut was not
 changed by the member, whatever the master holds now (:func:`packet_base`, used by the merge).
 
 Members are grouped by the Responsible text ignoring case and spacing ("maria  LOPEZ" is "Maria Lopez");
@@ -43,7 +43,7 @@ from ..xlsx.atomic import check_output
 from ..xlsx.bulk import collector_paused
 from ..xlsx.direct_rows import MAX_CELL_TEXT, cell_length
 from ..xlsx.identity import custom_properties
-from .roundtrip import compared_columns, fingerprint, name_key, plan_fingerprint, ref_key, row_key, sheet_names
+from .roundtrip import cell_fingerprint, compared_columns, name_key, plan_fingerprint, ref_key, row_key, sheet_names
 from .workers import Workers
 
 BY_CHOICES: tuple[str, ...] = ("responsible",)
@@ -354,7 +354,7 @@ def _write_base_sheet(book: Any, packet: Packet) -> None:
             key = row_key(sheet, rec)
             if key is None or key not in own:
                 continue
-            cut = " ".join(f"{c.key}={fingerprint(rec.get(c.key))}" for c in columns)
+            cut = " ".join(f"{c.key}={cell_fingerprint(rec.get(c.key))}" for c in columns)
             for col, text in enumerate((sheet_key, key, cut)):
                 check(ws.write_string(row, col, text), "packet base")
             row += 1

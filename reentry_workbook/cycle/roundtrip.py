@@ -105,11 +105,9 @@ def comparable(value: Any) -> Any:
     return number if number is not None else text
 
 
-def fingerprint(value: Any) -> str:
+def cell_fingerprint(value: Any) -> str:
     """A short digest of :func:`comparable` of a value: equal for values that look the same to a member, the same in
     every process (a packet keeps those of the cells it was cut with, see ``schema.PACKET_BASE_SHEET``)."""
-    import hashlib
-
     seen = comparable(value)
     return hashlib.blake2b(f"{type(seen).__name__}:{seen!r}".encode(), digest_size=8).hexdigest()
 
